@@ -1,0 +1,202 @@
+// Package api serves the incident API: listing and reading incidents, and
+// the human actions on them (acknowledge, resolve, severity override).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+// Actor carries out human actions, durably (engine.Engine).
+type Actor interface {
+	Act(ctx context.Context, act triage.Action) error
+}
+
+// Incidents serves /api/v1/incidents.
+type Incidents struct {
+	state     *triage.State
+	actor     Actor
+	principal func(*gin.Context) string
+}
+
+// maxSignals caps how many signals one incident read returns.
+const maxSignals = 1000
+
+// NewIncidents returns the handlers; principal names the authenticated caller.
+func NewIncidents(state *triage.State, actor Actor, principal func(*gin.Context) string) *Incidents {
+	return &Incidents{state: state, actor: actor, principal: principal}
+}
+
+// Register adds the routes to g, which must already require credentials.
+func (h *Incidents) Register(g gin.IRoutes) {
+	g.GET("/api/v1/incidents", h.list)
+	g.GET("/api/v1/incidents/:key", h.get)
+	g.POST("/api/v1/incidents/:key/ack", h.act(triage.ActionAck))
+	g.POST("/api/v1/incidents/:key/resolve", h.act(triage.ActionResolve))
+	g.POST("/api/v1/incidents/:key/severity", h.severity)
+}
+
+func (h *Incidents) list(c *gin.Context) {
+	f := triage.Filter{Status: c.Query("status"), Severity: c.Query("severity"), Service: c.Query("service")}
+	switch f.Status {
+	case "", "open", string(triage.StatusTriggered), string(triage.StatusAcknowledged), string(triage.StatusResolved):
+	default:
+		fail(c, http.StatusBadRequest, "status: must be open, triggered, acknowledged or resolved")
+		return
+	}
+	var err error
+	if f.Limit, err = intParam(c, "limit", 1, 1000); err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		if f.Before, err = strconv.ParseUint(cur, 10, 64); err != nil || f.Before == 0 {
+			fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned")
+			return
+		}
+	}
+	incs, next := h.state.List(f)
+	body := gin.H{"incidents": incs}
+	if next != 0 {
+		body["nextCursor"] = strconv.FormatUint(next, 10)
+	}
+	c.JSON(http.StatusOK, body)
+}
+
+func (h *Incidents) get(c *gin.Context) {
+	d, ok := h.state.Get(c.Param("key"), maxSignals)
+	if !ok {
+		fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", c.Param("key")))
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// actionBody is what ack, resolve and severity take.
+type actionBody struct {
+	By       string `json:"by"`
+	Note     string `json:"note"`
+	Reason   string `json:"reason"`
+	Severity string `json:"severity"`
+	Clear    bool   `json:"clear"`
+}
+
+const maxText = 4096
+
+func (h *Incidents) act(kind triage.ActionKind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, ok := h.body(c)
+		if !ok {
+			return
+		}
+		h.do(c, triage.Action{Kind: kind, Incident: c.Param("key"), By: body.By, Note: body.Note})
+	}
+}
+
+// severity sets a human override ({"severity":"SEV1","reason":"…"}) or
+// clears it ({"clear":true}).
+func (h *Incidents) severity(c *gin.Context) {
+	body, ok := h.body(c)
+	if !ok {
+		return
+	}
+	act := triage.Action{Kind: triage.ActionSetSeverity, Incident: c.Param("key"), By: body.By, Note: body.Reason, Severity: body.Severity}
+	switch {
+	case body.Clear && body.Severity != "":
+		fail(c, http.StatusBadRequest, "give either severity or clear, not both")
+		return
+	case body.Clear:
+		act.Kind, act.Severity = triage.ActionClearSeverity, ""
+	case body.Severity == "":
+		fail(c, http.StatusBadRequest, "severity: required (or clear: true)")
+		return
+	case strings.TrimSpace(body.Reason) == "":
+		fail(c, http.StatusBadRequest, "reason: required when setting a severity")
+		return
+	}
+	h.do(c, act)
+}
+
+// body reads an optional JSON action body; "by" defaults to the caller.
+func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
+	var b actionBody
+	if c.Request.ContentLength != 0 {
+		dec := json.NewDecoder(c.Request.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&b); err != nil {
+			status := http.StatusBadRequest
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				status = http.StatusRequestEntityTooLarge
+			}
+			fail(c, status, "body: "+err.Error())
+			return b, false
+		}
+	}
+	for name, v := range map[string]string{"by": b.By, "note": b.Note, "reason": b.Reason, "severity": b.Severity} {
+		if len(v) > maxText {
+			fail(c, http.StatusBadRequest, fmt.Sprintf("%s: longer than %d bytes", name, maxText))
+			return b, false
+		}
+	}
+	if b.By == "" {
+		b.By = h.principal(c)
+	}
+	return b, true
+}
+
+func (h *Incidents) do(c *gin.Context, act triage.Action) {
+	if exists, _ := h.state.Exists(act.Incident); !exists {
+		fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", act.Incident))
+		return
+	}
+	err := h.actor.Act(c.Request.Context(), act)
+	switch {
+	case err == nil:
+	case errors.Is(err, triage.ErrNotFound):
+		fail(c, http.StatusNotFound, err.Error())
+		return
+	case errors.Is(err, triage.ErrConflict):
+		fail(c, http.StatusConflict, err.Error())
+		return
+	case errors.Is(err, triage.ErrInvalid):
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, journal.ErrUnavailable):
+		c.Header("Retry-After", "1")
+		fail(c, http.StatusServiceUnavailable, "store unavailable, retry later")
+		return
+	default:
+		_ = c.Error(err)
+		fail(c, http.StatusInternalServerError, "internal error")
+		return
+	}
+	d, _ := h.state.Get(act.Incident, 0)
+	c.JSON(http.StatusOK, d.Summary)
+}
+
+func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+func fail(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}

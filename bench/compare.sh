@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Puts the same load on Klaxon and on Alertmanager's own binary, on this
+# machine, and prints what each takes: alerts/s, p50 and p99 latency, peak
+# RSS, and Klaxon's throughput as a multiple of Alertmanager's.
+#
+# Alertmanager is built from source at the version the main go.mod requires,
+# in the throwaway module bench/alertmanager (the main go.mod is untouched).
+# Each server gets a fresh data dir on loopback. For every batch size, the
+# runs alternate between the servers so that neither always goes first.
+#
+# Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
+# BATCHES (default "1 10 100"), SERVICES (default 50).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+duration="${DURATION:-10s}"
+concurrency="${CONCURRENCY:-16}"
+batches="${BATCHES:-1 10 100}"
+services="${SERVICES:-50}"
+work="$root/bench/.work"
+bin="$work/bin"
+run_dir="$work/run-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$bin" "$run_dir"
+
+log() { echo "compare: $*" >&2; }
+
+# --- build ---------------------------------------------------------------
+
+am_module=github.com/prometheus/alertmanager
+am_version=$(go list -m -f '{{.Version}}' "$am_module")
+am_bin="$bin/alertmanager-$am_version"
+
+log "building klaxon and loadgen"
+go build -o "$bin/klaxon" ./cmd/klaxon
+go build -o "$bin/loadgen" ./bench/loadgen
+
+build_alertmanager() {
+	local dir="$root/bench/alertmanager"
+	local src="$dir/src"
+	if [[ "$(cat "$src/.bench-version" 2>/dev/null)" != "$am_version" ]]; then
+		log "unpacking $am_module@$am_version into $src"
+		local tmp mod_dir
+		tmp=$(mktemp -d)
+		mod_dir=$(cd "$tmp" && GOFLAGS= go mod download -json "$am_module@$am_version" |
+			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+		rmdir "$tmp"
+		if [[ -z "$mod_dir" || ! -d "$mod_dir" ]]; then
+			log "could not download $am_module@$am_version"
+			return 1
+		fi
+		rm -rf "$src"
+		cp -r "$mod_dir" "$src"
+		chmod -R u+w "$src"
+		# The published module lacks the web UI's built assets, which its
+		# go:embed needs; the API does not, so placeholders do.
+		mkdir -p "$src/ui/app/dist/elm" "$src/ui/app/dist/mantine"
+		echo "UI not built for the benchmark" >"$src/ui/app/dist/elm/index.html"
+		echo "UI not built for the benchmark" >"$src/ui/app/dist/mantine/index.html"
+		echo "$am_version" >"$src/.bench-version"
+	fi
+	log "building alertmanager $am_version (first time: a few minutes)"
+	(
+		cd "$dir"
+		export GOFLAGS=-mod=mod
+		go mod edit -require="$am_module@$am_version"
+		go build -o "$am_bin" \
+			-ldflags "-X github.com/prometheus/common/version.Version=${am_version#v}" \
+			"$am_module/cmd/alertmanager"
+	)
+}
+if [[ ! -x "$am_bin" ]]; then
+	build_alertmanager
+fi
+
+# --- start the servers ---------------------------------------------------
+
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port nothing is listening on.
+free_port() {
+	local port
+	for _ in $(seq 100); do
+		port=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+	log "no free port found"
+	return 1
+}
+
+# wait_ready URL PID NAME: polls URL until it answers 200.
+wait_ready() {
+	for _ in $(seq 600); do
+		if curl -fsS -o /dev/null "$1" 2>/dev/null; then
+			return
+		fi
+		if ! kill -0 "$2" 2>/dev/null; then
+			log "$3 exited; its log:"
+			tail -50 "$run_dir/$3.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	log "$3 not ready at $1 after 60s"
+	return 1
+}
+
+token_am="bench-alertmanager-token-0123456789"
+token_prom="bench-prometheus-token-0123456789"
+klaxon_port=$(free_port)
+mkdir -p "$run_dir/klaxon"
+cat >"$run_dir/klaxon/klaxon.yml" <<EOF
+listen_address: 127.0.0.1:$klaxon_port
+external_url: http://127.0.0.1:$klaxon_port
+data_dir: data
+log_level: info
+auth:
+  admin:
+    - name: bench
+      token: bench-admin-token-0123456789
+  metrics_open: true
+  ingest:
+    alertmanager:
+      tokens: [{name: bench, token: $token_am}]
+    prometheus:
+      tokens: [{name: bench, token: $token_prom}]
+EOF
+"$bin/klaxon" serve --config "$run_dir/klaxon/klaxon.yml" >"$run_dir/klaxon.log" 2>&1 &
+klaxon_pid=$!
+pids+=("$klaxon_pid")
+
+am_port=$(free_port)
+mkdir -p "$run_dir/alertmanager"
+cat >"$run_dir/alertmanager/alertmanager.yml" <<EOF
+route:
+  receiver: blackhole
+receivers:
+  - name: blackhole
+EOF
+"$am_bin" --config.file="$run_dir/alertmanager/alertmanager.yml" \
+	--storage.path="$run_dir/alertmanager/data" \
+	--web.listen-address="127.0.0.1:$am_port" \
+	--cluster.listen-address= >"$run_dir/alertmanager.log" 2>&1 &
+am_pid=$!
+pids+=("$am_pid")
+
+wait_ready "http://127.0.0.1:$klaxon_port/-/ready" "$klaxon_pid" klaxon
+wait_ready "http://127.0.0.1:$am_port/-/ready" "$am_pid" alertmanager
+log "klaxon (pid $klaxon_pid) on :$klaxon_port, alertmanager $am_version (pid $am_pid) on :$am_port; logs in $run_dir"
+
+# --- run the load --------------------------------------------------------
+
+# field JSON NAME: a number from loadgen's one-line JSON report.
+field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
+
+# peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
+peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
+targets=(klaxon-webhook alertmanager-v2 klaxon-v2)
+declare -A url format token pid label
+url[klaxon-webhook]="http://127.0.0.1:$klaxon_port/ingest/alertmanager"
+format[klaxon-webhook]=webhook token[klaxon-webhook]=$token_am pid[klaxon-webhook]=$klaxon_pid
+label[klaxon-webhook]="klaxon /ingest/alertmanager"
+url[klaxon-v2]="http://127.0.0.1:$klaxon_port/api/v2/alerts"
+format[klaxon-v2]=v2 token[klaxon-v2]=$token_prom pid[klaxon-v2]=$klaxon_pid
+label[klaxon-v2]="klaxon /api/v2/alerts"
+url[alertmanager-v2]="http://127.0.0.1:$am_port/api/v2/alerts"
+format[alertmanager-v2]=v2 token[alertmanager-v2]="" pid[alertmanager-v2]=$am_pid
+label[alertmanager-v2]="alertmanager $am_version /api/v2/alerts"
+
+declare -A rate p50 p99 errs rss
+round=0
+for batch in $batches; do
+	order=("${targets[@]}")
+	if ((round % 2 == 1)); then
+		order=("${targets[2]}" "${targets[1]}" "${targets[0]}")
+	fi
+	round=$((round + 1))
+	for target in "${order[@]}"; do
+		log "batch $batch: ${label[$target]} for $duration"
+		report=$("$bin/loadgen" -url "${url[$target]}" -format "${format[$target]}" \
+			-token "${token[$target]}" -concurrency "$concurrency" -batch "$batch" \
+			-duration "$duration" -services "$services" -run "b$batch-$target" -json) || true
+		echo "$report" >"$run_dir/loadgen-$target-$batch.json"
+		k="$target/$batch"
+		rate[$k]=$(field "$report" alerts_per_sec)
+		p50[$k]=$(field "$report" p50_ms)
+		p99[$k]=$(field "$report" p99_ms)
+		errs[$k]=$(field "$report" error_count)
+		rss[$k]=$(peak_rss_mb "${pid[$target]}")
+		if [[ -z "${rate[$k]}" ]]; then
+			log "loadgen gave no report for ${label[$target]}, batch $batch"
+		fi
+	done
+done
+
+# --- report --------------------------------------------------------------
+
+# num FORMAT VALUE: VALUE printf-formatted, or n/a when there is none.
+num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }
+
+echo
+echo "Ingest: same load on both ($concurrency concurrent senders, $duration per run, $services services, every alert a new label set)"
+echo "Peak RSS is VmHWM after the run (one Klaxon process takes both of its endpoints' runs)."
+echo
+printf '%-5s  %-40s  %12s  %9s  %9s  %7s  %12s  %8s\n' batch target alerts/s "p50 ms" "p99 ms" errors "peak RSS MB" "vs AM"
+for batch in $batches; do
+	am_rate="${rate[alertmanager-v2/$batch]:-}"
+	for target in klaxon-webhook klaxon-v2 alertmanager-v2; do
+		k="$target/$batch"
+		ratio=$(awk -v a="${rate[$k]:-}" -v b="$am_rate" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }')
+		printf '%-5s  %-40s  %12s  %9s  %9s  %7s  %12s  %8s\n' "$batch" "${label[$target]}" \
+			"$(num %.0f "${rate[$k]:-}")" "$(num %.2f "${p50[$k]:-}")" "$(num %.2f "${p99[$k]:-}")" "${errs[$k]:-n/a}" "${rss[$k]:-n/a}" "$ratio"
+	done
+done
+echo
+echo "Reports and server logs: $run_dir"

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	ossignal "os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/engine"
+	"github.com/klaxonhq/klaxon/ingest"
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/server"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+func runServe(args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "configs/klaxon.yml", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, "klaxon:", err)
+		return 1
+	}
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "klaxon:", err)
+		return 1
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := ossignal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("klaxon stopped", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	zc.Sampling = nil
+	return zc.Build()
+}
+
+// serve runs Klaxon until ctx is done, then shuts down in order: stop
+// intake and finish requests in flight, stop the timers, flush the store.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	files, rs, err := loadRules(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	state := triage.New(rs)
+	start := time.Now()
+	j, err := journal.OpenBadger(journal.Options{
+		Dir:            cfg.DataDir,
+		MemTableSize:   cfg.Storage.MemtableBytes,
+		BlockCacheSize: cfg.Storage.BlockCacheBytes,
+		SnapshotEvery:  cfg.Storage.SnapshotEvery,
+		Logger:         log.Named("journal"),
+		Registerer:     reg,
+	}, state)
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	log.Info("journal recovered", zap.Uint64("seq", state.LastSeq()), zap.Duration("took", time.Since(start)))
+	defer func() {
+		if err := j.Close(); err != nil {
+			log.Error("closing the journal", zap.Error(err))
+		}
+	}()
+
+	eng := engine.New(j, state, time.Now, log.Named("engine"), reg)
+	rl := newReloader(cfg, eng, log.Named("rules"), reg)
+	if err := rl.install(ctx, files); err != nil {
+		return fmt.Errorf("install rules: %w", err)
+	}
+
+	srv := server.New(cfg, log.Named("http"), reg)
+	routes(srv, cfg, eng, rl, log, reg)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("klaxon listening", zap.String("address", ln.Addr().String()), zap.String("version", version))
+
+	var wg sync.WaitGroup
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	wg.Add(2)
+	go func() { defer wg.Done(); eng.Run(loopCtx) }()
+	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx) }()
+	srv.SetReady(true)
+
+	err = srv.Serve(ctx, ln)
+	stopLoops()
+	wg.Wait()
+	log.Info("klaxon shutting down: intake stopped, flushing the store")
+	return err
+}
+
+func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
+	r := srv.Engine()
+	in := ingest.NewHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
+	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
+	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
+
+	admin := r.Group("/", srv.Admin())
+	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
+	admin.POST("/-/reload", func(c *gin.Context) {
+		if err := rl.reload(c.Request.Context()); err != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "reloaded"})
+	})
+}
+
+// loadRules reads and compiles the configured rule files.
+func loadRules(cfg *config.Config) ([]rules.File, *rules.Set, error) {
+	files, err := rules.Load("", cfg.RuleFiles)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rules: %w", err)
+	}
+	rs, err := rules.Compile(files)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rules: %w", err)
+	}
+	return files, rs, nil
+}
+
+// reloader re-reads the rule files on SIGHUP and POST /-/reload, all or
+// nothing: a broken file leaves the running rules in place.
+type reloader struct {
+	mu      sync.Mutex
+	cfg     *config.Config
+	eng     *engine.Engine
+	log     *zap.Logger
+	ok      prometheus.Gauge
+	success prometheus.Gauge
+}
+
+func newReloader(cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) *reloader {
+	rl := &reloader{
+		cfg: cfg, eng: eng, log: log,
+		ok: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "klaxon_config_last_reload_successful", Help: "Whether the last rule reload succeeded.",
+		}),
+		success: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "klaxon_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful rule reload.",
+		}),
+	}
+	reg.MustRegister(rl.ok, rl.success)
+	return rl
+}
+
+func (rl *reloader) install(ctx context.Context, files []rules.File) error {
+	changed, err := rl.eng.SetRules(ctx, files)
+	if err != nil {
+		return err
+	}
+	if changed {
+		rl.log.Info("rules installed", zap.Int("files", len(files)))
+	}
+	rl.ok.Set(1)
+	rl.success.SetToCurrentTime()
+	return nil
+}
+
+func (rl *reloader) reload(ctx context.Context) error {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	files, _, err := loadRules(rl.cfg)
+	if err == nil {
+		err = rl.install(ctx, files)
+	}
+	if err != nil {
+		rl.ok.Set(0)
+		rl.log.Error("rule reload failed; the previous rules stay in force", zap.Error(err))
+		if errors.Is(err, journal.ErrUnavailable) {
+			return fmt.Errorf("store unavailable: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (rl *reloader) onSIGHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	ossignal.Notify(hup, syscall.SIGHUP)
+	defer ossignal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = rl.reload(ctx)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+// Package engine runs the triage state machine over the journal: it turns
+// signals, human actions, rule changes and due timers into journal entries,
+// and reports what applying them did.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/klaxonhq/klaxon/ingest"
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+// Engine appends entries to the journal, whose FSM is the triage state, and
+// owns the timer loop that appends a Tick whenever a timer comes due.
+type Engine struct {
+	journal journal.Journal
+	state   *triage.State
+	clock   func() time.Time
+	log     *zap.Logger
+	wake    chan struct{}
+	metrics *metrics
+}
+
+// New returns an engine over a journal that already feeds state.
+func New(j journal.Journal, state *triage.State, clock func() time.Time, log *zap.Logger, reg prometheus.Registerer) *Engine {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Engine{
+		journal: j, state: state, clock: clock, log: log,
+		wake:    make(chan struct{}, 1),
+		metrics: newMetrics(reg, state),
+	}
+}
+
+// State is the triage state the engine feeds, for queries.
+func (e *Engine) State() *triage.State { return e.state }
+
+// Submit journals a batch of signals and returns once it is durable and
+// applied. It implements ingest.Sink.
+func (e *Engine) Submit(ctx context.Context, sigs []signal.Signal) (ingest.Result, error) {
+	res, err := e.append(ctx, &triage.Entry{Signals: sigs})
+	if err != nil {
+		return ingest.Result{}, err
+	}
+	return ingest.Result{Accepted: res.Accepted, Duplicates: res.Duplicates}, nil
+}
+
+// Act journals a human action; the error wraps triage.ErrNotFound,
+// ErrConflict or ErrInvalid when the state refuses it.
+func (e *Engine) Act(ctx context.Context, act triage.Action) error {
+	res, err := e.append(ctx, &triage.Entry{Action: &act})
+	if err != nil {
+		return err
+	}
+	return res.Err
+}
+
+// SetRules journals a rule change, unless files are what is in force.
+// Callers validate files with rules.Compile first.
+func (e *Engine) SetRules(ctx context.Context, files []rules.File) (changed bool, err error) {
+	if slices.EqualFunc(files, e.state.RuleFiles(), sameFile) {
+		return false, nil
+	}
+	res, err := e.append(ctx, &triage.Entry{Rules: &triage.RulesChange{Files: files}})
+	if err != nil {
+		return false, err
+	}
+	return res.Err == nil, res.Err
+}
+
+func sameFile(a, b rules.File) bool { return a.Name == b.Name && string(a.Data) == string(b.Data) }
+
+func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Result, error) {
+	data, err := triage.Encode(entry)
+	if err != nil {
+		return nil, fmt.Errorf("encode entry: %w", err)
+	}
+	_, out, err := e.journal.Append(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	res, ok := out.(*triage.Result)
+	if !ok {
+		return nil, fmt.Errorf("journal returned %T, not a triage result", out)
+	}
+	e.metrics.observe(res)
+	e.poke()
+	return res, nil
+}
+
+// poke tells the timer loop that the next due time may have moved.
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run appends a Tick entry whenever a timer comes due, until ctx is done.
+func (e *Engine) Run(ctx context.Context) {
+	const retry = time.Second
+	for {
+		wait := time.Hour
+		if due, ok := e.state.NextDue(); ok {
+			wait = due.Sub(e.clock())
+			if wait <= 0 {
+				if _, err := e.append(ctx, &triage.Entry{Tick: &triage.Tick{Due: due}}); err != nil {
+					if errors.Is(err, context.Canceled) || errors.Is(err, journal.ErrClosed) {
+						return
+					}
+					e.log.Warn("appending a due timer failed; retrying", zap.Error(err))
+					wait = retry
+				} else {
+					continue
+				}
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}

@@ -1,0 +1,376 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Defaults applied by OpenBadger to zero Options fields.
+const (
+	DefaultMemTableSize   = 16 << 20
+	DefaultBlockCacheSize = 16 << 20
+	DefaultIndexCacheSize = 8 << 20
+	DefaultSnapshotEvery  = 50_000
+	DefaultMaxBatch       = 1024
+)
+
+const (
+	// minMemTableSize keeps badger's per-transaction limit (15% of a memtable)
+	// above valueThreshold, which badger requires.
+	minMemTableSize = 1 << 20
+	// valueThreshold sends values of at least this many bytes (most records,
+	// every snapshot chunk) to the value log, keeping the LSM tree small.
+	valueThreshold = 1 << 10
+	// valueLogFileSize is the size at which badger starts a new value log file.
+	valueLogFileSize = 64 << 20
+	// maxBatchBytes caps the payload bytes taken into one group commit.
+	maxBatchBytes = 8 << 20
+	// pageOutEvery is how many payload bytes the committer writes between
+	// requests to page out the store's mapped files.
+	pageOutEvery = 32 << 20
+	// gcInterval is how often the value log is garbage-collected.
+	gcInterval = 5 * time.Minute
+	// gcDiscardRatio is the share of a value log file that must be garbage
+	// before badger rewrites it.
+	gcDiscardRatio = 0.5
+	// storeMagic tags the badger directory as a Klaxon journal (format 1).
+	storeMagic = 0x4b31
+)
+
+// MaxRecordSize is the largest payload Append accepts.
+const MaxRecordSize = valueLogFileSize - timeLen
+
+// ErrTooLarge is returned by Append for a payload over MaxRecordSize.
+var ErrTooLarge = errors.New("journal record too large")
+
+// Options configures the embedded badger journal.
+type Options struct {
+	Dir            string                // data directory
+	MemTableSize   int64                 // badger memtable size; default 16 MiB
+	BlockCacheSize int64                 // badger block cache; default 16 MiB
+	IndexCacheSize int64                 // badger index cache; default 8 MiB
+	SnapshotEvery  uint64                // FSM snapshot every N applied records; 0 means 50,000
+	MaxBatch       int                   // max records per group commit; default 1024
+	Clock          func() time.Time      // source of record times; default time.Now
+	Logger         *zap.Logger           // default zap.NewNop(); receives badger's warnings and errors
+	Registerer     prometheus.Registerer // where metrics are registered; may be nil
+}
+
+// Badger is the single-machine Journal: records are group-committed to an
+// embedded badger store with fsync and applied in order to an FSM.
+type Badger struct {
+	opts    Options
+	db      *badger.DB
+	fsm     FSM
+	log     *zap.Logger
+	metrics *metrics
+
+	// commitTxn makes a transaction durable; tests replace it to inject failures.
+	commitTxn func(*badger.Txn) error
+
+	reqs    chan *request
+	pageOut chan struct{}   // asks maintain to page out mapped store files
+	mapDir  string          // resolved Dir with a trailing separator, as /proc/self/maps shows it
+	ctx     context.Context // cancelled by Close to stop the goroutines below
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	lastSeq atomic.Uint64 // mirror of seq for LastSeq
+
+	// mu guards closed; Read holds it shared so Close waits for open reads.
+	mu     sync.RWMutex
+	closed bool
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// Owned by the maintain goroutine.
+	noPageOut bool // paging out failed once; do not retry
+
+	// Owned by the committer goroutine (and by Close once it has stopped).
+	written  int          // payload bytes committed since the last page-out request
+	seq      uint64       // last durable record
+	nanos    int64        // time of the last durable record
+	snap     snapshotMeta // the stored snapshot, if hasSnap
+	hasSnap  bool
+	snapTry  uint64 // seq of the last snapshot attempt
+	replayed int    // records applied by recovery
+}
+
+var _ Journal = (*Badger)(nil)
+
+// request is one pending Append, answered on done.
+type request struct {
+	value []byte // timestamp placeholder followed by the payload
+	done  chan result
+}
+
+// result is the answer to one request.
+type result struct {
+	rec Record
+	res any
+	err error
+}
+
+// OpenBadger opens (or creates) the journal in opts.Dir, restores fsm from
+// the newest snapshot and the records after it, and starts committing.
+func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	if fsm == nil {
+		return nil, errors.New("open journal: nil FSM")
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	db, err := badger.Open(badgerOptions(opts))
+	if err != nil {
+		return nil, fmt.Errorf("open journal store %s: %w", opts.Dir, err)
+	}
+	mapDir, err := resolveDir(opts.Dir)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	b := &Badger{
+		opts:      opts,
+		db:        db,
+		fsm:       fsm,
+		log:       opts.Logger,
+		metrics:   m,
+		commitTxn: (*badger.Txn).Commit,
+		reqs:      make(chan *request),
+		pageOut:   make(chan struct{}, 1),
+		mapDir:    mapDir,
+	}
+	start := time.Now()
+	if err := b.recover(); err != nil {
+		return nil, errors.Join(fmt.Errorf("recover journal %s: %w", opts.Dir, err), db.Close())
+	}
+	b.lastSeq.Store(b.seq)
+	m.lastSeq.Set(float64(b.seq))
+	b.log.Info("journal recovered",
+		zap.String("dir", opts.Dir),
+		zap.Bool("snapshot", b.hasSnap),
+		zap.Uint64("snapshot_seq", b.snap.Seq),
+		zap.Int("replayed", b.replayed),
+		zap.Uint64("last_seq", b.seq),
+		zap.Duration("took", time.Since(start)))
+
+	b.requestPageOut() // recovery read the snapshot and the records after it
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.wg.Add(2)
+	go b.run(b.ctx)
+	go b.maintain(b.ctx)
+	return b, nil
+}
+
+// resolveDir returns dir as an absolute path without symlinks and with a
+// trailing separator, the form in which /proc/self/maps names its files.
+func resolveDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve journal directory %s: %w", dir, err)
+	}
+	return abs + string(filepath.Separator), nil
+}
+
+// withDefaults validates opts and fills in its zero fields.
+func withDefaults(opts Options) (Options, error) {
+	if opts.Dir == "" {
+		return opts, errors.New("open journal: no directory")
+	}
+	for _, f := range []struct {
+		name string
+		v    *int64
+		def  int64
+	}{
+		{"memtable size", &opts.MemTableSize, DefaultMemTableSize},
+		{"block cache size", &opts.BlockCacheSize, DefaultBlockCacheSize},
+		{"index cache size", &opts.IndexCacheSize, DefaultIndexCacheSize},
+	} {
+		switch {
+		case *f.v < 0:
+			return opts, fmt.Errorf("open journal: negative %s %d", f.name, *f.v)
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	if opts.MemTableSize < minMemTableSize {
+		return opts, fmt.Errorf("open journal: memtable size %d is below the %d-byte minimum", opts.MemTableSize, minMemTableSize)
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = DefaultSnapshotEvery
+	}
+	switch {
+	case opts.MaxBatch < 0:
+		return opts, fmt.Errorf("open journal: negative max batch %d", opts.MaxBatch)
+	case opts.MaxBatch == 0:
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	return opts, nil
+}
+
+// badgerOptions returns fsync'd, memory-lean badger settings for opts.
+func badgerOptions(opts Options) badger.Options {
+	return badger.DefaultOptions(opts.Dir).
+		WithLogger(badgerLogger{log: opts.Logger.Named("badger")}).
+		WithSyncWrites(true).
+		WithMemTableSize(opts.MemTableSize).
+		WithNumMemtables(2).
+		WithBlockCacheSize(opts.BlockCacheSize).
+		WithIndexCacheSize(opts.IndexCacheSize).
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(valueLogFileSize).
+		WithNumVersionsToKeep(1).
+		WithCompression(options.None).
+		WithDetectConflicts(false).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false).
+		WithExternalMagic(storeMagic)
+}
+
+// Append stores data as the next record once it is fsync'd and applied, and
+// returns it with the FSM's result. A cancelled ctx abandons the append only
+// while it is still waiting to be taken into a commit.
+func (b *Badger) Append(ctx context.Context, data []byte) (Record, any, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, nil, err
+	}
+	if b.ctx.Err() != nil {
+		return Record{}, nil, ErrClosed
+	}
+	if len(data) > MaxRecordSize {
+		return Record{}, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxRecordSize)
+	}
+	req := &request{value: newRecordValue(data), done: make(chan result, 1)}
+	select {
+	case b.reqs <- req:
+	case <-ctx.Done():
+		return Record{}, nil, ctx.Err()
+	case <-b.ctx.Done():
+		return Record{}, nil, ErrClosed
+	}
+	r := <-req.done
+	return r.rec, r.res, r.err
+}
+
+// Read calls fn for every stored record with Seq >= from, in order, and stops
+// at the first error fn returns, which it returns unchanged. The Data passed
+// to fn belongs to fn.
+func (b *Badger) Read(from uint64, fn func(Record) error) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	defer b.requestPageOut() // the scan mapped the records it read
+	return b.db.View(func(txn *badger.Txn) error {
+		return scanRecords(txn, from, fn)
+	})
+}
+
+// LastSeq is the sequence number of the last durable record (0 if none).
+func (b *Badger) LastSeq() uint64 {
+	return b.lastSeq.Load()
+}
+
+// Close stops accepting appends, finishes those already taken, writes a
+// final snapshot and closes the store. Later calls return the first result.
+func (b *Badger) Close() error {
+	b.closeOnce.Do(func() {
+		b.stop()
+		var errs []error
+		if err := b.snapshot(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := b.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close journal store: %w", err))
+		}
+		b.closeErr = errors.Join(errs...)
+	})
+	return b.closeErr
+}
+
+// stop ends the committer and garbage-collection goroutines and waits for
+// in-progress reads; afterwards the store is only touched by the caller.
+func (b *Badger) stop() {
+	b.cancel()
+	b.wg.Wait()
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+}
+
+// maintain runs badger's value log GC every gcInterval and pages out the
+// store's mapped files when asked, until ctx ends.
+func (b *Badger) maintain(ctx context.Context) {
+	defer b.wg.Done()
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			b.collectGarbage(ctx)
+		case <-b.pageOut:
+		}
+		b.pageOutStore()
+	}
+}
+
+// collectGarbage rewrites value log files while at least gcDiscardRatio of
+// one is garbage (old snapshot chunks).
+func (b *Badger) collectGarbage(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := b.db.RunValueLogGC(gcDiscardRatio)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
+			b.log.Warn("journal value log GC failed", zap.Error(err))
+		}
+		return
+	}
+}
+
+// requestPageOut asks maintain to page out the store's mapped files soon.
+func (b *Badger) requestPageOut() {
+	select {
+	case b.pageOut <- struct{}{}:
+	default:
+	}
+}
+
+// pageOutStore releases the pages of badger's memory-mapped files from this
+// process's RSS; on the first failure it warns and stops trying.
+func (b *Badger) pageOutStore() {
+	if b.noPageOut {
+		return
+	}
+	if err := pageOutMappings(b.mapDir); err != nil {
+		b.noPageOut = true
+		b.log.Warn("journal cannot page out its mapped files; RSS will include store pages the kernel has not reclaimed", zap.Error(err))
+	}
+}

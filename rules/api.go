@@ -1,0 +1,127 @@
+// Package rules loads, validates and evaluates the SRE-written rule files:
+// the service catalogue, correlation, severity rules and severity policies.
+//
+// CONTRACT FILE: the exported names below are what triage and cmd use.
+package rules
+
+import (
+	"time"
+
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// Level is a severity level: 1 is the most severe (SEV1). 0 means none.
+type Level int
+
+// String gives the level's name, "SEV1" for 1.
+func (l Level) String() string { return levelName(l) }
+
+// File is one rule file's name (as given, for error messages) and content.
+type File struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+// Service is one entry of the service catalogue.
+type Service struct {
+	Name             string
+	DisplayName      string // the only name the external status page may use
+	CustomerFacing   bool
+	Tier             int
+	Component        string
+	Team             string
+	EscalationPolicy string
+	DependsOn        []string
+	Keywords         []string
+}
+
+// Correlation says how signals are grouped into incidents.
+type Correlation struct {
+	Window      time.Duration // a signal joins an incident whose last signal is at most this old
+	QuietPeriod time.Duration // an incident resolves this long after its last alert resolved
+	MaxServices int           // cap on services one incident absorbs through dependencies
+}
+
+// Class is what the rules say about one signal: its service and grouping key.
+type Class struct {
+	Service     *Service // nil when no catalogue entry matches
+	Key         string   // incidents are grouped by this key
+	Correlation Correlation
+}
+
+// Counter names an event counter triage keeps per incident in time buckets.
+type Counter string
+
+// The counters available to windowed conditions.
+const (
+	CounterAlerts   Counter = "alerts"   // alert signals received
+	CounterTickets  Counter = "tickets"  // ticket signals received
+	CounterMentions Counter = "mentions" // mention signals received
+	CounterReach    Counter = "reach"    // summed reach of mentions
+)
+
+// Facts is the incremental summary of one incident that severity rules read.
+type Facts struct {
+	Now          time.Time
+	Started      time.Time
+	Services     []string // catalogue services in the incident
+	MatcherHits  []int    // per matcher index (see MatchSignal): firing signals that match
+	FiringAlerts int
+	Instances    int // distinct instance label values among firing alerts
+	Customers    int // distinct customers seen
+	// Count returns the sum of counter c over the window (Now-d, Now].
+	Count func(c Counter, d time.Duration) int64
+}
+
+// Verdict is the severity the rules assign to an incident, and why.
+type Verdict struct {
+	Level       Level
+	Rule        string // "" when no rule matched and the default applied
+	Explanation string
+	// Recheck is the earliest later time at which the verdict could change
+	// with no new signal (a duration condition or a window); zero if never.
+	Recheck time.Time
+}
+
+// Default is the rule set used when no rule files are configured.
+func Default() *Set { return defaultSet() }
+
+// Load reads the files matched by globs (relative paths are relative to dir).
+func Load(dir string, globs []string) ([]File, error) { return load(dir, globs) }
+
+// Compile parses and validates rule files. Every error names file:line.
+func Compile(files []File) (*Set, error) { return compile(files) }
+
+// Classify finds the signal's service and grouping key.
+func (s *Set) Classify(sig *signal.Signal) Class { return s.classify(sig) }
+
+// Service returns the catalogue entry by name, or nil.
+func (s *Set) Service(name string) *Service {
+	if e := s.byName[name]; e != nil {
+		return e.svc
+	}
+	return nil
+}
+
+// Upstreams returns the services name depends on, transitively.
+func (s *Set) Upstreams(name string) []string {
+	if e := s.byName[name]; e != nil {
+		return e.upstreams
+	}
+	return nil
+}
+
+// NumMatchers is the number of label-matcher conditions in the set.
+func (s *Set) NumMatchers() int { return len(s.matchers) }
+
+// MatchSignal returns the indexes of the matcher conditions sig matches.
+func (s *Set) MatchSignal(sig *signal.Signal) []int { return s.matchSignal(sig) }
+
+// MaxWindow is the longest window any condition counts over.
+func (s *Set) MaxWindow() time.Duration { return s.maxWindow }
+
+// Evaluate assigns a severity to an incident from its facts.
+func (s *Set) Evaluate(f *Facts) Verdict { return s.evaluate(f) }
+
+// AllowDowngrade reports whether the rules may lower a severity by themselves.
+func (s *Set) AllowDowngrade() bool { return s.allowDowngrade }

@@ -1,0 +1,89 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// classify finds the first catalogue service matching sig and its key.
+func (s *Set) classify(sig *signal.Signal) Class {
+	var lbls map[string]string
+	if sig != nil {
+		lbls = sig.Labels
+	}
+	for _, e := range s.svcs {
+		if !e.matches(lbls) {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("service:")
+		b.WriteString(e.svc.Name)
+		for _, l := range e.groupBy {
+			b.WriteByte('/')
+			writePair(&b, l, lbls[l])
+		}
+		return Class{Service: e.svc, Key: b.String(), Correlation: e.corr}
+	}
+	key := labelKey(lbls, s.groupBy)
+	if key == "" {
+		key = labelKey(lbls, s.fallbackGroupBy)
+	}
+	if key == "" {
+		key = "ungrouped"
+	}
+	return Class{Key: key, Correlation: s.corr}
+}
+
+// matches reports whether any of the service's matcher strings matches.
+func (e *svcEntry) matches(lbls map[string]string) bool {
+	for i := range e.sets {
+		if e.sets[i].matches(lbls) {
+			return true
+		}
+	}
+	return false
+}
+
+// labelKey writes label=value pairs for the names present, "" if none is.
+func labelKey(lbls map[string]string, names []string) string {
+	var b strings.Builder
+	for _, l := range names {
+		v := lbls[l]
+		if v == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		writePair(&b, l, v)
+	}
+	return b.String()
+}
+
+// writePair writes label=value, quoting a value that could make keys
+// ambiguous.
+func writePair(b *strings.Builder, l, v string) {
+	b.WriteString(l)
+	b.WriteByte('=')
+	if strings.ContainsAny(v, ",=/\"\\") || !strconv.CanBackquote(v) {
+		b.WriteString(strconv.Quote(v))
+		return
+	}
+	b.WriteString(v)
+}
+
+// matchSignal returns the indexes of the condition matchers sig matches.
+func (s *Set) matchSignal(sig *signal.Signal) []int {
+	if sig == nil {
+		return nil
+	}
+	var out []int
+	for i := range s.matchers {
+		if s.matchers[i].matches(sig.Labels) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

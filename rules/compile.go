@@ -1,0 +1,778 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"gopkg.in/yaml.v3"
+)
+
+// The defaults of the correlation settings.
+const (
+	defaultWindow      = 30 * time.Minute
+	defaultQuietPeriod = 5 * time.Minute
+	defaultMaxServices = 5
+)
+
+// defaultLevels are the classic severity definitions.
+var defaultLevels = []LevelDef{
+	{1, "SEV1", "Critical: a customer-facing service is down for all customers, confidentiality or data security is breached, or customer data is lost."},
+	{2, "SEV2", "Major: a customer-facing service is down for some customers, or core functions are significantly impaired."},
+	{3, "SEV3", "Minor: an inconvenience with a workaround, or reduced performance."},
+}
+
+var (
+	serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	flagNameRE    = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_-]*$`)
+	yamlLineRE    = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+// located is a YAML node found in a file.
+type located struct {
+	file string
+	key  *yaml.Node // the mapping key, when the node was one's value
+	node *yaml.Node
+}
+
+// compiler accumulates the sections of all files, then builds the Set.
+type compiler struct {
+	errs    []*Error
+	aliases int
+	once    map[string]pos // settings that may be given in one place only
+
+	set            *Set
+	customersTotal int64
+	defaultLevel   *located
+	flagNodes      []located
+	ruleNodes      []located
+	svcDeps        map[*svcEntry][]located
+	svcCorr        map[*svcEntry]located
+	policyNodes    []located
+	calendars      map[string]*Calendar
+	calendarPos    map[string]pos
+	matcherIdx     map[string]int
+}
+
+// Compile parses and validates rule files. Every error names file:line.
+func compile(files []File) (*Set, error) {
+	c := &compiler{
+		once: make(map[string]pos),
+		set: &Set{
+			byName:          make(map[string]*svcEntry),
+			groupBy:         []string{"service"},
+			fallbackGroupBy: []string{"alertname"},
+			corr:            Correlation{Window: defaultWindow, QuietPeriod: defaultQuietPeriod, MaxServices: defaultMaxServices},
+			levels:          slices.Clone(defaultLevels),
+		},
+		svcDeps:     make(map[*svcEntry][]located),
+		svcCorr:     make(map[*svcEntry]located),
+		calendars:   make(map[string]*Calendar),
+		calendarPos: make(map[string]pos),
+		matcherIdx:  make(map[string]int),
+	}
+	for _, f := range files {
+		c.parseFile(f)
+	}
+	c.build()
+	if err := joinErrors(c.errs); err != nil {
+		return nil, err
+	}
+	return c.set, nil
+}
+
+// known formats a hint listing the valid names.
+func (c *compiler) known(names []string) string {
+	if len(names) == 0 {
+		return " (none are defined)"
+	}
+	if len(names) > 12 {
+		names = append(names[:12:12], "…")
+	}
+	return " (known: " + strings.Join(names, ", ") + ")"
+}
+
+// parseFile reads one file's top-level sections.
+func (c *compiler) parseFile(f File) {
+	s := scope{c: c, file: f.Name}
+	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if !errors.Is(err, io.EOF) {
+			s.yamlError(err)
+		}
+		return
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		s.errf(extra.Line, "a rule file holds one YAML document; split this one into another file")
+	case !errors.Is(err, io.EOF):
+		s.yamlError(err)
+	}
+	if len(doc.Content) == 0 {
+		return
+	}
+	root := doc.Content[0]
+	s.mapping(root, "rule file", []string{"services", "correlation", "severity", "policies", "calendars"}, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "services":
+			s.mapping(v, "services", nil, func(name string, k, v *yaml.Node) { c.service(s, name, k, v) })
+		case "correlation":
+			if s.once("correlation", k) {
+				c.correlation(s, v)
+			}
+		case "severity":
+			c.severity(s, v)
+		case "policies":
+			s.mapping(v, "policies", nil, func(_ string, k, v *yaml.Node) {
+				c.policyNodes = append(c.policyNodes, located{file: f.Name, key: k, node: v})
+			})
+		case "calendars":
+			s.mapping(v, "calendars", nil, func(name string, k, v *yaml.Node) { c.calendar(s, name, k, v) })
+		}
+	})
+}
+
+// yamlError reports a YAML syntax error with its line when it has one.
+func (s scope) yamlError(err error) {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		if line, err := strconv.Atoi(m[1]); err == nil {
+			s.errf(line, "invalid YAML: %s", m[2])
+			return
+		}
+	}
+	s.errf(0, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// once reports whether the setting key is given here for the first time.
+func (s scope) once(key string, k *yaml.Node) bool {
+	if p, dup := s.c.once[key]; dup {
+		s.errf(k.Line, "%s is already set at %s:%d", key, p.file, p.line)
+		return false
+	}
+	s.c.once[key] = pos{s.file, k.Line}
+	return true
+}
+
+// matchers parses one matcher string.
+func (s scope) matchers(text string, line int) (matcherSet, bool) {
+	trimmed := strings.TrimSpace(text)
+	if strings.HasPrefix(trimmed, "{") != strings.HasSuffix(trimmed, "}") {
+		s.errf(line, "invalid matcher %q: unbalanced braces", truncate(text, 80))
+		return matcherSet{}, false
+	}
+	ms, err := labels.ParseMatchers(trimmed)
+	if err != nil {
+		s.errf(line, "invalid matcher %q: %v", truncate(text, 80), err)
+		return matcherSet{}, false
+	}
+	if len(ms) == 0 {
+		s.errf(line, "matcher %q is empty and would match every signal", text)
+		return matcherSet{}, false
+	}
+	sorted := slices.Clone(ms)
+	slices.SortStableFunc(sorted, func(a, b *labels.Matcher) int {
+		return strings.Compare(a.String(), b.String())
+	})
+	sorted = slices.CompactFunc(sorted, func(a, b *labels.Matcher) bool { return a.String() == b.String() })
+	return matcherSet{text: labels.Matchers(sorted).String(), ms: sorted}, true
+}
+
+// matcher returns the index of a condition matcher string, adding it.
+func (c *compiler) matcher(s scope, text string, line int) (int, bool) {
+	ms, ok := s.matchers(text, line)
+	if !ok {
+		return 0, false
+	}
+	if i, ok := c.matcherIdx[ms.text]; ok {
+		return i, true
+	}
+	i := len(c.set.matchers)
+	c.set.matchers = append(c.set.matchers, ms)
+	c.matcherIdx[ms.text] = i
+	return i, true
+}
+
+var serviceKeys = []string{"display_name", "customer_facing", "tier", "component", "team",
+	"escalation_policy", "matchers", "keywords", "depends_on", "correlation"}
+
+// service reads one catalogue entry.
+func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
+	if !serviceNameRE.MatchString(name) {
+		s.errf(k.Line, "service name %q: use letters, digits, '-', '_' and '.'", name)
+		return
+	}
+	if prev := c.set.byName[name]; prev != nil {
+		s.errf(k.Line, "service %q is already defined at %s:%d", name, prev.pos.file, prev.pos.line)
+		return
+	}
+	e := &svcEntry{svc: &Service{Name: name}, pos: pos{s.file, k.Line}}
+	c.set.byName[name] = e
+	c.set.svcs = append(c.set.svcs, e)
+	c.set.services = append(c.set.services, e.svc)
+	what := fmt.Sprintf("service %q", name)
+	var hasTier, hasDisplay bool
+	s.mapping(v, what, serviceKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "display_name":
+			e.svc.DisplayName, hasDisplay = s.str(v, what+": display_name")
+		case "customer_facing":
+			e.svc.CustomerFacing, _ = s.boolean(v, what+": customer_facing")
+		case "tier":
+			t, ok := s.integer(v, what+": tier")
+			if ok && (t < 1 || t > 3) {
+				s.errf(v.Line, "%s: tier must be 1, 2 or 3, not %d", what, t)
+			}
+			e.svc.Tier, hasTier = int(t), true
+		case "component":
+			e.svc.Component, _ = s.str(v, what+": component")
+		case "team":
+			e.svc.Team, _ = s.str(v, what+": team")
+		case "escalation_policy":
+			e.svc.EscalationPolicy, _ = s.str(v, what+": escalation_policy")
+		case "matchers":
+			items, _ := s.seq(v, what+": matchers")
+			for _, it := range items {
+				if text, ok := s.str(it, what+": matcher"); ok {
+					if ms, ok := s.matchers(text, it.Line); ok {
+						e.sets = append(e.sets, ms)
+					}
+				}
+			}
+		case "keywords":
+			e.svc.Keywords = c.keywords(s, v, what)
+		case "depends_on":
+			items, _ := s.seq(v, what+": depends_on")
+			for _, it := range items {
+				c.svcDeps[e] = append(c.svcDeps[e], located{file: s.file, node: it})
+			}
+		case "correlation":
+			c.svcCorr[e] = located{file: s.file, key: k, node: v}
+		}
+	})
+	if !hasDisplay {
+		s.errf(k.Line, "%s needs a display_name (the only name the public status page shows)", what)
+	}
+	if !hasTier {
+		s.errf(k.Line, "%s needs a tier (1, 2 or 3)", what)
+	}
+	if e.svc.Component == "" {
+		e.svc.Component = e.svc.DisplayName
+	}
+	if len(e.sets) == 0 && len(e.svc.Keywords) == 0 && s.lookup(v, "matchers") == nil && s.lookup(v, "keywords") == nil {
+		s.errf(k.Line, "%s has neither matchers nor keywords, so nothing can be attributed to it", what)
+	}
+}
+
+// keywords reads a service's keywords: words or phrases of at least two
+// characters, unique regardless of case.
+func (c *compiler) keywords(s scope, v *yaml.Node, what string) []string {
+	items, _ := s.seq(v, what+": keywords")
+	var out []string
+	for _, it := range items {
+		kw, ok := s.str(it, what+": keyword")
+		if !ok {
+			continue
+		}
+		switch {
+		case kw != strings.TrimSpace(kw) || strings.ContainsAny(kw, "\n\r\t"):
+			s.errf(it.Line, "%s: keyword %q has surrounding or control whitespace", what, kw)
+		case len([]rune(kw)) < 2:
+			s.errf(it.Line, "%s: keyword %q is too short to identify anything", what, kw)
+		case slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, kw) }):
+			s.errf(it.Line, "%s: keyword %q is listed twice", what, kw)
+		default:
+			out = append(out, kw)
+		}
+	}
+	return out
+}
+
+// correlation reads the global correlation settings.
+func (c *compiler) correlation(s scope, v *yaml.Node) {
+	set := c.set
+	s.mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services"}, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "group_by":
+			if set.groupBy = s.labelNames(v, "correlation: group_by"); len(set.groupBy) == 0 {
+				s.errf(k.Line, "correlation: group_by needs at least one label")
+			}
+		case "fallback_group_by":
+			set.fallbackGroupBy = s.labelNames(v, "correlation: fallback_group_by")
+		default:
+			c.corrSetting(s, "correlation", key, v, &set.corr)
+		}
+	})
+}
+
+// corrSetting reads window, quiet_period or max_services into corr.
+func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Correlation) {
+	what += ": " + key
+	switch key {
+	case "window":
+		if d, ok := s.positiveDuration(v, what); ok {
+			corr.Window = d
+		}
+	case "quiet_period":
+		if d, ok := s.duration(v, what); ok {
+			corr.QuietPeriod = d
+		}
+	case "max_services":
+		if n, ok := s.integer(v, what); ok {
+			if n < 1 || n > 1000 {
+				s.errf(v.Line, "%s must be between 1 and 1000, not %d", what, n)
+				return
+			}
+			corr.MaxServices = int(n)
+		}
+	}
+}
+
+// severity reads the severity section.
+func (c *compiler) severity(s scope, v *yaml.Node) {
+	keys := []string{"levels", "default", "allow_downgrade", "customers_total", "flags", "rules"}
+	s.mapping(v, "severity", keys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "levels":
+			if s.once("severity.levels", k) {
+				c.levels(s, k, v)
+			}
+		case "default":
+			if s.once("severity.default", k) {
+				c.defaultLevel = &located{file: s.file, key: k, node: v}
+			}
+		case "allow_downgrade":
+			if s.once("severity.allow_downgrade", k) {
+				c.set.allowDowngrade, _ = s.boolean(v, "allow_downgrade")
+			}
+		case "customers_total":
+			if s.once("severity.customers_total", k) {
+				n, ok := s.integer(v, "customers_total")
+				if ok && n < 1 {
+					s.errf(v.Line, "customers_total must be positive, not %d", n)
+					return
+				}
+				c.customersTotal = n
+				c.set.customersTotal = n
+			}
+		case "flags":
+			s.mapping(v, "flags", nil, func(_ string, k, v *yaml.Node) {
+				c.flagNodes = append(c.flagNodes, located{file: s.file, key: k, node: v})
+			})
+		case "rules":
+			items, _ := s.seq(v, "rules")
+			for _, it := range items {
+				c.ruleNodes = append(c.ruleNodes, located{file: s.file, node: it})
+			}
+		}
+	})
+}
+
+// levels reads the level definitions, named SEV1, SEV2, ... in order.
+func (c *compiler) levels(s scope, k, v *yaml.Node) {
+	items, ok := s.seq(v, "levels")
+	if !ok {
+		return
+	}
+	if len(items) == 0 {
+		s.errf(k.Line, "levels needs at least one level")
+		return
+	}
+	if len(items) > 9 {
+		s.errf(k.Line, "at most 9 levels, not %d", len(items))
+		return
+	}
+	levels := make([]LevelDef, 0, len(items))
+	for i, it := range items {
+		l := LevelDef{Level: Level(i + 1)}
+		want := levelName(l.Level)
+		s.mapping(it, "level", []string{"name", "description"}, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "name":
+				l.Name, _ = s.str(v, "level name")
+			case "description":
+				l.Description, _ = s.str(v, "level description")
+			}
+		})
+		if l.Name != want {
+			s.errf(it.Line, "level %d must be named %q (levels are SEV1, SEV2, ... from the most severe)", i+1, want)
+		}
+		l.Name = want
+		levels = append(levels, l)
+	}
+	c.set.levels = levels
+}
+
+// calendar reads one business-hours calendar.
+func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
+	if !flagNameRE.MatchString(name) {
+		s.errf(k.Line, "calendar name %q: use letters, digits, '-' and '_'", name)
+		return
+	}
+	if p, dup := c.calendarPos[name]; dup {
+		s.errf(k.Line, "calendar %q is already defined at %s:%d", name, p.file, p.line)
+		return
+	}
+	c.calendarPos[name] = pos{s.file, k.Line}
+	what := fmt.Sprintf("calendar %q", name)
+	var tz, hours string
+	var days, holidays []string
+	ok := true
+	s.mapping(v, what, []string{"time_zone", "days", "hours", "holidays"}, func(key string, _, v *yaml.Node) {
+		var good bool
+		switch key {
+		case "time_zone":
+			tz, good = s.str(v, what+": time_zone")
+		case "hours":
+			hours, good = s.str(v, what+": hours")
+		case "days":
+			days, good = s.strs(v, what+": days"), true
+		case "holidays":
+			holidays, good = s.strs(v, what+": holidays"), true
+		}
+		ok = ok && good
+	})
+	if !ok {
+		return
+	}
+	cal, err := newCalendar(name, tz, days, hours, holidays)
+	if err != nil {
+		s.errf(k.Line, "%s: %v", what, err)
+		return
+	}
+	c.calendars[name] = cal
+}
+
+// build resolves cross references and checks the whole set.
+func (c *compiler) build() {
+	c.buildLevels()
+	c.buildServices()
+	c.buildFlags()
+	c.buildRules()
+	c.buildPolicies()
+}
+
+func (c *compiler) buildLevels() {
+	set := c.set
+	set.defaultLevel = Level(len(set.levels))
+	if d := c.defaultLevel; d != nil {
+		s := scope{c: c, file: d.file}
+		if name, ok := s.str(d.node, "severity default"); ok {
+			if l, ok := set.Level(name); ok {
+				set.defaultLevel = l
+			} else {
+				s.errf(d.node.Line, "severity default: unknown level %q%s", name, c.known(levelNames(set.levels)))
+			}
+		}
+	}
+}
+
+func levelNames(ls []LevelDef) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Name
+	}
+	return out
+}
+
+func (c *compiler) buildServices() {
+	set := c.set
+	for _, e := range set.svcs {
+		e.corr = set.corr
+		if lc, ok := c.svcCorr[e]; ok {
+			s := scope{c: c, file: lc.file}
+			what := fmt.Sprintf("service %q: correlation", e.svc.Name)
+			s.mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services"}, func(key string, _, v *yaml.Node) {
+				if key == "group_by" {
+					e.groupBy = s.labelNames(v, what+": group_by")
+					return
+				}
+				c.corrSetting(s, what, key, v, &e.corr)
+			})
+		}
+		for _, d := range c.svcDeps[e] {
+			s := scope{c: c, file: d.file}
+			name, ok := s.str(d.node, "depends_on item")
+			switch {
+			case !ok:
+			case set.byName[name] == nil:
+				s.errf(d.node.Line, "service %q: depends_on: unknown service %q%s", e.svc.Name, name, c.known(serviceNames(set.svcs)))
+			case name == e.svc.Name:
+				s.errf(d.node.Line, "service %q depends on itself", name)
+			case slices.Contains(e.svc.DependsOn, name):
+				s.errf(d.node.Line, "service %q: depends_on lists %q twice", e.svc.Name, name)
+			default:
+				e.svc.DependsOn = append(e.svc.DependsOn, name)
+			}
+		}
+	}
+	c.checkCycles()
+	for _, e := range set.svcs {
+		e.upstreams = set.closure(e.svc.Name)
+	}
+}
+
+// checkCycles reports each dependency cycle once.
+func (c *compiler) checkCycles() {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make(map[string]int)
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = active
+		stack = append(stack, name)
+		e := c.set.byName[name]
+		for _, d := range e.svc.DependsOn {
+			switch state[d] {
+			case unseen:
+				visit(d)
+			case active:
+				i := slices.Index(stack, d)
+				cycle := append(slices.Clone(stack[i:]), d)
+				first := c.set.byName[d]
+				scope{c: c, file: first.pos.file}.errf(first.pos.line, "depends_on cycle: %s", strings.Join(cycle, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[name] = done
+	}
+	for _, e := range c.set.svcs {
+		if state[e.svc.Name] == unseen {
+			visit(e.svc.Name)
+		}
+	}
+}
+
+// closure lists the services name depends on, transitively, nearest first.
+func (s *Set) closure(name string) []string {
+	e := s.byName[name]
+	if e == nil {
+		return nil
+	}
+	var out []string
+	queue := slices.Clone(e.svc.DependsOn)
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		if d == name || slices.Contains(out, d) {
+			continue
+		}
+		out = append(out, d)
+		if de := s.byName[d]; de != nil {
+			queue = append(queue, de.svc.DependsOn...)
+		}
+	}
+	return out
+}
+
+func (c *compiler) buildFlags() {
+	set := c.set
+	for _, fl := range c.flagNodes {
+		s := scope{c: c, file: fl.file}
+		name := fl.key.Value
+		if !flagNameRE.MatchString(name) {
+			s.errf(fl.key.Line, "flag name %q: use letters, digits, '-' and '_'", name)
+			continue
+		}
+		if i := slices.IndexFunc(set.flags, func(f flagDef) bool { return f.name == name }); i >= 0 {
+			p := set.flags[i].pos
+			s.errf(fl.key.Line, "flag %q is already defined at %s:%d", name, p.file, p.line)
+			continue
+		}
+		what := fmt.Sprintf("flag %q", name)
+		items, _ := s.seq(fl.node, what)
+		def := flagDef{name: name, pos: pos{fl.file, fl.key.Line}}
+		for _, it := range items {
+			if text, ok := s.str(it, what+": matcher"); ok {
+				if i, ok := c.matcher(s, text, it.Line); ok && !slices.Contains(def.idx, i) {
+					def.idx = append(def.idx, i)
+				}
+			}
+		}
+		if len(items) == 0 {
+			s.errf(fl.key.Line, "%s needs at least one matcher", what)
+		}
+		set.flags = append(set.flags, def)
+	}
+}
+
+func (c *compiler) buildRules() {
+	set := c.set
+	names := make(map[string]pos)
+	for _, rn := range c.ruleNodes {
+		s := scope{c: c, file: rn.file}
+		if v := s.lookup(rn.node, "name"); v != nil && v.Kind == yaml.ScalarNode {
+			s.rule = v.Value
+		}
+		r := &rule{pos: pos{rn.file, rn.node.Line}}
+		hasLevel, bad := false, false
+		errsBefore := len(c.errs)
+		s.mapping(rn.node, "rule", []string{"name", "level", "description", "when"}, func(key string, k, v *yaml.Node) {
+			switch key {
+			case "name":
+				r.name, _ = s.str(v, "rule name")
+			case "level":
+				name, ok := s.str(v, "level")
+				if !ok {
+					return
+				}
+				if r.level, hasLevel = set.Level(name); !hasLevel {
+					s.errf(v.Line, "unknown level %q%s", name, c.known(levelNames(set.levels)))
+					hasLevel = true
+				}
+			case "description":
+				r.description, _ = s.str(v, "description")
+			case "when":
+				if isNull(s.node(v)) {
+					s.errf(k.Line, "when is empty: omit it for a rule that always matches")
+					bad = true
+					return
+				}
+				r.when = condParser{scope: s, c: c}.parse(v, 1)
+				bad = r.when == nil
+			}
+		})
+		if rn.node.Kind != yaml.MappingNode {
+			continue
+		}
+		switch {
+		case r.name == "":
+			if s.lookup(rn.node, "name") == nil {
+				s.errf(rn.node.Line, "a rule needs a name")
+			}
+			continue
+		case r.name != strings.TrimSpace(r.name) || strings.ContainsAny(r.name, "\n\r\t"):
+			s.errf(rn.node.Line, "rule name %q has surrounding or control whitespace", r.name)
+		}
+		if p, dup := names[r.name]; dup {
+			s.errf(rn.node.Line, "rule name is already used at %s:%d", p.file, p.line)
+			continue
+		}
+		names[r.name] = r.pos
+		if !hasLevel {
+			s.errf(rn.node.Line, "a rule needs a level%s", c.known(levelNames(set.levels)))
+		}
+		if bad && len(c.errs) == errsBefore {
+			s.errf(rn.node.Line, "invalid condition")
+		}
+		if bad || len(c.errs) > errsBefore {
+			continue
+		}
+		if r.when != nil {
+			s.analyze(r.when)
+			r.when.walk(func(x *cond) {
+				if x.kind != kCompare {
+					return
+				}
+				if x.m.windowed() {
+					x.slot = set.slots
+					set.slots++
+					set.maxWindow = max(set.maxWindow, x.window)
+				}
+				if x.m.windowed() || x.m == mDuration {
+					r.timeLeaves = append(r.timeLeaves, x)
+				}
+			})
+		}
+		c.checkShadowed(s, r)
+		set.rules = append(set.rules, r)
+	}
+}
+
+// checkShadowed reports a rule that an earlier rule always pre-empts.
+func (c *compiler) checkShadowed(s scope, r *rule) {
+	if r.when != nil && r.when.konst == kNever {
+		return // reported where it arises
+	}
+	for _, prev := range c.set.rules {
+		budget := implyBudget
+		switch {
+		case prev.when == nil:
+			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and always matches", prev.name, prev.pos.file, prev.pos.line)
+		case prev.when.konst == kAlways:
+			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and its condition always holds", prev.name, prev.pos.file, prev.pos.line)
+		case r.when != nil && implies(r.when, prev.when, &budget):
+			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and matches whenever this one does", prev.name, prev.pos.file, prev.pos.line)
+		default:
+			continue
+		}
+		return
+	}
+}
+
+var policyKeys = []string{"page", "calendar", "status_page", "chat_room"}
+
+func (c *compiler) buildPolicies() {
+	set := c.set
+	set.policies = make([]Policy, len(set.levels))
+	for i := range set.policies {
+		set.policies[i] = defaultPolicy(Level(i + 1))
+	}
+	seen := make(map[Level]pos)
+	for _, pn := range c.policyNodes {
+		s := scope{c: c, file: pn.file}
+		l, ok := set.Level(pn.key.Value)
+		if !ok {
+			s.errf(pn.key.Line, "policies: unknown level %q%s", pn.key.Value, c.known(levelNames(set.levels)))
+			continue
+		}
+		if p, dup := seen[l]; dup {
+			s.errf(pn.key.Line, "policy for %s is already defined at %s:%d", l, p.file, p.line)
+			continue
+		}
+		seen[l] = pos{pn.file, pn.key.Line}
+		what := fmt.Sprintf("policy %s", l)
+		p := Policy{Level: l, Page: "", StatusPage: StatusPageApproval, ChatRoom: true}
+		var calName string
+		var calLine int
+		s.mapping(pn.node, what, policyKeys, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "page":
+				if v, ok := s.str(v, what+": page"); ok {
+					if p.Page = Page(v); p.Page != PageImmediately && p.Page != PageBusinessHours {
+						s.errf(pn.key.Line, "%s: page must be immediately or business_hours, not %q", what, v)
+					}
+				}
+			case "status_page":
+				if v, ok := s.str(v, what+": status_page"); ok {
+					if p.StatusPage = StatusPage(v); p.StatusPage != StatusPageAuto && p.StatusPage != StatusPageApproval && p.StatusPage != StatusPageOff {
+						s.errf(pn.key.Line, "%s: status_page must be auto, approval or off, not %q", what, v)
+					}
+				}
+			case "chat_room":
+				p.ChatRoom, _ = s.boolean(v, what+": chat_room")
+			case "calendar":
+				calName, _ = s.str(v, what+": calendar")
+				calLine = v.Line
+			}
+		})
+		switch {
+		case p.Page == "":
+			s.errf(pn.key.Line, "%s needs page: immediately or business_hours", what)
+		case p.Page == PageBusinessHours && calName == "":
+			s.errf(pn.key.Line, "%s pages in business hours and needs a calendar%s", what, c.known(sortedKeys(c.calendars)))
+		case p.Page == PageImmediately && calName != "":
+			s.errf(calLine, "%s pages immediately; its calendar would not be used", what)
+		case calName != "":
+			if p.Calendar = c.calendars[calName]; p.Calendar == nil {
+				if _, defined := c.calendarPos[calName]; !defined {
+					s.errf(calLine, "%s: unknown calendar %q%s", what, calName, c.known(sortedKeys(c.calendars)))
+				}
+			}
+		}
+		set.policies[l-1] = p
+	}
+}

@@ -1,0 +1,738 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// maxDepth bounds how deeply conditions may nest.
+const maxDepth = 32
+
+type condKind uint8
+
+const (
+	kAll condKind = iota
+	kAny
+	kNot
+	kMatch   // some firing signal matches one of idx
+	kFlag    // like kMatch, through a named flag
+	kService // some incident service is in svcs
+	kCompare // a measured figure compared with a threshold
+)
+
+// measure is what a compare condition reads.
+type measure uint8
+
+const (
+	mAlerts measure = iota // windowed counters first, in Counter order
+	mTickets
+	mMentions
+	mReach
+	mFiring
+	mInstances
+	mCustomers
+	mShare
+	mDuration
+)
+
+// measureNames maps the names used in `count: {of: ...}` to measures.
+var measureNames = map[string]measure{
+	"alerts": mAlerts, "tickets": mTickets, "mentions": mMentions, "reach": mReach,
+	"firing_alerts": mFiring, "instances": mInstances, "customers": mCustomers,
+	"customer_share": mShare,
+}
+
+var measureCounter = [...]Counter{CounterAlerts, CounterTickets, CounterMentions, CounterReach}
+
+// windowed reports a counter summed over a time window.
+func (m measure) windowed() bool { return m <= mReach }
+
+// integral reports a measure whose values are whole numbers.
+func (m measure) integral() bool { return m != mShare && m != mDuration }
+
+func (m measure) name() string {
+	for k, v := range measureNames {
+		if v == m {
+			return k
+		}
+	}
+	return "duration"
+}
+
+// noun names n of the measure for explanations: "34 tickets".
+func (m measure) noun(n float64) string {
+	one := n == 1
+	switch m {
+	case mAlerts:
+		return plural(one, "alert", "alerts")
+	case mTickets:
+		return plural(one, "ticket", "tickets")
+	case mMentions:
+		return plural(one, "mention", "mentions")
+	case mReach:
+		return "reach"
+	case mFiring:
+		return plural(one, "firing alert", "firing alerts")
+	case mInstances:
+		return plural(one, "instance", "instances")
+	case mCustomers:
+		return plural(one, "customer", "customers")
+	}
+	return ""
+}
+
+func plural(one bool, s, p string) string {
+	if one {
+		return s
+	}
+	return p
+}
+
+type op uint8
+
+const (
+	opGE op = iota
+	opGT
+	opLE
+	opLT
+	opEQ
+)
+
+var opNames = [...]string{">=", ">", "<=", "<", "=="}
+
+func (o op) String() string { return opNames[o] }
+
+func (o op) holds(v, n float64) bool {
+	switch o {
+	case opGE:
+		return v >= n
+	case opGT:
+		return v > n
+	case opLE:
+		return v <= n
+	case opLT:
+		return v < n
+	}
+	return v == n
+}
+
+// konst is what static analysis knows of a condition's value.
+type konst uint8
+
+const (
+	kMaybe konst = iota
+	kAlways
+	kNever
+)
+
+// cond is a compiled condition.
+type cond struct {
+	kind condKind
+	line int
+	text string // canonical text, used for display and identity
+	kids []*cond
+
+	idx  []int // kMatch, kFlag: matcher indexes
+	name string
+
+	svcs map[string]bool // kService: services satisfying the condition
+	cf   *bool
+	tier int
+
+	m      measure // kCompare
+	window time.Duration
+	op     op
+	num    float64
+	iv     interval
+	slot   int // cache slot of a windowed count
+
+	konst konst
+}
+
+// interval is the set of values satisfying a compare condition.
+type interval struct {
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+// domain holds every value a measure can take.
+var domain = interval{lo: 0, hi: math.Inf(1), hiOpen: true}
+
+func newInterval(o op, n float64, integral bool) interval {
+	inf := math.Inf(1)
+	iv := interval{lo: math.Inf(-1), hi: inf, loOpen: true, hiOpen: true}
+	switch o {
+	case opGE:
+		iv.lo, iv.loOpen = n, false
+	case opGT:
+		iv.lo, iv.loOpen = n, true
+	case opLE:
+		iv.hi, iv.hiOpen = n, false
+	case opLT:
+		iv.hi, iv.hiOpen = n, true
+	case opEQ:
+		iv = interval{lo: n, hi: n}
+	}
+	if integral { // a whole-number measure: make bounds closed and whole
+		if iv.loOpen && !math.IsInf(iv.lo, 0) {
+			iv.lo, iv.loOpen = math.Floor(iv.lo)+1, false
+		} else if !iv.loOpen {
+			iv.lo = math.Ceil(iv.lo)
+		}
+		if iv.hiOpen && !math.IsInf(iv.hi, 0) {
+			iv.hi, iv.hiOpen = math.Ceil(iv.hi)-1, false
+		} else if !iv.hiOpen {
+			iv.hi = math.Floor(iv.hi)
+		}
+	}
+	return iv
+}
+
+func (a interval) empty() bool {
+	return a.lo > a.hi || (a.lo == a.hi && (a.loOpen || a.hiOpen))
+}
+
+func (a interval) intersect(b interval) interval {
+	r := a
+	if b.lo > r.lo || (b.lo == r.lo && b.loOpen) {
+		r.lo, r.loOpen = b.lo, b.loOpen
+	}
+	if b.hi < r.hi || (b.hi == r.hi && b.hiOpen) {
+		r.hi, r.hiOpen = b.hi, b.hiOpen
+	}
+	return r
+}
+
+// within reports whether every value of a (inside the domain) is in b.
+func (a interval) within(b interval) bool {
+	a = a.intersect(domain)
+	if a.empty() {
+		return true
+	}
+	loOK := a.lo > b.lo || (a.lo == b.lo && (!b.loOpen || a.loOpen))
+	hiOK := a.hi < b.hi || (a.hi == b.hi && (!b.hiOpen || a.hiOpen))
+	return loOK && hiOK
+}
+
+// condParser compiles condition nodes of one rule.
+type condParser struct {
+	scope
+	c *compiler
+}
+
+var condKeys = []string{"all", "any", "not", "match", "service", "count", "flag", "duration"}
+
+// parse compiles a condition; nil means it had errors (already reported).
+func (p condParser) parse(n *yaml.Node, depth int) *cond {
+	n = p.node(n)
+	if n == nil {
+		return nil
+	}
+	if depth > maxDepth {
+		p.errf(n.Line, "conditions nest deeper than %d levels", maxDepth)
+		return nil
+	}
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
+		if n.Kind == yaml.MappingNode && len(n.Content) > 2 {
+			var keys []string
+			for i := 0; i < len(n.Content); i += 2 {
+				keys = append(keys, n.Content[i].Value)
+			}
+			p.errf(n.Line, "a condition has exactly one key, found %s: wrap them in `all:` or `any:`", strings.Join(keys, ", "))
+			return nil
+		}
+		p.errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
+		return nil
+	}
+	var out *cond
+	p.mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
+		line := k.Line
+		switch key {
+		case "all", "any":
+			out = p.list(key, v, line, depth)
+		case "not":
+			if kid := p.parse(v, depth+1); kid != nil {
+				out = &cond{kind: kNot, line: line, kids: []*cond{kid}, text: "not (" + kid.text + ")"}
+			}
+		case "match":
+			out = p.match(v, line)
+		case "flag":
+			out = p.flag(v, line)
+		case "service":
+			out = p.service(v, line)
+		case "count":
+			out = p.count(v, line)
+		case "duration":
+			out = p.compare(v, line, "duration", mDuration, 0)
+		}
+	})
+	return out
+}
+
+func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
+	items, ok := p.seq(v, key)
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.errf(line, "%s needs at least one condition", key)
+		return nil
+	}
+	c := &cond{kind: kAll, line: line}
+	if key == "any" {
+		c.kind = kAny
+	}
+	texts := make([]string, 0, len(items))
+	bad := false
+	for _, it := range items {
+		kid := p.parse(it, depth+1)
+		if kid == nil {
+			bad = true
+			continue
+		}
+		c.kids = append(c.kids, kid)
+		texts = append(texts, kid.text)
+	}
+	if bad {
+		return nil
+	}
+	c.text = key + "(" + strings.Join(texts, "; ") + ")"
+	return c
+}
+
+func (p condParser) match(v *yaml.Node, line int) *cond {
+	s, ok := p.str(v, "match")
+	if !ok {
+		return nil
+	}
+	i, ok := p.c.matcher(p.scope, s, line)
+	if !ok {
+		return nil
+	}
+	text := p.c.set.matchers[i].text
+	return &cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
+}
+
+func (p condParser) flag(v *yaml.Node, line int) *cond {
+	name, ok := p.str(v, "flag")
+	if !ok {
+		return nil
+	}
+	for _, f := range p.c.set.flags {
+		if f.name == name {
+			return &cond{kind: kFlag, line: line, idx: f.idx, name: name, text: "flag " + name}
+		}
+	}
+	p.errf(line, "unknown flag %q%s", name, p.c.known(flagNames(p.c.set.flags)))
+	return nil
+}
+
+func flagNames(fs []flagDef) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.name
+	}
+	return out
+}
+
+func (p condParser) service(v *yaml.Node, line int) *cond {
+	c := &cond{kind: kService, line: line}
+	var parts []string
+	bad := false
+	p.mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "name":
+			name, ok := p.str(v, "service name")
+			if !ok {
+				bad = true
+				return
+			}
+			if p.c.set.byName[name] == nil {
+				p.errf(v.Line, "unknown service %q%s", name, p.c.known(serviceNames(p.c.set.svcs)))
+				bad = true
+				return
+			}
+			c.name = name
+		case "customer_facing":
+			b, ok := p.boolean(v, "customer_facing")
+			if !ok {
+				bad = true
+				return
+			}
+			c.cf = &b
+		case "tier":
+			t, ok := p.integer(v, "tier")
+			if !ok || t < 1 || t > 3 {
+				if ok {
+					p.errf(v.Line, "tier must be 1, 2 or 3, not %d", t)
+				}
+				bad = true
+				return
+			}
+			c.tier = int(t)
+		}
+	})
+	if bad {
+		return nil
+	}
+	if c.name != "" {
+		parts = append(parts, c.name)
+	}
+	if c.cf != nil {
+		parts = append(parts, "customer_facing="+strconv.FormatBool(*c.cf))
+	}
+	if c.tier != 0 {
+		parts = append(parts, "tier="+strconv.Itoa(c.tier))
+	}
+	if len(parts) == 0 {
+		p.errf(line, "a service condition needs name, customer_facing or tier")
+		return nil
+	}
+	c.text = "service " + strings.Join(parts, " ")
+	c.svcs = make(map[string]bool)
+	for _, e := range p.c.set.svcs {
+		if c.name != "" && e.svc.Name != c.name || c.cf != nil && e.svc.CustomerFacing != *c.cf || c.tier != 0 && e.svc.Tier != c.tier {
+			continue
+		}
+		c.svcs[e.svc.Name] = true
+	}
+	if len(c.svcs) == 0 {
+		p.errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
+		c.konst = kNever
+	}
+	return c
+}
+
+func serviceNames(es []*svcEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.svc.Name
+	}
+	return out
+}
+
+// count parses `count: {of: tickets, window: 15m, ">=": 20}`.
+func (p condParser) count(v *yaml.Node, line int) *cond {
+	if !p.isMapping(v, line, "count") {
+		return nil
+	}
+	ofNode := p.lookup(v, "of")
+	if ofNode == nil {
+		p.errf(line, "count needs `of:` (one of: %s)", strings.Join(sortedKeys(measureNames), ", "))
+		return nil
+	}
+	of, ok := p.str(ofNode, "count of")
+	if !ok {
+		return nil
+	}
+	m, ok := measureNames[of]
+	if !ok {
+		p.errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(sortedKeys(measureNames), ", "))
+		return nil
+	}
+	if m == mShare && p.c.customersTotal == 0 {
+		p.errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
+		return nil
+	}
+	var window time.Duration
+	if w := p.lookup(v, "window"); w != nil {
+		if !m.windowed() {
+			p.errf(w.Line, "%s is a current value and takes no window", of)
+			return nil
+		}
+		if window, ok = p.positiveDuration(w, "window"); !ok {
+			return nil
+		}
+	} else if m.windowed() {
+		p.errf(line, "count of %s needs a window, e.g. window: 15m", of)
+		return nil
+	}
+	return p.compare(v, line, "count", m, window)
+}
+
+// isMapping reports whether v is a mapping, reporting it when not.
+func (p condParser) isMapping(v *yaml.Node, line int, what string) bool {
+	v = p.node(v)
+	if v == nil || v.Kind != yaml.MappingNode {
+		p.errf(line, "%s must be a mapping such as {\">=\": 20}", what)
+		return false
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// compare parses the comparison of a count or duration condition.
+func (p condParser) compare(v *yaml.Node, line int, what string, m measure, window time.Duration) *cond {
+	if !p.isMapping(v, line, what) {
+		return nil
+	}
+	allowed := []string{">=", ">", "<=", "<", "=="}
+	if what == "count" {
+		allowed = append([]string{"of", "window"}, allowed...)
+	}
+	c := &cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
+	nops := 0
+	bad := false
+	p.mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
+		i := slices.Index(opNames[:], key)
+		if i < 0 {
+			return
+		}
+		nops++
+		c.op = op(i)
+		if nops > 1 {
+			p.errf(k.Line, "%s has more than one comparison; use all: for a range", what)
+			bad = true
+			return
+		}
+		if m == mDuration {
+			d, ok := p.duration(v, "duration")
+			if !ok {
+				bad = true
+				return
+			}
+			if c.op == opEQ {
+				p.errf(k.Line, "duration == almost never holds: use >= or <")
+				bad = true
+				return
+			}
+			c.num = float64(d)
+			return
+		}
+		n, ok := p.number(v, what+" threshold")
+		if !ok {
+			bad = true
+			return
+		}
+		if m.integral() && n != math.Trunc(n) {
+			p.errf(v.Line, "%s of %s counts whole numbers, not %s", what, m.name(), formatNum(n))
+			bad = true
+			return
+		}
+		c.num = n
+	})
+	if bad {
+		return nil
+	}
+	if nops == 0 {
+		p.errf(line, "%s needs a comparison, one of: >=, >, <=, <, == (quote it: \">=\": 20)", what)
+		return nil
+	}
+	c.iv = newInterval(c.op, c.num, m.integral())
+	c.text = c.describe(false, 0)
+	switch iv := c.iv.intersect(domain); {
+	case iv.empty():
+		p.errf(line, "%s can never hold", c.text)
+		c.konst = kNever
+	case domain.within(c.iv):
+		p.errf(line, "%s always holds", c.text)
+		c.konst = kAlways
+	}
+	return c
+}
+
+// describe writes a compare condition, with the measured value when withValue.
+func (c *cond) describe(withValue bool, v float64) string {
+	thr := formatNum(c.num)
+	if c.m == mDuration {
+		thr = formatDur(time.Duration(c.num))
+	}
+	if c.m == mShare {
+		thr += "%"
+	}
+	switch {
+	case !withValue && c.m == mDuration:
+		return "duration " + c.op.String() + " " + thr
+	case !withValue && c.m.windowed():
+		return "count " + c.m.name() + " in " + formatDur(c.window) + " " + c.op.String() + " " + thr
+	case !withValue:
+		return "count " + c.m.name() + " " + c.op.String() + " " + thr
+	case c.m == mDuration:
+		return "open for " + formatDur(time.Duration(v).Round(time.Second)) + " " + c.op.String() + " " + thr
+	case c.m == mShare:
+		return formatNum(math.Round(v*100)/100) + "% of customers " + c.op.String() + " " + thr
+	case c.m.windowed():
+		return formatNum(v) + " " + c.m.noun(v) + " in " + formatDur(c.window) + " " + c.op.String() + " " + thr
+	}
+	return formatNum(v) + " " + c.m.noun(v) + " " + c.op.String() + " " + thr
+}
+
+func formatNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// formatDur writes a duration the way rule files do: 15m, 1h30m, 0s.
+func formatDur(d time.Duration) string {
+	if d < 0 {
+		return "-" + model.Duration(-d).String()
+	}
+	return model.Duration(d).String()
+}
+
+// cacheEntry holds one windowed count during an Evaluate call.
+type cacheEntry struct {
+	ok bool
+	v  int64
+}
+
+// evaluator evaluates conditions against one incident's facts.
+type evaluator struct {
+	s     *Set
+	f     *Facts
+	cache []cacheEntry
+}
+
+// value measures what a compare condition reads.
+func (e *evaluator) value(c *cond) float64 {
+	f := e.f
+	switch c.m {
+	case mFiring:
+		return float64(f.FiringAlerts)
+	case mInstances:
+		return float64(f.Instances)
+	case mCustomers:
+		return float64(f.Customers)
+	case mShare:
+		if e.s.customersTotal <= 0 {
+			return 0
+		}
+		return float64(f.Customers) * 100 / float64(e.s.customersTotal)
+	case mDuration:
+		if f.Started.IsZero() {
+			return 0
+		}
+		return float64(f.Now.Sub(f.Started))
+	}
+	ce := &e.cache[c.slot]
+	if !ce.ok {
+		ce.ok, ce.v = true, e.count(c.m, c.window)
+	}
+	return float64(ce.v)
+}
+
+// count reads a windowed counter, 0 when the facts have no counters.
+func (e *evaluator) count(m measure, d time.Duration) int64 {
+	if e.f.Count == nil {
+		return 0
+	}
+	return e.f.Count(measureCounter[m], max(d, 0))
+}
+
+// hits counts firing signals matching any of idx (the largest count).
+func (e *evaluator) hits(idx []int) int {
+	best := 0
+	for _, i := range idx {
+		if i < len(e.f.MatcherHits) {
+			best = max(best, e.f.MatcherHits[i])
+		}
+	}
+	return best
+}
+
+// eval reports whether c holds.
+func (e *evaluator) eval(c *cond) bool {
+	switch c.kind {
+	case kAll:
+		for _, k := range c.kids {
+			if !e.eval(k) {
+				return false
+			}
+		}
+		return true
+	case kAny:
+		for _, k := range c.kids {
+			if e.eval(k) {
+				return true
+			}
+		}
+		return false
+	case kNot:
+		return !e.eval(c.kids[0])
+	case kMatch, kFlag:
+		return e.hits(c.idx) > 0
+	case kService:
+		return e.service(c) != ""
+	}
+	return c.op.holds(e.value(c), c.num)
+}
+
+// service returns the first incident service satisfying c, "" if none.
+func (e *evaluator) service(c *cond) string {
+	for _, name := range e.f.Services {
+		if c.svcs[name] {
+			return name
+		}
+	}
+	return ""
+}
+
+// explain writes why c, which holds, holds.
+func (e *evaluator) explain(b *strings.Builder, c *cond) {
+	switch c.kind {
+	case kAll:
+		for i, k := range c.kids {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			e.explain(b, k)
+		}
+	case kAny:
+		for _, k := range c.kids {
+			if e.eval(k) {
+				e.explain(b, k)
+				return
+			}
+		}
+	case kNot:
+		b.WriteString("not (")
+		if k := c.kids[0]; k.kind == kCompare {
+			b.WriteString(k.describe(true, e.value(k)))
+		} else {
+			b.WriteString(k.text)
+		}
+		b.WriteByte(')')
+	case kMatch:
+		n := e.hits(c.idx)
+		fmt.Fprintf(b, "%d %s %s", n, plural(n == 1, "firing signal matches", "firing signals match"), c.name)
+	case kFlag:
+		fmt.Fprintf(b, "flag %s is raised", c.name)
+	case kService:
+		name := e.service(c)
+		b.WriteString(name)
+		b.WriteString(" is ")
+		var parts []string
+		if c.cf != nil {
+			parts = append(parts, plural(*c.cf, "customer facing", "not customer facing"))
+		}
+		if c.tier != 0 {
+			parts = append(parts, "tier "+strconv.Itoa(c.tier))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "affected")
+		}
+		b.WriteString(strings.Join(parts, " and "))
+	case kCompare:
+		b.WriteString(c.describe(true, e.value(c)))
+	}
+}
+
+// walk calls fn for c and every condition under it.
+func (c *cond) walk(fn func(*cond)) {
+	fn(c)
+	for _, k := range c.kids {
+		k.walk(fn)
+	}
+}

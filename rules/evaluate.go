@@ -1,0 +1,133 @@
+package rules
+
+import (
+	"math"
+	"strings"
+	"time"
+)
+
+// evaluate runs the rules in order; the first that holds gives the verdict.
+func (s *Set) evaluate(f *Facts) Verdict {
+	if f == nil {
+		f = &Facts{}
+	}
+	var buf [32]cacheEntry
+	e := evaluator{s: s, f: f, cache: buf[:0]}
+	if s.slots <= len(buf) {
+		e.cache = buf[:s.slots]
+	} else {
+		e.cache = make([]cacheEntry, s.slots)
+	}
+	win := -1
+	for i, r := range s.rules {
+		if r.when == nil || e.eval(r.when) {
+			win = i
+			break
+		}
+	}
+	var v Verdict
+	relevant := s.rules
+	if win < 0 {
+		v.Level = s.defaultLevel
+		v.Explanation = levelName(v.Level) + " by default: no severity rule matched"
+	} else {
+		r := s.rules[win]
+		relevant = s.rules[:win+1]
+		v.Level, v.Rule = r.level, r.name
+		var b strings.Builder
+		b.WriteString(levelName(r.level))
+		b.WriteString(" by rule ")
+		b.WriteString(r.name)
+		if r.when == nil {
+			b.WriteString(": it always applies")
+		} else {
+			b.WriteString(": ")
+			e.explain(&b, r.when)
+		}
+		v.Explanation = b.String()
+	}
+	v.Recheck = e.recheck(relevant)
+	return v
+}
+
+// recheck finds the earliest later instant at which a condition of rules
+// could change value with no new signal: a duration threshold being reached,
+// or counted events leaving a window.
+func (e *evaluator) recheck(rules []*rule) time.Time {
+	var best time.Time
+	now := e.f.Now
+	consider := func(t time.Time) {
+		if t.After(now) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	for _, r := range rules {
+		for _, c := range r.timeLeaves {
+			if c.m == mDuration {
+				if e.f.Started.IsZero() {
+					continue
+				}
+				at := e.f.Started.Add(time.Duration(c.num))
+				if c.op == opGT || c.op == opLE {
+					at = at.Add(1)
+				}
+				consider(at)
+				continue
+			}
+			if t, ok := e.countFlip(c, best); ok {
+				consider(t)
+			}
+		}
+	}
+	return best
+}
+
+// countFlip finds when the windowed count c compares differently as events
+// age out of its window, to the second, if before limit (zero: no limit).
+// Counts only fall with time, so the search is a bisection on the first
+// moment the count drops to a bound.
+func (e *evaluator) countFlip(c *cond, limit time.Time) (time.Time, bool) {
+	v := int64(e.value(c))
+	n := int64(c.num)
+	var bound int64
+	switch holds := c.op.holds(float64(v), c.num); {
+	case v == 0:
+		return time.Time{}, false
+	case holds && c.op != opLE && c.op != opLT:
+		bound = n - 1 // >=, > and == stop holding once the count falls below
+		if c.op == opGT {
+			bound = n
+		}
+	case !holds && (c.op == opLE || c.op == opEQ) && v > n:
+		bound = n // starts holding once the count falls to n
+	case !holds && c.op == opLT:
+		bound = n - 1
+	default:
+		return time.Time{}, false
+	}
+	if bound < 0 {
+		return time.Time{}, false
+	}
+	now := e.f.Now
+	hi := int64(math.Ceil(c.window.Seconds()))
+	if !limit.IsZero() {
+		hi = min(hi, int64(math.Ceil(limit.Sub(now).Seconds())))
+	}
+	at := func(x int64) int64 { return e.count(c.m, c.window-time.Duration(x)*time.Second) }
+	if hi <= 0 || at(hi) > bound {
+		return time.Time{}, false
+	}
+	lo := int64(0) // at(lo) > bound
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if at(mid) > bound {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if c.op == opEQ && !c.op.holds(float64(v), c.num) && at(hi) != n {
+		return time.Time{}, false
+	}
+	return now.Add(time.Duration(hi) * time.Second), true
+}

@@ -1,0 +1,190 @@
+package rules
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+)
+
+// pos locates a definition in the rule files.
+type pos struct {
+	file string
+	line int
+}
+
+// matcherSet is one matcher string: all of its matchers must match.
+type matcherSet struct {
+	text string // canonical form, e.g. {alertname="X",env="prod"}
+	ms   []*labels.Matcher
+}
+
+// matches reports whether every matcher holds for lbls (a missing label is
+// the empty string, as in Alertmanager).
+func (m *matcherSet) matches(lbls map[string]string) bool {
+	for _, x := range m.ms {
+		if !x.Matches(lbls[x.Name]) {
+			return false
+		}
+	}
+	return true
+}
+
+// svcEntry is a catalogue service with its compiled matchers and settings.
+type svcEntry struct {
+	svc       *Service
+	pos       pos
+	sets      []matcherSet
+	groupBy   []string
+	corr      Correlation
+	upstreams []string
+}
+
+// flagDef is a named set of matcher indexes.
+type flagDef struct {
+	name string
+	pos  pos
+	idx  []int
+}
+
+// rule is a compiled severity rule.
+type rule struct {
+	name        string
+	description string
+	level       Level
+	when        *cond // nil: always holds
+	pos         pos
+	timeLeaves  []*cond // duration and windowed count leaves, for Recheck
+}
+
+// Set is a compiled, validated rule set. It is immutable and safe for
+// concurrent use.
+type Set struct {
+	svcs            []*svcEntry
+	services        []*Service
+	byName          map[string]*svcEntry
+	groupBy         []string
+	fallbackGroupBy []string
+	corr            Correlation
+	levels          []LevelDef
+	defaultLevel    Level
+	allowDowngrade  bool
+	customersTotal  int64
+	matchers        []matcherSet
+	flags           []flagDef
+	rules           []*rule
+	policies        []Policy
+	maxWindow       time.Duration
+	slots           int // distinct windowed counts, cached per Evaluate
+}
+
+// LevelDef is a defined severity level with its written definition.
+type LevelDef struct {
+	Level       Level
+	Name        string
+	Description string
+}
+
+// RuleInfo describes one compiled severity rule, for listings and checks.
+type RuleInfo struct {
+	Name        string
+	Level       Level
+	Description string
+	Condition   string // canonical text of the condition, "" for a catch-all
+	File        string
+	Line        int
+}
+
+// FlagInfo describes one flag: its name and the matchers that raise it.
+type FlagInfo struct {
+	Name     string
+	Matchers []string
+}
+
+// Services returns the catalogue in file order.
+func (s *Set) Services() []*Service { return slices.Clone(s.services) }
+
+// Levels returns the defined severity levels, most severe first.
+func (s *Set) Levels() []LevelDef { return slices.Clone(s.levels) }
+
+// DefaultLevel is the level given when no severity rule matches.
+func (s *Set) DefaultLevel() Level { return s.defaultLevel }
+
+// Level turns a level name such as "SEV2" (any case) into a Level.
+func (s *Set) Level(name string) (Level, bool) {
+	for _, l := range s.levels {
+		if strings.EqualFold(l.Name, strings.TrimSpace(name)) {
+			return l.Level, true
+		}
+	}
+	return 0, false
+}
+
+// Rules describes the severity rules in evaluation order.
+func (s *Set) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(s.rules))
+	for i, r := range s.rules {
+		out[i] = RuleInfo{Name: r.name, Level: r.level, Description: r.description,
+			File: r.pos.file, Line: r.pos.line}
+		if r.when != nil {
+			out[i].Condition = r.when.text
+		}
+	}
+	return out
+}
+
+// FlagDefs describes the defined flags in file order.
+func (s *Set) FlagDefs() []FlagInfo {
+	out := make([]FlagInfo, len(s.flags))
+	for i, f := range s.flags {
+		out[i].Name = f.name
+		for _, x := range f.idx {
+			out[i].Matchers = append(out[i].Matchers, s.matchers[x].text)
+		}
+	}
+	return out
+}
+
+// Flags returns the names of the flags raised for an incident: those with a
+// firing signal that matches one of the flag's matchers.
+func (s *Set) Flags(f *Facts) []string {
+	var out []string
+	for i := range s.flags {
+		if f != nil && s.flagRaised(&s.flags[i], f.MatcherHits) {
+			out = append(out, s.flags[i].name)
+		}
+	}
+	return out
+}
+
+func (s *Set) flagRaised(fl *flagDef, hits []int) bool {
+	for _, x := range fl.idx {
+		if x < len(hits) && hits[x] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Matcher returns the canonical text of matcher condition i, "" if there is
+// none.
+func (s *Set) Matcher(i int) string {
+	if i < 0 || i >= len(s.matchers) {
+		return ""
+	}
+	return s.matchers[i].text
+}
+
+// CustomersTotal is the configured number of customers, 0 if unset.
+func (s *Set) CustomersTotal() int64 { return s.customersTotal }
+
+// levelName names a level; Level.String is the fallback for levels the set
+// does not define.
+func levelName(l Level) string {
+	if l <= 0 {
+		return "none"
+	}
+	return "SEV" + strconv.Itoa(int(l))
+}

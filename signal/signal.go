@@ -1,0 +1,57 @@
+// Package signal defines Signal, the one shape every source's payload is
+// turned into before it is journaled and triaged.
+package signal
+
+import (
+	"time"
+)
+
+// Kind says what sort of thing a signal reports.
+type Kind string
+
+// The kinds of signal Klaxon takes in.
+const (
+	KindAlert     Kind = "alert"
+	KindTicket    Kind = "ticket"
+	KindMention   Kind = "mention"
+	KindHeartbeat Kind = "heartbeat"
+)
+
+// Status is whether the condition a signal reports is ongoing.
+type Status string
+
+// The statuses of a signal.
+const (
+	StatusFiring   Status = "firing"
+	StatusResolved Status = "resolved"
+)
+
+// Source names the integration a signal came through.
+type Source string
+
+// The sources Klaxon takes in today.
+const (
+	SourceAlertmanager Source = "alertmanager"
+	SourcePrometheus   Source = "prometheus"
+)
+
+// Signal is one report from the outside world: an alert, a ticket, a mention
+// or a heartbeat, normalised. Signals are immutable once journaled.
+type Signal struct {
+	Source      Source            `json:"source"`
+	Kind        Kind              `json:"kind"`
+	Fingerprint string            `json:"fingerprint"`
+	Status      Status            `json:"status"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Text        string            `json:"text,omitempty"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt,omitzero"`
+	Customer    string            `json:"customer,omitempty"`
+	Link        string            `json:"link,omitempty"`
+	Reach       int64             `json:"reach,omitempty"`
+}
+
+// ID is the signal's identity across deliveries: repeated deliveries of the
+// same alert (same label set) share it whichever source they came through.
+func (s *Signal) ID() string { return string(s.Kind) + "/" + s.Fingerprint }

@@ -1,0 +1,71 @@
+package triage
+
+import (
+	"fmt"
+	"time"
+)
+
+// applyAction carries out a human action, or says why it cannot.
+func (s *State) applyAction(c *change, act *Action) error {
+	inc := s.incidents[act.Incident]
+	if inc == nil {
+		return fmt.Errorf("%w: %q", ErrNotFound, act.Incident)
+	}
+	now, by := s.now, act.By
+	note := ""
+	if act.Note != "" {
+		note = ": " + act.Note
+	}
+	switch act.Kind {
+	case ActionAck:
+		if !inc.open() {
+			return fmt.Errorf("%w: %s is resolved and cannot be acknowledged", ErrConflict, inc.Key)
+		}
+		if inc.Status == StatusAcknowledged {
+			return nil
+		}
+		inc.Status = StatusAcknowledged
+		c.res.Acknowledged = append(c.res.Acknowledged, now.Sub(inc.OpenedAt))
+		inc.AcknowledgedAt, inc.AcknowledgedBy = now, by
+		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note})
+	case ActionResolve:
+		if !inc.open() {
+			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
+		}
+		s.resolve(c, inc, now, by, "resolved by "+by+note)
+	case ActionSetSeverity:
+		return s.override(c, inc, act, now)
+	case ActionClearSeverity:
+		if inc.Override == nil {
+			return nil
+		}
+		inc.Override = nil
+		inc.Severity = 0 // the rules decide afresh, downwards too
+		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note + "; rules apply again"})
+		c.touch(inc)
+	default:
+		return fmt.Errorf("%w: unknown action %q", ErrInvalid, act.Kind)
+	}
+	return nil
+}
+
+func (s *State) override(c *change, inc *Incident, act *Action, now time.Time) error {
+	if !inc.open() {
+		return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
+	}
+	level, ok := s.rules.Level(act.Severity)
+	if !ok {
+		return fmt.Errorf("%w: unknown severity %q", ErrInvalid, act.Severity)
+	}
+	if act.Note == "" {
+		return fmt.Errorf("%w: a severity override needs a reason", ErrInvalid)
+	}
+	old := inc.Severity
+	inc.Override = &Override{Level: level, By: act.By, Reason: act.Note, At: now}
+	inc.Severity, inc.Rule = level, ""
+	inc.Why = fmt.Sprintf("%s set by %s: %s", level, act.By, act.Note)
+	s.timers.set(timerRecheck, inc.Key, time.Time{})
+	inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOverride, By: act.By,
+		Message: fmt.Sprintf("%s -> %s set by %s: %s; rules no longer change it", old, level, act.By, act.Note)})
+	return nil
+}

@@ -1,0 +1,421 @@
+package triage
+
+import (
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// Apply applies one journal record to the state and returns a *Result. It
+// implements journal.FSM: records must come in sequence order; a record at
+// or below the last applied sequence is ignored, so replay is idempotent.
+func (s *State) Apply(rec journal.Record) any {
+	e, err := Decode(rec.Data)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec.Seq != 0 && rec.Seq <= s.seq {
+		return &Result{}
+	}
+	s.seq = rec.Seq
+	if rec.Time.After(s.now) {
+		s.now = rec.Time
+	}
+	if err != nil {
+		return &Result{Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+	}
+	c := &change{state: s, seq: s.seq, res: &Result{}}
+	s.advance(c, s.now)
+	switch {
+	case len(e.Signals) > 0:
+		s.applySignals(c, e.Signals)
+	case e.Action != nil:
+		c.res.Err = s.applyAction(c, e.Action)
+	case e.Rules != nil:
+		c.res.Err = s.applyRules(c, e.Rules)
+	}
+	c.finish(s.now)
+	return c.res
+}
+
+// change collects the incidents one entry touched, in the order it touched
+// them, so that follow-up work (quiet periods, severity) runs once each.
+type change struct {
+	state   *State
+	seq     uint64
+	res     *Result
+	touched []*Incident
+	seen    map[*Incident]bool
+}
+
+func (c *change) touch(inc *Incident) {
+	if c.seen == nil {
+		c.seen = make(map[*Incident]bool)
+	}
+	if !c.seen[inc] {
+		c.seen[inc] = true
+		c.touched = append(c.touched, inc)
+	}
+}
+
+func (c *change) finish(now time.Time) {
+	for _, inc := range c.touched {
+		if inc.open() {
+			c.state.settle(c.seq, inc, now)
+		}
+	}
+	c.touched, c.seen = c.touched[:0], nil
+}
+
+// advance fires every timer due at or before now, each at its own time.
+func (s *State) advance(c *change, now time.Time) {
+	for {
+		t, ok := s.timers.popDue(now)
+		if !ok {
+			return
+		}
+		switch t.kind {
+		case timerAlertExpiry:
+			s.expireAlert(c, t.id, t.at)
+		case timerQuietEnd:
+			if inc := s.incidents[t.id]; inc != nil && inc.open() && inc.firing == 0 {
+				s.resolve(c, inc, t.at, "", fmt.Sprintf("resolved automatically: all alerts resolved and quiet for %s", inc.Correlation.QuietPeriod))
+			}
+		case timerRecheck:
+			if inc := s.incidents[t.id]; inc != nil && inc.open() {
+				inc.Recheck = time.Time{}
+				s.evaluate(c.seq, inc, t.at)
+			}
+		}
+		c.finish(t.at)
+	}
+}
+
+func (s *State) expireAlert(c *change, id string, at time.Time) {
+	a := s.alerts[id]
+	if a == nil || !a.Firing || a.Signal.EndsAt.After(at) {
+		return
+	}
+	inc := s.incidents[a.Incident]
+	if inc == nil || !inc.open() {
+		a.Firing = false
+		return
+	}
+	s.setFiring(c, inc, a, false, at, "expired (endsAt passed without a refresh)")
+}
+
+func (s *State) applySignals(c *change, sigs []signal.Signal) {
+	for i := range sigs {
+		if s.applySignal(c, &sigs[i]) {
+			c.res.Accepted++
+		} else {
+			c.res.Duplicates++
+		}
+	}
+}
+
+// applySignal records one signal and reports whether it changed anything.
+func (s *State) applySignal(c *change, sig *signal.Signal) bool {
+	now := s.now
+	id := sig.ID()
+	h := hashSignal(sig)
+	a := s.alerts[id]
+	if a != nil && (a.Hash == h || staleFiring(a, sig)) {
+		a.LastSeen = now
+		return false
+	}
+	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
+	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt)
+	if a == nil {
+		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
+		s.alerts[id] = a
+	}
+	a.Signal, a.Hash, a.LastSeen = *sig, h, now
+	expiry := time.Time{}
+	if firing && !sig.EndsAt.IsZero() {
+		expiry = sig.EndsAt
+	}
+	s.timers.set(timerAlertExpiry, id, expiry)
+
+	inc := s.incidents[a.Incident]
+	switch {
+	case inc != nil && inc.open():
+		s.setFiring(c, inc, a, firing, now, "")
+	case firing && newOccurrence:
+		a.Firing = false
+		s.attach(c, a, now)
+	default:
+		a.Firing = firing
+	}
+	return true
+}
+
+// staleFiring reports a late copy of a firing occurrence that has already
+// been explicitly resolved; applying it would re-open what is over.
+func staleFiring(a *Alert, sig *signal.Signal) bool {
+	return a.Signal.Status == signal.StatusResolved && sig.Status == signal.StatusFiring &&
+		a.Signal.StartsAt.Equal(sig.StartsAt)
+}
+
+// attach puts a newly firing alert into the open incident it correlates
+// with, or into a new one.
+func (s *State) attach(c *change, a *Alert, now time.Time) {
+	cls := s.rules.Classify(&a.Signal)
+	inc := s.openByKey[cls.Key]
+	if inc == nil {
+		inc = s.correlateByDependency(c, cls, now)
+	}
+	if inc == nil {
+		inc = s.openIncident(c, cls, &a.Signal, now)
+	}
+	a.Incident = inc.Key
+	inc.Alerts = append(inc.Alerts, a.Signal.ID())
+	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
+		inc.StartedAt = st
+	}
+	s.setFiring(c, inc, a, true, now, "")
+}
+
+// correlateByDependency finds an open incident on a service that the signal's
+// service depends on, or that depends on it, active within the window.
+func (s *State) correlateByDependency(c *change, cls rules.Class, now time.Time) *Incident {
+	if cls.Service == nil {
+		return nil
+	}
+	name := cls.Service.Name
+	corr := cls.Correlation
+	try := func(other string, upstream bool) *Incident {
+		inc := s.openBySvc[other]
+		if inc == nil || now.Sub(inc.LastSignalAt) > corr.Window ||
+			(corr.MaxServices > 0 && len(inc.Services) >= corr.MaxServices) {
+			return nil
+		}
+		var msg string
+		if upstream {
+			msg = fmt.Sprintf("%s joined: it depends on %s, which this incident is about", name, other)
+			if inc.Cause == "" {
+				inc.Cause = other
+			}
+		} else {
+			msg = fmt.Sprintf("%s joined: %s depends on it, so it is the likely cause", name, other)
+			inc.Cause = name
+		}
+		s.absorb(inc, cls)
+		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventCorrelated, Message: msg})
+		c.touch(inc)
+		return inc
+	}
+	for _, up := range s.rules.Upstreams(name) {
+		if inc := try(up, true); inc != nil {
+			return inc
+		}
+	}
+	for _, down := range s.dependents[name] {
+		if inc := try(down, false); inc != nil {
+			return inc
+		}
+	}
+	return nil
+}
+
+// absorb makes inc the open incident for cls's key and service.
+func (s *State) absorb(inc *Incident, cls rules.Class) {
+	if !slices.Contains(inc.GroupKeys, cls.Key) {
+		inc.GroupKeys = append(inc.GroupKeys, cls.Key)
+	}
+	s.openByKey[cls.Key] = inc
+	if cls.Service != nil {
+		if !inc.hasService(cls.Service.Name) {
+			inc.Services = append(inc.Services, cls.Service.Name)
+		}
+		s.openBySvc[cls.Service.Name] = inc
+	}
+}
+
+func (s *State) openIncident(c *change, cls rules.Class, sig *signal.Signal, now time.Time) *Incident {
+	c.res.Opened++
+	n := s.nextInc
+	s.nextInc++
+	inc := &Incident{
+		Key:         fmt.Sprintf("INC-%d", n),
+		Number:      n,
+		Title:       title(sig),
+		Service:     serviceName(cls, sig),
+		Status:      StatusTriggered,
+		OpenedAt:    now,
+		StartedAt:   now,
+		Correlation: cls.Correlation,
+	}
+	s.absorb(inc, cls)
+	inc.derive(s.rules)
+	inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOpened,
+		Message: fmt.Sprintf("opened for %s by %s", cls.Key, describe(sig))})
+	s.incidents[inc.Key] = inc
+	s.order = append(s.order, inc)
+	return inc
+}
+
+// setFiring moves an attached alert between firing and resolved.
+func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at time.Time, why string) {
+	c.touch(inc)
+	inc.LastSignalAt = at
+	if a.Firing == firing {
+		return
+	}
+	a.Firing = firing
+	if firing {
+		inc.addAlert(a, 1)
+		inc.count(rules.CounterAlerts, 1, at, s.keepCounts())
+		if cu := a.Signal.Customer; cu != "" {
+			if inc.Customers == nil {
+				inc.Customers = make(map[string]struct{})
+			}
+			inc.Customers[cu] = struct{}{}
+		}
+		inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring, Message: describe(&a.Signal) + " firing"})
+		return
+	}
+	inc.addAlert(a, -1)
+	if why == "" {
+		why = "resolved"
+	}
+	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved, Message: describe(&a.Signal) + " " + why})
+}
+
+// keepCounts is how long counter buckets are kept: the longest window any
+// rule counts over, and at least an hour for the API.
+func (s *State) keepCounts() time.Duration {
+	return max(s.rules.MaxWindow(), time.Hour)
+}
+
+// settle runs after an entry touched an open incident: quiet period and
+// severity.
+func (s *State) settle(seq uint64, inc *Incident, now time.Time) {
+	switch {
+	case inc.firing == 0 && inc.QuietSince.IsZero():
+		inc.QuietSince = now
+		end := now.Add(inc.Correlation.QuietPeriod)
+		inc.addEvent(Event{At: now, Seq: seq, Kind: EventQuiet,
+			Message: fmt.Sprintf("all alerts resolved; resolves at %s unless one fires again", end.UTC().Format(time.RFC3339))})
+		s.timers.set(timerQuietEnd, inc.Key, end)
+	case inc.firing > 0 && !inc.QuietSince.IsZero():
+		inc.QuietSince = time.Time{}
+		s.timers.set(timerQuietEnd, inc.Key, time.Time{})
+	}
+	s.evaluate(seq, inc, now)
+}
+
+// evaluate applies the severity rules to an open incident. Severity rises by
+// itself, falls only if the rules allow it, and never overrides a human.
+func (s *State) evaluate(seq uint64, inc *Incident, now time.Time) {
+	if inc.Override != nil {
+		return
+	}
+	f := inc.facts(now)
+	v := s.rules.Evaluate(&f)
+	inc.Recheck = v.Recheck
+	s.timers.set(timerRecheck, inc.Key, v.Recheck)
+	old := inc.Severity
+	switch {
+	case old == 0:
+	case v.Level == old, v.Level > old && !s.rules.AllowDowngrade():
+		return
+	}
+	inc.Severity, inc.Rule, inc.Why = v.Level, v.Rule, v.Explanation
+	msg := v.Explanation
+	if old != 0 {
+		msg = fmt.Sprintf("%s -> %s: %s", old, v.Level, v.Explanation)
+	}
+	inc.addEvent(Event{At: now, Seq: seq, Kind: EventSeverity, Message: msg})
+}
+
+func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) {
+	c.res.Resolved = append(c.res.Resolved, at.Sub(inc.OpenedAt))
+	inc.Status = StatusResolved
+	inc.ResolvedAt, inc.ResolvedBy = at, by
+	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventResolved, Message: why, By: by})
+	for _, k := range inc.GroupKeys {
+		if s.openByKey[k] == inc {
+			delete(s.openByKey, k)
+		}
+	}
+	for _, name := range inc.Services {
+		if s.openBySvc[name] == inc {
+			delete(s.openBySvc, name)
+		}
+	}
+	s.timers.set(timerQuietEnd, inc.Key, time.Time{})
+	s.timers.set(timerRecheck, inc.Key, time.Time{})
+}
+
+// hashSignal hashes everything of a signal that a re-delivery could change.
+func hashSignal(sig *signal.Signal) uint64 {
+	h := fnv.New64a()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	w(string(sig.Source))
+	w(string(sig.Status))
+	w(sig.StartsAt.UTC().Format(time.RFC3339Nano))
+	w(sig.EndsAt.UTC().Format(time.RFC3339Nano))
+	for _, k := range slices.Sorted(maps.Keys(sig.Annotations)) {
+		w(k)
+		w(sig.Annotations[k])
+	}
+	w(sig.Text)
+	w(sig.Customer)
+	w(sig.Link)
+	w(fmt.Sprint(sig.Reach))
+	return h.Sum64()
+}
+
+func serviceName(cls rules.Class, sig *signal.Signal) string {
+	if cls.Service != nil {
+		return cls.Service.Name
+	}
+	return sig.Labels["service"]
+}
+
+func title(sig *signal.Signal) string {
+	if t := sig.Annotations["summary"]; t != "" {
+		return truncate(t, 200)
+	}
+	return truncate(describe(sig), 200)
+}
+
+// describe names a signal briefly: alertname{other labels}.
+func describe(sig *signal.Signal) string {
+	var b strings.Builder
+	b.WriteString(sig.Labels["alertname"])
+	b.WriteByte('{')
+	first := true
+	for _, k := range slices.Sorted(maps.Keys(sig.Labels)) {
+		if k == "alertname" {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		fmt.Fprintf(&b, "%s=%q", k, sig.Labels[k])
+	}
+	b.WriteByte('}')
+	return truncate(b.String(), 300)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

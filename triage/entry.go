@@ -1,0 +1,93 @@
+// Package triage is Klaxon's deterministic state machine: it turns journaled
+// entries (signals, human actions, timers, rule changes) into incidents.
+//
+// State changes only through Apply, which reads the time from the entry and
+// performs no I/O, so the same entries in the same order always give the
+// same incidents: recovery, replay and replication depend on that.
+package triage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// Entry is the payload of one journal record. Exactly one field is set.
+type Entry struct {
+	Signals []signal.Signal `json:"signals,omitempty"`
+	Action  *Action         `json:"action,omitempty"`
+	Tick    *Tick           `json:"tick,omitempty"`
+	Rules   *RulesChange    `json:"rules,omitempty"`
+}
+
+// ActionKind names a human action on an incident.
+type ActionKind string
+
+// The human actions triage knows.
+const (
+	ActionAck           ActionKind = "ack"
+	ActionResolve       ActionKind = "resolve"
+	ActionSetSeverity   ActionKind = "set_severity"
+	ActionClearSeverity ActionKind = "clear_severity"
+)
+
+// Action is a human decision about one incident, made through the API.
+type Action struct {
+	Kind     ActionKind `json:"kind"`
+	Incident string     `json:"incident"`
+	By       string     `json:"by"`
+	Note     string     `json:"note,omitempty"`
+	Severity string     `json:"severity,omitempty"` // level name, for set_severity
+}
+
+// Tick records that a scheduled time came due; Apply acts on every timer
+// due at or before the entry's time.
+type Tick struct {
+	Due time.Time `json:"due"`
+}
+
+// RulesChange installs a new rule set, carried in full so that replay uses
+// the rules that were in force at the time.
+type RulesChange struct {
+	Files []rules.File `json:"files"`
+}
+
+// Encode serialises an entry for the journal.
+func Encode(e *Entry) ([]byte, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(e)
+}
+
+// Decode parses a journaled entry.
+func Decode(data []byte) (*Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("decode entry: %w", err)
+	}
+	if err := e.validate(); err != nil {
+		return nil, fmt.Errorf("decode entry: %w", err)
+	}
+	return &e, nil
+}
+
+func (e *Entry) validate() error {
+	n := 0
+	if len(e.Signals) > 0 {
+		n++
+	}
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("entry must carry exactly one of signals, action, tick, rules")
+	}
+	return nil
+}

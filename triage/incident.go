@@ -1,0 +1,168 @@
+package triage
+
+import (
+	"time"
+
+	"github.com/klaxonhq/klaxon/rules"
+)
+
+// Incident is a group of correlated signals that needs people's attention.
+type Incident struct {
+	Key       string   `json:"key"`
+	Number    uint64   `json:"number"`
+	Title     string   `json:"title"`
+	Service   string   `json:"service"`         // the service it was opened for ("" if none)
+	Services  []string `json:"services"`        // every catalogue service it absorbed
+	GroupKeys []string `json:"groupKeys"`       // every grouping key it absorbed, first one first
+	Cause     string   `json:"cause,omitempty"` // upstream service blamed by dependency correlation
+
+	Correlation rules.Correlation `json:"correlation"` // the settings it was opened under
+
+	Status   Status      `json:"status"`
+	Severity rules.Level `json:"severity"`
+	Rule     string      `json:"rule"`
+	Why      string      `json:"explanation"`
+	Override *Override   `json:"override,omitempty"`
+
+	OpenedAt       time.Time `json:"openedAt"`
+	StartedAt      time.Time `json:"startedAt"` // earliest signal start, not first received
+	AcknowledgedAt time.Time `json:"acknowledgedAt,omitzero"`
+	AcknowledgedBy string    `json:"acknowledgedBy,omitempty"`
+	ResolvedAt     time.Time `json:"resolvedAt,omitzero"`
+	ResolvedBy     string    `json:"resolvedBy,omitempty"`
+	LastSignalAt   time.Time `json:"lastSignalAt"`
+	QuietSince     time.Time `json:"quietSince,omitzero"` // when its last alert resolved
+	Recheck        time.Time `json:"recheck,omitzero"`    // when rules want another look
+
+	Alerts    []string            `json:"alerts"` // signal IDs, in order of joining
+	Timeline  []Event             `json:"timeline"`
+	Counts    []bucket            `json:"counts"` // per-second event counters, oldest first
+	Customers map[string]struct{} `json:"customers,omitempty"`
+
+	// Derived from alerts and rules; rebuilt on restore and rule changes.
+	firing      int
+	instances   map[string]int
+	matcherHits []int
+}
+
+// Override is a human's severity decision, which rules do not overrule.
+type Override struct {
+	Level  rules.Level `json:"level"`
+	By     string      `json:"by"`
+	Reason string      `json:"reason"`
+	At     time.Time   `json:"at"`
+}
+
+// EventKind classifies timeline events.
+type EventKind string
+
+// The timeline's event kinds.
+const (
+	EventOpened        EventKind = "opened"
+	EventCorrelated    EventKind = "correlated"
+	EventAlertFiring   EventKind = "alert_firing"
+	EventAlertResolved EventKind = "alert_resolved"
+	EventSeverity      EventKind = "severity"
+	EventAcknowledged  EventKind = "acknowledged"
+	EventQuiet         EventKind = "quiet"
+	EventResolved      EventKind = "resolved"
+	EventOverride      EventKind = "severity_override"
+)
+
+// Event is one timeline entry: what changed, when, why, and which journal
+// entry caused it.
+type Event struct {
+	At      time.Time `json:"at"`
+	Seq     uint64    `json:"seq"`
+	Kind    EventKind `json:"kind"`
+	Message string    `json:"message"`
+	By      string    `json:"by,omitempty"`
+}
+
+// bucket counts events of one second.
+type bucket struct {
+	Unix int64    `json:"t"`
+	N    [4]int64 `json:"n"`
+}
+
+var counterIndex = map[rules.Counter]int{
+	rules.CounterAlerts:   0,
+	rules.CounterTickets:  1,
+	rules.CounterMentions: 2,
+	rules.CounterReach:    3,
+}
+
+func (inc *Incident) open() bool { return inc.Status != StatusResolved }
+
+func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) }
+
+// count adds n to counter c at time t, dropping buckets older than keep.
+func (inc *Incident) count(c rules.Counter, n int64, t time.Time, keep time.Duration) {
+	sec := t.Unix()
+	if k := len(inc.Counts); k == 0 || inc.Counts[k-1].Unix != sec {
+		inc.Counts = append(inc.Counts, bucket{Unix: sec})
+	}
+	inc.Counts[len(inc.Counts)-1].N[counterIndex[c]] += n
+	horizon := t.Add(-keep).Unix()
+	drop := 0
+	for drop < len(inc.Counts)-1 && inc.Counts[drop].Unix <= horizon {
+		drop++
+	}
+	if drop > 0 {
+		inc.Counts = append(inc.Counts[:0], inc.Counts[drop:]...)
+	}
+}
+
+// sum is counter c over (now-d, now].
+func (inc *Incident) sum(c rules.Counter, now time.Time, d time.Duration) int64 {
+	from := now.Add(-d).Unix()
+	var total int64
+	for i := len(inc.Counts) - 1; i >= 0 && inc.Counts[i].Unix > from; i-- {
+		total += inc.Counts[i].N[counterIndex[c]]
+	}
+	return total
+}
+
+func (inc *Incident) hasService(name string) bool {
+	for _, s := range inc.Services {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// derive resets the statistics kept for the rules; alerts are re-added.
+func (inc *Incident) derive(rs *rules.Set) {
+	inc.firing = 0
+	inc.instances = make(map[string]int)
+	inc.matcherHits = make([]int, rs.NumMatchers())
+}
+
+// addAlert adds (d=1) or removes (d=-1) a firing alert from the statistics.
+func (inc *Incident) addAlert(a *Alert, d int) {
+	inc.firing += d
+	for _, i := range a.hits {
+		inc.matcherHits[i] += d
+	}
+	if in := a.Signal.Labels["instance"]; in != "" {
+		inc.instances[in] += d
+		if inc.instances[in] <= 0 {
+			delete(inc.instances, in)
+		}
+	}
+}
+
+// facts summarises the incident for the severity rules.
+func (inc *Incident) facts(now time.Time) rules.Facts {
+	return rules.Facts{
+		Now:          now,
+		Started:      inc.StartedAt,
+		Services:     inc.Services,
+		MatcherHits:  inc.matcherHits,
+		FiringAlerts: inc.firing,
+		Instances:    len(inc.instances),
+		Customers:    len(inc.Customers),
+		Count:        func(c rules.Counter, d time.Duration) int64 { return inc.sum(c, now, d) },
+	}
+}

@@ -1,0 +1,127 @@
+package triage
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// Status is where an incident is in its lifecycle.
+type Status string
+
+// The incident lifecycle: triggered → acknowledged → resolved.
+const (
+	StatusTriggered    Status = "triggered"
+	StatusAcknowledged Status = "acknowledged"
+	StatusResolved     Status = "resolved"
+)
+
+// Errors an action's result carries; the API maps them to 404, 409 and 400.
+var (
+	ErrNotFound = errors.New("no such incident")
+	ErrConflict = errors.New("conflicts with the incident's state")
+	ErrInvalid  = errors.New("invalid action")
+)
+
+// Result is what applying one entry did, handed back to whoever appended it.
+type Result struct {
+	Accepted   int   // signals that changed state
+	Duplicates int   // signals identical to what was already known
+	Err        error // why an action or rule change was refused
+	// Lifecycle changes the entry caused, for metrics.
+	Opened       int
+	Acknowledged []time.Duration // time from opening to acknowledgement
+	Resolved     []time.Duration // time from opening to resolution
+}
+
+// Alert is the latest known state of one signal identity.
+type Alert struct {
+	Signal    signal.Signal `json:"signal"`
+	Hash      uint64        `json:"hash"`     // content hash, for duplicate detection
+	Incident  string        `json:"incident"` // key of the incident it belongs to, "" if none
+	Firing    bool          `json:"firing"`   // effective status: firing and not past endsAt
+	FirstSeen time.Time     `json:"firstSeen"`
+	LastSeen  time.Time     `json:"lastSeen"`
+	hits      []int         // matcher indexes it matches (derived from rules)
+}
+
+// State is the triage state machine. Apply mutates it; the query methods
+// read it concurrently.
+type State struct {
+	mu sync.RWMutex
+
+	rules      *rules.Set
+	ruleFiles  []rules.File
+	dependents map[string][]string // service -> services that depend on it
+
+	seq     uint64
+	now     time.Time
+	nextInc uint64
+
+	alerts    map[string]*Alert
+	incidents map[string]*Incident
+	order     []*Incident          // by number, oldest first
+	openByKey map[string]*Incident // grouping key -> open incident
+	openBySvc map[string]*Incident // catalogue service -> newest open incident holding it
+	timers    timerHeap
+}
+
+// New returns an empty state using rs (rules.Default() when nil).
+func New(rs *rules.Set) *State {
+	if rs == nil {
+		rs = rules.Default()
+	}
+	s := &State{
+		alerts:    make(map[string]*Alert),
+		incidents: make(map[string]*Incident),
+		openByKey: make(map[string]*Incident),
+		openBySvc: make(map[string]*Incident),
+		nextInc:   1,
+	}
+	s.timers.init()
+	s.setRules(rs, nil)
+	return s
+}
+
+// LastSeq is the sequence number of the last applied entry.
+func (s *State) LastSeq() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.seq
+}
+
+// Rules returns the rule set in force.
+func (s *State) Rules() *rules.Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rules
+}
+
+// RuleFiles returns the rule files in force (nil for the defaults).
+func (s *State) RuleFiles() []rules.File {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ruleFiles
+}
+
+// NextDue is the earliest time at which a timer is due, if any: the owner
+// appends a Tick entry then.
+func (s *State) NextDue() (time.Time, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.timers.peek()
+}
+
+func (s *State) setRules(rs *rules.Set, files []rules.File) {
+	s.rules = rs
+	s.ruleFiles = files
+	s.dependents = make(map[string][]string)
+	for _, svc := range rs.Services() {
+		for _, up := range rs.Upstreams(svc.Name) {
+			s.dependents[up] = append(s.dependents[up], svc.Name)
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package triage
+
+import (
+	"container/heap"
+	"time"
+)
+
+// timerKind says what a timer does when it comes due.
+type timerKind uint8
+
+const (
+	timerAlertExpiry timerKind = iota // an alert's endsAt passes: it resolves
+	timerQuietEnd                     // an incident's quiet period ends: it resolves
+	timerRecheck                      // the rules want another look at an incident
+)
+
+type timerID struct {
+	kind timerKind
+	id   string // alert ID or incident key
+}
+
+type timer struct {
+	timerID
+	at    time.Time
+	index int
+}
+
+// timerHeap is an indexed min-heap of timers by (time, kind, id), so that at
+// most one timer exists per (kind, id) and ties pop in a fixed order.
+type timerHeap struct {
+	items []*timer
+	byID  map[timerID]*timer
+}
+
+func (h *timerHeap) init() { h.items, h.byID = nil, make(map[timerID]*timer) }
+
+// set schedules (or moves) the timer id to at; a zero at cancels it.
+func (h *timerHeap) set(kind timerKind, id string, at time.Time) {
+	key := timerID{kind, id}
+	t, ok := h.byID[key]
+	switch {
+	case at.IsZero() && ok:
+		heap.Remove((*timerSlice)(h), t.index)
+		delete(h.byID, key)
+	case at.IsZero():
+	case ok:
+		t.at = at
+		heap.Fix((*timerSlice)(h), t.index)
+	default:
+		t = &timer{timerID: key, at: at}
+		h.byID[key] = t
+		heap.Push((*timerSlice)(h), t)
+	}
+}
+
+func (h *timerHeap) peek() (time.Time, bool) {
+	if len(h.items) == 0 {
+		return time.Time{}, false
+	}
+	return h.items[0].at, true
+}
+
+// popDue removes and returns the earliest timer due at or before now.
+func (h *timerHeap) popDue(now time.Time) (*timer, bool) {
+	if len(h.items) == 0 || h.items[0].at.After(now) {
+		return nil, false
+	}
+	t := heap.Pop((*timerSlice)(h)).(*timer)
+	delete(h.byID, t.timerID)
+	return t, true
+}
+
+type timerSlice timerHeap
+
+func (s *timerSlice) Len() int { return len(s.items) }
+func (s *timerSlice) Less(i, j int) bool {
+	a, b := s.items[i], s.items[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	return a.id < b.id
+}
+func (s *timerSlice) Swap(i, j int) {
+	s.items[i], s.items[j] = s.items[j], s.items[i]
+	s.items[i].index, s.items[j].index = i, j
+}
+func (s *timerSlice) Push(x any) {
+	t := x.(*timer)
+	t.index = len(s.items)
+	s.items = append(s.items, t)
+}
+func (s *timerSlice) Pop() any {
+	n := len(s.items)
+	t := s.items[n-1]
+	s.items[n-1] = nil
+	s.items = s.items[:n-1]
+	return t
+}

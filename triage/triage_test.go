@@ -1,0 +1,314 @@
+package triage
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// machine feeds a State the way the journal does: numbered, timed records.
+type machine struct {
+	t   *testing.T
+	s   *State
+	seq uint64
+	log []journal.Record
+}
+
+func newMachine(t *testing.T, rs *rules.Set) *machine {
+	return &machine{t: t, s: New(rs)}
+}
+
+func (m *machine) apply(at time.Time, e *Entry) *Result {
+	m.t.Helper()
+	data, err := Encode(e)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.seq++
+	rec := journal.Record{Seq: m.seq, Time: at, Data: data}
+	m.log = append(m.log, rec)
+	return m.s.Apply(rec).(*Result)
+}
+
+func (m *machine) signals(at time.Time, sigs ...signal.Signal) *Result {
+	return m.apply(at, &Entry{Signals: sigs})
+}
+
+// tick appends a Tick for every timer due by at, as the engine's loop does.
+func (m *machine) tick(at time.Time) {
+	for {
+		due, ok := m.s.NextDue()
+		if !ok || due.After(at) {
+			return
+		}
+		m.apply(due, &Entry{Tick: &Tick{Due: due}})
+	}
+}
+
+func (m *machine) act(at time.Time, a Action) error {
+	return m.apply(at, &Entry{Action: &a}).Err
+}
+
+func alert(status signal.Status, startsAt time.Time, kv ...string) signal.Signal {
+	ls := model.LabelSet{}
+	labels := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		ls[model.LabelName(kv[i])] = model.LabelValue(kv[i+1])
+		labels[kv[i]] = kv[i+1]
+	}
+	return signal.Signal{
+		Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
+		Fingerprint: ls.Fingerprint().String(), Status: status,
+		Labels: labels, StartsAt: startsAt,
+	}
+}
+
+func firing(kv ...string) signal.Signal { return alert(signal.StatusFiring, t0, kv...) }
+
+func resolved(s signal.Signal, at time.Time) signal.Signal {
+	s.Status, s.EndsAt = signal.StatusResolved, at
+	return s
+}
+
+func (m *machine) list(status string) []Summary {
+	out, _ := m.s.List(Filter{Status: status, Limit: 1000})
+	return out
+}
+
+func TestStormIsOneIncident(t *testing.T) {
+	m := newMachine(t, nil)
+	var batch []signal.Signal
+	for i := range 5000 {
+		batch = append(batch, firing("alertname", "HighLatency", "service", "checkout", "instance", fmt.Sprintf("pod-%d", i)))
+		if len(batch) == 100 {
+			m.signals(t0.Add(time.Duration(i)*time.Millisecond), batch...)
+			batch = nil
+		}
+	}
+	m.signals(t0.Add(10*time.Second), firing("alertname", "DiskFull", "service", "search"))
+	got := m.list("open")
+	if len(got) != 2 {
+		t.Fatalf("open incidents = %d, want 2", len(got))
+	}
+	if got[1].Key != "INC-1" || got[1].Alerts.Firing != 5000 || got[1].Service != "checkout" {
+		t.Errorf("storm incident = %+v", got[1])
+	}
+	if got[0].Key != "INC-2" || got[0].GroupKey != "service=search" {
+		t.Errorf("second incident = %+v", got[0])
+	}
+}
+
+func TestGroupingFallsBackToAlertname(t *testing.T) {
+	m := newMachine(t, nil)
+	m.signals(t0, firing("alertname", "Watchdog", "job", "a"), firing("alertname", "Watchdog", "job", "b"))
+	got := m.list("")
+	if len(got) != 1 || got[0].GroupKey != "alertname=Watchdog" || got[0].Alerts.Total != 2 {
+		t.Fatalf("incidents = %+v", got)
+	}
+}
+
+func TestDuplicateDeliveryChangesNothing(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	if r := m.signals(t0, a); r.Accepted != 1 || r.Duplicates != 0 {
+		t.Fatalf("first = %+v", r)
+	}
+	before, _ := m.s.Snapshot()
+	if r := m.signals(t0.Add(time.Second), a, a); r.Accepted != 0 || r.Duplicates != 2 {
+		t.Fatalf("again = %+v", r)
+	}
+	d, _ := m.s.Get("INC-1", 10)
+	if len(d.Timeline) != 3 { // opened, alert firing, severity
+		t.Errorf("timeline grew on duplicates: %+v", d.Timeline)
+	}
+	if len(m.list("")) != 1 {
+		t.Error("duplicate opened an incident")
+	}
+	_ = before
+}
+
+func TestAutoResolveAfterQuietPeriod(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	m.signals(t0, a)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
+	quiet := rules.Default().Classify(&a).Correlation.QuietPeriod
+	m.tick(t0.Add(time.Minute + quiet - time.Second))
+	if got := m.list("open"); len(got) != 1 {
+		t.Fatalf("resolved before the quiet period ended: %+v", got)
+	}
+	m.tick(t0.Add(time.Minute + quiet))
+	d, _ := m.s.Get("INC-1", 10)
+	if d.Status != StatusResolved || !d.ResolvedAt.Equal(t0.Add(time.Minute+quiet)) {
+		t.Fatalf("after quiet period: status %s resolvedAt %v", d.Status, d.ResolvedAt)
+	}
+	// The same alert firing again is a new occurrence and a new incident.
+	again := alert(signal.StatusFiring, t0.Add(time.Hour), "alertname", "X", "service", "api")
+	m.signals(t0.Add(time.Hour), again)
+	if got := m.list("open"); len(got) != 1 || got[0].Key != "INC-2" {
+		t.Fatalf("re-fire after resolution: %+v", got)
+	}
+}
+
+func TestReFireWithinQuietPeriodKeepsIncidentOpen(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	m.signals(t0, a)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
+	m.signals(t0.Add(2*time.Minute), alert(signal.StatusFiring, t0.Add(2*time.Minute), "alertname", "X", "service", "api"))
+	m.tick(t0.Add(time.Hour))
+	got := m.list("")
+	if len(got) != 1 || got[0].Status != StatusTriggered || got[0].Alerts.Firing != 1 {
+		t.Fatalf("incidents = %+v", got)
+	}
+}
+
+func TestLateFiringCopyAfterResolveIsIgnored(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	m.signals(t0, a)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
+	if r := m.signals(t0.Add(2*time.Minute), a); r.Duplicates != 1 {
+		t.Fatalf("late copy = %+v", r)
+	}
+	if got := m.list(""); got[0].Alerts.Firing != 0 {
+		t.Fatalf("late copy re-fired the alert: %+v", got[0])
+	}
+}
+
+func TestAlertExpiresAtEndsAt(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	a.Source, a.EndsAt = signal.SourcePrometheus, t0.Add(4*time.Minute)
+	m.signals(t0, a)
+	m.tick(t0.Add(4 * time.Minute))
+	d, _ := m.s.Get("INC-1", 10)
+	if d.Alerts.Firing != 0 || d.Signals[0].Firing {
+		t.Fatalf("alert did not expire: %+v", d.Summary)
+	}
+	// A refresh before expiry moves it: Prometheus re-sends with a later endsAt.
+	b := firing("alertname", "Y", "service", "web")
+	b.EndsAt = t0.Add(time.Hour + 4*time.Minute)
+	m.signals(t0.Add(time.Hour), b)
+	b.EndsAt = t0.Add(time.Hour + 5*time.Minute)
+	m.signals(t0.Add(time.Hour+time.Minute), b)
+	m.tick(t0.Add(time.Hour + 4*time.Minute + 30*time.Second))
+	if d, _ := m.s.Get("INC-2", 10); d.Alerts.Firing != 1 {
+		t.Fatalf("refreshed alert expired early: %+v", d.Summary)
+	}
+}
+
+func TestActions(t *testing.T) {
+	m := newMachine(t, nil)
+	m.signals(t0, firing("alertname", "X", "service", "api"))
+	if err := m.act(t0, Action{Kind: ActionAck, Incident: "INC-9", By: "al"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ack unknown = %v", err)
+	}
+	if err := m.act(t0.Add(time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "al", Note: "looking"}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := m.s.Get("INC-1", 0)
+	if d.Status != StatusAcknowledged || d.AcknowledgedBy != "al" {
+		t.Fatalf("after ack: %+v", d.Summary)
+	}
+	if err := m.act(t0.Add(2*time.Minute), Action{Kind: ActionResolve, Incident: "INC-1", By: "bo"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.act(t0.Add(3*time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "al"}); !errors.Is(err, ErrConflict) {
+		t.Errorf("ack resolved = %v", err)
+	}
+	// The still-firing alert, re-delivered unchanged, does not re-open anything.
+	m.signals(t0.Add(4*time.Minute), firing("alertname", "X", "service", "api"))
+	if got := m.list("open"); len(got) != 0 {
+		t.Errorf("re-delivery re-opened: %+v", got)
+	}
+}
+
+func TestSeverityOverride(t *testing.T) {
+	m := newMachine(t, nil)
+	m.signals(t0, firing("alertname", "X", "service", "api"))
+	err := m.act(t0, Action{Kind: ActionSetSeverity, Incident: "INC-1", By: "al", Severity: "SEV1", Note: "all customers affected"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := m.s.Get("INC-1", 0)
+	if d.Severity != "SEV1" || d.Override == nil || d.Override.Reason != "all customers affected" {
+		t.Fatalf("after override: %+v", d.Summary)
+	}
+	if err := m.act(t0, Action{Kind: ActionSetSeverity, Incident: "INC-1", By: "al", Severity: "SEV9", Note: "x"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown level = %v", err)
+	}
+	if err := m.act(t0, Action{Kind: ActionClearSeverity, Incident: "INC-1", By: "al"}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = m.s.Get("INC-1", 0)
+	if d.Override != nil || d.Severity != rules.Default().Evaluate(&rules.Facts{Now: t0, Count: func(rules.Counter, time.Duration) int64 { return 0 }}).Level.String() {
+		t.Fatalf("after clear: %+v", d.Summary)
+	}
+}
+
+// TestDeterministicReplay applies one history twice, once straight through
+// and once through a snapshot taken half-way, and expects identical states.
+func TestDeterministicReplay(t *testing.T) {
+	m := newMachine(t, nil)
+	at := t0
+	for i := range 200 {
+		at = at.Add(7 * time.Second)
+		svc := fmt.Sprintf("svc-%d", i%7)
+		a := alert(signal.StatusFiring, at, "alertname", "A", "service", svc, "n", fmt.Sprint(i%13))
+		if i%5 == 0 {
+			a.EndsAt = at.Add(time.Minute)
+		}
+		m.signals(at, a)
+		if i%3 == 0 {
+			m.signals(at, resolved(a, at))
+		}
+		if i%17 == 0 {
+			_ = m.act(at, Action{Kind: ActionAck, Incident: fmt.Sprintf("INC-%d", i%5+1), By: "x"})
+		}
+		m.tick(at)
+	}
+	want, _ := m.s.Snapshot()
+
+	replayed := New(nil)
+	half := len(m.log) / 2
+	for _, rec := range m.log[:half] {
+		replayed.Apply(rec)
+	}
+	snap, err := replayed.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := New(nil)
+	if err := restored.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range m.log { // records up to the snapshot are skipped
+		restored.Apply(rec)
+	}
+	got, _ := restored.Snapshot()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("replay through a snapshot differs:\n got %d bytes\nwant %d bytes", len(got), len(want))
+	}
+}
+
+func TestBadEntryIsRefusedNotApplied(t *testing.T) {
+	s := New(nil)
+	res := s.Apply(journal.Record{Seq: 1, Time: t0, Data: []byte(`{"signals":`)}).(*Result)
+	if !errors.Is(res.Err, ErrInvalid) {
+		t.Fatalf("err = %v", res.Err)
+	}
+	if s.LastSeq() != 1 {
+		t.Fatal("a bad entry must still consume its sequence number")
+	}
+}

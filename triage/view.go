@@ -1,0 +1,187 @@
+package triage
+
+import (
+	"time"
+
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// Summary is an incident as the list API shows it.
+type Summary struct {
+	Key            string        `json:"key"`
+	Title          string        `json:"title"`
+	Status         Status        `json:"status"`
+	Severity       string        `json:"severity"`
+	Explanation    string        `json:"explanation"`
+	Rule           string        `json:"rule,omitempty"`
+	Override       *OverrideView `json:"override,omitempty"`
+	Service        string        `json:"service,omitempty"`
+	Services       []string      `json:"services,omitempty"`
+	GroupKey       string        `json:"groupKey"`
+	Cause          string        `json:"cause,omitempty"`
+	OpenedAt       time.Time     `json:"openedAt"`
+	StartedAt      time.Time     `json:"startedAt"`
+	LastSignalAt   time.Time     `json:"lastSignalAt"`
+	AcknowledgedAt *time.Time    `json:"acknowledgedAt,omitempty"`
+	AcknowledgedBy string        `json:"acknowledgedBy,omitempty"`
+	ResolvedAt     *time.Time    `json:"resolvedAt,omitempty"`
+	ResolvedBy     string        `json:"resolvedBy,omitempty"`
+	Alerts         AlertCounts   `json:"alerts"`
+	Customers      int           `json:"customers"`
+}
+
+// OverrideView is a human severity override as the API shows it.
+type OverrideView struct {
+	Severity string    `json:"severity"`
+	By       string    `json:"by"`
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
+}
+
+// AlertCounts counts an incident's alerts.
+type AlertCounts struct {
+	Firing int `json:"firing"`
+	Total  int `json:"total"`
+}
+
+// Detail is one incident with its signals and timeline.
+type Detail struct {
+	Summary
+	Signals      []SignalView `json:"signals"`
+	SignalsTotal int          `json:"signalsTotal"`
+	Timeline     []Event      `json:"timeline"`
+}
+
+// SignalView is one signal of an incident in its latest state.
+type SignalView struct {
+	signal.Signal
+	Firing    bool      `json:"firing"`
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+}
+
+// Filter selects incidents for List.
+type Filter struct {
+	Status   string // triggered, acknowledged, resolved, or open (not resolved)
+	Severity string // level name
+	Service  string
+	Limit    int    // default 50, at most 1000
+	Before   uint64 // only incidents numbered below this (pagination cursor); 0 for the newest
+}
+
+// List returns matching incidents newest first, and the cursor of the next
+// page (0 when there is none).
+func (s *State) List(f Filter) ([]Summary, uint64) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Summary, 0, min(limit, len(s.order)))
+	for i := len(s.order) - 1; i >= 0; i-- {
+		inc := s.order[i]
+		if (f.Before != 0 && inc.Number >= f.Before) || !inc.matches(f) {
+			continue
+		}
+		if len(out) == limit {
+			return out, out[len(out)-1].number()
+		}
+		out = append(out, inc.summary())
+	}
+	return out, 0
+}
+
+// Get returns one incident with up to maxSignals of its signals.
+func (s *State) Get(key string, maxSignals int) (Detail, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	inc := s.incidents[key]
+	if inc == nil {
+		return Detail{}, false
+	}
+	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts)}
+	d.Timeline = append([]Event(nil), inc.Timeline...)
+	for _, id := range inc.Alerts[:min(maxSignals, len(inc.Alerts))] {
+		a := s.alerts[id]
+		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+		sv.Firing = a.Firing && a.Incident == inc.Key
+		d.Signals = append(d.Signals, sv)
+	}
+	return d, true
+}
+
+// Exists reports whether an incident exists and whether it is open.
+func (s *State) Exists(key string) (exists, open bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	inc := s.incidents[key]
+	return inc != nil, inc != nil && inc.open()
+}
+
+// OpenCount is the number of open incidents.
+func (s *State) OpenCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, inc := range s.order {
+		if inc.open() {
+			n++
+		}
+	}
+	return n
+}
+
+func (inc *Incident) matches(f Filter) bool {
+	switch f.Status {
+	case "":
+	case "open":
+		if !inc.open() {
+			return false
+		}
+	default:
+		if string(inc.Status) != f.Status {
+			return false
+		}
+	}
+	if f.Severity != "" && inc.Severity.String() != f.Severity {
+		return false
+	}
+	return f.Service == "" || f.Service == inc.Service || inc.hasService(f.Service)
+}
+
+func (inc *Incident) summary() Summary {
+	sum := Summary{
+		Key: inc.Key, Title: inc.Title, Status: inc.Status,
+		Severity: inc.Severity.String(), Explanation: inc.Why, Rule: inc.Rule,
+		Service: inc.Service, Services: inc.Services, GroupKey: inc.GroupKeys[0], Cause: inc.Cause,
+		OpenedAt: inc.OpenedAt, StartedAt: inc.StartedAt, LastSignalAt: inc.LastSignalAt,
+		AcknowledgedBy: inc.AcknowledgedBy, ResolvedBy: inc.ResolvedBy,
+		Alerts:    AlertCounts{Firing: inc.firing, Total: len(inc.Alerts)},
+		Customers: len(inc.Customers),
+	}
+	if o := inc.Override; o != nil {
+		sum.Override = &OverrideView{Severity: o.Level.String(), By: o.By, Reason: o.Reason, At: o.At}
+	}
+	if !inc.AcknowledgedAt.IsZero() {
+		t := inc.AcknowledgedAt
+		sum.AcknowledgedAt = &t
+	}
+	if !inc.ResolvedAt.IsZero() {
+		t := inc.ResolvedAt
+		sum.ResolvedAt = &t
+	}
+	if !inc.open() {
+		sum.Alerts.Firing = 0
+	}
+	return sum
+}
+
+func (s Summary) number() uint64 {
+	var n uint64
+	for _, r := range s.Key[len("INC-"):] {
+		n = n*10 + uint64(r-'0')
+	}
+	return n
+}
