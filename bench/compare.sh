@@ -9,7 +9,8 @@
 # runs alternate between the servers so that neither always goes first.
 #
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
-# BATCHES (default "1 10 100"), SERVICES (default 50).
+# BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
+# binary to measure instead of building ./cmd/klaxon).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,8 +32,12 @@ am_module=github.com/prometheus/alertmanager
 am_version=$(go list -m -f '{{.Version}}' "$am_module")
 am_bin="$bin/alertmanager-$am_version"
 
-log "building klaxon and loadgen"
-go build -o "$bin/klaxon" ./cmd/klaxon
+klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
+if [[ -z "${KLAXON_BIN:-}" ]]; then
+	log "building klaxon"
+	go build -o "$klaxon_bin" ./cmd/klaxon
+fi
+log "building loadgen"
 go build -o "$bin/loadgen" ./bench/loadgen
 
 build_alertmanager() {
@@ -135,7 +140,7 @@ auth:
     prometheus:
       tokens: [{name: bench, token: $token_prom}]
 EOF
-"$bin/klaxon" serve --config "$run_dir/klaxon/klaxon.yml" >"$run_dir/klaxon.log" 2>&1 &
+"$klaxon_bin" serve --config "$run_dir/klaxon/klaxon.yml" >"$run_dir/klaxon.log" 2>&1 &
 klaxon_pid=$!
 pids+=("$klaxon_pid")
 

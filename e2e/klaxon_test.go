@@ -184,8 +184,9 @@ type timelineEntry struct {
 // incidentDetail is GET /api/v1/incidents/{key}.
 type incidentDetail struct {
 	incident
-	Signals  []incidentSignal `json:"signals"`
-	Timeline []timelineEntry  `json:"timeline"`
+	Signals      []incidentSignal `json:"signals"`
+	SignalsTotal int              `json:"signalsTotal"` // Signals may be the first of these only
+	Timeline     []timelineEntry  `json:"timeline"`
 }
 
 // incidentPage is one page of GET /api/v1/incidents.

@@ -12,11 +12,14 @@ import (
 
 // Shape of the load TestKill9KeepsAcknowledgedAlerts sends.
 const (
-	crashWorkers  = 8
-	crashBatch    = 5
-	crashServices = 5
-	// SIGKILL comes once this many alerts are acknowledged...
-	crashKillAfter = 1500
+	crashRounds  = 2
+	crashWorkers = 8
+	crashBatch   = 5
+	// Enough services that each incident keeps its alerts well under the
+	// 1000 signals an incident read returns.
+	crashServices = 20
+	// SIGKILL comes once this many alerts of a round are acknowledged...
+	crashKillAfter = 4000
 	// ...or after this long, whichever is first.
 	crashMaxLoad = 20 * time.Second
 )
@@ -24,19 +27,53 @@ const (
 // TestKill9KeepsAcknowledgedAlerts sends many distinct alerts concurrently,
 // kills Klaxon with SIGKILL in the middle of it, restarts it on the same data
 // and checks that every alert answered 2xx is there, in one open incident per
-// service.
+// service; twice, so that the second round recovers a recovered journal.
 func TestKill9KeepsAcknowledgedAlerts(t *testing.T) {
 	k := startKlaxon(t)
+	want := map[string][]alert{}
+	for round := range crashRounds {
+		acked := loadThenKill9(t, k, round)
+		k.start()
+		for _, a := range acked {
+			want[a.Labels["service"]] = append(want[a.Labels["service"]], a)
+		}
+		for service, alerts := range want {
+			// Small pages, to walk the cursor too.
+			list := k.mustIncidents(url.Values{"service": {service}, "limit": {"1"}})
+			if len(list) != 1 {
+				t.Errorf("round %d: service %s: %d incidents after the restart, want 1: %+v", round, service, len(list), list)
+				continue
+			}
+			inc := k.mustIncident(list[0].Key)
+			if inc.Status != "triggered" {
+				t.Errorf("round %d: %s: status %q, want triggered", round, inc.Key, inc.Status)
+			}
+			if err := holdsAll(inc, alerts); err != nil {
+				t.Errorf("round %d: %s (service %s): %v", round, inc.Key, service, err)
+			}
+		}
+		if open := k.mustIncidents(url.Values{"status": {"open"}, "limit": {"7"}}); len(open) != len(want) {
+			t.Errorf("round %d: %d open incidents after the restart, want %d (one per service): %+v", round, len(open), len(want), open)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
 
+// loadThenKill9 posts batches of new alerts from concurrent workers to k,
+// SIGKILLs k while they are at it, and returns the alerts answered 2xx.
+func loadThenKill9(t *testing.T, k *klaxon, round int) []alert {
+	t.Helper()
 	var (
 		mu      sync.Mutex
 		acked   []alert
 		failed  int
 		killing = make(chan struct{})
+		wg      sync.WaitGroup
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	var wg sync.WaitGroup
 	start := time.Now().UTC().Truncate(time.Second)
 	for w := range crashWorkers {
 		wg.Add(1)
@@ -50,7 +87,7 @@ func TestKill9KeepsAcknowledgedAlerts(t *testing.T) {
 						Labels: map[string]string{
 							"alertname": "CrashLoad",
 							"service":   fmt.Sprintf("crash-%d", (w+n)%crashServices),
-							"instance":  fmt.Sprintf("w%d-r%d-a%d", w, req, i),
+							"instance":  fmt.Sprintf("round%d-w%d-r%d-a%d", round, w, req, i),
 						},
 						StartsAt: start,
 					}
@@ -68,7 +105,7 @@ func TestKill9KeepsAcknowledgedAlerts(t *testing.T) {
 					case <-killing:
 						return // Klaxon is gone: stop at the first refused request.
 					default:
-						t.Errorf("worker %d before the kill: %v", w, err)
+						t.Errorf("round %d, worker %d, before the kill: %v", round, w, err)
 						return
 					}
 				}
@@ -89,43 +126,22 @@ func TestKill9KeepsAcknowledgedAlerts(t *testing.T) {
 	close(killing)
 	k.kill9()
 	wg.Wait()
-	cancel()
 	if t.Failed() {
-		return
+		t.FailNow()
 	}
 	if len(acked) == 0 {
-		t.Fatalf("no request was acknowledged in %s before the kill (%d failed)", crashMaxLoad, failed)
+		t.Fatalf("round %d: no request was acknowledged in %s before the kill (%d failed)", round, crashMaxLoad, failed)
 	}
-	t.Logf("SIGKILL after %d acknowledged alerts; %d requests failed or were cut off", len(acked), failed)
-
-	k.start()
-	want := map[string][]alert{}
-	for _, a := range acked {
-		want[a.Labels["service"]] = append(want[a.Labels["service"]], a)
-	}
-	for service, alerts := range want {
-		// Small pages, to walk the cursor too.
-		list := k.mustIncidents(url.Values{"service": {service}, "limit": {"1"}})
-		if len(list) != 1 {
-			t.Errorf("service %s: %d incidents after the restart, want 1: %+v", service, len(list), list)
-			continue
-		}
-		inc := k.mustIncident(list[0].Key)
-		if inc.Status != "triggered" {
-			t.Errorf("%s: status %q, want triggered", inc.Key, inc.Status)
-		}
-		if err := holdsAll(inc, alerts); err != nil {
-			t.Errorf("%s (service %s): %v", inc.Key, service, err)
-		}
-	}
-	if open := k.mustIncidents(url.Values{"status": {"open"}, "limit": {"2"}}); len(open) != len(want) {
-		t.Errorf("%d open incidents after the restart, want %d (one per service): %+v", len(open), len(want), open)
-	}
+	t.Logf("round %d: SIGKILL after %d acknowledged alerts; %d requests failed or were cut off", round, len(acked), failed)
+	return acked
 }
 
 // holdsAll checks that inc lists every alert as a firing signal, each once,
 // with the fingerprint Alertmanager gives it.
 func holdsAll(inc incidentDetail, alerts []alert) error {
+	if inc.SignalsTotal != len(inc.Signals) {
+		return fmt.Errorf("the read returned %d of %d signals: cannot check them all", len(inc.Signals), inc.SignalsTotal)
+	}
 	seen := map[string]incidentSignal{}
 	for _, s := range inc.Signals {
 		id := identity(s.Labels)

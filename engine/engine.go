@@ -66,11 +66,14 @@ func (e *Engine) Act(ctx context.Context, act triage.Action) error {
 	return res.Err
 }
 
-// SetRules journals a rule change, unless files are what is in force.
-// Callers validate files with rules.Compile first.
+// SetRules journals a rule change, unless files are what is in force. Rules
+// that do not compile are refused before anything is journaled.
 func (e *Engine) SetRules(ctx context.Context, files []rules.File) (changed bool, err error) {
 	if slices.EqualFunc(files, e.state.RuleFiles(), sameFile) {
 		return false, nil
+	}
+	if _, err := rules.Compile(files); err != nil {
+		return false, fmt.Errorf("%w: %w", triage.ErrInvalid, err)
 	}
 	res, err := e.append(ctx, &triage.Entry{Rules: &triage.RulesChange{Files: files}})
 	if err != nil {

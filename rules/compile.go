@@ -59,6 +59,13 @@ type compiler struct {
 	calendars      map[string]*Calendar
 	calendarPos    map[string]pos
 	matcherIdx     map[string]int
+	slots          map[slotKey]int // cache slots of windowed counts
+}
+
+// slotKey identifies a windowed count.
+type slotKey struct {
+	m      measure
+	window time.Duration
 }
 
 // Compile parses and validates rule files. Every error names file:line.
@@ -77,6 +84,7 @@ func compile(files []File) (*Set, error) {
 		calendars:   make(map[string]*Calendar),
 		calendarPos: make(map[string]pos),
 		matcherIdx:  make(map[string]int),
+		slots:       make(map[slotKey]int),
 	}
 	for _, f := range files {
 		c.parseFile(f)
@@ -678,8 +686,14 @@ func (c *compiler) buildRules() {
 					return
 				}
 				if x.m.windowed() {
-					x.slot = set.slots
-					set.slots++
+					k := slotKey{x.m, x.window}
+					slot, ok := c.slots[k]
+					if !ok {
+						slot = len(c.slots)
+						c.slots[k] = slot
+					}
+					x.slot = slot
+					set.slots = len(c.slots)
 					set.maxWindow = max(set.maxWindow, x.window)
 				}
 				if x.m.windowed() || x.m == mDuration {

@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"check config": {"check config FILE  validate a configuration file", runCheckConfig},
 	"check rules":  {"check rules FILE...  validate rule files", runCheckRules},
 	"test rules":   {"test rules TESTFILE...  run rule unit tests", runTestRules},
+	"replay":       {"replay --rules GLOB --from T [--to T]  compare candidate rules with what happened", runReplay},
 	"version":      {"version  print the version", runVersion},
 }
 

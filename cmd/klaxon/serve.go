@@ -48,6 +48,9 @@ func runServe(args []string, _, stderr io.Writer) int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 	ctx, stop := ossignal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, cfg, log); err != nil {

@@ -1,0 +1,196 @@
+// Package replay re-runs journaled signals through candidate rules and
+// reports which incidents and severities would have differed, so a rule
+// change can be judged on real traffic before it goes live.
+package replay
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+// Reader reads journal records from a sequence number on, in order.
+type Reader func(from uint64, fn func(journal.Record) error) error
+
+// Options selects the time range and the candidate rules.
+type Options struct {
+	From, To  time.Time
+	Candidate []rules.File
+}
+
+// Outcome is one incident as a run produced it.
+type Outcome struct {
+	Key      string
+	Opened   time.Time
+	Opener   string // ID of the signal that opened it
+	Severity string
+	Rule     string
+	Status   triage.Status
+	Services []string
+	Alerts   int
+}
+
+// Report is the comparison of the recorded rules with the candidate.
+type Report struct {
+	Entries   int
+	Actual    []Outcome
+	Candidate []Outcome
+}
+
+// Run replays the entries between From and To twice, from an empty state:
+// once under the rules that were in force then (rule changes included) and
+// once under the candidate rules.
+func Run(read Reader, opts Options) (*Report, error) {
+	cand, err := rules.Compile(opts.Candidate)
+	if err != nil {
+		return nil, fmt.Errorf("candidate rules: %w", err)
+	}
+	var inForce []rules.File
+	var actual, candidate *run
+	rep := &Report{}
+	err = read(1, func(rec journal.Record) error {
+		if !opts.To.IsZero() && rec.Time.After(opts.To) {
+			return errStop
+		}
+		e, err := triage.Decode(rec.Data)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", rec.Seq, err)
+		}
+		if rec.Time.Before(opts.From) {
+			if e.Rules != nil {
+				inForce = e.Rules.Files
+			}
+			return nil
+		}
+		if actual == nil {
+			rs, err := rules.Compile(inForce)
+			if err != nil {
+				return fmt.Errorf("rules in force at %s: %w", opts.From, err)
+			}
+			actual, candidate = newRun(rs), newRun(cand)
+		}
+		rep.Entries++
+		actual.feed(rec.Time, e)
+		if e.Rules == nil {
+			candidate.feed(rec.Time, e)
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
+		return nil, err
+	}
+	if actual == nil {
+		return rep, nil
+	}
+	end := opts.To
+	if end.IsZero() {
+		end = actual.now
+	}
+	actual.tick(end)
+	candidate.tick(end)
+	rep.Actual, rep.Candidate = actual.outcomes(), candidate.outcomes()
+	return rep, nil
+}
+
+var errStop = fmt.Errorf("stop")
+
+// run is one replay: a fresh state fed entries with its own timers.
+type run struct {
+	state *triage.State
+	seq   uint64
+	now   time.Time
+}
+
+func newRun(rs *rules.Set) *run { return &run{state: triage.New(rs)} }
+
+// feed applies a recorded entry, after the timers due before it. Recorded
+// ticks are skipped: each run keeps its own timers.
+func (r *run) feed(at time.Time, e *triage.Entry) {
+	if e.Tick != nil {
+		return
+	}
+	r.tick(at)
+	r.apply(at, e)
+}
+
+func (r *run) apply(at time.Time, e *triage.Entry) {
+	data, err := triage.Encode(e)
+	if err != nil {
+		return
+	}
+	r.seq++
+	r.now = at
+	r.state.Apply(journal.Record{Seq: r.seq, Time: at, Data: data})
+}
+
+func (r *run) tick(until time.Time) {
+	for {
+		due, ok := r.state.NextDue()
+		if !ok || due.After(until) {
+			return
+		}
+		r.apply(due, &triage.Entry{Tick: &triage.Tick{Due: due}})
+	}
+}
+
+func (r *run) outcomes() []Outcome {
+	var out []Outcome
+	var before uint64
+	for {
+		page, next := r.state.List(triage.Filter{Limit: 1000, Before: before})
+		for _, s := range page {
+			d, _ := r.state.Get(s.Key, 1)
+			o := Outcome{Key: s.Key, Opened: s.OpenedAt, Severity: s.Severity, Rule: s.Rule,
+				Status: s.Status, Services: s.Services, Alerts: s.Alerts.Total}
+			if len(d.Signals) > 0 {
+				o.Opener = d.Signals[0].ID()
+			}
+			out = append(out, o)
+		}
+		if next == 0 {
+			return out
+		}
+		before = next
+	}
+}
+
+// identity pairs the same incident across runs: opened at the same moment
+// by the same signal.
+func (o Outcome) identity() string { return o.Opened.Format(time.RFC3339Nano) + " " + o.Opener }
+
+// Differences lists, oldest first, every incident that differs between the
+// runs; it writes nothing when the candidate changes nothing.
+func (rep *Report) Differences(w io.Writer) int {
+	cand := make(map[string]Outcome, len(rep.Candidate))
+	for _, o := range rep.Candidate {
+		cand[o.identity()] = o
+	}
+	n := 0
+	for i := len(rep.Actual) - 1; i >= 0; i-- {
+		a := rep.Actual[i]
+		c, ok := cand[a.identity()]
+		delete(cand, a.identity())
+		switch {
+		case !ok:
+			fmt.Fprintf(w, "- %s %s %s (%d alerts): would not open; its signals join another incident\n", a.Key, a.Severity, a.Opener, a.Alerts)
+		case a.Severity != c.Severity || a.Rule != c.Rule || a.Alerts != c.Alerts || a.Status != c.Status:
+			fmt.Fprintf(w, "~ %s: %s (rule %q, %d alerts, %s) -> %s (rule %q, %d alerts, %s)\n",
+				a.Key, a.Severity, a.Rule, a.Alerts, a.Status, c.Severity, c.Rule, c.Alerts, c.Status)
+		default:
+			continue
+		}
+		n++
+	}
+	for i := len(rep.Candidate) - 1; i >= 0; i-- {
+		c := rep.Candidate[i]
+		if _, left := cand[c.identity()]; left {
+			fmt.Fprintf(w, "+ new incident %s (%d alerts, opened by %s at %s)\n", c.Severity, c.Alerts, c.Opener, c.Opened.Format(time.RFC3339))
+			n++
+		}
+	}
+	return n
+}

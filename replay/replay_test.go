@@ -1,0 +1,97 @@
+package replay
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+var t0 = time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
+
+func firing(at time.Time, kv ...string) signal.Signal {
+	ls := model.LabelSet{}
+	labels := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		ls[model.LabelName(kv[i])] = model.LabelValue(kv[i+1])
+		labels[kv[i]] = kv[i+1]
+	}
+	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
+		Fingerprint: ls.Fingerprint().String(), Labels: labels, StartsAt: at}
+}
+
+// history is a journal as a running Klaxon with no rule files wrote it.
+func history(t *testing.T) Reader {
+	var recs []journal.Record
+	add := func(at time.Time, e *triage.Entry) {
+		data, err := triage.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, journal.Record{Seq: uint64(len(recs) + 1), Time: at, Data: data})
+	}
+	add(t0, &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "CheckoutDown", "service", "checkout", "env", "prod")}})
+	add(t0.Add(time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "PostgresDown", "service", "postgres", "role", "primary")}})
+	add(t0.Add(2*time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "Slow", "service", "search")}})
+	add(t0.Add(48*time.Hour), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "Later", "service", "web")}})
+	return func(from uint64, fn func(journal.Record) error) error {
+		for _, r := range recs[from-1:] {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func TestCandidateRulesShowTheDifference(t *testing.T) {
+	paths, _ := filepath.Glob("../configs/rules/*.yml")
+	var files []rules.File
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, rules.File{Name: p, Data: data})
+	}
+	rep, err := Run(history(t), Options{From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Candidate: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Entries != 3 || len(rep.Actual) != 3 || len(rep.Candidate) != 2 {
+		t.Fatalf("entries %d, actual %d, candidate %d", rep.Entries, len(rep.Actual), len(rep.Candidate))
+	}
+	var out bytes.Buffer
+	n := rep.Differences(&out)
+	for _, want := range []string{
+		`~ INC-1: SEV3 (rule "", 1 alerts, triggered) -> SEV1 (rule "checkout-down", 2 alerts, triggered)`,
+		"- INC-2 SEV3",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d differences, want 2:\n%s", n, out.String())
+	}
+}
+
+func TestSameRulesNoDifference(t *testing.T) {
+	rep, err := Run(history(t), Options{From: t0.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if n := rep.Differences(&out); n != 0 || out.Len() != 0 {
+		t.Fatalf("%d differences:\n%s", n, out.String())
+	}
+}
