@@ -143,12 +143,7 @@ func leafImplies(a, b *cond) bool {
 	case (a.kind == kMatch || a.kind == kFlag) && (b.kind == kMatch || b.kind == kFlag):
 		return subset(a.idx, b.idx)
 	case a.kind == kService && b.kind == kService:
-		for name := range a.svcs {
-			if !b.svcs[name] {
-				return false
-			}
-		}
-		return true
+		return a.svcs.within(b.svcs)
 	case a.kind == kCompare && b.kind == kCompare && a.m == b.m:
 		switch {
 		case a.window == b.window:

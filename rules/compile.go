@@ -223,7 +223,7 @@ func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
 		s.errf(k.Line, "service %q is already defined at %s:%d", name, prev.pos.file, prev.pos.line)
 		return
 	}
-	e := &svcEntry{svc: &Service{Name: name}, pos: pos{s.file, k.Line}}
+	e := &svcEntry{svc: &Service{Name: name}, pos: pos{s.file, k.Line}, idx: len(c.set.svcs)}
 	c.set.byName[name] = e
 	c.set.svcs = append(c.set.svcs, e)
 	c.set.services = append(c.set.services, e.svc)
@@ -467,6 +467,7 @@ func (c *compiler) build() {
 	c.buildFlags()
 	c.buildRules()
 	c.buildPolicies()
+	c.set.index = newMatchIndex(c.set.matchers)
 }
 
 func (c *compiler) buildLevels() {

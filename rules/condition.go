@@ -142,7 +142,7 @@ type cond struct {
 	idx  []int // kMatch, kFlag: matcher indexes
 	name string
 
-	svcs map[string]bool // kService: services satisfying the condition
+	svcs bitset // kService: indexes of the services satisfying the condition
 	cf   *bool
 	tier int
 
@@ -396,14 +396,14 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 		return nil
 	}
 	c.text = "service " + strings.Join(parts, " ")
-	c.svcs = make(map[string]bool)
-	for _, e := range p.c.set.svcs {
+	c.svcs = newBitset(len(p.c.set.svcs))
+	for i, e := range p.c.set.svcs {
 		if c.name != "" && e.svc.Name != c.name || c.cf != nil && e.svc.CustomerFacing != *c.cf || c.tier != 0 && e.svc.Tier != c.tier {
 			continue
 		}
-		c.svcs[e.svc.Name] = true
+		c.svcs.set(i)
 	}
-	if len(c.svcs) == 0 {
+	if c.svcs.empty() {
 		p.errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
 		c.konst = kNever
 	}
@@ -590,9 +590,38 @@ type cacheEntry struct {
 
 // evaluator evaluates conditions against one incident's facts.
 type evaluator struct {
-	s     *Set
-	f     *Facts
-	cache []cacheEntry
+	s      *Set
+	f      *Facts
+	cache  []cacheEntry
+	svcIdx []int32 // catalogue index of each of f.Services, -1 if unknown
+}
+
+// bitset is a set of small non-negative integers.
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) set(i int) { b[i/64] |= 1 << (i % 64) }
+
+func (b bitset) has(i int) bool { return i/64 < len(b) && b[i/64]&(1<<(i%64)) != 0 }
+
+func (b bitset) empty() bool {
+	for _, w := range b {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// within reports whether every member of b is in o.
+func (b bitset) within(o bitset) bool {
+	for i, w := range b {
+		if i >= len(o) && w != 0 || i < len(o) && w&^o[i] != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // value measures what a compare condition reads.
@@ -671,9 +700,9 @@ func (e *evaluator) eval(c *cond) bool {
 
 // service returns the first incident service satisfying c, "" if none.
 func (e *evaluator) service(c *cond) string {
-	for _, name := range e.f.Services {
-		if c.svcs[name] {
-			return name
+	for i, x := range e.svcIdx {
+		if x >= 0 && c.svcs.has(int(x)) {
+			return e.f.Services[i]
 		}
 	}
 	return ""

@@ -12,11 +12,22 @@ func (s *Set) evaluate(f *Facts) Verdict {
 		f = &Facts{}
 	}
 	var buf [32]cacheEntry
-	e := evaluator{s: s, f: f, cache: buf[:0]}
+	var sbuf [8]int32
+	e := evaluator{s: s, f: f, cache: buf[:0], svcIdx: sbuf[:0]}
 	if s.slots <= len(buf) {
 		e.cache = buf[:s.slots]
 	} else {
 		e.cache = make([]cacheEntry, s.slots)
+	}
+	if len(f.Services) > len(sbuf) {
+		e.svcIdx = make([]int32, 0, len(f.Services))
+	}
+	for _, name := range f.Services {
+		x := int32(-1)
+		if se := s.byName[name]; se != nil {
+			x = int32(se.idx)
+		}
+		e.svcIdx = append(e.svcIdx, x)
 	}
 	win := -1
 	for i, r := range s.rules {

@@ -35,6 +35,7 @@ func (m *matcherSet) matches(lbls map[string]string) bool {
 // svcEntry is a catalogue service with its compiled matchers and settings.
 type svcEntry struct {
 	svc       *Service
+	idx       int // position in the catalogue
 	pos       pos
 	sets      []matcherSet
 	groupBy   []string
@@ -73,6 +74,7 @@ type Set struct {
 	allowDowngrade  bool
 	customersTotal  int64
 	matchers        []matcherSet
+	index           matchIndex
 	flags           []flagDef
 	rules           []*rule
 	policies        []Policy

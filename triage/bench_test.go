@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,3 +39,65 @@ func benchApply(b *testing.B, rs *rules.Set, services int) {
 }
 
 func BenchmarkApplyDefaultRules(b *testing.B) { benchApply(b, nil, 50) }
+
+func exampleRules(b *testing.B) *rules.Set {
+	files, err := rules.Load("../configs/rules", []string{"*.yml"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, err := rules.Compile(files)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rs
+}
+
+// BenchmarkApplyExampleRules is BenchmarkApplyDefaultRules with the
+// shipped example rules in force: the cost of rule evaluation on ingest.
+func BenchmarkApplyExampleRules(b *testing.B) { benchApply(b, exampleRules(b), 50) }
+
+// many200Rules is a rule file with 200 severity rules, none of which holds
+// for the benchmark's alerts, so every evaluation tries them all.
+func many200Rules(b *testing.B) *rules.Set {
+	var y strings.Builder
+	y.WriteString("severity:\n  rules:\n")
+	for i := range 200 {
+		fmt.Fprintf(&y, "    - name: r%d\n      level: SEV%d\n      when:\n        all:\n          - match: '{alertname=\"A%d\"}'\n          - count: {of: alerts, window: %dm, \">=\": %d}\n",
+			i, 1+i%3, i, 5+i%30, 1000000+i)
+	}
+	rs, err := rules.Compile([]rules.File{{Name: "200.yml", Data: []byte(y.String())}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rs
+}
+
+// BenchmarkApply200RulesOneBigIncident feeds one incident 10,000 and more
+// signals with 200 rules in force: evaluation must stay incremental.
+func BenchmarkApply200RulesOneBigIncident(b *testing.B) {
+	rs := many200Rules(b)
+	s := New(rs)
+	seq := uint64(0)
+	feed := func(from, n int) journal.Record {
+		sigs := make([]signal.Signal, n)
+		for j := range sigs {
+			sigs[j] = firing("alertname", "HighLatency", "service", "checkout", "instance", fmt.Sprintf("pod-%d", from+j))
+		}
+		data, _ := Encode(&Entry{Signals: sigs})
+		seq++
+		return journal.Record{Seq: seq, Time: t0.Add(time.Duration(seq) * time.Millisecond), Data: data}
+	}
+	for i := 0; i < 10000; i += 100 {
+		s.Apply(feed(i, 100))
+	}
+	recs := make([]journal.Record, b.N)
+	for i := range recs {
+		recs[i] = feed(10000+i*100, 100)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, rec := range recs {
+		s.Apply(rec)
+	}
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "alerts/s")
+}
