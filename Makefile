@@ -27,7 +27,7 @@ run: build
 
 ## deps: install the system packages the end-to-end tests need.
 deps:
-	scripts/install-deps.sh
+	bash scripts/install-deps.sh
 
 vet:
 	$(GO) vet ./...
@@ -39,7 +39,7 @@ unit:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$pkgs
 	@pkgs=$$($(GO) list ./... | grep -E '$(RACE_RE)' || true); \
 	if [ -n "$$pkgs" ]; then \
-		echo "$(GO) test -race -count=1 $$pkgs"; \
+		echo "$(GO) test -race -count=1" $$pkgs; \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $$pkgs; \
 	elif [ "$$CI" = true ]; then \
 		echo "none of the race-tested packages ($(RACE_PKGS)) exist" >&2; exit 1; \
@@ -61,11 +61,11 @@ test: deps vet unit rules-test e2e
 
 ## bench: Klaxon against Alertmanager's own binary, same machine, same load.
 bench:
-	bench/compare.sh
+	bash bench/compare.sh
 
 ## fuzz: every FuzzXxx target for FUZZTIME each.
 fuzz:
-	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin bench/.work bench/alertmanager/src

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,17 @@ func TestIngestAuth(t *testing.T) {
 	}
 	if all := k.mustIncidents(nil); len(all) != 0 {
 		t.Errorf("unauthorised requests stored incidents: %+v", all)
+	}
+
+	// The incident API wants an admin token; /metrics is open in this config.
+	for _, token := range []string{"", alertmanagerToken} {
+		if status, body, err := k.do("GET", "/api/v1/incidents", token, nil); err != nil || status != http.StatusUnauthorized && status != http.StatusForbidden {
+			t.Errorf("GET /api/v1/incidents with token %q: status %d (%v), want 401 or 403; body: %s", token, status, err, body)
+		}
+	}
+	body := k.mustDo("GET", "/metrics", "", nil, http.StatusOK)
+	if !strings.Contains(string(body), `klaxon_signals_received_total{outcome="rejected",source="alertmanager"}`) {
+		t.Errorf("/metrics lacks klaxon_signals_received_total for rejected alertmanager signals:\n%.2000s", body)
 	}
 }
 

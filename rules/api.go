@@ -5,6 +5,7 @@
 package rules
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klaxonhq/klaxon/signal"
@@ -83,19 +84,46 @@ type Verdict struct {
 	Recheck time.Time
 }
 
+// Set is a compiled, validated rule set. It is immutable and safe for
+// concurrent use.
+type Set struct {
+	svcs            []*svcEntry
+	services        []*Service
+	byName          map[string]*svcEntry
+	groupBy         []string
+	fallbackGroupBy []string
+	corr            Correlation
+	levels          []LevelDef
+	defaultLevel    Level
+	allowDowngrade  bool
+	customersTotal  int64
+	matchers        []matcherSet
+	index           matchIndex
+	flags           []flagDef
+	rules           []*rule
+	policies        []Policy
+	maxWindow       time.Duration
+	slots           int // distinct windowed counts, cached per Evaluate
+}
+
 // Default is the rule set used when no rule files are configured.
 func Default() *Set { return defaultSet() }
 
 // Load reads the files matched by globs (relative paths are relative to dir).
+// The files come sorted by name; a glob that matches nothing is not an error.
 func Load(dir string, globs []string) ([]File, error) { return load(dir, globs) }
 
 // Compile parses and validates rule files. Every error names file:line.
+// The files are merged in the order given; on failure the error lists every
+// problem found, as *Error values joined with errors.Join and sorted by file
+// and line.
 func Compile(files []File) (*Set, error) { return compile(files) }
 
 // Classify finds the signal's service and grouping key.
 func (s *Set) Classify(sig *signal.Signal) Class { return s.classify(sig) }
 
-// Service returns the catalogue entry by name, or nil.
+// Service returns the catalogue entry by name, or nil. Callers must not
+// modify it.
 func (s *Set) Service(name string) *Service {
 	if e := s.byName[name]; e != nil {
 		return e.svc
@@ -106,7 +134,7 @@ func (s *Set) Service(name string) *Service {
 // Upstreams returns the services name depends on, transitively.
 func (s *Set) Upstreams(name string) []string {
 	if e := s.byName[name]; e != nil {
-		return e.upstreams
+		return slices.Clone(e.upstreams)
 	}
 	return nil
 }

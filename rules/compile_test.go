@@ -3,8 +3,10 @@ package rules
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,75 @@ severity:
 	}
 	if c := set.Classify(sig("service", "payments")); c.Correlation.Window != 10*time.Minute {
 		t.Errorf("window = %v, want the one set in a.yml", c.Correlation.Window)
+	}
+}
+
+func TestCompileFeatures(t *testing.T) {
+	data, err := os.ReadFile("testdata/good/features.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile([]File{{Name: "features.yml", Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Levels()) != 4 || s.DefaultLevel() != 4 || !s.AllowDowngrade() {
+		t.Errorf("levels %v, default %v, downgrade %v", s.Levels(), s.DefaultLevel(), s.AllowDowngrade())
+	}
+	cls := s.Classify(sig("job", "api-gw", "env", "prod", "region", "eu"))
+	want := Correlation{Window: time.Hour, QuietPeriod: 2 * time.Minute, MaxServices: 3}
+	if cls.Service == nil || cls.Service.Name != "api" || cls.Key != "service:api/region=eu" || cls.Correlation != want {
+		t.Errorf("Classify = %+v", cls)
+	}
+	cls = s.Classify(sig("service", "batch", "env", "dev"))
+	want = Correlation{Window: 45 * time.Minute, QuietPeriod: 0, MaxServices: 2}
+	if cls.Service != nil || cls.Key != "service=batch,env=dev" || cls.Correlation != want {
+		t.Errorf("Classify = %+v", cls)
+	}
+	if p := s.Policy(4); p.Page != PageBusinessHours || p.Calendar.Location.String() != "America/New_York" {
+		t.Errorf("SEV4 policy = %+v", p)
+	}
+	if p := s.Policy(2); p != defaultPolicy(2) {
+		t.Errorf("SEV2 policy = %+v, want the default", p)
+	}
+
+	cases := []struct {
+		facts Facts
+		want  string
+	}{
+		{Facts{Customers: 126}, "SEV1 by rule share: 12.6% of customers > 12.5%"},
+		{Facts{Customers: 125}, "SEV4 by rule anything-else: it always applies"},
+		{Facts{Started: now.Add(-25 * time.Hour), Services: []string{"api"}},
+			`SEV2 by rule quiet-but-old: open for 1d1h > 1d; 0 alerts in 1h <= 3; 0 reach in 1h == 0; not (any(service tier=3; match {env="dev"}))`},
+		{Facts{Instances: 2, Services: []string{"unknown", "db"}}, "SEV3 by rule exactly-two-instances: 2 instances == 2"},
+		{Facts{Services: []string{"unknown", "db"}}, "SEV3 by rule not-customer-facing: db is not customer facing and tier 2"},
+	}
+	for _, c := range cases {
+		f := c.facts
+		f.Now = now
+		if got := s.Evaluate(&f).Explanation; got != c.want {
+			t.Errorf("Evaluate(%+v)\n got %s\nwant %s", c.facts, got, c.want)
+		}
+	}
+}
+
+// TestMatchIndex checks the matcher index against trying every matcher.
+func TestMatchIndex(t *testing.T) {
+	s, err := Compile([]File{{Name: "bench.yml", Data: manyRules(200)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 400 {
+		sg := sig("alertname", fmt.Sprintf("A%d", i%220), "severity", []string{"critical", "warning"}[i%2],
+			"env", []string{"prod", "staging", fmt.Sprintf("dev%d", i%50), ""}[i%4], "category", []string{"security", ""}[i%3%2])
+		var want []int
+		for j := range s.matchers {
+			if s.matchers[j].matches(sg.Labels) {
+				want = append(want, j)
+			}
+		}
+		if got := s.MatchSignal(sg); !slices.Equal(got, want) {
+			t.Fatalf("MatchSignal(%v) = %v, want %v", sg.Labels, got, want)
+		}
 	}
 }

@@ -55,3 +55,79 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCondition puts arbitrary text where a rule's condition goes, after a
+// catalogue and flags it can refer to.
+func FuzzCondition(f *testing.F) {
+	for _, seed := range []string{
+		`{flag: security}`,
+		`{all: [{service: {name: checkout, tier: 1}}, {not: {match: '{env="staging"}'}}]}`,
+		`{any: [{count: {of: tickets, window: 15m, ">=": 20}}, {count: {of: customer_share, ">": 2.5}}]}`,
+		`{all: [{duration: {">=": 1h}}, {count: {of: firing_alerts, "<": 3}}, {count: {of: instances, "==": 2}}]}`,
+		`{all: [{count: {of: reach, window: 1d, ">": 10}}, {not: {count: {of: reach, window: 1d, ">": 10}}}]}`,
+		`{any: [{flag: data_loss}, {not: {flag: data_loss}}]}`,
+		`{service: {customer_facing: false}}`,
+	} {
+		f.Add(seed)
+	}
+	head := []byte(`services:
+  checkout: {display_name: Checkout, customer_facing: true, tier: 1, matchers: ['{service="checkout"}']}
+  db: {display_name: DB, tier: 2, matchers: ['{service="db"}'], depends_on: [checkout]}
+severity:
+  customers_total: 100
+  flags:
+    security: ['{category="security"}']
+    data_loss: ['{alertname="BackupFailed"}', '{service="db"}']
+  rules:
+    - name: fixed
+      level: SEV1
+      when: {count: {of: mentions, window: 5m, ">=": 7}}
+    - name: fuzzed
+      level: SEV2
+      when: `)
+	f.Fuzz(func(t *testing.T, cond string) {
+		data := append(append([]byte{}, head...), cond...)
+		s, err := Compile([]File{{Name: "fuzz.yml", Data: data}})
+		if err != nil {
+			return
+		}
+		hits := make([]int, s.NumMatchers())
+		for i := range hits {
+			hits[i] = i % 2
+		}
+		for _, svcs := range [][]string{nil, {"checkout"}, {"db", "nope"}} {
+			facts := &Facts{Now: time.Unix(1e9, 0), Started: time.Unix(1e9-7200, 0), Services: svcs, MatcherHits: hits,
+				FiringAlerts: 2, Instances: 2, Customers: 3,
+				Count: func(c Counter, d time.Duration) int64 { return int64(d/time.Second) % 97 }}
+			if v := s.Evaluate(facts); v.Level < 1 || v.Explanation == "" {
+				t.Fatalf("bad verdict %+v", v)
+			}
+		}
+	})
+}
+
+// FuzzCalendar builds calendars from arbitrary settings; those accepted must
+// answer Open and NextOpen consistently.
+func FuzzCalendar(f *testing.F) {
+	f.Add("Europe/Berlin", "mon-fri", "09:00-17:00", "2026-12-25", int64(1774746000))
+	f.Add("America/New_York", "sun", "02:30-04:00", "2026-03-09", int64(1772953200))
+	f.Add("UTC", "sat-mon", "00:00-24:00", "", int64(0))
+	f.Fuzz(func(t *testing.T, tz, days, hours, holiday string, unix int64) {
+		var hol []string
+		if holiday != "" {
+			hol = []string{holiday}
+		}
+		c, err := newCalendar("f", tz, []string{days}, hours, hol)
+		if err != nil {
+			return
+		}
+		at := time.Unix(unix%(1<<34), 0)
+		next := c.NextOpen(at)
+		if next.IsZero() {
+			return
+		}
+		if next.Before(at) || !c.Open(next) || c.Open(at) != next.Equal(at) {
+			t.Fatalf("NextOpen(%v) = %v (open at %v: %v)", at, next, at, c.Open(at))
+		}
+	})
+}

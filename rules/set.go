@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 )
@@ -58,28 +57,6 @@ type rule struct {
 	when        *cond // nil: always holds
 	pos         pos
 	timeLeaves  []*cond // duration and windowed count leaves, for Recheck
-}
-
-// Set is a compiled, validated rule set. It is immutable and safe for
-// concurrent use.
-type Set struct {
-	svcs            []*svcEntry
-	services        []*Service
-	byName          map[string]*svcEntry
-	groupBy         []string
-	fallbackGroupBy []string
-	corr            Correlation
-	levels          []LevelDef
-	defaultLevel    Level
-	allowDowngrade  bool
-	customersTotal  int64
-	matchers        []matcherSet
-	index           matchIndex
-	flags           []flagDef
-	rules           []*rule
-	policies        []Policy
-	maxWindow       time.Duration
-	slots           int // distinct windowed counts, cached per Evaluate
 }
 
 // LevelDef is a defined severity level with its written definition.
