@@ -650,7 +650,7 @@ func (c *compiler) buildRules() {
 					bad = true
 					return
 				}
-				r.when = condParser{scope: s, c: c}.parse(v, 1)
+				r.when = condParser{s}.parse(v, 1)
 				bad = r.when == nil
 			}
 		})

@@ -42,12 +42,18 @@ const (
 	mDuration
 )
 
+// measureList names the measures, in measure order, as rule files do.
+var measureList = [...]string{"alerts", "tickets", "mentions", "reach", "firing_alerts",
+	"instances", "customers", "customer_share", "duration"}
+
 // measureNames maps the names used in `count: {of: ...}` to measures.
-var measureNames = map[string]measure{
-	"alerts": mAlerts, "tickets": mTickets, "mentions": mMentions, "reach": mReach,
-	"firing_alerts": mFiring, "instances": mInstances, "customers": mCustomers,
-	"customer_share": mShare,
-}
+var measureNames = func() map[string]measure {
+	m := make(map[string]measure)
+	for i, name := range measureList[:mDuration] {
+		m[name] = measure(i)
+	}
+	return m
+}()
 
 var measureCounter = [...]Counter{CounterAlerts, CounterTickets, CounterMentions, CounterReach}
 
@@ -57,14 +63,7 @@ func (m measure) windowed() bool { return m <= mReach }
 // integral reports a measure whose values are whole numbers.
 func (m measure) integral() bool { return m != mShare && m != mDuration }
 
-func (m measure) name() string {
-	for k, v := range measureNames {
-		if v == m {
-			return k
-		}
-	}
-	return "duration"
-}
+func (m measure) name() string { return measureList[m] }
 
 // noun names n of the measure for explanations: "34 tickets".
 func (m measure) noun(n float64) string {
@@ -224,7 +223,6 @@ func (a interval) within(b interval) bool {
 // condParser compiles condition nodes of one rule.
 type condParser struct {
 	scope
-	c *compiler
 }
 
 var condKeys = []string{"all", "any", "not", "match", "service", "count", "flag", "duration"}
@@ -743,8 +741,11 @@ func (e *evaluator) explain(b *strings.Builder, c *cond) {
 		b.WriteString(name)
 		b.WriteString(" is ")
 		var parts []string
-		if c.cf != nil {
-			parts = append(parts, plural(*c.cf, "customer facing", "not customer facing"))
+		switch {
+		case c.cf != nil && *c.cf:
+			parts = append(parts, "customer facing")
+		case c.cf != nil:
+			parts = append(parts, "not customer facing")
 		}
 		if c.tier != 0 {
 			parts = append(parts, "tier "+strconv.Itoa(c.tier))

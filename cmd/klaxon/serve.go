@@ -68,6 +68,7 @@ func newLogger(level string) (*zap.Logger, error) {
 	zc := zap.NewProductionConfig()
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.Sampling = nil
+	zc.DisableStacktrace = true // panics are logged with their stack by the recovery middleware
 	return zc.Build()
 }
 
