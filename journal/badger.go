@@ -97,13 +97,14 @@ type Badger struct {
 	noPageOut bool // paging out failed once; do not retry
 
 	// Owned by the committer goroutine (and by Close once it has stopped).
-	written  int          // payload bytes committed since the last page-out request
-	seq      uint64       // last durable record
-	nanos    int64        // time of the last durable record
-	snap     snapshotMeta // the stored snapshot, if hasSnap
-	hasSnap  bool
-	snapTry  uint64 // seq of the last snapshot attempt
-	replayed int    // records applied by recovery
+	written   int          // payload bytes committed since the last page-out request
+	seq       uint64       // last durable record
+	nanos     int64        // time of the last durable record
+	snap      snapshotMeta // the stored snapshot, if hasSnap
+	hasSnap   bool
+	snapTry   uint64 // seq of the last snapshot attempt
+	sinceSnap int64  // payload bytes committed since the last snapshot attempt
+	replayed  int    // records applied by recovery
 }
 
 var _ Journal = (*Badger)(nil)

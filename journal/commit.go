@@ -38,13 +38,22 @@ func (b *Badger) run(ctx context.Context) {
 				b.written = 0
 				b.requestPageOut()
 			}
-			if b.seq-b.snapTry >= b.opts.SnapshotEvery {
+			b.sinceSnap += int64(size)
+			if b.snapshotDue() {
 				if err := b.snapshot(); err != nil {
 					b.log.Error("journal snapshot failed", zap.Error(err))
 				}
 			}
 		}
 	}
+}
+
+// snapshotDue says whether to snapshot now: after SnapshotEvery records, and
+// only once at least as many bytes were journaled as the last snapshot took,
+// so snapshots of a large state cost at most as much again as the journal
+// writes themselves, and recovery replays at most about one snapshot's worth.
+func (b *Badger) snapshotDue() bool {
+	return b.seq-b.snapTry >= b.opts.SnapshotEvery && uint64(b.sinceSnap) >= b.snap.Size
 }
 
 // commit makes batch durable and applies it. It writes one badger

@@ -20,7 +20,7 @@ func (b *Badger) snapshot() error {
 	if b.hasSnap && b.snap.Seq == b.seq || !b.hasSnap && b.seq == 0 {
 		return nil
 	}
-	b.snapTry = b.seq
+	b.snapTry, b.sinceSnap = b.seq, 0
 	start := time.Now()
 	data, err := b.fsm.Snapshot()
 	if err != nil {
