@@ -89,7 +89,7 @@ func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Resul
 	if err != nil {
 		return nil, fmt.Errorf("encode entry: %w", err)
 	}
-	_, out, err := e.journal.Append(ctx, data)
+	_, out, err := e.journal.Append(ctx, data, entry)
 	if err != nil {
 		return nil, err
 	}

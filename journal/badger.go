@@ -111,8 +111,9 @@ var _ Journal = (*Badger)(nil)
 
 // request is one pending Append, answered on done.
 type request struct {
-	value []byte // timestamp placeholder followed by the payload
-	done  chan result
+	value   []byte // timestamp placeholder followed by the payload
+	decoded any
+	done    chan result
 }
 
 // result is the answer to one request.
@@ -254,7 +255,7 @@ func badgerOptions(opts Options) badger.Options {
 // Append stores data as the next record once it is fsync'd and applied, and
 // returns it with the FSM's result. A cancelled ctx abandons the append only
 // while it is still waiting to be taken into a commit.
-func (b *Badger) Append(ctx context.Context, data []byte) (Record, any, error) {
+func (b *Badger) Append(ctx context.Context, data []byte, decoded any) (Record, any, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, nil, err
 	}
@@ -264,7 +265,7 @@ func (b *Badger) Append(ctx context.Context, data []byte) (Record, any, error) {
 	if len(data) > MaxRecordSize {
 		return Record{}, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxRecordSize)
 	}
-	req := &request{value: newRecordValue(data), done: make(chan result, 1)}
+	req := &request{value: newRecordValue(data), decoded: decoded, done: make(chan result, 1)}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():

@@ -45,7 +45,7 @@ func TestAppendConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				data := fmt.Sprintf("worker %d append %d", w, i)
-				rec, res, err := j.Append(context.Background(), []byte(data))
+				rec, res, err := j.Append(context.Background(), []byte(data), nil)
 				if err != nil {
 					t.Errorf("Append: %v", err)
 					return
@@ -121,7 +121,7 @@ func TestReopen(t *testing.T) {
 			j := openTest(t, Options{Dir: dir, SnapshotEvery: tt.snapshotEvery, Clock: clock}, first)
 			for i := range 25 {
 				now = epoch.Add(time.Duration(i) * time.Second)
-				if _, _, err := j.Append(context.Background(), []byte(fmt.Sprintf("record %d", i))); err != nil {
+				if _, _, err := j.Append(context.Background(), []byte(fmt.Sprintf("record %d", i)), nil); err != nil {
 					t.Fatalf("Append: %v", err)
 				}
 			}
@@ -157,7 +157,7 @@ func TestReopen(t *testing.T) {
 				t.Errorf("LastSeq = %d, want 25", j.LastSeq())
 			}
 
-			rec, _, err := j.Append(context.Background(), []byte("after reopen"))
+			rec, _, err := j.Append(context.Background(), []byte("after reopen"), nil)
 			if err != nil {
 				t.Fatalf("Append after reopen: %v", err)
 			}
@@ -175,7 +175,7 @@ func TestRead(t *testing.T) {
 	j := openTest(t, Options{Dir: t.TempDir()}, &testFSM{})
 	defer j.Close()
 	for i := range 20 {
-		if _, _, err := j.Append(context.Background(), []byte{byte(i)}); err != nil {
+		if _, _, err := j.Append(context.Background(), []byte{byte(i)}, nil); err != nil {
 			t.Fatalf("Append: %v", err)
 		}
 	}
@@ -227,7 +227,7 @@ func TestReadWhileAppending(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if _, _, err := j.Append(ctx, []byte("x")); err != nil && ctx.Err() == nil {
+				if _, _, err := j.Append(ctx, []byte("x"), nil); err != nil && ctx.Err() == nil {
 					t.Errorf("Append: %v", err)
 				}
 			}
@@ -252,7 +252,7 @@ func TestReadWhileAppending(t *testing.T) {
 func TestClose(t *testing.T) {
 	fsm := &testFSM{}
 	j := openTest(t, Options{Dir: t.TempDir()}, fsm)
-	if _, _, err := j.Append(context.Background(), []byte("before")); err != nil {
+	if _, _, err := j.Append(context.Background(), []byte("before"), nil); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 	for range 2 {
@@ -260,7 +260,7 @@ func TestClose(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 	}
-	_, _, err := j.Append(context.Background(), []byte("after"))
+	_, _, err := j.Append(context.Background(), []byte("after"), nil)
 	if !errors.Is(err, ErrClosed) || !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Append after Close: %v, want ErrClosed wrapping ErrUnavailable", err)
 	}
@@ -283,7 +283,7 @@ func TestCloseWhileAppending(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for {
-				_, _, err := j.Append(context.Background(), []byte("x"))
+				_, _, err := j.Append(context.Background(), []byte("x"), nil)
 				if errors.Is(err, ErrClosed) {
 					return
 				}
@@ -315,7 +315,7 @@ func TestAppendContext(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := j.Append(cancelled, []byte("never")); !errors.Is(err, context.Canceled) {
+	if _, _, err := j.Append(cancelled, []byte("never"), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Append with cancelled context: %v, want context.Canceled", err)
 	}
 
@@ -335,13 +335,13 @@ func TestAppendContext(t *testing.T) {
 	}
 	first := make(chan reply, 1)
 	go func() {
-		rec, _, err := j.Append(context.Background(), []byte("taken"))
+		rec, _, err := j.Append(context.Background(), []byte("taken"), nil)
 		first <- reply{rec, err}
 	}()
 	<-entered
 	waiting, cancelWaiting := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancelWaiting()
-	if _, _, err := j.Append(waiting, []byte("abandoned")); !errors.Is(err, context.DeadlineExceeded) {
+	if _, _, err := j.Append(waiting, []byte("abandoned"), nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Append waiting behind a commit: %v, want context.DeadlineExceeded", err)
 	}
 	close(release)
@@ -357,7 +357,7 @@ func TestAppendContext(t *testing.T) {
 func TestAppendTooLarge(t *testing.T) {
 	j := openTest(t, Options{Dir: t.TempDir()}, &testFSM{})
 	defer j.Close()
-	_, _, err := j.Append(context.Background(), make([]byte, MaxRecordSize+1))
+	_, _, err := j.Append(context.Background(), make([]byte, MaxRecordSize+1), nil)
 	if !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnavailable) {
 		t.Errorf("oversized Append: %v, want ErrTooLarge", err)
 	}
@@ -372,12 +372,12 @@ func TestWriteFailure(t *testing.T) {
 	j := openTest(t, Options{Dir: t.TempDir(), Registerer: reg}, fsm)
 	defer j.Close()
 	ctx := context.Background()
-	if _, _, err := j.Append(ctx, []byte("one")); err != nil {
+	if _, _, err := j.Append(ctx, []byte("one"), nil); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 
 	j.commitTxn = func(*badger.Txn) error { return errInjected }
-	_, _, err := j.Append(ctx, []byte("lost"))
+	_, _, err := j.Append(ctx, []byte("lost"), nil)
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, errInjected) {
 		t.Fatalf("Append with failing store: %v, want ErrUnavailable wrapping the cause", err)
 	}
@@ -386,7 +386,7 @@ func TestWriteFailure(t *testing.T) {
 	}
 
 	j.commitTxn = (*badger.Txn).Commit
-	rec, _, err := j.Append(ctx, []byte("two"))
+	rec, _, err := j.Append(ctx, []byte("two"), nil)
 	if err != nil || rec.Seq != 2 {
 		t.Fatalf("Append after recovery: seq %d, err %v; want seq 2", rec.Seq, err)
 	}
@@ -425,7 +425,7 @@ func TestWriteFailureFailsWholeBatch(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if _, _, err := j.Append(context.Background(), []byte("first")); err != nil {
+		if _, _, err := j.Append(context.Background(), []byte("first"), nil); err != nil {
 			t.Errorf("first Append: %v", err)
 		}
 	})
@@ -433,7 +433,7 @@ func TestWriteFailureFailsWholeBatch(t *testing.T) {
 	const queued = 10
 	errs := make([]error, queued)
 	for i := range queued {
-		wg.Go(func() { _, _, errs[i] = j.Append(context.Background(), []byte(fmt.Sprint(i))) })
+		wg.Go(func() { _, _, errs[i] = j.Append(context.Background(), []byte(fmt.Sprint(i)), nil) })
 	}
 	time.Sleep(50 * time.Millisecond) // let the appends queue behind the held commit
 	close(release)
@@ -541,7 +541,7 @@ func TestLargeSnapshot(t *testing.T) {
 	j := openTest(t, Options{Dir: dir, SnapshotEvery: 10}, fsm)
 	for i := range 30 {
 		data := bytes.Repeat([]byte{byte(i)}, 100_000)
-		if _, _, err := j.Append(context.Background(), data); err != nil {
+		if _, _, err := j.Append(context.Background(), data, nil); err != nil {
 			t.Fatalf("Append: %v", err)
 		}
 	}
@@ -592,7 +592,7 @@ func TestSnapshotFailure(t *testing.T) {
 	fsm := &testFSM{snapErr: errors.New("state too tangled")}
 	j := openTest(t, Options{Dir: dir, SnapshotEvery: 2}, fsm)
 	for range 5 {
-		if _, _, err := j.Append(context.Background(), []byte("x")); err != nil {
+		if _, _, err := j.Append(context.Background(), []byte("x"), nil); err != nil {
 			t.Fatalf("Append with failing snapshots: %v", err)
 		}
 	}
@@ -610,7 +610,7 @@ func TestSnapshotFailure(t *testing.T) {
 func TestCorruptSnapshot(t *testing.T) {
 	dir := t.TempDir()
 	j := openTest(t, Options{Dir: dir}, &testFSM{})
-	if _, _, err := j.Append(context.Background(), []byte("x")); err != nil {
+	if _, _, err := j.Append(context.Background(), []byte("x"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
@@ -664,7 +664,7 @@ func TestMetrics(t *testing.T) {
 	dir := t.TempDir()
 	for range 2 { // reopening with the same registry reuses the metrics
 		j := openTest(t, Options{Dir: dir, Registerer: reg}, &testFSM{})
-		if _, _, err := j.Append(context.Background(), []byte("x")); err != nil {
+		if _, _, err := j.Append(context.Background(), []byte("x"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := j.Close(); err != nil {

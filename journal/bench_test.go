@@ -24,7 +24,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := j.Append(context.Background(), data); err != nil {
+			if _, _, err := j.Append(context.Background(), data, nil); err != nil {
 				b.Error(err)
 				return
 			}
@@ -45,7 +45,7 @@ func BenchmarkRecover(b *testing.B) {
 	for range 64 {
 		go func() {
 			for j.LastSeq() < records && ctx.Err() == nil {
-				if _, _, err := j.Append(ctx, data); err != nil && ctx.Err() == nil {
+				if _, _, err := j.Append(ctx, data, nil); err != nil && ctx.Err() == nil {
 					errs <- err
 					return
 				}

@@ -88,7 +88,7 @@ func (b *Badger) commit(batch []*request) {
 		b.metrics.lastSeq.Set(float64(b.seq))
 		first := b.seq - uint64(n) + 1
 		for i, req := range batch[:n] {
-			rec := Record{Seq: first + uint64(i), Time: recordTime(nanos), Data: req.value[timeLen:]}
+			rec := Record{Seq: first + uint64(i), Time: recordTime(nanos), Data: req.value[timeLen:], Decoded: req.decoded}
 			res := b.fsm.Apply(rec)
 			req.done <- result{rec: rec, res: res}
 		}

@@ -39,7 +39,7 @@ func TestHelperProcess(t *testing.T) {
 				// Sizes straddle the value threshold, so records land both in
 				// the LSM tree and in the value log.
 				data := fmt.Sprintf("pid%d-w%d-i%d-%s", os.Getpid(), w, i, strings.Repeat("x", i*37%2000))
-				rec, _, err := j.Append(context.Background(), []byte(data))
+				rec, _, err := j.Append(context.Background(), []byte(data), nil)
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "append:", err)
 					os.Exit(3)

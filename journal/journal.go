@@ -14,6 +14,10 @@ type Record struct {
 	Seq  uint64
 	Time time.Time
 	Data []byte
+	// Decoded is the appender's own decoding of Data, handed to Apply with
+	// live appends so the FSM need not decode again; nil when a record is
+	// read back from the store. It is never stored.
+	Decoded any
 }
 
 // FSM is the state machine a journal feeds, in the shape of hashicorp/raft's
@@ -31,9 +35,11 @@ type FSM interface {
 // Journal appends entries durably and applies them, in order, to an FSM.
 type Journal interface {
 	// Append stores data as the next record and returns once it is durable
-	// (fsync'd) and applied, with the FSM's result. Concurrent Appends share
-	// commits. A storage failure returns an error wrapping ErrUnavailable.
-	Append(ctx context.Context, data []byte) (Record, any, error)
+	// (fsync'd) and applied, with the FSM's result. decoded, if not nil, is
+	// what data decodes to, passed on as Record.Decoded. Concurrent Appends
+	// share commits. A storage failure returns an error wrapping
+	// ErrUnavailable.
+	Append(ctx context.Context, data []byte, decoded any) (Record, any, error)
 	// Read calls fn for every stored record with Seq >= from, in order,
 	// without applying it (for replay tools).
 	Read(from uint64, fn func(Record) error) error

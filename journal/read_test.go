@@ -12,7 +12,7 @@ func TestReadDirReadsAStoppedJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"a", "b", "c"} {
-		if _, _, err := j.Append(context.Background(), []byte(d)); err != nil {
+		if _, _, err := j.Append(context.Background(), []byte(d), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // implements journal.FSM: records must come in sequence order; a record at
 // or below the last applied sequence is ignored, so replay is idempotent.
 func (s *State) Apply(rec journal.Record) any {
-	e, err := Decode(rec.Data)
+	e, err := decodeRecord(rec)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec.Seq != 0 && rec.Seq <= s.seq {
@@ -42,6 +42,15 @@ func (s *State) Apply(rec journal.Record) any {
 	}
 	c.finish(s.now)
 	return c.res
+}
+
+// decodeRecord uses the appender's decoding of a live record (the engine
+// encodes it from that very entry) and decodes records read from the store.
+func decodeRecord(rec journal.Record) (*Entry, error) {
+	if e, ok := rec.Decoded.(*Entry); ok {
+		return e, nil
+	}
+	return Decode(rec.Data)
 }
 
 // change collects the incidents one entry touched, in the order it touched

@@ -36,7 +36,8 @@ func (m *machine) apply(at time.Time, e *Entry) *Result {
 	}
 	m.seq++
 	rec := journal.Record{Seq: m.seq, Time: at, Data: data}
-	m.log = append(m.log, rec)
+	m.log = append(m.log, rec) // as read back from the store: no Decoded
+	rec.Decoded = e            // as appended live by the engine
 	return m.s.Apply(rec).(*Result)
 }
 
@@ -257,8 +258,9 @@ func TestSeverityOverride(t *testing.T) {
 	}
 }
 
-// TestDeterministicReplay applies one history twice, once straight through
-// and once through a snapshot taken half-way, and expects identical states.
+// TestDeterministicReplay applies one history twice, once live (entries
+// passed decoded) and once from their bytes through a snapshot taken
+// half-way, and expects identical states.
 func TestDeterministicReplay(t *testing.T) {
 	m := newMachine(t, nil)
 	at := t0

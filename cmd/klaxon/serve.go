@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	ossignal "os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -139,6 +141,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *relo
 
 	admin := r.Group("/", srv.Admin())
 	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
+	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", func(c *gin.Context) {
 		if err := rl.reload(c.Request.Context()); err != nil {
 			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
@@ -146,6 +149,23 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *relo
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "reloaded"})
 	})
+}
+
+// pprofHandler serves Go's profiles (as Prometheus and Alertmanager do),
+// behind the admin credentials.
+func pprofHandler(w http.ResponseWriter, r *http.Request) {
+	switch name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/"); name {
+	case "profile":
+		pprof.Profile(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	default:
+		pprof.Index(w, r)
+	}
 }
 
 // loadRules reads and compiles the configured rule files.
