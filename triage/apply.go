@@ -287,14 +287,14 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 			}
 			inc.Customers[cu] = struct{}{}
 		}
-		inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring, Message: describe(&a.Signal) + " firing"})
+		inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring, Message: describe(&a.Signal) + " firing"})
 		return
 	}
 	inc.addAlert(a, -1)
 	if why == "" {
 		why = "resolved"
 	}
-	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved, Message: describe(&a.Signal) + " " + why})
+	inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved, Message: describe(&a.Signal) + " " + why})
 }
 
 // keepCounts is how long counter buckets are kept: the longest window any

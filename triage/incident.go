@@ -34,10 +34,13 @@ type Incident struct {
 	QuietSince     time.Time `json:"quietSince,omitzero"` // when its last alert resolved
 	Recheck        time.Time `json:"recheck,omitzero"`    // when rules want another look
 
-	Alerts    []string            `json:"alerts"` // signal IDs, in order of joining
-	Timeline  []Event             `json:"timeline"`
-	Counts    []bucket            `json:"counts"` // per-second event counters, oldest first
-	Customers map[string]struct{} `json:"customers,omitempty"`
+	Alerts   []string `json:"alerts"` // signal IDs, in order of joining
+	Timeline []Event  `json:"timeline"`
+	// AlertEvents counts per-alert timeline events; past maxAlertEvents a
+	// storm's alerts are counted here instead of listed one by one.
+	AlertEvents int                 `json:"alertEvents"`
+	Counts      []bucket            `json:"counts"` // per-second event counters, oldest first
+	Customers   map[string]struct{} `json:"customers,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int
@@ -95,6 +98,19 @@ var counterIndex = map[rules.Counter]int{
 func (inc *Incident) open() bool { return inc.Status != StatusResolved }
 
 func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) }
+
+// maxAlertEvents bounds how many per-alert events (firing, resolved) one
+// incident's timeline lists: a storm of 5,000 alerts is summarised, not
+// listed, so that memory and snapshots stay proportional to what people read.
+const maxAlertEvents = 200
+
+// addAlertEvent records a per-alert event, or only counts it past the bound.
+func (inc *Incident) addAlertEvent(e Event) {
+	inc.AlertEvents++
+	if inc.AlertEvents <= maxAlertEvents {
+		inc.addEvent(e)
+	}
+}
 
 // count adds n to counter c at time t, dropping buckets older than keep.
 func (inc *Incident) count(c rules.Counter, n int64, t time.Time, keep time.Duration) {

@@ -107,6 +107,10 @@ func TestStormIsOneIncident(t *testing.T) {
 	if got[0].Key != "INC-2" || got[0].GroupKey != "service=search" {
 		t.Errorf("second incident = %+v", got[0])
 	}
+	d, _ := m.s.Get("INC-1", 10)
+	if len(d.Timeline) > maxAlertEvents+5 || d.AlertEventsOmitted != 5000-maxAlertEvents || len(d.Signals) != 10 || d.SignalsTotal != 5000 {
+		t.Errorf("storm timeline: %d events, %d omitted, %d of %d signals", len(d.Timeline), d.AlertEventsOmitted, len(d.Signals), d.SignalsTotal)
+	}
 }
 
 func TestGroupingFallsBackToAlertname(t *testing.T) {

@@ -50,6 +50,8 @@ type Detail struct {
 	Signals      []SignalView `json:"signals"`
 	SignalsTotal int          `json:"signalsTotal"`
 	Timeline     []Event      `json:"timeline"`
+	// AlertEventsOmitted counts per-alert events left out of the timeline.
+	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
 }
 
 // SignalView is one signal of an incident in its latest state.
@@ -101,7 +103,8 @@ func (s *State) Get(key string, maxSignals int) (Detail, bool) {
 	if inc == nil {
 		return Detail{}, false
 	}
-	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts)}
+	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts),
+		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	for _, id := range inc.Alerts[:min(maxSignals, len(inc.Alerts))] {
 		a := s.alerts[id]
