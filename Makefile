@@ -13,7 +13,7 @@ TEST_TIMEOUT ?= 8m
 MODULE    := $(shell $(GO) list -m 2>/dev/null)
 RACE_RE   := ^$(MODULE)/($(shell echo $(RACE_PKGS) | tr ' ' '|'))(/|$$)
 
-.PHONY: all build run deps vet unit race rules-test e2e test bench fuzz clean
+.PHONY: all build run deps vet unit rules-test e2e test bench fuzz clean
 
 all: build
 

@@ -169,7 +169,7 @@ log "klaxon (pid $klaxon_pid) on :$klaxon_port, alertmanager $am_version (pid $a
 field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
 
 # peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
-peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
 
 targets=(klaxon-webhook alertmanager-v2 klaxon-v2)
 declare -A url format token pid label
@@ -183,7 +183,7 @@ url[alertmanager-v2]="http://127.0.0.1:$am_port/api/v2/alerts"
 format[alertmanager-v2]=v2 token[alertmanager-v2]="" pid[alertmanager-v2]=$am_pid
 label[alertmanager-v2]="alertmanager $am_version /api/v2/alerts"
 
-declare -A rate p50 p99 errs rss
+declare -A rate p50 p99 maxl errs rss
 round=0
 for batch in $batches; do
 	order=("${targets[@]}")
@@ -201,10 +201,14 @@ for batch in $batches; do
 		rate[$k]=$(field "$report" alerts_per_sec)
 		p50[$k]=$(field "$report" p50_ms)
 		p99[$k]=$(field "$report" p99_ms)
+		maxl[$k]=$(field "$report" max_ms)
 		errs[$k]=$(field "$report" error_count)
 		rss[$k]=$(peak_rss_mb "${pid[$target]}")
 		if [[ -z "${rate[$k]}" ]]; then
 			log "loadgen gave no report for ${label[$target]}, batch $batch"
+		fi
+		if ! kill -0 "${pid[$target]}" 2>/dev/null; then
+			log "${label[$target]} exited; see $run_dir"
 		fi
 	done
 done
@@ -217,15 +221,20 @@ num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }
 echo
 echo "Ingest: same load on both ($concurrency concurrent senders, $duration per run, $services services, every alert a new label set)"
 echo "Peak RSS is VmHWM after the run (one Klaxon process takes both of its endpoints' runs)."
+echo "Max ms is the longest wait, counting requests still unanswered when the run ended: a stall shows there."
 echo
-printf '%-5s  %-40s  %12s  %9s  %9s  %7s  %12s  %8s\n' batch target alerts/s "p50 ms" "p99 ms" errors "peak RSS MB" "vs AM"
+row='%-5s  %-40s  %10s  %8s  %8s  %9s  %6s  %11s  %7s\n'
+# shellcheck disable=SC2059 # the format is the variable
+printf "$row" batch target alerts/s "p50 ms" "p99 ms" "max ms" errors "peak RSS MB" "vs AM"
 for batch in $batches; do
 	am_rate="${rate[alertmanager-v2/$batch]:-}"
 	for target in klaxon-webhook klaxon-v2 alertmanager-v2; do
 		k="$target/$batch"
 		ratio=$(awk -v a="${rate[$k]:-}" -v b="$am_rate" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }')
-		printf '%-5s  %-40s  %12s  %9s  %9s  %7s  %12s  %8s\n' "$batch" "${label[$target]}" \
-			"$(num %.0f "${rate[$k]:-}")" "$(num %.2f "${p50[$k]:-}")" "$(num %.2f "${p99[$k]:-}")" "${errs[$k]:-n/a}" "${rss[$k]:-n/a}" "$ratio"
+		# shellcheck disable=SC2059
+		printf "$row" "$batch" "${label[$target]}" \
+			"$(num %.0f "${rate[$k]:-}")" "$(num %.2f "${p50[$k]:-}")" "$(num %.2f "${p99[$k]:-}")" "$(num %.0f "${maxl[$k]:-}")" \
+			"${errs[$k]:-n/a}" "${rss[$k]:-n/a}" "$ratio"
 	done
 done
 echo

@@ -80,19 +80,22 @@ type result struct {
 	RequestsPerSec float64        `json:"requests_per_sec"`
 	P50Ms          float64        `json:"p50_ms"`
 	P99Ms          float64        `json:"p99_ms"`
-	MaxMs          float64        `json:"max_ms"`
+	MaxMs          float64        `json:"max_ms"` // longest wait, answered or not
 	ErrorCount     int            `json:"error_count"`
 	Errors         map[string]int `json:"errors"`
+	// CutOff counts requests still unanswered when the run ended; they are
+	// in neither Requests nor ErrorCount, but many of them mean a stall.
+	CutOff int `json:"cut_off"`
 }
 
 // writeText prints the report for a person.
 func (r *result) writeText(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "%s (%s, batch %d, concurrency %d, %.1fs)\n"+
 		"  alerts/s %.1f  requests/s %.1f  p50 %.2fms  p99 %.2fms  max %.2fms\n"+
-		"  %d of %d requests ok (%d alerts), %d errors",
+		"  %d of %d requests ok (%d alerts), %d unanswered at the end, %d errors",
 		r.URL, r.Format, r.Batch, r.Concurrency, r.ElapsedSeconds,
 		r.AlertsPerSec, r.RequestsPerSec, r.P50Ms, r.P99Ms, r.MaxMs,
-		r.OKRequests, r.Requests, r.Alerts, r.ErrorCount)
+		r.OKRequests, r.Requests, r.Alerts, r.CutOff, r.ErrorCount)
 	if err != nil {
 		return err
 	}
@@ -118,6 +121,8 @@ func (r *result) writeText(w io.Writer) error {
 type tally struct {
 	requests  int
 	ok        int
+	cutOff    int             // unanswered when the run ended
+	longest   time.Duration   // longest wait, answered or not
 	latencies []time.Duration // of successful requests
 	errors    map[string]int
 }
@@ -164,8 +169,10 @@ func generate(ctx context.Context, cfg config) (*result, error) {
 				began := time.Now()
 				err := send(ctx, client, cfg, body.Bytes())
 				took := time.Since(began)
+				t.longest = max(t.longest, took)
 				if ctx.Err() != nil && err != nil {
-					return // cut off by the end of the run: not the server's fault
+					t.cutOff++ // ended by the end of the run, not by the server
+					return
 				}
 				t.requests++
 				if err != nil {
@@ -188,6 +195,8 @@ func generate(ctx context.Context, cfg config) (*result, error) {
 	for _, t := range tallies {
 		res.Requests += t.requests
 		res.OKRequests += t.ok
+		res.CutOff += t.cutOff
+		res.MaxMs = max(res.MaxMs, millis(t.longest))
 		lat = append(lat, t.latencies...)
 		for k, n := range t.errors {
 			res.Errors[k] += n
@@ -202,9 +211,6 @@ func generate(ctx context.Context, cfg config) (*result, error) {
 	slices.Sort(lat)
 	res.P50Ms = millis(quantile(lat, 0.50))
 	res.P99Ms = millis(quantile(lat, 0.99))
-	if len(lat) > 0 {
-		res.MaxMs = millis(lat[len(lat)-1])
-	}
 	return res, nil
 }
 

@@ -239,7 +239,31 @@ func TestRunReports(t *testing.T) {
 	if err := run([]string{"-url", srv.URL, "-requests", "5", "-batch", "2"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "5 of 5 requests ok (10 alerts), 0 errors") {
+	if !strings.Contains(out.String(), "5 of 5 requests ok (10 alerts), 0 unanswered at the end, 0 errors") {
 		t.Errorf("text report %q lacks the tally", out.String())
+	}
+}
+
+func TestGenerateCountsCutOff(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // a stalled server: answers nothing until the client gives up
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := config{URL: srv.URL, Format: FormatWebhook, Concurrency: 3, Batch: 1, Duration: 200 * time.Millisecond,
+		Services: 1, RunID: "stall", Timeout: 10 * time.Second}
+	res, err := generate(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CutOff != 3 || res.Requests != 0 || res.ErrorCount != 0 {
+		t.Errorf("cut off %d, requests %d, errors %d; want 3 cut off and nothing else", res.CutOff, res.Requests, res.ErrorCount)
+	}
+	if res.MaxMs < 200 {
+		t.Errorf("max wait %vms, want at least the 200ms the stalled requests waited", res.MaxMs)
 	}
 }
