@@ -100,11 +100,13 @@ type Badger struct {
 	written   int          // payload bytes committed since the last page-out request
 	seq       uint64       // last durable record
 	nanos     int64        // time of the last durable record
+	snapMu    sync.Mutex   // guards snap and hasSnap, which a background snapshot sets
 	snap      snapshotMeta // the stored snapshot, if hasSnap
 	hasSnap   bool
-	snapTry   uint64 // seq of the last snapshot attempt
-	sinceSnap int64  // payload bytes committed since the last snapshot attempt
-	replayed  int    // records applied by recovery
+	snapping  atomic.Bool // a snapshot is being serialised and stored
+	snapTry   uint64      // seq of the last snapshot attempt
+	sinceSnap int64       // payload bytes committed since the last snapshot attempt
+	replayed  int         // records applied by recovery
 }
 
 var _ Journal = (*Badger)(nil)

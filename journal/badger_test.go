@@ -522,10 +522,11 @@ func (f *blobFSM) Apply(r Record) any {
 	return nil
 }
 
-func (f *blobFSM) Snapshot() ([]byte, error) {
+func (f *blobFSM) Snapshot() SnapshotFunc {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return bytes.Clone(f.data), nil
+	data := bytes.Clone(f.data)
+	return func() ([]byte, error) { return data, nil }
 }
 
 func (f *blobFSM) Restore(b []byte) error {

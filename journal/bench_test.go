@@ -12,7 +12,10 @@ type countFSM struct{ n uint64 }
 
 func (f *countFSM) Apply(Record) any { f.n++; return nil }
 
-func (f *countFSM) Snapshot() ([]byte, error) { return []byte{byte(f.n)}, nil }
+func (f *countFSM) Snapshot() SnapshotFunc {
+	data := []byte{byte(f.n)}
+	return func() ([]byte, error) { return data, nil }
+}
 
 func (f *countFSM) Restore([]byte) error { return nil }
 

@@ -40,9 +40,7 @@ func (b *Badger) run(ctx context.Context) {
 			}
 			b.sinceSnap += int64(size)
 			if b.snapshotDue() {
-				if err := b.snapshot(); err != nil {
-					b.log.Error("journal snapshot failed", zap.Error(err))
-				}
+				b.snapshotInBackground()
 			}
 		}
 	}
@@ -53,7 +51,8 @@ func (b *Badger) run(ctx context.Context) {
 // so snapshots of a large state cost at most as much again as the journal
 // writes themselves, and recovery replays at most about one snapshot's worth.
 func (b *Badger) snapshotDue() bool {
-	return b.seq-b.snapTry >= b.opts.SnapshotEvery && uint64(b.sinceSnap) >= b.snap.Size
+	snap, _ := b.storedSnapshot()
+	return b.seq-b.snapTry >= b.opts.SnapshotEvery && uint64(b.sinceSnap) >= snap.Size
 }
 
 // commit makes batch durable and applies it. It writes one badger

@@ -41,13 +41,14 @@ func (f *testFSM) Apply(r Record) any {
 	return r.Seq
 }
 
-func (f *testFSM) Snapshot() ([]byte, error) {
+func (f *testFSM) Snapshot() SnapshotFunc {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	data, err := json.Marshal(f.recs)
 	if f.snapErr != nil {
-		return nil, f.snapErr
+		err = f.snapErr
 	}
-	return json.Marshal(f.recs)
+	return func() ([]byte, error) { return data, err }
 }
 
 func (f *testFSM) Restore(b []byte) error {

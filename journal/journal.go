@@ -25,12 +25,19 @@ type Record struct {
 //
 // Apply is called exactly once per record, in sequence order, from a single
 // goroutine, only after the record is durable. Its result is handed back to
-// the caller of Append. Snapshot and Restore serialise the whole state.
+// the caller of Append. Snapshot is called on that same goroutine between
+// Apply calls: it captures the state quickly and returns the function that
+// serialises the capture, which may run on another goroutine while Apply
+// goes on (as raft's FSMSnapshot.Persist does). Restore replaces the whole
+// state with a serialised one.
 type FSM interface {
 	Apply(Record) any
-	Snapshot() ([]byte, error)
+	Snapshot() SnapshotFunc
 	Restore([]byte) error
 }
+
+// SnapshotFunc serialises a state captured by FSM.Snapshot.
+type SnapshotFunc func() ([]byte, error)
 
 // Journal appends entries durably and applies them, in order, to an FSM.
 type Journal interface {

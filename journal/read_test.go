@@ -33,6 +33,8 @@ func TestReadDirReadsAStoppedJournal(t *testing.T) {
 
 type nopFSM struct{}
 
-func (nopFSM) Apply(Record) any          { return nil }
-func (nopFSM) Snapshot() ([]byte, error) { return []byte("{}"), nil }
-func (nopFSM) Restore([]byte) error      { return nil }
+func (nopFSM) Apply(Record) any { return nil }
+func (nopFSM) Snapshot() SnapshotFunc {
+	return func() ([]byte, error) { return []byte("{}"), nil }
+}
+func (nopFSM) Restore([]byte) error { return nil }

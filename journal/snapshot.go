@@ -7,57 +7,100 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"go.uber.org/zap"
 )
 
 // chunkSize is the size of the pieces a snapshot is stored in; each lands in
 // the value log, so the LSM tree only holds pointers to them.
 const chunkSize = 1 << 20
 
-// snapshot stores the FSM's state at the current sequence, replacing the
-// previous snapshot, unless that one is already at this sequence. It must run
-// on the committer goroutine (or after it has stopped).
+// snapshot captures the FSM's state at the current sequence and stores it,
+// replacing the previous snapshot, unless that one is already at this
+// sequence. It runs after the committer has stopped (Close).
 func (b *Badger) snapshot() error {
-	if b.hasSnap && b.snap.Seq == b.seq || !b.hasSnap && b.seq == 0 {
+	if b.snapshotCurrent() {
 		return nil
 	}
 	b.snapTry, b.sinceSnap = b.seq, 0
+	return b.persistSnapshot(b.seq, b.nanos, b.fsm.Snapshot())
+}
+
+// snapshotInBackground captures the FSM's state on the committer goroutine
+// (quick) and serialises and stores it on another, so that appends go on
+// meanwhile. At most one snapshot is in flight; a due one waits for it.
+func (b *Badger) snapshotInBackground() {
+	if b.snapshotCurrent() || !b.snapping.CompareAndSwap(false, true) {
+		return
+	}
+	b.snapTry, b.sinceSnap = b.seq, 0
+	seq, nanos, serialise := b.seq, b.nanos, b.fsm.Snapshot()
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer b.snapping.Store(false)
+		if err := b.persistSnapshot(seq, nanos, serialise); err != nil {
+			b.log.Error("journal snapshot failed", zap.Error(err))
+		}
+	}()
+}
+
+// snapshotCurrent reports whether the stored snapshot is at the current
+// sequence (or there is nothing to snapshot).
+func (b *Badger) snapshotCurrent() bool {
+	snap, has := b.storedSnapshot()
+	return has && snap.Seq == b.seq || !has && b.seq == 0
+}
+
+// storedSnapshot returns the stored snapshot's metadata.
+func (b *Badger) storedSnapshot() (snapshotMeta, bool) {
+	b.snapMu.Lock()
+	defer b.snapMu.Unlock()
+	return b.snap, b.hasSnap
+}
+
+// persistSnapshot serialises a captured state at seq and stores it in one
+// transaction with its metadata, deleting the previous snapshot's chunks.
+func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc) error {
 	start := time.Now()
-	data, err := b.fsm.Snapshot()
+	data, err := serialise()
 	if err != nil {
-		return fmt.Errorf("snapshot journal state at %d: %w", b.seq, err)
+		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
 	}
 	if uint64(len(data)) > maxSnapshotSize {
-		return fmt.Errorf("snapshot journal state at %d: %d bytes exceed the %d-byte limit", b.seq, len(data), uint64(maxSnapshotSize))
+		return fmt.Errorf("snapshot journal state at %d: %d bytes exceed the %d-byte limit", seq, len(data), uint64(maxSnapshotSize))
 	}
 	meta := snapshotMeta{
-		Seq:    b.seq,
-		Nanos:  b.nanos,
+		Seq:    seq,
+		Nanos:  nanos,
 		Chunks: uint32((len(data) + chunkSize - 1) / chunkSize),
 		Size:   uint64(len(data)),
 		CRC:    crc32.Checksum(data, castagnoli),
 	}
+	prev, hadPrev := b.storedSnapshot()
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	for i := range meta.Chunks {
 		chunk := data[int(i)*chunkSize : min(int(i+1)*chunkSize, len(data))]
 		if err := txn.Set(chunkKey(meta.Seq, i), chunk); err != nil {
-			return fmt.Errorf("snapshot journal state at %d: chunk %d: %w", b.seq, i, err)
+			return fmt.Errorf("snapshot journal state at %d: chunk %d: %w", seq, i, err)
 		}
 	}
-	if b.hasSnap {
-		for i := range b.snap.Chunks {
-			if err := txn.Delete(chunkKey(b.snap.Seq, i)); err != nil {
-				return fmt.Errorf("snapshot journal state at %d: drop old chunk %d: %w", b.seq, i, err)
+	if hadPrev {
+		for i := range prev.Chunks {
+			if err := txn.Delete(chunkKey(prev.Seq, i)); err != nil {
+				return fmt.Errorf("snapshot journal state at %d: drop old chunk %d: %w", seq, i, err)
 			}
 		}
 	}
 	if err := txn.Set(snapMetaKey, meta.encode()); err != nil {
-		return fmt.Errorf("snapshot journal state at %d: %w", b.seq, err)
+		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
 	}
 	if err := b.commitTxn(txn); err != nil {
-		return fmt.Errorf("snapshot journal state at %d: %w", b.seq, err)
+		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
 	}
+	b.snapMu.Lock()
 	b.snap, b.hasSnap = meta, true
+	b.snapMu.Unlock()
 	b.metrics.snapshotDuration.Observe(time.Since(start).Seconds())
 	b.requestPageOut()
 	return nil

@@ -3,7 +3,11 @@ package triage
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
+
+	"github.com/klaxonhq/klaxon/journal"
 
 	"github.com/klaxonhq/klaxon/rules"
 )
@@ -18,14 +22,43 @@ type snapshot struct {
 	Incidents []*Incident       `json:"incidents"`
 }
 
-// Snapshot serialises the whole state (journal.FSM).
-func (s *State) Snapshot() ([]byte, error) {
+// Snapshot captures the whole state and returns the function that
+// serialises the capture (journal.FSM). The capture copies what Apply
+// changes in place (alerts, incident records, counters, customer sets) and
+// shares what it never changes again (signals' label maps, the prefixes of
+// append-only slices), so serialising can run while Apply goes on.
+func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return json.Marshal(snapshot{
+	snap := snapshot{
 		Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
-		Alerts: s.alerts, Incidents: s.order,
-	})
+		Alerts:    make(map[string]*Alert, len(s.alerts)),
+		Incidents: make([]*Incident, len(s.order)),
+	}
+	alerts := make([]Alert, 0, len(s.alerts))
+	for id, a := range s.alerts {
+		alerts = append(alerts, *a)
+		snap.Alerts[id] = &alerts[len(alerts)-1]
+	}
+	incidents := make([]Incident, len(s.order))
+	for i, inc := range s.order {
+		incidents[i] = inc.capture()
+		snap.Incidents[i] = &incidents[i]
+	}
+	s.mu.RUnlock()
+	return func() ([]byte, error) { return json.Marshal(snap) }
+}
+
+// capture copies an incident for a snapshot: slices that are only ever
+// appended to are cut to their current length, the rest is copied.
+func (inc *Incident) capture() Incident {
+	c := *inc
+	c.Services = slices.Clip(inc.Services)
+	c.GroupKeys = slices.Clip(inc.GroupKeys)
+	c.Alerts = slices.Clip(inc.Alerts)
+	c.Timeline = slices.Clip(inc.Timeline)
+	c.Counts = slices.Clone(inc.Counts)
+	c.Customers = maps.Clone(inc.Customers)
+	return c
 }
 
 // Restore replaces the state with a snapshot (journal.FSM).
