@@ -74,7 +74,20 @@ func (h *Incidents) list(c *gin.Context) {
 }
 
 func (h *Incidents) get(c *gin.Context) {
-	d, ok := h.state.Get(c.Param("key"), maxSignals)
+	offset, err := intParam(c, "signals_offset", 0, 1<<30)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, err := intParam(c, "signals_limit", 0, maxSignals)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if c.Query("signals_limit") == "" {
+		limit = maxSignals
+	}
+	d, ok := h.state.Get(c.Param("key"), offset, limit)
 	if !ok {
 		fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", c.Param("key")))
 		return
@@ -181,7 +194,7 @@ func (h *Incidents) do(c *gin.Context, act triage.Action) {
 		fail(c, http.StatusInternalServerError, "internal error")
 		return
 	}
-	d, _ := h.state.Get(act.Incident, 0)
+	d, _ := h.state.Get(act.Incident, 0, 0)
 	c.JSON(http.StatusOK, d.Summary)
 }
 

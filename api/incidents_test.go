@@ -114,6 +114,12 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 		{"POST", "/api/v1/incidents/INC-1/resolve", "", 409, nil},
 		{"GET", "/api/v1/incidents/INC-1", "", 200,
 			func(b map[string]any) bool { return len(b["timeline"].([]any)) >= 6 && len(b["signals"].([]any)) == 1 }},
+		{"GET", "/api/v1/incidents/INC-1?signals_offset=1", "", 200,
+			func(b map[string]any) bool { return b["signals"] == nil && b["signalsTotal"] == 1.0 }},
+		{"GET", "/api/v1/incidents/INC-1?signals_limit=0", "", 200,
+			func(b map[string]any) bool { return b["signals"] == nil }},
+		{"GET", "/api/v1/incidents/INC-1?signals_limit=5000", "", 400, nil},
+		{"GET", "/api/v1/incidents/INC-1?signals_offset=-1", "", 400, nil},
 	}
 	for _, tt := range tests {
 		code, body := do(h, tt.method, tt.path, tt.body)

@@ -85,7 +85,7 @@ func TestTimerLoopResolvesAfterQuietPeriodAndSurvivesRestart(t *testing.T) {
 	go func() { eng.Run(runCtx); close(done) }()
 	defer func() { stop(); <-done }()
 	waitFor(t, "the incident to resolve", func() bool {
-		d, ok := eng.State().Get("INC-1", 0)
+		d, ok := eng.State().Get("INC-1", 0, 0)
 		return ok && d.Status == triage.StatusResolved
 	})
 }

@@ -143,7 +143,7 @@ func (r *run) outcomes() []Outcome {
 	for {
 		page, next := r.state.List(triage.Filter{Limit: 1000, Before: before})
 		for _, s := range page {
-			d, _ := r.state.Get(s.Key, 1)
+			d, _ := r.state.Get(s.Key, 0, 1)
 			o := Outcome{Key: s.Key, Opened: s.OpenedAt, Severity: s.Severity, Rule: s.Rule,
 				Status: s.Status, Services: s.Services, Alerts: s.Alerts.Total}
 			if len(d.Signals) > 0 {

@@ -107,7 +107,7 @@ func TestStormIsOneIncident(t *testing.T) {
 	if got[0].Key != "INC-2" || got[0].GroupKey != "service=search" {
 		t.Errorf("second incident = %+v", got[0])
 	}
-	d, _ := m.s.Get("INC-1", 10)
+	d, _ := m.s.Get("INC-1", 0, 10)
 	if len(d.Timeline) > maxAlertEvents+5 || d.AlertEventsOmitted != 5000-maxAlertEvents || len(d.Signals) != 10 || d.SignalsTotal != 5000 {
 		t.Errorf("storm timeline: %d events, %d omitted, %d of %d signals", len(d.Timeline), d.AlertEventsOmitted, len(d.Signals), d.SignalsTotal)
 	}
@@ -131,7 +131,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	if r := m.signals(t0.Add(time.Second), a, a); r.Accepted != 0 || r.Duplicates != 2 {
 		t.Fatalf("again = %+v", r)
 	}
-	d, _ := m.s.Get("INC-1", 10)
+	d, _ := m.s.Get("INC-1", 0, 10)
 	if len(d.Timeline) != 3 { // opened, alert firing, severity
 		t.Errorf("timeline grew on duplicates: %+v", d.Timeline)
 	}
@@ -151,7 +151,7 @@ func TestAutoResolveAfterQuietPeriod(t *testing.T) {
 		t.Fatalf("resolved before the quiet period ended: %+v", got)
 	}
 	m.tick(t0.Add(time.Minute + quiet))
-	d, _ := m.s.Get("INC-1", 10)
+	d, _ := m.s.Get("INC-1", 0, 10)
 	if d.Status != StatusResolved || !d.ResolvedAt.Equal(t0.Add(time.Minute+quiet)) {
 		t.Fatalf("after quiet period: status %s resolvedAt %v", d.Status, d.ResolvedAt)
 	}
@@ -195,7 +195,7 @@ func TestAlertExpiresAtEndsAt(t *testing.T) {
 	a.Source, a.EndsAt = signal.SourcePrometheus, t0.Add(4*time.Minute)
 	m.signals(t0, a)
 	m.tick(t0.Add(4 * time.Minute))
-	d, _ := m.s.Get("INC-1", 10)
+	d, _ := m.s.Get("INC-1", 0, 10)
 	if d.Alerts.Firing != 0 || d.Signals[0].Firing {
 		t.Fatalf("alert did not expire: %+v", d.Summary)
 	}
@@ -206,7 +206,7 @@ func TestAlertExpiresAtEndsAt(t *testing.T) {
 	b.EndsAt = t0.Add(time.Hour + 5*time.Minute)
 	m.signals(t0.Add(time.Hour+time.Minute), b)
 	m.tick(t0.Add(time.Hour + 4*time.Minute + 30*time.Second))
-	if d, _ := m.s.Get("INC-2", 10); d.Alerts.Firing != 1 {
+	if d, _ := m.s.Get("INC-2", 0, 10); d.Alerts.Firing != 1 {
 		t.Fatalf("refreshed alert expired early: %+v", d.Summary)
 	}
 }
@@ -220,7 +220,7 @@ func TestActions(t *testing.T) {
 	if err := m.act(t0.Add(time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "al", Note: "looking"}); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := m.s.Get("INC-1", 0)
+	d, _ := m.s.Get("INC-1", 0, 0)
 	if d.Status != StatusAcknowledged || d.AcknowledgedBy != "al" {
 		t.Fatalf("after ack: %+v", d.Summary)
 	}
@@ -244,7 +244,7 @@ func TestSeverityOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := m.s.Get("INC-1", 0)
+	d, _ := m.s.Get("INC-1", 0, 0)
 	if d.Severity != "SEV1" || d.Override == nil || d.Override.Reason != "all customers affected" {
 		t.Fatalf("after override: %+v", d.Summary)
 	}
@@ -254,7 +254,7 @@ func TestSeverityOverride(t *testing.T) {
 	if err := m.act(t0, Action{Kind: ActionClearSeverity, Incident: "INC-1", By: "al"}); err != nil {
 		t.Fatal(err)
 	}
-	d, _ = m.s.Get("INC-1", 0)
+	d, _ = m.s.Get("INC-1", 0, 0)
 	if d.Override != nil || d.Severity != rules.Default().Evaluate(&rules.Facts{Now: t0, Count: func(rules.Counter, time.Duration) int64 { return 0 }}).Level.String() {
 		t.Fatalf("after clear: %+v", d.Summary)
 	}

@@ -95,8 +95,9 @@ func (s *State) List(f Filter) ([]Summary, uint64) {
 	return out, 0
 }
 
-// Get returns one incident with up to maxSignals of its signals.
-func (s *State) Get(key string, maxSignals int) (Detail, bool) {
+// Get returns one incident with up to limit of its signals, starting at
+// offset in the order they joined it.
+func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	inc := s.incidents[key]
@@ -106,7 +107,8 @@ func (s *State) Get(key string, maxSignals int) (Detail, bool) {
 	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
-	for _, id := range inc.Alerts[:min(maxSignals, len(inc.Alerts))] {
+	from := min(max(offset, 0), len(inc.Alerts))
+	for _, id := range inc.Alerts[from:min(from+max(limit, 0), len(inc.Alerts))] {
 		a := s.alerts[id]
 		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 		sv.Firing = a.Firing && a.Incident == inc.Key
