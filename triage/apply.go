@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -287,14 +288,16 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 			}
 			inc.Customers[cu] = struct{}{}
 		}
-		inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring, Message: describe(&a.Signal) + " firing"})
+		inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring},
+			func() string { return describe(&a.Signal) + " firing" })
 		return
 	}
 	inc.addAlert(a, -1)
 	if why == "" {
 		why = "resolved"
 	}
-	inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved, Message: describe(&a.Signal) + " " + why})
+	inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved},
+		func() string { return describe(&a.Signal) + " " + why })
 }
 
 // keepCounts is how long counter buckets are kept: the longest window any
@@ -364,21 +367,30 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 }
 
 // hashSignal hashes everything of a signal that a re-delivery could change.
+// Annotations are combined order-independently, so no sorting is needed.
 func hashSignal(sig *signal.Signal) uint64 {
+	var buf [8]byte
 	h := fnv.New64a()
-	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
-	w(string(sig.Source))
-	w(string(sig.Status))
-	w(sig.StartsAt.UTC().Format(time.RFC3339Nano))
-	w(sig.EndsAt.UTC().Format(time.RFC3339Nano))
-	for _, k := range slices.Sorted(maps.Keys(sig.Annotations)) {
-		w(k)
-		w(sig.Annotations[k])
+	str := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	num := func(n int64) { binary.LittleEndian.PutUint64(buf[:], uint64(n)); h.Write(buf[:]) }
+	str(string(sig.Source))
+	str(string(sig.Status))
+	num(sig.StartsAt.UnixNano())
+	num(sig.EndsAt.UnixNano())
+	str(sig.Text)
+	str(sig.Customer)
+	str(sig.Link)
+	num(sig.Reach)
+	var annotations uint64
+	for k, v := range sig.Annotations {
+		ah := fnv.New64a()
+		ah.Write([]byte(k))
+		ah.Write([]byte{0})
+		ah.Write([]byte(v))
+		annotations += ah.Sum64()
 	}
-	w(sig.Text)
-	w(sig.Customer)
-	w(sig.Link)
-	w(fmt.Sprint(sig.Reach))
+	num(int64(annotations))
+	num(int64(len(sig.Annotations)))
 	return h.Sum64()
 }
 

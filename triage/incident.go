@@ -104,10 +104,12 @@ func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) 
 // listed, so that memory and snapshots stay proportional to what people read.
 const maxAlertEvents = 200
 
-// addAlertEvent records a per-alert event, or only counts it past the bound.
-func (inc *Incident) addAlertEvent(e Event) {
+// addAlertEvent records a per-alert event, or only counts it past the
+// bound; the message is only built when it is recorded.
+func (inc *Incident) addAlertEvent(e Event, message func() string) {
 	inc.AlertEvents++
 	if inc.AlertEvents <= maxAlertEvents {
+		e.Message = message()
 		inc.addEvent(e)
 	}
 }
