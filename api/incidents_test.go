@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
 
 	"github.com/klaxonhq/klaxon/engine"
@@ -41,10 +40,10 @@ func submit(t *testing.T, eng *engine.Engine, services ...string) {
 	t.Helper()
 	var sigs []signal.Signal
 	for _, svc := range services {
-		ls := model.LabelSet{"alertname": "Down", "service": model.LabelValue(svc)}
+		labels := map[string]string{"alertname": "Down", "service": svc}
 		sigs = append(sigs, signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-			Fingerprint: ls.Fingerprint().String(), Status: signal.StatusFiring,
-			Labels: map[string]string{"alertname": "Down", "service": svc}, StartsAt: time.Now()})
+			Fingerprint: signal.Fingerprint(labels), Status: signal.StatusFiring,
+			Labels: labels, StartsAt: time.Now()})
 	}
 	if _, err := eng.Submit(context.Background(), sigs); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/model"
 	"go.uber.org/zap"
 
 	"github.com/klaxonhq/klaxon/journal"
@@ -33,14 +32,12 @@ func open(t *testing.T, dir string) (*Engine, journal.Journal) {
 }
 
 func alert(status signal.Status, kv ...string) signal.Signal {
-	ls := model.LabelSet{}
 	labels := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
-		ls[model.LabelName(kv[i])] = model.LabelValue(kv[i+1])
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-		Fingerprint: ls.Fingerprint().String(), Status: status, Labels: labels,
+		Fingerprint: signal.Fingerprint(labels), Status: status, Labels: labels,
 		StartsAt: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}
 }
 

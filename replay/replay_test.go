@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
@@ -19,14 +17,12 @@ import (
 var t0 = time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)
 
 func firing(at time.Time, kv ...string) signal.Signal {
-	ls := model.LabelSet{}
 	labels := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
-		ls[model.LabelName(kv[i])] = model.LabelValue(kv[i+1])
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
-		Fingerprint: ls.Fingerprint().String(), Labels: labels, StartsAt: at}
+		Fingerprint: signal.Fingerprint(labels), Labels: labels, StartsAt: at}
 }
 
 // history is a journal as a running Klaxon with no rule files wrote it.

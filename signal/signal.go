@@ -4,6 +4,8 @@ package signal
 
 import (
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 // Kind says what sort of thing a signal reports.
@@ -55,3 +57,13 @@ type Signal struct {
 // ID is the signal's identity across deliveries: repeated deliveries of the
 // same alert (same label set) share it whichever source they came through.
 func (s *Signal) ID() string { return string(s.Kind) + "/" + s.Fingerprint }
+
+// Fingerprint is a label set's identity exactly as Alertmanager computes it
+// (model.LabelSet.Fingerprint), as 16 hex digits.
+func Fingerprint(labels map[string]string) string {
+	ls := make(model.LabelSet, len(labels))
+	for k, v := range labels {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls.Fingerprint().String()
+}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
@@ -61,15 +59,13 @@ func (m *machine) act(at time.Time, a Action) error {
 }
 
 func alert(status signal.Status, startsAt time.Time, kv ...string) signal.Signal {
-	ls := model.LabelSet{}
 	labels := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
-		ls[model.LabelName(kv[i])] = model.LabelValue(kv[i+1])
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{
 		Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-		Fingerprint: ls.Fingerprint().String(), Status: status,
+		Fingerprint: signal.Fingerprint(labels), Status: status,
 		Labels: labels, StartsAt: startsAt,
 	}
 }

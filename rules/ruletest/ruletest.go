@@ -228,13 +228,9 @@ func (in InputSignal) signals() ([]signal.Signal, error) {
 		if in.Repeat > 0 {
 			labels["instance"] = fmt.Sprintf("%s-%d", labels["instance"], i)
 		}
-		ls := model.LabelSet{}
-		for k, v := range labels {
-			ls[model.LabelName(k)] = model.LabelValue(v)
-		}
 		sig := signal.Signal{
 			Source: signal.SourceAlertmanager, Kind: in.Kind, Status: in.Status,
-			Fingerprint: ls.Fingerprint().String(), Labels: labels,
+			Fingerprint: signal.Fingerprint(labels), Labels: labels,
 			Annotations: in.Annotations, Customer: in.Customer,
 			StartsAt: start.Add(time.Duration(in.At)),
 		}
