@@ -185,7 +185,7 @@ func (h *Incidents) do(c *gin.Context, act triage.Action) {
 	case errors.Is(err, triage.ErrInvalid):
 		fail(c, http.StatusBadRequest, err.Error())
 		return
-	case errors.Is(err, journal.ErrUnavailable):
+	case errors.Is(err, journal.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		c.Header("Retry-After", "1")
 		fail(c, http.StatusServiceUnavailable, "store unavailable, retry later")
 		return

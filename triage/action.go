@@ -36,6 +36,9 @@ func (s *State) applyAction(c *change, act *Action) error {
 	case ActionSetSeverity:
 		return s.override(c, inc, act, now)
 	case ActionClearSeverity:
+		if !inc.open() {
+			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
+		}
 		if inc.Override == nil {
 			return nil
 		}

@@ -32,7 +32,11 @@ func (s *State) Apply(rec journal.Record) any {
 		return &Result{Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
 	}
 	c := &change{state: s, seq: s.seq, res: &Result{}}
-	s.advance(c, s.now)
+	until := s.now
+	if e.Tick != nil && e.Tick.Due.After(until) {
+		until = e.Tick.Due // a tick fires what it was appended for, whatever the record's time
+	}
+	s.advance(c, until)
 	switch {
 	case len(e.Signals) > 0:
 		s.applySignals(c, e.Signals)
@@ -244,7 +248,9 @@ func (s *State) absorb(inc *Incident, cls rules.Class) {
 		if !inc.hasService(cls.Service.Name) {
 			inc.Services = append(inc.Services, cls.Service.Name)
 		}
-		s.openBySvc[cls.Service.Name] = inc
+		if cur := s.openBySvc[cls.Service.Name]; cur == nil || cur.Number < inc.Number {
+			s.openBySvc[cls.Service.Name] = inc
+		}
 	}
 }
 
@@ -281,7 +287,7 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 	a.Firing = firing
 	if firing {
 		inc.addAlert(a, 1)
-		inc.count(rules.CounterAlerts, 1, at, s.keepCounts())
+		s.countSignal(inc, &a.Signal, at)
 		if cu := a.Signal.Customer; cu != "" {
 			if inc.Customers == nil {
 				inc.Customers = make(map[string]struct{})
@@ -298,6 +304,21 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 	}
 	inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertResolved},
 		func() string { return describe(&a.Signal) + " " + why })
+}
+
+// countSignal adds a newly firing signal to the incident's counters: alerts,
+// tickets, or mentions and their reach.
+func (s *State) countSignal(inc *Incident, sig *signal.Signal, at time.Time) {
+	keep := s.keepCounts()
+	switch sig.Kind {
+	case signal.KindTicket:
+		inc.count(rules.CounterTickets, 1, at, keep)
+	case signal.KindMention:
+		inc.count(rules.CounterMentions, 1, at, keep)
+		inc.count(rules.CounterReach, sig.Reach, at, keep)
+	default:
+		inc.count(rules.CounterAlerts, 1, at, keep)
+	}
 }
 
 // keepCounts is how long counter buckets are kept: the longest window any
@@ -359,11 +380,23 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 	}
 	for _, name := range inc.Services {
 		if s.openBySvc[name] == inc {
-			delete(s.openBySvc, name)
+			s.reindexService(name)
 		}
 	}
 	s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
+}
+
+// reindexService points openBySvc[name] at the newest open incident that
+// holds the service, or at nothing: the same answer rebuild gives.
+func (s *State) reindexService(name string) {
+	delete(s.openBySvc, name)
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if inc := s.order[i]; inc.open() && inc.hasService(name) {
+			s.openBySvc[name] = inc
+			return
+		}
+	}
 }
 
 // hashSignal hashes everything of a signal that a re-delivery could change.

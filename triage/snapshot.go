@@ -133,6 +133,21 @@ func (s *State) rebuild() {
 	}
 }
 
+// reclassify makes an open incident also the incident of the keys and
+// services its firing alerts have under new rules, so a rule change does not
+// split it: the next alert of the same kind joins it, not a new one.
+func (s *State) reclassify(inc *Incident) {
+	for _, id := range inc.Alerts {
+		a := s.alerts[id]
+		if a.Incident != inc.Key || !a.Firing {
+			continue
+		}
+		if cls := s.rules.Classify(&a.Signal); s.openByKey[cls.Key] == nil {
+			s.absorb(inc, cls)
+		}
+	}
+}
+
 // applyRules installs a new rule set and re-evaluates every open incident.
 func (s *State) applyRules(c *change, rc *RulesChange) error {
 	rs, err := rules.Compile(rc.Files)
@@ -143,6 +158,7 @@ func (s *State) applyRules(c *change, rc *RulesChange) error {
 	s.rebuild()
 	for _, inc := range s.order {
 		if inc.open() {
+			s.reclassify(inc)
 			c.touch(inc)
 		}
 	}

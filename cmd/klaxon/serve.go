@@ -77,14 +77,16 @@ func newLogger(level string) (*zap.Logger, error) {
 // serve runs Klaxon until ctx is done, then shuts down in order: stop
 // intake and finish requests in flight, stop the timers, flush the store.
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	files, rs, err := loadRules(cfg)
+	files, _, err := loadRules(cfg)
 	if err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	state := triage.New(rs)
+	// Recovery replays the journal under the rules it records (the defaults
+	// until its first rule change); the configured rules are journaled after.
+	state := triage.New(nil)
 	start := time.Now()
 	j, err := journal.OpenBadger(journal.Options{
 		Dir:            cfg.DataDir,
@@ -144,7 +146,12 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *relo
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", func(c *gin.Context) {
 		if err := rl.reload(c.Request.Context()); err != nil {
-			c.JSON(http.StatusBadRequest, gin.H{"error": err.Error()})
+			status := http.StatusBadRequest
+			if errors.Is(err, journal.ErrUnavailable) {
+				status = http.StatusServiceUnavailable
+				c.Header("Retry-After", "1")
+			}
+			c.JSON(status, gin.H{"error": err.Error()})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "reloaded"})
