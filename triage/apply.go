@@ -101,6 +101,10 @@ func (s *State) advance(c *change, now time.Time) {
 			if inc := s.incidents[t.id]; inc != nil && inc.open() && inc.firing == 0 {
 				s.resolve(c, inc, t.at, "", fmt.Sprintf("resolved automatically: all alerts resolved and quiet for %s", inc.Correlation.QuietPeriod))
 			}
+		case timerPrune:
+			if inc := s.incidents[t.id]; inc != nil && !inc.open() {
+				s.prune(inc)
+			}
 		case timerRecheck:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
 				inc.Recheck = time.Time{}
@@ -145,6 +149,9 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		return false
 	}
 	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
+	if a == nil && !firing {
+		return true // the end of something never seen: nothing to record
+	}
 	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt)
 	if a == nil {
 		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
@@ -385,6 +392,19 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 	}
 	s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
+	s.timers.set(timerPrune, inc.Key, at.Add(alertRetention))
+}
+
+// prune forgets the records of a resolved incident's alerts that are not
+// firing; the incident keeps their IDs and count.
+func (s *State) prune(inc *Incident) {
+	for _, id := range inc.Alerts {
+		if a := s.alerts[id]; a != nil && a.Incident == inc.Key && !a.Firing {
+			delete(s.alerts, id)
+			s.timers.set(timerAlertExpiry, id, time.Time{})
+		}
+	}
+	inc.Pruned = true
 }
 
 // reindexService points openBySvc[name] at the newest open incident that

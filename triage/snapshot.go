@@ -104,6 +104,9 @@ func (s *State) rebuild() {
 	for _, inc := range s.order {
 		inc.derive(s.rules)
 		if !inc.open() {
+			if !inc.Pruned {
+				s.timers.set(timerPrune, inc.Key, inc.ResolvedAt.Add(alertRetention))
+			}
 			continue
 		}
 		for _, k := range inc.GroupKeys {
@@ -139,7 +142,7 @@ func (s *State) rebuild() {
 func (s *State) reclassify(inc *Incident) {
 	for _, id := range inc.Alerts {
 		a := s.alerts[id]
-		if a.Incident != inc.Key || !a.Firing {
+		if a == nil || a.Incident != inc.Key || !a.Firing {
 			continue
 		}
 		if cls := s.rules.Classify(&a.Signal); s.openByKey[cls.Key] == nil {

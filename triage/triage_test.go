@@ -335,3 +335,27 @@ func TestBadEntryIsRefusedNotApplied(t *testing.T) {
 		t.Fatal("a bad entry must still consume its sequence number")
 	}
 }
+
+// TestResolvedAlertsArePrunedAfterRetention keeps memory proportional to
+// what is active: a week after an incident resolved, its resolved alerts'
+// records go; the incident, its counts and its timeline stay.
+func TestResolvedAlertsArePrunedAfterRetention(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	b := firing("alertname", "Y", "service", "api")
+	m.signals(t0, a, b)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
+	if err := m.act(t0.Add(2*time.Minute), Action{Kind: ActionResolve, Incident: "INC-1", By: "al"}); err != nil {
+		t.Fatal(err)
+	}
+	// A resolved signal for an alert never seen is not recorded at all.
+	m.signals(t0.Add(3*time.Minute), resolved(firing("alertname", "Z", "service", "api"), t0))
+	m.tick(t0.Add(2*time.Minute + alertRetention))
+	d, _ := m.s.Get("INC-1", 0, 10)
+	if !d.SignalsPruned || d.SignalsTotal != 2 || len(d.Signals) != 1 || d.Signals[0].Labels["alertname"] != "Y" {
+		t.Fatalf("after retention: pruned %v, %d of %d signals", d.SignalsPruned, len(d.Signals), d.SignalsTotal)
+	}
+	if len(m.s.alerts) != 1 {
+		t.Fatalf("%d alert records kept, want only the still-firing one", len(m.s.alerts))
+	}
+}

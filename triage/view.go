@@ -52,6 +52,9 @@ type Detail struct {
 	Timeline     []Event      `json:"timeline"`
 	// AlertEventsOmitted counts per-alert events left out of the timeline.
 	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
+	// SignalsPruned says the records of its resolved signals were dropped
+	// after the retention period; signalsTotal still counts them.
+	SignalsPruned bool `json:"signalsPruned,omitempty"`
 }
 
 // SignalView is one signal of an incident in its latest state.
@@ -105,11 +108,14 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 		return Detail{}, false
 	}
 	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts),
-		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
+		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents), SignalsPruned: inc.Pruned}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	from := min(max(offset, 0), len(inc.Alerts))
 	for _, id := range inc.Alerts[from:min(from+max(limit, 0), len(inc.Alerts))] {
 		a := s.alerts[id]
+		if a == nil {
+			continue // pruned after the incident's retention
+		}
 		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 		sv.Firing = a.Firing && a.Incident == inc.Key
 		d.Signals = append(d.Signals, sv)
