@@ -113,15 +113,22 @@ func (b *Badger) recover() error {
 		if err := b.restore(txn); err != nil {
 			return err
 		}
-		return scanRecords(txn, b.seq+1, func(rec Record) error {
-			if rec.Seq != b.seq+1 {
-				return fmt.Errorf("%w: record %d follows record %d", errCorrupt, rec.Seq, b.seq)
-			}
+		replay := newReplayer(b.fsm, func(rec Record) {
 			b.fsm.Apply(rec)
 			b.seq, b.nanos = rec.Seq, rec.Time.UnixNano()
 			b.replayed++
+		})
+		next := b.seq + 1
+		err := scanRecords(txn, next, func(rec Record) error {
+			if rec.Seq != next {
+				return fmt.Errorf("%w: record %d follows record %d", errCorrupt, rec.Seq, next-1)
+			}
+			next++
+			replay.add(rec)
 			return nil
 		})
+		replay.wait()
+		return err
 	})
 }
 

@@ -49,6 +49,17 @@ func (s *State) Apply(rec journal.Record) any {
 	return c.res
 }
 
+// Decode decodes a journaled entry for Apply ahead of time (journal.Decoder):
+// recovery decodes on several goroutines and applies on one. It returns nil
+// for a payload that does not decode, which Apply then refuses.
+func (s *State) Decode(data []byte) any {
+	e, err := Decode(data)
+	if err != nil {
+		return nil
+	}
+	return e
+}
+
 // decodeRecord uses the appender's decoding of a live record (the engine
 // encodes it from that very entry) and decodes records read from the store.
 func decodeRecord(rec journal.Record) (*Entry, error) {

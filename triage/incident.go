@@ -110,7 +110,7 @@ func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) 
 // maxAlertEvents bounds how many per-alert events (firing, resolved) one
 // incident's timeline lists: a storm of 5,000 alerts is summarised, not
 // listed, so that memory and snapshots stay proportional to what people read.
-const maxAlertEvents = 200
+const maxAlertEvents = 50
 
 // addAlertEvent records a per-alert event, or only counts it past the
 // bound; the message is only built when it is recorded.

@@ -2,25 +2,33 @@ package triage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
-
 	"github.com/klaxonhq/klaxon/rules"
 )
 
 // snapshot is the serialised state; everything else is derived from it.
+// Alerts and incidents are stored in chunks that encode and decode on all
+// cores: a snapshot of a million alerts must restore in seconds.
 type snapshot struct {
 	Seq       uint64            `json:"seq"`
 	Now       time.Time         `json:"now"`
 	NextInc   uint64            `json:"nextIncident"`
 	RuleFiles []rules.File      `json:"ruleFiles,omitempty"`
-	Alerts    map[string]*Alert `json:"alerts"`
-	Incidents []*Incident       `json:"incidents"`
+	Alerts    []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
+	Incidents []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
 }
+
+// snapshotChunk is how many alerts or incidents one chunk holds.
+const snapshotChunk = 4096
 
 // Snapshot captures the whole state and returns the function that
 // serialises the capture (journal.FSM). The capture copies what Apply
@@ -29,23 +37,63 @@ type snapshot struct {
 // append-only slices), so serialising can run while Apply goes on.
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
-	snap := snapshot{
-		Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
-		Alerts:    make(map[string]*Alert, len(s.alerts)),
-		Incidents: make([]*Incident, len(s.order)),
-	}
-	alerts := make([]Alert, 0, len(s.alerts))
+	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles}
+	alerts := make(map[string]*Alert, len(s.alerts))
+	copies := make([]Alert, 0, len(s.alerts))
 	for id, a := range s.alerts {
-		alerts = append(alerts, *a)
-		snap.Alerts[id] = &alerts[len(alerts)-1]
+		copies = append(copies, *a)
+		alerts[id] = &copies[len(copies)-1]
 	}
-	incidents := make([]Incident, len(s.order))
+	incidents := make([]*Incident, len(s.order))
+	incCopies := make([]Incident, len(s.order))
 	for i, inc := range s.order {
-		incidents[i] = inc.capture()
-		snap.Incidents[i] = &incidents[i]
+		incCopies[i] = inc.capture()
+		incidents[i] = &incCopies[i]
 	}
 	s.mu.RUnlock()
-	return func() ([]byte, error) { return json.Marshal(snap) }
+	return func() ([]byte, error) {
+		ids := slices.Sorted(maps.Keys(alerts))
+		idChunks := slices.Collect(slices.Chunk(ids, snapshotChunk))
+		incChunks := slices.Collect(slices.Chunk(incidents, snapshotChunk))
+		snap.Alerts = make([]json.RawMessage, len(idChunks))
+		snap.Incidents = make([]json.RawMessage, len(incChunks))
+		err := parallel(len(idChunks)+len(incChunks), func(i int) (err error) {
+			if i >= len(idChunks) {
+				i -= len(idChunks)
+				snap.Incidents[i], err = json.Marshal(incChunks[i])
+				return err
+			}
+			part := make(map[string]*Alert, len(idChunks[i]))
+			for _, id := range idChunks[i] {
+				part[id] = alerts[id]
+			}
+			snap.Alerts[i], err = json.Marshal(part)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(snap)
+	}
+}
+
+// parallel runs fn(0) … fn(n-1) on as many goroutines as there are cores
+// and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make([]error, n)
+	)
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				errs[i] = fn(i)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // capture copies an incident for a snapshot: slices that are only ever
@@ -67,6 +115,17 @@ func (s *State) Restore(data []byte) error {
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
+	alertParts := make([]map[string]*Alert, len(snap.Alerts))
+	incParts := make([][]*Incident, len(snap.Incidents))
+	err := parallel(len(alertParts)+len(incParts), func(i int) error {
+		if i >= len(alertParts) {
+			return json.Unmarshal(snap.Incidents[i-len(alertParts)], &incParts[i-len(alertParts)])
+		}
+		return json.Unmarshal(snap.Alerts[i], &alertParts[i])
+	})
+	if err != nil {
+		return fmt.Errorf("restore triage snapshot: %w", err)
+	}
 	rs := rules.Default()
 	if len(snap.RuleFiles) > 0 {
 		var err error
@@ -77,12 +136,14 @@ func (s *State) Restore(data []byte) error {
 	fresh := New(rs)
 	fresh.ruleFiles = snap.RuleFiles
 	fresh.seq, fresh.now, fresh.nextInc = snap.Seq, snap.Now, snap.NextInc
-	if snap.Alerts != nil {
-		fresh.alerts = snap.Alerts
+	for _, part := range alertParts {
+		maps.Copy(fresh.alerts, part)
 	}
-	for _, inc := range snap.Incidents {
-		fresh.incidents[inc.Key] = inc
-		fresh.order = append(fresh.order, inc)
+	for _, part := range incParts {
+		for _, inc := range part {
+			fresh.incidents[inc.Key] = inc
+			fresh.order = append(fresh.order, inc)
+		}
 	}
 	fresh.rebuild()
 
