@@ -2,8 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,20 +23,23 @@ func firing(at time.Time, kv ...string) signal.Signal {
 		Fingerprint: signal.Fingerprint(labels), Labels: labels, StartsAt: at}
 }
 
-// history is a journal as a running Klaxon with no rule files wrote it.
-func history(t *testing.T) Reader {
+// timed is one entry at its journal time.
+type timed struct {
+	at    time.Time
+	entry *triage.Entry
+}
+
+// journalOf is a Reader over entries numbered and timed as the journal
+// would record them.
+func journalOf(t *testing.T, entries ...timed) Reader {
 	var recs []journal.Record
-	add := func(at time.Time, e *triage.Entry) {
-		data, err := triage.Encode(e)
+	for _, e := range entries {
+		data, err := triage.Encode(e.entry)
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, journal.Record{Seq: uint64(len(recs) + 1), Time: at, Data: data})
+		recs = append(recs, journal.Record{Seq: uint64(len(recs) + 1), Time: e.at, Data: data})
 	}
-	add(t0, &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "CheckoutDown", "service", "checkout", "env", "prod")}})
-	add(t0.Add(time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "PostgresDown", "service", "postgres", "role", "primary")}})
-	add(t0.Add(2*time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "Slow", "service", "search")}})
-	add(t0.Add(48*time.Hour), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "Later", "service", "web")}})
 	return func(from uint64, fn func(journal.Record) error) error {
 		for _, r := range recs[from-1:] {
 			if err := fn(r); err != nil {
@@ -49,15 +50,24 @@ func history(t *testing.T) Reader {
 	}
 }
 
+func signals(at time.Time, sigs ...signal.Signal) timed {
+	return timed{at, &triage.Entry{Signals: sigs}}
+}
+
+// history is a journal as a running Klaxon with no rule files wrote it.
+func history(t *testing.T) Reader {
+	return journalOf(t,
+		signals(t0, firing(t0, "alertname", "CheckoutDown", "service", "checkout", "env", "prod")),
+		signals(t0.Add(time.Minute), firing(t0, "alertname", "PostgresDown", "service", "postgres", "role", "primary")),
+		signals(t0.Add(2*time.Minute), firing(t0, "alertname", "Slow", "service", "search")),
+		signals(t0.Add(48*time.Hour), firing(t0, "alertname", "Later", "service", "web")),
+	)
+}
+
 func TestCandidateRulesShowTheDifference(t *testing.T) {
-	paths, _ := filepath.Glob("../configs/rules/*.yml")
-	var files []rules.File
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, rules.File{Name: p, Data: data})
+	files, err := rules.Load("../configs/rules", []string{"*.yml"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	rep, err := Run(history(t), Options{From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Candidate: files})
 	if err != nil {
@@ -96,26 +106,12 @@ func TestSameRulesNoDifference(t *testing.T) {
 // incident in a run that numbers them differently: actions are left out, so
 // the report shows only what the candidate rules change.
 func TestActionsDoNotInventDifferences(t *testing.T) {
-	var recs []journal.Record
-	add := func(at time.Time, e *triage.Entry) {
-		data, err := triage.Encode(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, journal.Record{Seq: uint64(len(recs) + 1), Time: at, Data: data})
-	}
-	add(t0, &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "A", "service", "a")}})
-	add(t0.Add(time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "B", "service", "b")}})
-	add(t0.Add(2*time.Minute), &triage.Entry{Signals: []signal.Signal{firing(t0, "alertname", "C", "service", "c")}})
-	add(t0.Add(3*time.Minute), &triage.Entry{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-3", By: "al"}})
-	read := func(from uint64, fn func(journal.Record) error) error {
-		for _, r := range recs[from-1:] {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	read := journalOf(t,
+		signals(t0, firing(t0, "alertname", "A", "service", "a")),
+		signals(t0.Add(time.Minute), firing(t0, "alertname", "B", "service", "b")),
+		signals(t0.Add(2*time.Minute), firing(t0, "alertname", "C", "service", "c")),
+		timed{t0.Add(3 * time.Minute), &triage.Entry{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-3", By: "al"}}},
+	)
 	cand := []rules.File{{Name: "c.yml", Data: []byte(`
 services:
   ab:

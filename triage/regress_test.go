@@ -65,16 +65,23 @@ func TestServiceIndexAfterResolveMatchesRestore(t *testing.T) {
 	if err := m.act(t0.Add(2*time.Minute), Action{Kind: ActionResolve, Incident: "INC-2", By: "al"}); err != nil {
 		t.Fatal(err)
 	}
-	rec := restoredCopy(t, m)
 	// web depends on api; INC-1 is open on api.
-	m.signals(t0.Add(3*time.Minute), firing("alertname", "Errors", "service", "web"))
-	m2 := &machine{t: t, s: rec, seq: m.seq - 1}
-	m2.signals(t0.Add(3*time.Minute), firing("alertname", "Errors", "service", "web"))
-	live, _ := m.s.Snapshot()()
-	got, _ := rec.Snapshot()()
-	if !bytes.Equal(live, got) {
+	if rec, same := liveAndRestored(t, m, t0.Add(3*time.Minute), firing("alertname", "Errors", "service", "web")); !same {
 		t.Errorf("live and recovered differ: live open=%v recovered open=%v", keys(m.s), keys(rec))
 	}
+}
+
+// liveAndRestored applies sig to m's state and to a copy restored from its
+// snapshot, and reports whether both end up identical.
+func liveAndRestored(t *testing.T, m *machine, at time.Time, sig signal.Signal) (*State, bool) {
+	t.Helper()
+	rec := restoredCopy(t, m)
+	copyM := &machine{t: t, s: rec, seq: m.seq}
+	m.signals(at, sig)
+	copyM.signals(at, sig)
+	live, _ := m.s.Snapshot()()
+	got, _ := rec.Snapshot()()
+	return rec, bytes.Equal(live, got)
 }
 
 func keys(s *State) []string {
@@ -94,13 +101,7 @@ func TestOlderIncidentAbsorbingServiceMatchesRestore(t *testing.T) {
 	m.signals(t0.Add(31*time.Minute), firing("alertname", "Down", "service", "api", "env", "staging")) // INC-2: INC-1 out of window
 	m.signals(t0.Add(32*time.Minute), firing("alertname", "Slow", "service", "db"))                    // refreshes INC-1
 	m.signals(t0.Add(33*time.Minute), firing("alertname", "Down", "service", "api", "env", "prod"))    // joins INC-1 via db
-	rec := restoredCopy(t, m)
-	m.signals(t0.Add(34*time.Minute), firing("alertname", "Errors", "service", "web"))
-	m2 := &machine{t: t, s: rec, seq: m.seq - 1}
-	m2.signals(t0.Add(34*time.Minute), firing("alertname", "Errors", "service", "web"))
-	live, _ := m.s.Snapshot()()
-	got, _ := rec.Snapshot()()
-	if !bytes.Equal(live, got) {
+	if rec, same := liveAndRestored(t, m, t0.Add(34*time.Minute), firing("alertname", "Errors", "service", "web")); !same {
 		lw, _ := m.s.List(Filter{Service: "web"})
 		rw, _ := rec.List(Filter{Service: "web"})
 		t.Errorf("live and recovered differ: web joined live %s, recovered %s", lw[0].Key, rw[0].Key)
