@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 )
@@ -8,24 +9,29 @@ import (
 // Decoder is implemented by FSMs that can decode a record's payload apart
 // from applying it. Recovery then decodes records on several goroutines
 // while it applies them, in order, on one: decoding is most of the work.
+// It also lets recovery refuse a record the FSM cannot read (a newer format,
+// damage) instead of applying it as nothing.
 type Decoder interface {
 	// Decode returns what Apply would decode Data into, to be passed as
-	// Record.Decoded; it must not touch the FSM's state.
-	Decode(data []byte) any
+	// Record.Decoded, or why it cannot; it must not touch the FSM's state.
+	Decode(data []byte) (any, error)
 }
 
 // replayer applies records in order, decoding them ahead in parallel when
-// the FSM is a Decoder.
+// the FSM is a Decoder. The first record that does not decode stops it:
+// neither it nor anything after it is applied.
 type replayer struct {
 	apply   func(Record)
 	decoder Decoder
 	jobs    chan *replayJob // to the decoders
 	order   chan *replayJob // to the applier, in sequence order
 	wg      sync.WaitGroup
+	err     error // the first decoding failure; set by the applier
 }
 
 type replayJob struct {
 	rec     Record
+	err     error
 	decoded chan struct{}
 }
 
@@ -42,7 +48,7 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 	for range workers {
 		r.wg.Go(func() {
 			for j := range r.jobs {
-				j.rec.Decoded = d.Decode(j.rec.Data)
+				j.rec.Decoded, j.err = d.Decode(j.rec.Data)
 				close(j.decoded)
 			}
 		})
@@ -50,7 +56,12 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 	r.wg.Go(func() {
 		for j := range r.order {
 			<-j.decoded
-			r.apply(j.rec)
+			if r.err == nil && j.err != nil {
+				r.err = fmt.Errorf("record %d: %w", j.rec.Seq, j.err)
+			}
+			if r.err == nil {
+				r.apply(j.rec)
+			}
 		}
 	})
 	return r
@@ -67,12 +78,14 @@ func (r *replayer) add(rec Record) {
 	r.jobs <- j
 }
 
-// wait returns once every added record is applied.
-func (r *replayer) wait() {
+// wait returns once every added record is applied or refused, with the
+// first record that could not be decoded.
+func (r *replayer) wait() error {
 	if r.decoder == nil {
-		return
+		return nil
 	}
 	close(r.jobs)
 	close(r.order)
 	r.wg.Wait()
+	return r.err
 }

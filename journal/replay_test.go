@@ -13,7 +13,7 @@ type decodingFSM struct {
 	undecoded int // records applied without their decoding
 }
 
-func (f *decodingFSM) Decode(data []byte) any { return "decoded " + string(data) }
+func (f *decodingFSM) Decode(data []byte) (any, error) { return "decoded " + string(data), nil }
 
 func (f *decodingFSM) Apply(r Record) any {
 	if r.Decoded != "decoded "+string(r.Data) {

@@ -127,8 +127,7 @@ func (b *Badger) recover() error {
 			replay.add(rec)
 			return nil
 		})
-		replay.wait()
-		return err
+		return errors.Join(err, replay.wait())
 	})
 }
 

@@ -50,14 +50,10 @@ func (s *State) Apply(rec journal.Record) any {
 }
 
 // Decode decodes a journaled entry for Apply ahead of time (journal.Decoder):
-// recovery decodes on several goroutines and applies on one. It returns nil
-// for a payload that does not decode, which Apply then refuses.
-func (s *State) Decode(data []byte) any {
-	e, err := Decode(data)
-	if err != nil {
-		return nil
-	}
-	return e
+// recovery decodes on several goroutines and applies on one, and stops at an
+// entry this binary cannot read rather than skip it.
+func (s *State) Decode(data []byte) (any, error) {
+	return Decode(data)
 }
 
 // decodeRecord uses the appender's decoding of a live record (the engine

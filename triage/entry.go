@@ -7,7 +7,6 @@
 package triage
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -56,18 +55,21 @@ type RulesChange struct {
 	Files []rules.File `json:"files"`
 }
 
-// Encode serialises an entry for the journal.
+// Encode serialises an entry for the journal, in the current format.
 func Encode(e *Entry) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
-	return json.Marshal(e)
+	return appendJSON([]byte{FormatVersion}, e)
 }
 
-// Decode parses a journaled entry.
+// Decode parses a journaled entry of any format this binary reads. An entry
+// of a newer format, or with a kind or field this binary does not know, is a
+// *FormatError: skipping it would make this binary's state differ from the
+// writer's.
 func Decode(data []byte) (*Entry, error) {
 	var e Entry
-	if err := json.Unmarshal(data, &e); err != nil {
+	if err := decodeFormat("entry", data, &e); err != nil {
 		return nil, fmt.Errorf("decode entry: %w", err)
 	}
 	if err := e.validate(); err != nil {

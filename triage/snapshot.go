@@ -73,7 +73,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(snap)
+		return appendJSON([]byte{FormatVersion}, snap)
 	}
 }
 
@@ -112,7 +112,7 @@ func (inc *Incident) capture() Incident {
 // Restore replaces the state with a snapshot (journal.FSM).
 func (s *State) Restore(data []byte) error {
 	var snap snapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
+	if err := decodeFormat("snapshot", data, &snap); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
 	alertParts := make([]map[string]*Alert, len(snap.Alerts))

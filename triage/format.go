@@ -1,0 +1,78 @@
+package triage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// FormatVersion is the version of the entry and snapshot encoding this
+// binary writes. It reads every version from 1 up to it:
+//
+//   - 1: bare JSON (the first byte is '{').
+//   - 2: one version byte, then the JSON of format 1, decoded strictly: an
+//     unknown entry kind or field is an error, not something to skip.
+//
+// Golden files in testdata/ pin the encoding of every entry kind and of a
+// snapshot, and a data directory of every earlier format must keep opening.
+const FormatVersion = 2
+
+// FormatError says that stored bytes are in a format this binary cannot
+// read: written by a newer Klaxon, or damaged.
+type FormatError struct {
+	What    string // "entry" or "snapshot"
+	Version int    // the version found; 0 if none could be read
+	Err     error  // what is wrong beyond the version, if anything
+}
+
+func (e *FormatError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s format version %d: %v", e.What, e.Version, e.Err)
+	}
+	return fmt.Sprintf("%s format version %d is not one this binary reads (1 to %d): run a Klaxon at least as new as the one that wrote it",
+		e.What, e.Version, FormatVersion)
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// decodeFormat checks the version of stored bytes and decodes the JSON
+// behind it strictly into v.
+func decodeFormat(what string, data []byte, v any) error {
+	version, body := 1, data
+	switch {
+	case len(data) == 0:
+		return &FormatError{What: what, Err: errors.New("no data")}
+	case data[0] == '{':
+	case data[0] >= 2 && data[0] <= FormatVersion:
+		version, body = int(data[0]), data[1:]
+	default:
+		return &FormatError{What: what, Version: int(data[0])}
+	}
+	if err := decodeStrict(body, v); err != nil {
+		return &FormatError{What: what, Version: version, Err: err}
+	}
+	return nil
+}
+
+// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() || int(dec.InputOffset()) != len(bytes.TrimRight(data, " \t\r\n")) {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// appendJSON appends the JSON encoding of v to dst.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}

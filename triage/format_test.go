@@ -1,0 +1,395 @@
+package triage_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+	"github.com/klaxonhq/klaxon/triage"
+)
+
+// generate writes the data directory of the current format into testdata:
+// run it once per format version, before the format changes again.
+var generate = flag.Bool("generate", false, "write testdata/datadir-vN.tar.gz and its expected views for the current format")
+
+// formatHistory is a journal that exercises every entry kind, with a
+// snapshot in the middle and records after it.
+func formatHistory(t *testing.T) []*triage.Entry {
+	t.Helper()
+	files, err := rules.Load("", []string{"../configs/rules/*.yml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	sig := func(status signal.Status, kv ...string) signal.Signal {
+		labels := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			labels[kv[i]] = kv[i+1]
+		}
+		s := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
+			Fingerprint: signal.Fingerprint(labels), Status: status, Labels: labels, StartsAt: t0,
+			Annotations: map[string]string{"summary": "checkout returns 500s"}}
+		if status == signal.StatusResolved {
+			s.EndsAt = t0.Add(time.Minute)
+		}
+		return s
+	}
+	down := []string{"alertname", "CheckoutDown", "service", "checkout", "env", "prod", "severity", "critical"}
+	disk := []string{"alertname", "DiskFull", "service", "search", "instance", "db-1"}
+	return []*triage.Entry{
+		{Rules: &triage.RulesChange{Files: files}},
+		{Signals: []signal.Signal{sig(signal.StatusFiring, down...)}},
+		{Signals: []signal.Signal{sig(signal.StatusFiring, disk...)}},
+		{Action: &triage.Action{Kind: triage.ActionAck, Incident: "INC-1", By: "ada", Note: "looking"}},
+		{Action: &triage.Action{Kind: triage.ActionSetSeverity, Incident: "INC-2", By: "ada", Severity: "SEV1", Note: "customers"}},
+		{Signals: []signal.Signal{sig(signal.StatusResolved, down...)}},
+		{Tick: &triage.Tick{Due: t0.Add(time.Hour)}},
+		{Action: &triage.Action{Kind: triage.ActionClearSeverity, Incident: "INC-2", By: "ada"}},
+		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-2", By: "ada"}},
+		{Signals: []signal.Signal{sig(signal.StatusFiring, "alertname", "PaymentsSlow", "service", "payments")}},
+	}
+}
+
+// views is what the API shows of a state: every incident's detail.
+func views(s *triage.State) []triage.Detail {
+	list, _ := s.List(triage.Filter{Limit: 1000})
+	var out []triage.Detail
+	for _, sum := range list {
+		d, _ := s.Get(sum.Key, 0, 1000)
+		out = append(out, d)
+	}
+	return out
+}
+
+// writeDataDir journals history into a new data directory: the first half
+// before a clean shutdown (which snapshots), the rest after it, then stops
+// as a crash would, so that opening it restores and replays. It returns
+// what the API shows at the end.
+func writeDataDir(t *testing.T, dir string, history []*triage.Entry) []triage.Detail {
+	t.Helper()
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	n := 0
+	clock := func() time.Time { n++; return t0.Add(time.Duration(n) * time.Minute) }
+	half := len(history) / 2
+	for phase, part := range [][]*triage.Entry{history[:half], history[half:]} {
+		state := triage.New(nil)
+		j, err := journal.OpenBadger(journal.Options{Dir: dir, Clock: clock, MemTableSize: 1 << 20}, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range part {
+			data, err := triage.Encode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, res, err := j.Append(context.Background(), data, nil); err != nil {
+				t.Fatalf("entry %d: %v", i, err)
+			} else if r := res.(*triage.Result); r.Err != nil {
+				t.Fatalf("entry %d: %v", i, r.Err)
+			}
+		}
+		if phase == 0 {
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		return views(state) // no Close: a crash leaves records after the snapshot
+	}
+	return nil
+}
+
+func TestGenerateFormatDataDir(t *testing.T) {
+	if !*generate {
+		t.Skip("run with -generate to write the current format's data directory")
+	}
+	dir := t.TempDir()
+	want := writeDataDir(t, dir, formatHistory(t))
+	name := fmt.Sprintf("testdata/datadir-v%d", triage.FormatVersion)
+	writeJSON(t, name+".views.json", want)
+	writeTarGz(t, name+".tar.gz", dir)
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeTarGz(t *testing.T, path, dir string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "LOCK" {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		hdr, err := tar.FileInfoHeader(info, "")
+		if err != nil {
+			return err
+		}
+		hdr.Name, hdr.ModTime = d.Name(), time.Unix(0, 0)
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		src, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(tw, src)
+		return err
+	})
+	for _, err := range []error{err, tw.Close(), zw.Close()} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// TestEntryEncodingGolden pins the encoding of every entry kind: a change
+// that alters stored bytes must bump FormatVersion and keep reading the old.
+func TestEntryEncodingGolden(t *testing.T) {
+	history := formatHistory(t)
+	kinds := map[string]*triage.Entry{
+		"rules":          history[0],
+		"signals":        history[1],
+		"action-ack":     history[3],
+		"action-set-sev": history[4],
+		"tick":           history[6],
+	}
+	for name, e := range kinds {
+		t.Run(name, func(t *testing.T) {
+			got, err := triage.Encode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := golden(t, "entry-"+name, got)
+			back, err := triage.Decode(want)
+			if err != nil {
+				t.Fatalf("golden entry does not decode: %v", err)
+			}
+			if again, _ := triage.Encode(back); !bytes.Equal(again, want) {
+				t.Errorf("golden entry does not round-trip:\n got %q\nwant %q", again, want)
+			}
+		})
+	}
+}
+
+// TestSnapshotEncodingGolden pins the encoding of a snapshot.
+func TestSnapshotEncodingGolden(t *testing.T) {
+	s := applyAll(t, formatHistory(t))
+	got, err := s.Snapshot()()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := golden(t, "snapshot", got)
+	restored := triage.New(nil)
+	if err := restored.Restore(want); err != nil {
+		t.Fatalf("golden snapshot does not restore: %v", err)
+	}
+	if again, _ := restored.Snapshot()(); !bytes.Equal(again, want) {
+		t.Error("golden snapshot does not round-trip")
+	}
+}
+
+// applyAll applies entries to a new state, one minute apart.
+func applyAll(t *testing.T, entries []*triage.Entry) *triage.State {
+	t.Helper()
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s := triage.New(nil)
+	for i, e := range entries {
+		data, err := triage.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := journal.Record{Seq: uint64(i + 1), Time: t0.Add(time.Duration(i+1) * time.Minute), Data: data}
+		if res := s.Apply(rec).(*triage.Result); res.Err != nil {
+			t.Fatalf("entry %d: %v", i, res.Err)
+		}
+	}
+	return s
+}
+
+// golden compares got with testdata/golden/name.golden (rewriting it with
+// -update) and returns the golden bytes.
+func golden(t *testing.T, name string, got []byte) []byte {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s: encoding changed (bump triage.FormatVersion, keep reading the old format, then -update):\n got %.300q\nwant %.300q", name, got, want)
+	}
+	return want
+}
+
+// TestOpensEveryEarlierFormat opens the data directory each earlier format
+// wrote (a snapshot plus records after it, left as a crash leaves them) and
+// checks that the API shows exactly what the writer's did.
+func TestOpensEveryEarlierFormat(t *testing.T) {
+	for v := 1; v <= triage.FormatVersion; v++ {
+		name := fmt.Sprintf("testdata/datadir-v%d", v)
+		if _, err := os.Stat(name + ".tar.gz"); errors.Is(err, fs.ErrNotExist) && v == triage.FormatVersion {
+			continue // the current format's is written when it is superseded
+		}
+		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) {
+			dir := t.TempDir()
+			extractTarGz(t, name+".tar.gz", dir)
+			state := triage.New(nil)
+			j, err := journal.OpenBadger(journal.Options{Dir: dir, MemTableSize: 1 << 20}, state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			got, err := json.MarshalIndent(views(state), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(name + ".views.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(append(got, '\n'), want) {
+				t.Errorf("format %d data directory reads differently:\n got %s\nwant %s", v, got, want)
+			}
+		})
+	}
+}
+
+func extractTarGz(t *testing.T, path, dir string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.OpenFile(filepath.Join(dir, filepath.Base(hdr.Name)), os.O_CREATE|os.O_WRONLY, os.FileMode(hdr.Mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(out, tr)
+		if err := errors.Join(err, out.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestUnknownFormatStopsRecovery: a record or snapshot this binary cannot
+// read stops the journal from opening, naming the sequence and version,
+// instead of being skipped.
+func TestUnknownFormatStopsRecovery(t *testing.T) {
+	good, err := triage.Encode(&triage.Entry{Tick: &triage.Tick{Due: time.Unix(0, 0).UTC()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want []string
+	}{
+		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
+		{"unknown kind", append([]byte{triage.FormatVersion}, `{"silence":{"id":"x"}}`...), []string{"record 2", `unknown field "silence"`, "format version 2"}},
+		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", "format version 2"}},
+		{"empty", nil, []string{"record 2", "no data"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j, err := journal.OpenBadger(journal.Options{Dir: dir, MemTableSize: 1 << 20}, unsnapshotted{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, data := range [][]byte{good, tc.data, good} {
+				if _, _, err := j.Append(context.Background(), data, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = j.Close() // its snapshot fails: the records stay to be replayed
+			state := triage.New(nil)
+			_, err = journal.OpenBadger(journal.Options{Dir: dir, MemTableSize: 1 << 20}, state)
+			if err == nil {
+				t.Fatal("opened a journal holding an unreadable record")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if state.LastSeq() > 1 {
+				t.Errorf("applied up to record %d, past the unreadable one", state.LastSeq())
+			}
+		})
+	}
+}
+
+func TestUnknownSnapshotVersionIsRefused(t *testing.T) {
+	err := triage.New(nil).Restore([]byte{9, '{', '}'})
+	var fe *triage.FormatError
+	if !errors.As(err, &fe) || fe.Version != 9 || fe.What != "snapshot" {
+		t.Fatalf("Restore of a version-9 snapshot = %v", err)
+	}
+}
+
+// unsnapshotted stores records without reading them and never snapshots,
+// so that a reopened journal replays every record it wrote.
+type unsnapshotted struct{}
+
+func (unsnapshotted) Apply(journal.Record) any { return nil }
+func (unsnapshotted) Snapshot() journal.SnapshotFunc {
+	return func() ([]byte, error) { return nil, errors.New("not snapshotted") }
+}
+func (unsnapshotted) Restore([]byte) error { return nil }
