@@ -72,10 +72,11 @@ func (e *Engine) SetRules(ctx context.Context, files []rules.File) (changed bool
 	if slices.EqualFunc(files, e.state.RuleFiles(), sameFile) {
 		return false, nil
 	}
-	if _, err := rules.Compile(files); err != nil {
+	rc, err := triage.NewRulesChange(files)
+	if err != nil {
 		return false, fmt.Errorf("%w: %w", triage.ErrInvalid, err)
 	}
-	res, err := e.append(ctx, &triage.Entry{Rules: &triage.RulesChange{Files: files}})
+	res, err := e.append(ctx, &triage.Entry{Rules: rc})
 	if err != nil {
 		return false, err
 	}

@@ -53,6 +53,28 @@ type Tick struct {
 // the rules that were in force at the time.
 type RulesChange struct {
 	Files []rules.File `json:"files"`
+
+	// The files compiled, once, outside the state's lock: by NewRulesChange
+	// for a live change, by Decode on recovery.
+	set *rules.Set
+	err error
+}
+
+// NewRulesChange compiles files into a rule change, or says why they do not
+// compile; nothing is journaled then.
+func NewRulesChange(files []rules.File) (*RulesChange, error) {
+	rc := &RulesChange{Files: files}
+	rc.compile()
+	return rc, rc.err
+}
+
+// compile compiles the files unless that was done already. A change that was
+// journaled and does not compile (under a stricter binary) is refused by
+// Apply, not by decoding: the rules in force stay.
+func (rc *RulesChange) compile() {
+	if rc.set == nil && rc.err == nil {
+		rc.set, rc.err = rules.Compile(rc.Files)
+	}
 }
 
 // Encode serialises an entry for the journal, in the current format.
@@ -74,6 +96,9 @@ func Decode(data []byte) (*Entry, error) {
 	}
 	if err := e.validate(); err != nil {
 		return nil, fmt.Errorf("decode entry: %w", err)
+	}
+	if e.Rules != nil {
+		e.Rules.compile()
 	}
 	return &e, nil
 }

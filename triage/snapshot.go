@@ -214,11 +214,11 @@ func (s *State) reclassify(inc *Incident) {
 
 // applyRules installs a new rule set and re-evaluates every open incident.
 func (s *State) applyRules(c *change, rc *RulesChange) error {
-	rs, err := rules.Compile(rc.Files)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	rc.compile() // done already, outside the lock, unless a caller built the entry by hand
+	if rc.err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, rc.err)
 	}
-	s.setRules(rs, rc.Files)
+	s.setRules(rc.set, rc.Files)
 	s.rebuild()
 	for _, inc := range s.order {
 		if inc.open() {

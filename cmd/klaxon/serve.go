@@ -77,9 +77,9 @@ func newLogger(level string) (*zap.Logger, error) {
 // serve runs Klaxon until ctx is done, then shuts down in order: stop
 // intake and finish requests in flight, stop the timers, flush the store.
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	files, _, err := loadRules(cfg)
+	files, err := rules.Load("", cfg.RuleFiles)
 	if err != nil {
-		return err
+		return fmt.Errorf("rules: %w", err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -229,9 +229,9 @@ func (rl *reloader) install(ctx context.Context, files []rules.File) error {
 func (rl *reloader) reload(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	files, _, err := loadRules(rl.cfg)
+	files, err := rules.Load("", rl.cfg.RuleFiles)
 	if err == nil {
-		err = rl.install(ctx, files)
+		err = rl.install(ctx, files) // compiles them, once
 	}
 	if err != nil {
 		rl.ok.Set(0)
