@@ -108,9 +108,9 @@ func (s *State) advance(c *change, now time.Time) {
 			if inc := s.incidents[t.id]; inc != nil && inc.open() && inc.firing == 0 {
 				s.resolve(c, inc, t.at, "", fmt.Sprintf("resolved automatically: all alerts resolved and quiet for %s", inc.Correlation.QuietPeriod))
 			}
-		case timerPrune:
+		case timerEvict:
 			if inc := s.incidents[t.id]; inc != nil && !inc.open() {
-				s.prune(inc)
+				s.evict(inc, t.at)
 			}
 		case timerRecheck:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
@@ -270,6 +270,7 @@ func (s *State) absorb(inc *Incident, cls rules.Class) {
 
 func (s *State) openIncident(c *change, cls rules.Class, sig *signal.Signal, now time.Time) *Incident {
 	c.res.Opened++
+	s.openCount++
 	n := s.nextInc
 	s.nextInc++
 	inc := &Incident{
@@ -384,6 +385,7 @@ func (s *State) evaluate(seq uint64, inc *Incident, now time.Time) {
 
 func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) {
 	c.res.Resolved = append(c.res.Resolved, at.Sub(inc.OpenedAt))
+	s.openCount--
 	inc.Status = StatusResolved
 	inc.ResolvedAt, inc.ResolvedBy = at, by
 	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventResolved, Message: why, By: by})
@@ -399,19 +401,7 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 	}
 	s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
-	s.timers.set(timerPrune, inc.Key, at.Add(alertRetention))
-}
-
-// prune forgets the records of a resolved incident's alerts that are not
-// firing; the incident keeps their IDs and count.
-func (s *State) prune(inc *Incident) {
-	for _, id := range inc.Alerts {
-		if a := s.alerts[id]; a != nil && a.Incident == inc.Key && !a.Firing {
-			delete(s.alerts, id)
-			s.timers.set(timerAlertExpiry, id, time.Time{})
-		}
-	}
-	inc.Pruned = true
+	s.timers.set(timerEvict, inc.Key, at.Add(Retention))
 }
 
 // reindexService points openBySvc[name] at the newest open incident that

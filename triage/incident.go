@@ -39,8 +39,6 @@ type Incident struct {
 	// AlertEvents counts per-alert timeline events; past maxAlertEvents a
 	// storm's alerts are counted here instead of listed one by one.
 	AlertEvents int `json:"alertEvents"`
-	// Pruned is set once the records of its resolved alerts were dropped.
-	Pruned    bool                `json:"pruned,omitempty"`
 	Counts    []bucket            `json:"counts"` // per-second event counters, oldest first
 	Customers map[string]struct{} `json:"customers,omitempty"`
 
@@ -99,11 +97,12 @@ var counterIndex = map[rules.Counter]int{
 
 func (inc *Incident) open() bool { return inc.Status != StatusResolved }
 
-// alertRetention is how long a resolved incident keeps the records of its
-// resolved alerts (for its detail page and to recognise late deliveries);
-// after that only the incident, its timeline and its counts remain, so
-// memory and snapshots follow what is active, not all that ever was.
-const alertRetention = 7 * 24 * time.Hour
+// Retention is how long a resolved incident stays in the live state, with
+// the records of its alerts (for its detail page and to recognise late
+// deliveries). Then it moves to the archive on disk, where the API still
+// reads it, so memory and snapshots follow what is active, not all that
+// ever was.
+const Retention = 7 * 24 * time.Hour
 
 func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) }
 

@@ -153,6 +153,7 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
+	s.openCount, s.archived = fresh.openCount, nil
 	return nil
 }
 
@@ -161,15 +162,15 @@ func (s *State) Restore(data []byte) error {
 func (s *State) rebuild() {
 	s.openByKey = make(map[string]*Incident)
 	s.openBySvc = make(map[string]*Incident)
+	s.openCount = 0
 	s.timers.init()
 	for _, inc := range s.order {
 		inc.derive(s.rules)
 		if !inc.open() {
-			if !inc.Pruned {
-				s.timers.set(timerPrune, inc.Key, inc.ResolvedAt.Add(alertRetention))
-			}
+			s.timers.set(timerEvict, inc.Key, inc.ResolvedAt.Add(Retention))
 			continue
 		}
+		s.openCount++
 		for _, k := range inc.GroupKeys {
 			s.openByKey[k] = inc
 		}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -57,9 +58,10 @@ type State struct {
 	ruleFiles  []rules.File
 	dependents map[string][]string // service -> services that depend on it
 
-	seq     uint64
-	now     time.Time
-	nextInc uint64
+	seq       uint64
+	now       time.Time
+	nextInc   uint64
+	openCount int // incidents not resolved
 
 	alerts    map[string]*Alert
 	incidents map[string]*Incident
@@ -67,6 +69,11 @@ type State struct {
 	openByKey map[string]*Incident // grouping key -> open incident
 	openBySvc map[string]*Incident // catalogue service -> newest open incident holding it
 	timers    timerHeap
+
+	// archived holds what evictions moved out since the journal last took
+	// it (TakeArchive). It is not part of the snapshot: the journal stores
+	// it before it snapshots, and replay archives it again after a crash.
+	archived []journal.ArchiveItem
 }
 
 // New returns an empty state using rs (rules.Default() when nil).

@@ -12,7 +12,7 @@ const (
 	timerAlertExpiry timerKind = iota // an alert's endsAt passes: it resolves
 	timerQuietEnd                     // an incident's quiet period ends: it resolves
 	timerRecheck                      // the rules want another look at an incident
-	timerPrune                        // a resolved incident's alerts are kept no longer
+	timerEvict                        // a resolved incident leaves the live state for the archive
 )
 
 type timerID struct {

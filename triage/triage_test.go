@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -336,10 +337,11 @@ func TestBadEntryIsRefusedNotApplied(t *testing.T) {
 	}
 }
 
-// TestResolvedAlertsArePrunedAfterRetention keeps memory proportional to
-// what is active: a week after an incident resolved, its resolved alerts'
-// records go; the incident, its counts and its timeline stay.
-func TestResolvedAlertsArePrunedAfterRetention(t *testing.T) {
+// TestResolvedIncidentIsArchivedAfterRetention keeps memory proportional to
+// what is active: a week after an incident resolved, it leaves the live
+// state with its resolved alerts' records, handed to the journal's archive
+// as the API showed it.
+func TestResolvedIncidentIsArchivedAfterRetention(t *testing.T) {
 	m := newMachine(t, nil)
 	a := firing("alertname", "X", "service", "api")
 	b := firing("alertname", "Y", "service", "api")
@@ -350,12 +352,31 @@ func TestResolvedAlertsArePrunedAfterRetention(t *testing.T) {
 	}
 	// A resolved signal for an alert never seen is not recorded at all.
 	m.signals(t0.Add(3*time.Minute), resolved(firing("alertname", "Z", "service", "api"), t0))
-	m.tick(t0.Add(2*time.Minute + alertRetention))
-	d, _ := m.s.Get("INC-1", 0, 10)
-	if !d.SignalsPruned || d.SignalsTotal != 2 || len(d.Signals) != 1 || d.Signals[0].Labels["alertname"] != "Y" {
-		t.Fatalf("after retention: pruned %v, %d of %d signals", d.SignalsPruned, len(d.Signals), d.SignalsTotal)
+	before, _ := m.s.Get("INC-1", 0, 10)
+	m.tick(t0.Add(2*time.Minute + Retention - time.Second))
+	if got := m.s.TakeArchive(); len(got) != 0 {
+		t.Fatalf("archived %d incidents before the retention passed", len(got))
 	}
-	if len(m.s.alerts) != 1 {
-		t.Fatalf("%d alert records kept, want only the still-firing one", len(m.s.alerts))
+	m.tick(t0.Add(2*time.Minute + Retention))
+	if _, ok := m.s.Get("INC-1", 0, 10); ok {
+		t.Fatal("INC-1 is still live after its retention")
+	}
+	items := m.s.TakeArchive()
+	if len(items) != 1 || items[0].Key != "INC-1" || !items[0].Time.Equal(t0.Add(2*time.Minute+Retention)) {
+		t.Fatalf("archive = %+v", items)
+	}
+	d, err := DecodeArchived(items[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.Archived = true
+	if !reflect.DeepEqual(d, before) {
+		t.Errorf("archived detail differs from the live one:\n got %+v\nwant %+v", d, before)
+	}
+	if len(m.s.alerts) != 1 || len(m.s.incidents) != 0 || len(m.s.order) != 0 {
+		t.Fatalf("kept %d alert records (want only the still-firing one), %d incidents", len(m.s.alerts), len(m.s.incidents))
+	}
+	if m.s.TakeArchive() != nil {
+		t.Error("TakeArchive handed the same incident out twice")
 	}
 }

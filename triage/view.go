@@ -52,9 +52,9 @@ type Detail struct {
 	Timeline     []Event      `json:"timeline"`
 	// AlertEventsOmitted counts per-alert events left out of the timeline.
 	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
-	// SignalsPruned says the records of its resolved signals were dropped
-	// after the retention period; signalsTotal still counts them.
-	SignalsPruned bool `json:"signalsPruned,omitempty"`
+	// Archived says the incident left the live state after its retention
+	// and was read from the archive on disk.
+	Archived bool `json:"archived,omitempty"`
 }
 
 // SignalView is one signal of an incident in its latest state.
@@ -107,20 +107,25 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 	if inc == nil {
 		return Detail{}, false
 	}
+	return s.detail(inc, offset, limit), true
+}
+
+// detail is inc with up to limit of its signals from offset.
+func (s *State) detail(inc *Incident, offset, limit int) Detail {
 	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts),
-		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents), SignalsPruned: inc.Pruned}
+		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	from := min(max(offset, 0), len(inc.Alerts))
 	for _, id := range inc.Alerts[from:min(from+max(limit, 0), len(inc.Alerts))] {
 		a := s.alerts[id]
-		if a == nil {
-			continue // pruned after the incident's retention
+		if a == nil || a.Incident != inc.Key {
+			continue // its record went with an earlier incident's eviction
 		}
 		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
-		sv.Firing = a.Firing && a.Incident == inc.Key
+		sv.Firing = a.Firing
 		d.Signals = append(d.Signals, sv)
 	}
-	return d, true
+	return d
 }
 
 // Exists reports whether an incident exists and whether it is open.
@@ -135,13 +140,7 @@ func (s *State) Exists(key string) (exists, open bool) {
 func (s *State) OpenCount() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := 0
-	for _, inc := range s.order {
-		if inc.open() {
-			n++
-		}
-	}
-	return n
+	return s.openCount
 }
 
 func (inc *Incident) matches(f Filter) bool {
