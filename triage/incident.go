@@ -38,9 +38,9 @@ type Incident struct {
 	Timeline []Event  `json:"timeline"`
 	// AlertEvents counts per-alert timeline events; past maxAlertEvents a
 	// storm's alerts are counted here instead of listed one by one.
-	AlertEvents int `json:"alertEvents"`
-	Counts    []bucket            `json:"counts"` // per-second event counters, oldest first
-	Customers map[string]struct{} `json:"customers,omitempty"`
+	AlertEvents int                 `json:"alertEvents"`
+	Counts      []bucket            `json:"counts"` // per-second event counters, oldest first
+	Customers   map[string]struct{} `json:"customers,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int
