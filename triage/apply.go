@@ -44,6 +44,8 @@ func (s *State) Apply(rec journal.Record) any {
 		c.res.Err = s.applyAction(c, e.Action)
 	case e.Rules != nil:
 		c.res.Err = s.applyRules(c, e.Rules)
+	case e.Delivery != nil:
+		c.res.Err = s.applyDelivery(c, e.Delivery)
 	}
 	c.finish(s.now)
 	return c.res

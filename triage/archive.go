@@ -26,6 +26,9 @@ func (s *State) evict(inc *Incident, at time.Time) {
 			s.timers.set(timerAlertExpiry, id, time.Time{})
 		}
 	}
+	for _, id := range inc.Settled {
+		delete(s.settled, id)
+	}
 	delete(s.incidents, inc.Key)
 	if i, ok := slices.BinarySearchFunc(s.order, inc.Number, func(o *Incident, n uint64) int {
 		return cmp.Compare(o.Number, n)

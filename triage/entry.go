@@ -17,10 +17,11 @@ import (
 
 // Entry is the payload of one journal record. Exactly one field is set.
 type Entry struct {
-	Signals []signal.Signal `json:"signals,omitempty"`
-	Action  *Action         `json:"action,omitempty"`
-	Tick    *Tick           `json:"tick,omitempty"`
-	Rules   *RulesChange    `json:"rules,omitempty"`
+	Signals  []signal.Signal `json:"signals,omitempty"`
+	Action   *Action         `json:"action,omitempty"`
+	Tick     *Tick           `json:"tick,omitempty"`
+	Rules    *RulesChange    `json:"rules,omitempty"`
+	Delivery *Delivery       `json:"delivery,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -108,13 +109,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery")
 	}
 	return nil
 }

@@ -13,10 +13,12 @@ import (
 //   - 1: bare JSON (the first byte is '{').
 //   - 2: one version byte, then the JSON of format 1, decoded strictly: an
 //     unknown entry kind or field is an error, not something to skip.
+//   - 3: delivery entries, and intents and their notification log in the
+//     snapshot (the outbox).
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

@@ -62,6 +62,7 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Action: &triage.Action{Kind: triage.ActionClearSeverity, Incident: "INC-2", By: "ada"}},
 		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-2", By: "ada"}},
 		{Signals: []signal.Signal{sig(signal.StatusFiring, "alertname", "PaymentsSlow", "service", "payments")}},
+		{Delivery: &triage.Delivery{Intent: "INC-3/page/0/0/ada/ada-webhook", Attempt: 1, Error: "503 Service Unavailable", Retry: true}},
 	}
 }
 
@@ -188,6 +189,7 @@ func TestEntryEncodingGolden(t *testing.T) {
 		"action-ack":     history[3],
 		"action-set-sev": history[4],
 		"tick":           history[6],
+		"delivery":       history[10],
 	}
 	for name, e := range kinds {
 		t.Run(name, func(t *testing.T) {
@@ -343,8 +345,8 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 		want []string
 	}{
 		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
-		{"unknown kind", append([]byte{triage.FormatVersion}, `{"silence":{"id":"x"}}`...), []string{"record 2", `unknown field "silence"`, "format version 2"}},
-		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", "format version 2"}},
+		{"unknown kind", append([]byte{triage.FormatVersion}, `{"silence":{"id":"x"}}`...), []string{"record 2", `unknown field "silence"`, "format version 3"}},
+		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", "format version 3"}},
 		{"empty", nil, []string{"record 2", "no data"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -38,9 +38,13 @@ type Incident struct {
 	Timeline []Event  `json:"timeline"`
 	// AlertEvents counts per-alert timeline events; past maxAlertEvents a
 	// storm's alerts are counted here instead of listed one by one.
-	AlertEvents int                 `json:"alertEvents"`
-	Counts      []bucket            `json:"counts"` // per-second event counters, oldest first
-	Customers   map[string]struct{} `json:"customers,omitempty"`
+	AlertEvents int      `json:"alertEvents"`
+	Counts      []bucket `json:"counts"` // per-second event counters, oldest first
+	// Settled lists the IDs of its intents that were delivered, given up or
+	// cancelled: the notification log, which keeps a decision from being
+	// carried out twice.
+	Settled   []string            `json:"settled,omitempty"`
+	Customers map[string]struct{} `json:"customers,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int
@@ -70,6 +74,8 @@ const (
 	EventQuiet         EventKind = "quiet"
 	EventResolved      EventKind = "resolved"
 	EventOverride      EventKind = "severity_override"
+	EventPaged         EventKind = "paged"
+	EventPageFailed    EventKind = "page_failed"
 )
 
 // Event is one timeline entry: what changed, when, why, and which journal

@@ -25,6 +25,7 @@ type snapshot struct {
 	RuleFiles []rules.File      `json:"ruleFiles,omitempty"`
 	Alerts    []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
 	Incidents []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
+	Intents   []*Intent         `json:"intents,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -38,6 +39,10 @@ const snapshotChunk = 4096
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles}
+	for _, in := range s.sortedIntents() {
+		cp := *in
+		snap.Intents = append(snap.Intents, &cp)
+	}
 	alerts := make(map[string]*Alert, len(s.alerts))
 	copies := make([]Alert, 0, len(s.alerts))
 	for id, a := range s.alerts {
@@ -105,6 +110,7 @@ func (inc *Incident) capture() Incident {
 	c.Alerts = slices.Clip(inc.Alerts)
 	c.Timeline = slices.Clip(inc.Timeline)
 	c.Counts = slices.Clone(inc.Counts)
+	c.Settled = slices.Clip(inc.Settled)
 	c.Customers = maps.Clone(inc.Customers)
 	return c
 }
@@ -145,6 +151,9 @@ func (s *State) Restore(data []byte) error {
 			fresh.order = append(fresh.order, inc)
 		}
 	}
+	for _, in := range snap.Intents {
+		fresh.intents[in.ID] = in
+	}
 	fresh.rebuild()
 
 	s.mu.Lock()
@@ -154,6 +163,7 @@ func (s *State) Restore(data []byte) error {
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived = fresh.openCount, nil
+	s.intents, s.settled = fresh.intents, fresh.settled
 	return nil
 }
 
@@ -164,8 +174,12 @@ func (s *State) rebuild() {
 	s.openBySvc = make(map[string]*Incident)
 	s.openCount = 0
 	s.timers.init()
+	clear(s.settled)
 	for _, inc := range s.order {
 		inc.derive(s.rules)
+		for _, id := range inc.Settled {
+			s.settled[id] = true
+		}
 		if !inc.open() {
 			s.timers.set(timerEvict, inc.Key, inc.ResolvedAt.Add(Retention))
 			continue

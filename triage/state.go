@@ -36,6 +36,9 @@ type Result struct {
 	Opened       int
 	Acknowledged []time.Duration // time from opening to acknowledgement
 	Resolved     []time.Duration // time from opening to resolution
+	// Effects: intents decided, and intents a delivery settled.
+	Intents   int
+	Delivered []DeliveryOutcome
 }
 
 // Alert is the latest known state of one signal identity.
@@ -69,6 +72,8 @@ type State struct {
 	openByKey map[string]*Incident // grouping key -> open incident
 	openBySvc map[string]*Incident // catalogue service -> newest open incident holding it
 	timers    timerHeap
+	intents   map[string]*Intent // pending effects, by ID
+	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores
@@ -86,6 +91,8 @@ func New(rs *rules.Set) *State {
 		incidents: make(map[string]*Incident),
 		openByKey: make(map[string]*Incident),
 		openBySvc: make(map[string]*Incident),
+		intents:   make(map[string]*Intent),
+		settled:   make(map[string]bool),
 		nextInc:   1,
 	}
 	s.timers.init()
