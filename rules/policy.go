@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // calendars must not depend on the host's zoneinfo
+
+	"github.com/klaxonhq/klaxon/tz"
 )
 
 // Page says when a level's incidents page the on-call responder.
@@ -90,13 +91,14 @@ const maxSearchDays = 10 * 366
 
 // newCalendar builds a calendar. days are mon..sun or ranges like mon-fri;
 // hours is "HH:MM-HH:MM" (the end may be 24:00); holidays are YYYY-MM-DD.
-func newCalendar(name, tz string, days []string, hours string, holidays []string) (*Calendar, error) {
-	if tz == "" || strings.EqualFold(tz, "local") {
+// Zones come from the binary (package tz), never from the host.
+func newCalendar(name, zone string, days []string, hours string, holidays []string) (*Calendar, error) {
+	if zone == "" || strings.EqualFold(zone, "local") {
 		return nil, errors.New("time_zone must name an IANA zone such as Europe/Berlin")
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := tz.Load(zone)
 	if err != nil {
-		return nil, fmt.Errorf("unknown time_zone %q", tz)
+		return nil, fmt.Errorf("unknown time_zone %q (zones come from the IANA database built into klaxon)", zone)
 	}
 	c := &Calendar{Name: name, Location: loc, holidays: make(map[civilDate]bool)}
 	if len(days) == 0 {
