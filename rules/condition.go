@@ -641,7 +641,7 @@ func (e *evaluator) value(c *cond) float64 {
 		if f.Started.IsZero() {
 			return 0
 		}
-		return float64(f.Now.Sub(f.Started))
+		return float64(Span(f.Started, f.Now))
 	}
 	ce := &e.cache[c.slot]
 	if !ce.ok {
