@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/calendar"
 )
 
 // The defaults of the correlation settings.
@@ -452,7 +454,7 @@ func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
 	if !ok {
 		return
 	}
-	cal, err := newCalendar(name, tz, days, hours, holidays)
+	cal, err := calendar.New(name, tz, days, hours, holidays)
 	if err != nil {
 		s.errf(k.Line, "%s: %v", what, err)
 		return
