@@ -314,7 +314,7 @@ func (p condParser) match(v *yaml.Node, line int) *cond {
 	if !ok {
 		return nil
 	}
-	text := p.c.set.matchers[i].text
+	text := p.c.set.matchers[i].String()
 	return &cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
 }
 
