@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/klaxonhq/klaxon/signal"
@@ -51,6 +52,9 @@ func parseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, int
 		}
 		if end.IsZero() {
 			end = p.now.Add(resolveTimeout)
+			if end.Before(start) { // Alertmanager refuses this too
+				return nil, n, &Error{Field: alertPath(i, "startsAt"), Msg: fmt.Sprintf("is more than %s after receipt and no endsAt is given", resolveTimeout)}
+			}
 		}
 		status := signal.StatusFiring
 		if !end.After(p.now) {

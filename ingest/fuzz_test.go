@@ -13,6 +13,7 @@ import (
 
 func FuzzParseWebhook(f *testing.F) {
 	addSeeds(f, "webhook")
+	f.Add([]byte(`{"version":"4","alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"0001-01-01T00:00:01Z"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, sigs, err := ParseWebhook(body, testNow, Limits{})
 		checkFuzzResult(t, sigs, err)
@@ -23,6 +24,9 @@ func FuzzParseAlertsV2(f *testing.F) {
 	addSeeds(f, "v2")
 	f.Add([]byte(`[{"labels":{"a":"b"}}]`))
 	f.Add([]byte(`[{"labels":{"a":"b","":"c"},"startsAt":"2026-03-14T10:00:00+02:00"}]`))
+	f.Add([]byte(`[{"labels":{"a":"b"},"startsAt":"0001-01-01T00:00:01Z"}]`))
+	f.Add([]byte(`[{"labels":{"a":"b"},"startsAt":"0001-01-01T00:00:00Z","endsAt":"9999-12-31T23:59:59Z"}]`))
+	f.Add([]byte(`[{"labels":{"a":"b"},"startsAt":"1970-01-01T00:00:00Z","endsAt":"2261-12-31T23:59:59.999999999Z"}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sigs, err := ParseAlertsV2(body, testNow, Limits{})
 		checkFuzzResult(t, sigs, err)

@@ -1,5 +1,22 @@
 package ingest
 
+import "time"
+
+// EarliestTime and LatestTime bound every startsAt and endsAt a payload may
+// carry; a timestamp outside [EarliestTime, LatestTime) refuses the request
+// with a 400 naming the field. The bounds are fixed instants, not relative
+// to the receipt time, so a retried payload always gets the same answer.
+// They keep a sender's broken clock (year 1, year 9999) out of the journal:
+// no real alert began before the Unix epoch, and 2262 is where nanosecond
+// Unix times overflow. A future time inside the bounds is kept as sent, as
+// Alertmanager does; rules measure spans between instants saturated to
+// [0, rules.MaxSpan]. Go's zero time (0001-01-01T00:00:00Z), which
+// Alertmanager sends for "no end", still means unset.
+var (
+	EarliestTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Limits bounds what one request may carry, so that a single sender cannot
 // make Klaxon store or triage unbounded data. Zero fields take the defaults.
 type Limits struct {

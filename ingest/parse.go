@@ -77,6 +77,12 @@ func (p *alertParser) times(i int, startsAt, endsAt wireTime) (start, end time.T
 		return start, end, &Error{Field: alertPath(i, "endsAt"), Msg: endsAt.bad}
 	}
 	start, end = startsAt.at.UTC(), endsAt.at.UTC()
+	if err := checkBounds(i, "startsAt", start); err != nil {
+		return start, end, err
+	}
+	if err := checkBounds(i, "endsAt", end); err != nil {
+		return start, end, err
+	}
 	if start.IsZero() {
 		start = p.now
 		if !end.IsZero() {
@@ -87,6 +93,15 @@ func (p *alertParser) times(i int, startsAt, endsAt wireTime) (start, end time.T
 		return start, end, &Error{Field: alertPath(i, "endsAt"), Msg: "must not be before startsAt"}
 	}
 	return start, end, nil
+}
+
+// checkBounds refuses a set timestamp outside [EarliestTime, LatestTime).
+func checkBounds(i int, field string, t time.Time) error {
+	if t.IsZero() || !t.Before(EarliestTime) && t.Before(LatestTime) {
+		return nil
+	}
+	return &Error{Field: alertPath(i, field), Msg: fmt.Sprintf("%s is outside the accepted range [%s, %s)",
+		t.Format(time.RFC3339Nano), EarliestTime.Format(time.RFC3339), LatestTime.Format(time.RFC3339))}
 }
 
 // signal validates the labels and annotations of the i-th alert and returns

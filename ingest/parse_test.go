@@ -55,6 +55,7 @@ func TestParseWebhook(t *testing.T) {
 		{file: "bad_starts_at_type.json", wantErr: `alerts[0].startsAt: wrong type: got JSON number, want RFC3339 timestamp string`},
 		{file: "bad_ends_at_no_zone.json", wantErr: `alerts[0].endsAt: must be an RFC3339 timestamp, got "2026-03-14T09:41:53"`},
 		{file: "bad_ends_before_starts.json", wantErr: `alerts[1].endsAt: must not be before startsAt`},
+		{file: "bad_starts_at_year_one.json", wantErr: `alerts[1].startsAt: 0001-01-01T00:00:01Z is outside the accepted range [1970-01-01T00:00:00Z, 2262-01-01T00:00:00Z)`},
 		{file: "bad_fingerprint_type.json", wantErr: `alerts[0].fingerprint: wrong type: got JSON number, want string`},
 		{file: "bad_truncated_type.json", wantErr: `truncatedAlerts: wrong type: got JSON number -1, want non-negative integer`},
 		{file: "bad_group_labels_type.json", wantErr: `groupLabels: wrong type: got JSON string, want object`},
@@ -101,6 +102,7 @@ func TestParseAlertsV2(t *testing.T) {
 		{file: "bad_label_name.json", wantErr: `alerts[1].labels: invalid name ""`},
 		{file: "bad_ends_before_starts.json", wantErr: `alerts[0].endsAt: must not be before startsAt`},
 		{file: "bad_starts_at.json", wantErr: `alerts[1].startsAt: must be an RFC3339 timestamp, got "2026-03-14 08:00:00"`},
+		{file: "bad_ends_at_year_9999.json", wantErr: `alerts[1].endsAt: 9999-12-31T23:59:59Z is outside the accepted range [1970-01-01T00:00:00Z, 2262-01-01T00:00:00Z)`},
 		{file: "bad_ends_at_type.json", wantErr: `alerts[1].endsAt: wrong type: got JSON bool, want RFC3339 timestamp string`},
 		{file: "bad_generator_url_type.json", wantErr: `alerts[0].generatorURL: wrong type: got JSON array, want string`},
 		{file: "bad_alert_not_object.json", wantErr: `alerts[0]: wrong type: got JSON number, want object`},
@@ -264,6 +266,12 @@ func checkSignals(t testing.TB, sigs []signal.Signal) {
 		if !s.EndsAt.IsZero() && s.EndsAt.Before(s.StartsAt) {
 			t.Errorf("signal %d ends before it starts", i)
 		}
+		if s.StartsAt.Before(EarliestTime) || !s.StartsAt.Before(LatestTime) {
+			t.Errorf("signal %d starts at %s, outside the accepted range", i, s.StartsAt)
+		}
+		if !s.EndsAt.IsZero() && (s.EndsAt.Before(EarliestTime) || !s.EndsAt.Before(LatestTime)) {
+			t.Errorf("signal %d ends at %s, outside the accepted range", i, s.EndsAt)
+		}
 	}
 }
 
@@ -274,4 +282,70 @@ func modelFingerprint(ls map[string]string) string {
 		m[model.LabelName(k)] = model.LabelValue(v)
 	}
 	return m.Fingerprint().String()
+}
+
+// TestTimestampBounds: set timestamps outside [EarliestTime, LatestTime) are
+// refused, naming the field; Go's zero time still means unset; the bounds
+// are fixed instants, so the answer does not depend on when it is received.
+func TestTimestampBounds(t *testing.T) {
+	const outside = " is outside the accepted range [1970-01-01T00:00:00Z, 2262-01-01T00:00:00Z)"
+	for _, tc := range []struct {
+		name, startsAt, endsAt string
+		wantErr                string
+		wantStart, wantEnd     string // RFC 3339, when accepted; empty end: unset
+		v2Err                  string // when /api/v2/alerts alone refuses it
+	}{
+		{"year one start", "0001-01-01T00:00:01Z", "", `alerts[0].startsAt: 0001-01-01T00:00:01Z` + outside, "", "", ""},
+		{"year one start with offset", "0001-01-01T05:00:01+05:00", "", `alerts[0].startsAt: 0001-01-01T00:00:01Z` + outside, "", "", ""},
+		{"before the epoch", "1969-12-31T23:59:59.999Z", "", `alerts[0].startsAt: 1969-12-31T23:59:59.999Z` + outside, "", "", ""},
+		{"year one end", "2026-03-14T09:00:00Z", "0001-01-01T00:00:01Z", `alerts[0].endsAt: 0001-01-01T00:00:01Z` + outside, "", "", ""},
+		{"year 9999 start", "9999-12-31T23:59:59Z", "", `alerts[0].startsAt: 9999-12-31T23:59:59Z` + outside, "", "", ""},
+		{"year 9999 end", "2026-03-14T09:00:00Z", "9999-12-31T23:59:59Z", `alerts[0].endsAt: 9999-12-31T23:59:59Z` + outside, "", "", ""},
+		{"at the latest bound", "2026-03-14T09:00:00Z", "2262-01-01T00:00:00Z", `alerts[0].endsAt: 2262-01-01T00:00:00Z` + outside, "", "", ""},
+		{"zero start is unset", "0001-01-01T00:00:00Z", "", "", "2026-03-14T10:00:00Z", "", ""},
+		{"zero end is unset", "2026-03-14T09:00:00Z", "0001-01-01T00:00:00Z", "", "2026-03-14T09:00:00Z", "", ""},
+		{"at the earliest bound", "1970-01-01T00:00:00Z", "", "", "1970-01-01T00:00:00Z", "", ""},
+		{"just inside the latest bound", "2026-03-14T09:00:00Z", "2261-12-31T23:59:59Z", "", "2026-03-14T09:00:00Z", "2261-12-31T23:59:59Z", ""},
+		{"future start without end", "2027-01-01T00:00:00Z", "", "", "2027-01-01T00:00:00Z", "", `alerts[0].startsAt: is more than 5m0s after receipt and no endsAt is given`},
+		{"future start kept as sent", "2027-01-01T00:00:00Z", "2027-01-01T01:00:00Z", "", "2027-01-01T00:00:00Z", "2027-01-01T01:00:00Z", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			alert := `{"status":"firing","labels":{"alertname":"A"},"startsAt":"` + tc.startsAt + `"`
+			if tc.endsAt != "" {
+				alert += `,"endsAt":"` + tc.endsAt + `"`
+			}
+			alert += "}"
+			v2, errV2 := ParseAlertsV2([]byte("["+alert+"]"), testNow, Limits{})
+			_, hook, errHook := ParseWebhook([]byte(`{"version":"4","status":"firing","alerts":[`+alert+`]}`), testNow, Limits{})
+			for _, r := range []struct {
+				api  string
+				sigs []signal.Signal
+				err  error
+			}{{"v2", v2, errV2}, {"webhook", hook, errHook}} {
+				wantErr := tc.wantErr
+				if r.api == "v2" && tc.v2Err != "" {
+					wantErr = tc.v2Err
+				}
+				if wantErr != "" {
+					checkRejected(t, r.err, r.sigs, wantErr)
+					continue
+				}
+				if r.err != nil || len(r.sigs) != 1 {
+					t.Fatalf("%s: %d signals, %v", r.api, len(r.sigs), r.err)
+				}
+				checkSignals(t, r.sigs)
+				s := r.sigs[0]
+				if got := s.StartsAt.Format(time.RFC3339); got != tc.wantStart {
+					t.Errorf("%s: startsAt %s, want %s", r.api, got, tc.wantStart)
+				}
+				wantEnd := tc.wantEnd
+				if wantEnd == "" && r.api == "v2" {
+					wantEnd = testNow.Add(resolveTimeout).Format(time.RFC3339) // as Alertmanager does
+				}
+				if got := s.EndsAt; got.IsZero() != (wantEnd == "") || !got.IsZero() && got.Format(time.RFC3339) != wantEnd {
+					t.Errorf("%s: endsAt %s, want %q", r.api, got, wantEnd)
+				}
+			}
+		})
+	}
 }

@@ -80,9 +80,13 @@ func Run(read Reader, opts Options) (*Report, error) {
 			return nil
 		}
 		rep.Entries++
-		actual.feed(rec.Time, e)
+		if err := actual.feed(rec.Time, e); err != nil {
+			return fmt.Errorf("record %d under the rules in force: %w", rec.Seq, err)
+		}
 		if e.Rules == nil {
-			candidate.feed(rec.Time, e)
+			if err := candidate.feed(rec.Time, e); err != nil {
+				return fmt.Errorf("record %d under the candidate rules: %w", rec.Seq, err)
+			}
 		}
 		return nil
 	})
@@ -94,10 +98,14 @@ func Run(read Reader, opts Options) (*Report, error) {
 	}
 	end := opts.To
 	if end.IsZero() {
-		end = actual.now
+		end = actual.d.Now()
 	}
-	actual.tick(end)
-	candidate.tick(end)
+	if err := actual.d.Advance(end); err != nil {
+		return nil, fmt.Errorf("timers under the rules in force: %w", err)
+	}
+	if err := candidate.d.Advance(end); err != nil {
+		return nil, fmt.Errorf("timers under the candidate rules: %w", err)
+	}
 	rep.Actual, rep.Candidate = actual.outcomes(), candidate.outcomes()
 	return rep, nil
 }
@@ -106,50 +114,28 @@ var errStop = fmt.Errorf("stop")
 
 // run is one replay: a fresh state fed entries with its own timers.
 type run struct {
-	state *triage.State
-	seq   uint64
-	now   time.Time
+	d *triage.Driver
 }
 
-func newRun(rs *rules.Set) *run { return &run{state: triage.New(rs)} }
+func newRun(rs *rules.Set) *run { return &run{d: triage.NewDriver(triage.New(rs))} }
 
 // feed applies a recorded entry, after the timers due before it. Recorded
 // ticks are skipped: each run keeps its own timers.
-func (r *run) feed(at time.Time, e *triage.Entry) {
+func (r *run) feed(at time.Time, e *triage.Entry) error {
 	if e.Tick != nil {
-		return
+		return nil
 	}
-	r.tick(at)
-	r.apply(at, e)
-}
-
-func (r *run) apply(at time.Time, e *triage.Entry) {
-	data, err := triage.Encode(e)
-	if err != nil {
-		return
-	}
-	r.seq++
-	r.now = at
-	r.state.Apply(journal.Record{Seq: r.seq, Time: at, Data: data})
-}
-
-func (r *run) tick(until time.Time) {
-	for {
-		due, ok := r.state.NextDue()
-		if !ok || due.After(until) {
-			return
-		}
-		r.apply(due, &triage.Entry{Tick: &triage.Tick{Due: due}})
-	}
+	_, err := r.d.Feed(at, e)
+	return err
 }
 
 func (r *run) outcomes() []Outcome {
 	var out []Outcome
 	var before uint64
 	for {
-		page, next := r.state.List(triage.Filter{Limit: 1000, Before: before})
+		page, next := r.d.State().List(triage.Filter{Limit: 1000, Before: before})
 		for _, s := range page {
-			d, _ := r.state.Get(s.Key, 0, 1)
+			d, _ := r.d.State().Get(s.Key, 0, 1)
 			o := Outcome{Key: s.Key, Opened: s.OpenedAt, Severity: s.Severity, Rule: s.Rule,
 				Status: s.Status, Services: s.Services, Alerts: s.Alerts.Total}
 			if len(d.Signals) > 0 {

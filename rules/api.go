@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/klaxonhq/klaxon/rules/match"
 	"github.com/klaxonhq/klaxon/signal"
 )
 
@@ -97,8 +98,8 @@ type Set struct {
 	defaultLevel    Level
 	allowDowngrade  bool
 	customersTotal  int64
-	matchers        []matcherSet
-	index           matchIndex
+	matchers        []match.Set
+	index           match.Index
 	flags           []flagDef
 	rules           []*rule
 	policies        []Policy

@@ -1,11 +1,8 @@
 package rules
 
 import (
-	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -42,7 +39,7 @@ func (s *Set) classify(sig *signal.Signal) Class {
 // matches reports whether any of the service's matcher strings matches.
 func (e *svcEntry) matches(lbls map[string]string) bool {
 	for i := range e.sets {
-		if e.sets[i].matches(lbls) {
+		if e.sets[i].Matches(lbls) {
 			return true
 		}
 	}
@@ -77,51 +74,11 @@ func writePair(b *strings.Builder, l, v string) {
 	b.WriteString(v)
 }
 
-// matchIndex narrows the condition matchers worth trying on a signal: a
-// matcher string with an equality matcher is filed under that label and
-// value, the others are always tried.
-type matchIndex struct {
-	byLabel map[string]map[string][]int
-	always  []int
-}
-
-// newMatchIndex files each matcher string under its first equality matcher.
-func newMatchIndex(sets []matcherSet) matchIndex {
-	mi := matchIndex{byLabel: make(map[string]map[string][]int)}
-	for i := range sets {
-		j := slices.IndexFunc(sets[i].ms, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual })
-		if j < 0 {
-			mi.always = append(mi.always, i)
-			continue
-		}
-		m := sets[i].ms[j]
-		if mi.byLabel[m.Name] == nil {
-			mi.byLabel[m.Name] = make(map[string][]int)
-		}
-		mi.byLabel[m.Name][m.Value] = append(mi.byLabel[m.Name][m.Value], i)
-	}
-	return mi
-}
-
 // matchSignal returns the indexes of the condition matchers sig matches, in
 // increasing order.
 func (s *Set) matchSignal(sig *signal.Signal) []int {
 	if sig == nil {
 		return nil
 	}
-	var out []int
-	for _, i := range s.index.always {
-		if s.matchers[i].matches(sig.Labels) {
-			out = append(out, i)
-		}
-	}
-	for name, byValue := range s.index.byLabel {
-		for _, i := range byValue[sig.Labels[name]] {
-			if s.matchers[i].matches(sig.Labels) {
-				out = append(out, i)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
+	return s.index.Match(sig.Labels)
 }

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/calendar"
+	"github.com/klaxonhq/klaxon/rules/match"
 )
 
 // The defaults of the correlation settings.
@@ -172,27 +174,15 @@ func (s scope) once(key string, k *yaml.Node) bool {
 }
 
 // matchers parses one matcher string.
-func (s scope) matchers(text string, line int) (matcherSet, bool) {
-	trimmed := strings.TrimSpace(text)
-	if strings.HasPrefix(trimmed, "{") != strings.HasSuffix(trimmed, "}") {
-		s.errf(line, "invalid matcher %q: unbalanced braces", truncate(text, 80))
-		return matcherSet{}, false
-	}
-	ms, err := labels.ParseMatchers(trimmed)
-	if err != nil {
-		s.errf(line, "invalid matcher %q: %v", truncate(text, 80), err)
-		return matcherSet{}, false
-	}
-	if len(ms) == 0 {
+func (s scope) matchers(text string, line int) (match.Set, bool) {
+	ms, err := match.Parse(text)
+	switch {
+	case errors.Is(err, match.ErrEmpty):
 		s.errf(line, "matcher %q is empty and would match every signal", text)
-		return matcherSet{}, false
+	case err != nil:
+		s.errf(line, "invalid matcher %q: %v", truncate(text, 80), err)
 	}
-	sorted := slices.Clone(ms)
-	slices.SortStableFunc(sorted, func(a, b *labels.Matcher) int {
-		return strings.Compare(a.String(), b.String())
-	})
-	sorted = slices.CompactFunc(sorted, func(a, b *labels.Matcher) bool { return a.String() == b.String() })
-	return matcherSet{text: labels.Matchers(sorted).String(), ms: sorted}, true
+	return ms, err == nil
 }
 
 // matcher returns the index of a condition matcher string, adding it.
@@ -201,12 +191,12 @@ func (c *compiler) matcher(s scope, text string, line int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	if i, ok := c.matcherIdx[ms.text]; ok {
+	if i, ok := c.matcherIdx[ms.String()]; ok {
 		return i, true
 	}
 	i := len(c.set.matchers)
 	c.set.matchers = append(c.set.matchers, ms)
-	c.matcherIdx[ms.text] = i
+	c.matcherIdx[ms.String()] = i
 	return i, true
 }
 
@@ -452,7 +442,7 @@ func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
 	if !ok {
 		return
 	}
-	cal, err := newCalendar(name, tz, days, hours, holidays)
+	cal, err := calendar.New(name, tz, days, hours, holidays)
 	if err != nil {
 		s.errf(k.Line, "%s: %v", what, err)
 		return
@@ -467,7 +457,7 @@ func (c *compiler) build() {
 	c.buildFlags()
 	c.buildRules()
 	c.buildPolicies()
-	c.set.index = newMatchIndex(c.set.matchers)
+	c.set.index = match.NewIndex(c.set.matchers)
 }
 
 func (c *compiler) buildLevels() {

@@ -214,7 +214,7 @@ func TestMatchIndex(t *testing.T) {
 			"env", []string{"prod", "staging", fmt.Sprintf("dev%d", i%50), ""}[i%4], "category", []string{"security", ""}[i%3%2])
 		var want []int
 		for j := range s.matchers {
-			if s.matchers[j].matches(sg.Labels) {
+			if s.matchers[j].Matches(sg.Labels) {
 				want = append(want, j)
 			}
 		}

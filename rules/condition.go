@@ -314,7 +314,7 @@ func (p condParser) match(v *yaml.Node, line int) *cond {
 	if !ok {
 		return nil
 	}
-	text := p.c.set.matchers[i].text
+	text := p.c.set.matchers[i].String()
 	return &cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
 }
 
@@ -641,7 +641,7 @@ func (e *evaluator) value(c *cond) float64 {
 		if f.Started.IsZero() {
 			return 0
 		}
-		return float64(f.Now.Sub(f.Started))
+		return float64(Span(f.Started, f.Now))
 	}
 	ce := &e.cache[c.slot]
 	if !ce.ok {

@@ -122,7 +122,7 @@ func (e *evaluator) countFlip(c *cond, limit time.Time) (time.Time, bool) {
 	now := e.f.Now
 	hi := int64(math.Ceil(c.window.Seconds()))
 	if !limit.IsZero() {
-		hi = min(hi, int64(math.Ceil(limit.Sub(now).Seconds())))
+		hi = min(hi, int64(math.Ceil(Span(now, limit).Seconds())))
 	}
 	at := func(x int64) int64 { return e.count(c.m, c.window-time.Duration(x)*time.Second) }
 	if hi <= 0 || at(hi) > bound {

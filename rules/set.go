@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/klaxonhq/klaxon/rules/match"
 )
 
 // pos locates a definition in the rule files.
@@ -14,29 +14,12 @@ type pos struct {
 	line int
 }
 
-// matcherSet is one matcher string: all of its matchers must match.
-type matcherSet struct {
-	text string // canonical form, e.g. {alertname="X",env="prod"}
-	ms   []*labels.Matcher
-}
-
-// matches reports whether every matcher holds for lbls (a missing label is
-// the empty string, as in Alertmanager).
-func (m *matcherSet) matches(lbls map[string]string) bool {
-	for _, x := range m.ms {
-		if !x.Matches(lbls[x.Name]) {
-			return false
-		}
-	}
-	return true
-}
-
 // svcEntry is a catalogue service with its compiled matchers and settings.
 type svcEntry struct {
 	svc       *Service
 	idx       int // position in the catalogue
 	pos       pos
-	sets      []matcherSet
+	sets      []match.Set
 	groupBy   []string
 	corr      Correlation
 	upstreams []string
@@ -120,7 +103,7 @@ func (s *Set) FlagDefs() []FlagInfo {
 	for i, f := range s.flags {
 		out[i].Name = f.name
 		for _, x := range f.idx {
-			out[i].Matchers = append(out[i].Matchers, s.matchers[x].text)
+			out[i].Matchers = append(out[i].Matchers, s.matchers[x].String())
 		}
 	}
 	return out
@@ -153,7 +136,7 @@ func (s *Set) Matcher(i int) string {
 	if i < 0 || i >= len(s.matchers) {
 		return ""
 	}
-	return s.matchers[i].text
+	return s.matchers[i].String()
 }
 
 // CustomersTotal is the configured number of customers, 0 if unset.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/rules"
-	"github.com/klaxonhq/klaxon/rules/ruletest"
+	"github.com/klaxonhq/klaxon/ruletest"
 )
 
 func runCheckConfig(args []string, stdout, stderr io.Writer) int {

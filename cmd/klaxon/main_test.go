@@ -21,7 +21,7 @@ func TestSubcommands(t *testing.T) {
 		{[]string{"check", "rules", "../../rules/testdata/bad/shadowed.yml"}, 1, "", "shadowed.yml:"},
 		{[]string{"check", "rules", "nothing-*.yml"}, 1, "", "no rule files matched"},
 		{[]string{"test", "rules", "../../configs/rules/tests/acme_test.yml"}, 0, "PASS", ""},
-		{[]string{"test", "rules", "../../rules/ruletest/testdata/failing_test.yml"}, 1, "FAIL", ""},
+		{[]string{"test", "rules", "../../ruletest/testdata/failing_test.yml"}, 1, "FAIL", ""},
 		{[]string{"replay", "--rules", "x.yml"}, 2, "", "usage: klaxon replay"},
 	}
 	for _, tt := range tests {

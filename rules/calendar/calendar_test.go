@@ -1,4 +1,4 @@
-package rules
+package calendar
 
 import (
 	"testing"
@@ -15,7 +15,7 @@ func utc(s string) time.Time {
 
 func mustCalendar(t *testing.T, tz string, days []string, hours string, holidays ...string) *Calendar {
 	t.Helper()
-	c, err := newCalendar("test", tz, days, hours, holidays)
+	c, err := New("test", tz, days, hours, holidays)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
-	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
@@ -179,22 +178,36 @@ func runTest(rs *rules.Set, t Test) []error {
 	if err != nil {
 		return []error{err}
 	}
-	m := &machine{state: triage.New(rs)}
+	d := triage.NewDriver(triage.New(rs))
 	expects := slices.Clone(t.Expect)
 	sort.SliceStable(expects, func(i, j int) bool { return expects[i].At < expects[j].At })
 	var errs []error
 	i := 0
 	for _, exp := range expects {
 		for ; i < len(events) && events[i].at <= time.Duration(exp.At); i++ {
-			m.tick(start.Add(events[i].at))
-			if err := m.apply(start.Add(events[i].at), events[i].entry); err != nil {
+			if err := feed(d, events[i]); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		m.tick(start.Add(time.Duration(exp.At)))
-		errs = append(errs, check(m.state, exp)...)
+		if err := d.Advance(start.Add(time.Duration(exp.At))); err != nil {
+			return append(errs, fmt.Errorf("at %s: %w", time.Duration(exp.At), err))
+		}
+		errs = append(errs, check(d.State(), exp)...)
 	}
 	return errs
+}
+
+// feed applies one input after the timers due before it, and reports an
+// entry the state refused.
+func feed(d *triage.Driver, ev event) error {
+	res, err := d.Feed(start.Add(ev.at), ev.entry)
+	if err == nil {
+		err = res.Err
+	}
+	if err != nil {
+		return fmt.Errorf("at %s: %w", ev.at, err)
+	}
+	return nil
 }
 
 func inputs(t Test) ([]event, error) {
@@ -249,35 +262,6 @@ func (in InputSignal) signals() ([]signal.Signal, error) {
 		out = append(out, sig)
 	}
 	return out, nil
-}
-
-// machine applies entries the way the journal and the engine's timer loop do.
-type machine struct {
-	state *triage.State
-	seq   uint64
-}
-
-func (m *machine) apply(at time.Time, e *triage.Entry) error {
-	data, err := triage.Encode(e)
-	if err != nil {
-		return err
-	}
-	m.seq++
-	res := m.state.Apply(journal.Record{Seq: m.seq, Time: at, Data: data}).(*triage.Result)
-	if res.Err != nil {
-		return fmt.Errorf("at %s: %w", at.Sub(start), res.Err)
-	}
-	return nil
-}
-
-func (m *machine) tick(until time.Time) {
-	for {
-		due, ok := m.state.NextDue()
-		if !ok || due.After(until) {
-			return
-		}
-		_ = m.apply(due, &triage.Entry{Tick: &triage.Tick{Due: due}})
-	}
 }
 
 // check compares the incidents that exist with the expected ones, in order

@@ -8,7 +8,7 @@ import (
 )
 
 func TestShippedRuleTestsPass(t *testing.T) {
-	paths, _ := filepath.Glob("../../configs/rules/tests/*.yml")
+	paths, _ := filepath.Glob("../configs/rules/tests/*.yml")
 	if len(paths) == 0 {
 		t.Fatal("no shipped rule tests")
 	}
