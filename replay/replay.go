@@ -76,8 +76,8 @@ func Run(read Reader, opts Options) (*Report, error) {
 			}
 			actual, candidate = newRun(rs), newRun(cand)
 		}
-		if e.Action != nil {
-			return nil
+		if e.Action != nil || e.Delivery != nil {
+			return nil // human actions name incidents by key; deliveries answer intents only live decided
 		}
 		rep.Entries++
 		if err := actual.feed(rec.Time, e); err != nil {
