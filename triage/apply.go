@@ -164,6 +164,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		return true // the end of something never seen: nothing to record
 	}
 	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt)
+	s.held.hold(a, sig) // admission counts (admission.go)
 	if a == nil {
 		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
 		s.alerts[id] = a
@@ -411,6 +412,7 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 func (s *State) prune(inc *Incident) {
 	for _, id := range inc.Alerts {
 		if a := s.alerts[id]; a != nil && a.Incident == inc.Key && !a.Firing {
+			s.held.release(a) // admission counts (admission.go)
 			delete(s.alerts, id)
 			s.timers.set(timerAlertExpiry, id, time.Time{})
 		}

@@ -153,6 +153,7 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
+	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
 }
 

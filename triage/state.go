@@ -67,6 +67,7 @@ type State struct {
 	openByKey map[string]*Incident // grouping key -> open incident
 	openBySvc map[string]*Incident // catalogue service -> newest open incident holding it
 	timers    timerHeap
+	held      held // alerts held, counted for admission control (admission.go)
 }
 
 // New returns an empty state using rs (rules.Default() when nil).
