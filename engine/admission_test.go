@@ -145,3 +145,28 @@ func TestActiveAlertsGauge(t *testing.T) {
 		t.Errorf("klaxon_alerts_active = %v, want %v", got, want)
 	}
 }
+
+// BenchmarkAdmissionCheck measures what the limits cost a batch of 100
+// alerts, new or re-sent, against a state holding 100,000.
+func BenchmarkAdmissionCheck(b *testing.B) {
+	eng, _ := openMemory(Options{Limits: Limits{ActiveAlerts: 1 << 30, ActiveAlertsPerSource: 1 << 30}})
+	for i := range 1000 {
+		if _, err := eng.Submit(context.Background(), numbered(signal.SourceAlertmanager, i*100, 100)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bb := range []struct {
+		name  string
+		first int
+	}{{"new", 1_000_000}, {"held", 500}} {
+		b.Run(bb.name, func(b *testing.B) {
+			batch := numbered(signal.SourceAlertmanager, bb.first, 100)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := eng.admit(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -83,20 +83,21 @@ func (s *State) Admission(sigs []signal.Signal) Admission {
 	defer s.mu.RUnlock()
 	var adm Admission
 	var added map[string]bool // identities new to the state, seen earlier in sigs
+	var id []byte             // sig.ID(), built without allocating
 	for i := range sigs {
 		sig := &sigs[i]
 		if sig.Status != signal.StatusFiring || (!sig.EndsAt.IsZero() && !sig.EndsAt.After(s.now)) {
 			continue
 		}
-		id := sig.ID()
-		if s.alerts[id] != nil || added[id] {
+		id = append(append(append(id[:0], sig.Kind...), '/'), sig.Fingerprint...)
+		if s.alerts[string(id)] != nil || added[string(id)] {
 			continue
 		}
 		if added == nil {
-			added = make(map[string]bool)
+			added = make(map[string]bool, len(sigs)-i)
 			adm.After.BySource = make(map[signal.Source]int)
 		}
-		added[id] = true
+		added[string(id)] = true
 		adm.Added++
 		adm.After.BySource[sig.Source]++
 	}
