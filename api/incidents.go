@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -51,17 +52,17 @@ func (h *Incidents) list(c *gin.Context) {
 	switch f.Status {
 	case "", "open", string(triage.StatusTriggered), string(triage.StatusAcknowledged), string(triage.StatusResolved):
 	default:
-		fail(c, http.StatusBadRequest, "status: must be open, triggered, acknowledged or resolved")
+		server.Fail(c, http.StatusBadRequest, "status: must be open, triggered, acknowledged or resolved")
 		return
 	}
 	var err error
 	if f.Limit, err = intParam(c, "limit", 1, 1000); err != nil {
-		fail(c, http.StatusBadRequest, err.Error())
+		server.Fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
 	if cur := c.Query("cursor"); cur != "" {
 		if f.Before, err = strconv.ParseUint(cur, 10, 64); err != nil || f.Before == 0 {
-			fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned")
+			server.Fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned")
 			return
 		}
 	}
@@ -76,12 +77,12 @@ func (h *Incidents) list(c *gin.Context) {
 func (h *Incidents) get(c *gin.Context) {
 	offset, err := intParam(c, "signals_offset", 0, 1<<30)
 	if err != nil {
-		fail(c, http.StatusBadRequest, err.Error())
+		server.Fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, err := intParam(c, "signals_limit", 0, maxSignals)
 	if err != nil {
-		fail(c, http.StatusBadRequest, err.Error())
+		server.Fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
 	if c.Query("signals_limit") == "" {
@@ -89,7 +90,7 @@ func (h *Incidents) get(c *gin.Context) {
 	}
 	d, ok := h.state.Get(c.Param("key"), offset, limit)
 	if !ok {
-		fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", c.Param("key")))
+		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", c.Param("key")))
 		return
 	}
 	c.JSON(http.StatusOK, d)
@@ -126,15 +127,15 @@ func (h *Incidents) severity(c *gin.Context) {
 	act := triage.Action{Kind: triage.ActionSetSeverity, Incident: c.Param("key"), By: body.By, Note: body.Reason, Severity: body.Severity}
 	switch {
 	case body.Clear && body.Severity != "":
-		fail(c, http.StatusBadRequest, "give either severity or clear, not both")
+		server.Fail(c, http.StatusBadRequest, "give either severity or clear, not both")
 		return
 	case body.Clear:
 		act.Kind, act.Severity = triage.ActionClearSeverity, ""
 	case body.Severity == "":
-		fail(c, http.StatusBadRequest, "severity: required (or clear: true)")
+		server.Fail(c, http.StatusBadRequest, "severity: required (or clear: true)")
 		return
 	case strings.TrimSpace(body.Reason) == "":
-		fail(c, http.StatusBadRequest, "reason: required when setting a severity")
+		server.Fail(c, http.StatusBadRequest, "reason: required when setting a severity")
 		return
 	}
 	h.do(c, act)
@@ -144,21 +145,21 @@ func (h *Incidents) severity(c *gin.Context) {
 func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
 	var b actionBody
 	if c.Request.ContentLength != 0 {
-		dec := json.NewDecoder(c.Request.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&b); err != nil {
+		if err := decodeBody(c.Request.Body, &b); err != nil {
 			status := http.StatusBadRequest
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 				status = http.StatusRequestEntityTooLarge
 			}
-			fail(c, status, "body: "+err.Error())
+			server.Fail(c, status, "body: "+err.Error())
 			return b, false
 		}
 	}
-	for name, v := range map[string]string{"by": b.By, "note": b.Note, "reason": b.Reason, "severity": b.Severity} {
-		if len(v) > maxText {
-			fail(c, http.StatusBadRequest, fmt.Sprintf("%s: longer than %d bytes", name, maxText))
+	// In the order of the struct, so that the answer never depends on map order.
+	for _, f := range []struct{ name, value string }{
+		{"by", b.By}, {"note", b.Note}, {"reason", b.Reason}, {"severity", b.Severity},
+	} {
+		if len(f.value) > maxText {
+			server.Fail(c, http.StatusBadRequest, fmt.Sprintf("%s: longer than %d bytes", f.name, maxText))
 			return b, false
 		}
 	}
@@ -168,30 +169,45 @@ func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
 	return b, true
 }
 
+// decodeBody decodes exactly one JSON object from r into v: unknown fields
+// and anything but white space after the object are errors.
+func decodeBody(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil || errors.As(err, new(*json.SyntaxError)) {
+			return fmt.Errorf("unexpected data after the JSON object, at byte %d", dec.InputOffset())
+		}
+		return err
+	}
+	return nil
+}
+
 func (h *Incidents) do(c *gin.Context, act triage.Action) {
 	if exists, _ := h.state.Exists(act.Incident); !exists {
-		fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", act.Incident))
+		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", act.Incident))
 		return
 	}
 	err := h.actor.Act(c.Request.Context(), act)
 	switch {
 	case err == nil:
 	case errors.Is(err, triage.ErrNotFound):
-		fail(c, http.StatusNotFound, err.Error())
+		server.Fail(c, http.StatusNotFound, err.Error())
 		return
 	case errors.Is(err, triage.ErrConflict):
-		fail(c, http.StatusConflict, err.Error())
+		server.Fail(c, http.StatusConflict, err.Error())
 		return
 	case errors.Is(err, triage.ErrInvalid):
-		fail(c, http.StatusBadRequest, err.Error())
+		server.Fail(c, http.StatusBadRequest, err.Error())
 		return
-	case errors.Is(err, journal.ErrUnavailable), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		c.Header("Retry-After", "1")
-		fail(c, http.StatusServiceUnavailable, "store unavailable, retry later")
+	case server.FailRetryable(c, err):
 		return
 	default:
 		_ = c.Error(err)
-		fail(c, http.StatusInternalServerError, "internal error")
+		server.Fail(c, http.StatusInternalServerError, "internal error")
 		return
 	}
 	d, _ := h.state.Get(act.Incident, 0, 0)
@@ -208,8 +224,4 @@ func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
-}
-
-func fail(c *gin.Context, status int, msg string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": msg})
 }

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/journal"
@@ -20,20 +18,16 @@ import (
 	"github.com/klaxonhq/klaxon/triage"
 )
 
-// stack serves the incident API over a real journal and engine.
-func stack(t *testing.T) (*engine.Engine, http.Handler) {
+// stack serves the incident API over an engine and an in-memory journal.
+func stack(t *testing.T) (*engine.Engine, *journal.Memory, http.Handler) {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	state := triage.New(nil)
-	j, err := journal.OpenBadger(journal.Options{Dir: t.TempDir()}, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
-	eng := engine.New(j, state, time.Now, zap.NewNop(), prometheus.NewRegistry())
+	j := journal.NewMemory(state, nil)
+	eng := engine.New(j, state, engine.Options{})
 	r := gin.New()
 	NewIncidents(state, eng, func(*gin.Context) string { return "tester" }).Register(r)
-	return eng, r
+	return eng, j, r
 }
 
 func submit(t *testing.T, eng *engine.Engine, services ...string) {
@@ -63,7 +57,7 @@ func do(h http.Handler, method, path, body string) (int, map[string]any) {
 }
 
 func TestListFiltersAndPages(t *testing.T) {
-	eng, h := stack(t)
+	eng, _, h := stack(t)
 	for i := range 5 {
 		submit(t, eng, fmt.Sprintf("svc-%d", i))
 	}
@@ -88,7 +82,7 @@ func TestListFiltersAndPages(t *testing.T) {
 }
 
 func TestActionsAnswerLikeTheStateSays(t *testing.T) {
-	eng, h := stack(t)
+	eng, _, h := stack(t)
 	submit(t, eng, "api")
 	tests := []struct {
 		method, path, body string
@@ -127,6 +121,69 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 		}
 		if code >= 400 && body["error"] == "" {
 			t.Errorf("%s %s: error without a message", tt.method, tt.path)
+		}
+	}
+}
+
+// TestActionBodyMustBeOneObject checks that an action body with anything
+// after its JSON object is refused and journals nothing.
+func TestActionBodyMustBeOneObject(t *testing.T) {
+	eng, j, h := stack(t)
+	submit(t, eng, "api")
+	tests := []struct {
+		name, body string
+		want       int
+	}{
+		{"a second object begun", `{"by":"a"}{"garbage`, 400},
+		{"a second object", `{"by":"a"}{}`, 400},
+		{"a stray word", `{"by":"a"} x`, 400},
+		{"a stray bracket", `{"by":"a"}]`, 400},
+		{"white space after", "{\"by\":\"a\"}\n\t ", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := j.LastSeq()
+			code, body := do(h, "POST", "/api/v1/incidents/INC-1/ack", tt.body)
+			if code != tt.want {
+				t.Fatalf("%d %v, want %d", code, body, tt.want)
+			}
+			if code == 200 {
+				return
+			}
+			if msg, _ := body["error"].(string); !strings.HasPrefix(msg, "body: ") {
+				t.Errorf("error %q does not name the body", msg)
+			}
+			if j.LastSeq() != before {
+				t.Error("a refused action was journaled")
+			}
+			if d, _ := eng.State().Get("INC-1", 0, 0); d.Status != triage.StatusTriggered {
+				t.Errorf("incident %s after a refused ack", d.Status)
+			}
+		})
+	}
+}
+
+// TestOverlongFieldIsNamedInStructOrder checks that with several fields
+// too long, the error always names the first in the body's field order,
+// whatever the map order of the day.
+func TestOverlongFieldIsNamedInStructOrder(t *testing.T) {
+	eng, _, h := stack(t)
+	submit(t, eng, "api")
+	long := strings.Repeat("x", maxText+1)
+	tests := []struct {
+		path, body, want string
+	}{
+		{"ack", fmt.Sprintf(`{"by":%q,"note":%q}`, long, long), "by: longer than 4096 bytes"},
+		{"ack", fmt.Sprintf(`{"note":%q,"by":"a"}`, long), "note: longer than 4096 bytes"},
+		{"severity", fmt.Sprintf(`{"severity":%q,"reason":%q}`, long, long), "reason: longer than 4096 bytes"},
+		{"severity", fmt.Sprintf(`{"severity":%q,"reason":"r"}`, long), "severity: longer than 4096 bytes"},
+	}
+	for _, tt := range tests {
+		for range 20 {
+			code, body := do(h, "POST", "/api/v1/incidents/INC-1/"+tt.path, tt.body)
+			if code != 400 || body["error"] != tt.want {
+				t.Fatalf("%s: %d %v, want 400 %q", tt.path, code, body["error"], tt.want)
+			}
 		}
 	}
 }

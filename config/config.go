@@ -25,6 +25,10 @@ const (
 	DefaultMemtableBytes   = 16 << 20
 	DefaultBlockCacheBytes = 16 << 20
 	DefaultSnapshotEvery   = 50_000
+	// DefaultActiveAlerts and DefaultActiveAlertsPerSource bound the alerts
+	// triage holds: twice and once the 100,000 Klaxon is sized for.
+	DefaultActiveAlerts          = 200_000
+	DefaultActiveAlertsPerSource = 100_000
 )
 
 // MinMemtableBytes is the smallest memtable the journal's store accepts.
@@ -40,6 +44,7 @@ type Config struct {
 	RuleFiles     []string `yaml:"rule_files"`   // globs, resolved against the file's directory
 	Server        Server   `yaml:"server"`
 	Storage       Storage  `yaml:"storage"`
+	Limits        Limits   `yaml:"limits"`
 	Auth          Auth     `yaml:"auth"`
 
 	// File is the path the configuration was read from, as given.
@@ -61,6 +66,13 @@ type Storage struct {
 	MemtableBytes   int64  `yaml:"memtable_bytes"`
 	BlockCacheBytes int64  `yaml:"block_cache_bytes"`
 	SnapshotEvery   uint64 `yaml:"snapshot_every"`
+}
+
+// Limits bounds the alerts triage holds (firing, or resolved but not yet
+// pruned), so that no sender can exhaust memory; 0 turns a limit off.
+type Limits struct {
+	ActiveAlerts          int `yaml:"active_alerts"`
+	ActiveAlertsPerSource int `yaml:"active_alerts_per_source"`
 }
 
 // logLevels are the accepted log_level values.
@@ -108,6 +120,10 @@ func defaults() *Config {
 			MemtableBytes:   DefaultMemtableBytes,
 			BlockCacheBytes: DefaultBlockCacheBytes,
 			SnapshotEvery:   DefaultSnapshotEvery,
+		},
+		Limits: Limits{
+			ActiveAlerts:          DefaultActiveAlerts,
+			ActiveAlertsPerSource: DefaultActiveAlertsPerSource,
 		},
 	}
 }
@@ -210,6 +226,25 @@ func (s *Storage) check(m *mapping) error {
 		return m.errorf("block_cache_bytes", "must be positive, got %d", s.BlockCacheBytes)
 	case s.SnapshotEvery == 0:
 		return m.errorf("snapshot_every", "must be positive")
+	}
+	return nil
+}
+
+// check validates the limits; turning one off is legal but warned about.
+func (l *Limits) check(m *mapping) error {
+	for _, f := range []struct {
+		key string
+		v   int
+	}{
+		{"active_alerts", l.ActiveAlerts},
+		{"active_alerts_per_source", l.ActiveAlertsPerSource},
+	} {
+		switch {
+		case f.v < 0:
+			return m.errorf(f.key, "must not be negative, got %d", f.v)
+		case f.v == 0:
+			m.d.warnf(m.at(f.key), "0 turns the limit off: any ingest token holder can make Klaxon hold alerts until memory runs out")
+		}
 	}
 	return nil
 }

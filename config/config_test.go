@@ -41,6 +41,7 @@ func TestLoadValid(t *testing.T) {
 				ShutdownTimeout: 24 * time.Hour,
 			},
 			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000},
+			Limits:  Limits{ActiveAlerts: 5000, ActiveAlertsPerSource: 3000},
 			Auth: Auth{
 				Admin: Tokens{
 					{Name: "sre", Token: NewSecret("testdata-admin-token-0001"), TokenFile: filepath.Join(secrets, "admin.token")},
@@ -68,6 +69,7 @@ func TestLoadValid(t *testing.T) {
 				ShutdownTimeout: DefaultShutdownTimeout,
 			},
 			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery},
+			Limits:  Limits{ActiveAlerts: DefaultActiveAlerts, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
 			Auth: Auth{
 				Admin: Tokens{{Name: "sre", Token: NewSecret("testdata-admin-token-0001")}},
 				Ingest: Ingest{
@@ -89,13 +91,17 @@ func TestLoadValid(t *testing.T) {
 				ShutdownTimeout: DefaultShutdownTimeout,
 			},
 			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery},
+			Limits:  Limits{ActiveAlerts: 0, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
 			Auth: Auth{
 				AdminOpen:   true,
 				MetricsOpen: true,
 				Ingest:      Ingest{Alertmanager: Source{Open: true}, Prometheus: Source{Open: true}},
 			},
-			File:     "testdata/valid/open.yml",
-			Warnings: []string{"testdata/valid/open.yml:4: auth.admin_open: the incident API and /-/reload are open to anyone who can reach the server"},
+			File: "testdata/valid/open.yml",
+			Warnings: []string{
+				"testdata/valid/open.yml:4: limits.active_alerts: 0 turns the limit off: any ingest token holder can make Klaxon hold alerts until memory runs out",
+				"testdata/valid/open.yml:6: auth.admin_open: the incident API and /-/reload are open to anyone who can reach the server",
+			},
 		}},
 	}
 	for _, tt := range tests {
@@ -153,6 +159,7 @@ var invalid = map[string]string{
 	"name_spaces.yml":              `:3: auth.admin[0].name: " sre" has surrounding spaces`,
 	"name_too_long.yml":            `:3: auth.admin[0].name: longer than 64 bytes`,
 	"negative_duration.yml":        `:2: server.write_timeout: must be positive, got -1s`,
+	"negative_limit.yml":           `:3: limits.active_alerts_per_source: must not be negative, got -1`,
 	"negative_snapshot.yml":        `:2: storage.snapshot_every: want a non-negative integer, got "-5"`,
 	"no_admin.yml":                 `:1: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,
 	"no_auth.yml":                  `: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,

@@ -13,47 +13,87 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
+// ErrUnavailable is returned, wrapped, when the journal cannot make an
+// entry durable now (disk full, read-only, shutting down): callers answer
+// 503 with Retry-After so that senders retry.
+var ErrUnavailable = journal.ErrUnavailable
+
+// ErrOverloaded is returned, wrapped, when Submit refuses a batch because
+// the alerts it would add would pass a limit on active alerts: callers
+// answer 429 with Retry-After. Nothing of the batch is stored.
+var ErrOverloaded = errors.New("too many active alerts")
+
+// Options configures an Engine; every field may be left at its zero value.
+type Options struct {
+	// Clock tells the time for timers; time.Now if nil.
+	Clock func() time.Time
+	// Logger receives the engine's logs; nothing is logged if nil.
+	Logger *zap.Logger
+	// Registerer is where the engine's metrics are registered; none if nil.
+	Registerer prometheus.Registerer
+	// Limits bounds the alerts the state may hold.
+	Limits Limits
+}
+
 // Engine appends entries to the journal, whose FSM is the triage state, and
 // owns the timer loop that appends a Tick whenever a timer comes due.
 type Engine struct {
-	journal journal.Journal
-	state   *triage.State
-	clock   func() time.Time
-	log     *zap.Logger
-	wake    chan struct{}
-	metrics *metrics
+	journal   journal.Journal
+	state     *triage.State
+	clock     func() time.Time
+	log       *zap.Logger
+	wake      chan struct{}
+	metrics   *metrics
+	limits    Limits
+	throttled throttleLog
 }
 
 // New returns an engine over a journal that already feeds state.
-func New(j journal.Journal, state *triage.State, clock func() time.Time, log *zap.Logger, reg prometheus.Registerer) *Engine {
-	if clock == nil {
-		clock = time.Now
+func New(j journal.Journal, state *triage.State, opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
 	}
 	return &Engine{
-		journal: j, state: state, clock: clock, log: log,
+		journal: j, state: state, clock: opts.Clock, log: opts.Logger,
 		wake:    make(chan struct{}, 1),
-		metrics: newMetrics(reg, state),
+		metrics: newMetrics(opts.Registerer, state),
+		limits:  opts.Limits,
 	}
 }
 
 // State is the triage state the engine feeds, for queries.
 func (e *Engine) State() *triage.State { return e.state }
 
+// Result is what Submit did with a batch of signals.
+type Result struct {
+	// Accepted is how many signals were new and stored.
+	Accepted int
+	// Duplicates is how many repeated a delivery already stored.
+	Duplicates int
+}
+
 // Submit journals a batch of signals and returns once it is durable and
-// applied. It implements ingest.Sink.
-func (e *Engine) Submit(ctx context.Context, sigs []signal.Signal) (ingest.Result, error) {
+// applied. It refuses, with ErrOverloaded, a batch whose new alerts would
+// pass a limit (see Limits); resolves and re-sends of alerts already held
+// always pass. A failure to store wraps ErrUnavailable.
+func (e *Engine) Submit(ctx context.Context, sigs []signal.Signal) (Result, error) {
+	if err := e.admit(sigs); err != nil {
+		return Result{}, err
+	}
 	res, err := e.append(ctx, &triage.Entry{Signals: sigs})
 	if err != nil {
-		return ingest.Result{}, err
+		return Result{}, err
 	}
-	return ingest.Result{Accepted: res.Accepted, Duplicates: res.Duplicates}, nil
+	return Result{Accepted: res.Accepted, Duplicates: res.Duplicates}, nil
 }
 
 // Act journals a human action; the error wraps triage.ErrNotFound,
@@ -92,7 +132,7 @@ func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Resul
 	}
 	_, out, err := e.journal.Append(ctx, data, entry)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("append to journal: %w", err)
 	}
 	res, ok := out.(*triage.Result)
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,20 +16,19 @@ import (
 	"github.com/klaxonhq/klaxon/triage"
 )
 
-const quickRules = `
-correlation:
-  quiet_period: 200ms
-`
+const quiet = 5 * time.Minute
 
-// open starts an engine over a fresh badger journal in dir.
-func open(t *testing.T, dir string) (*Engine, journal.Journal) {
-	t.Helper()
+var quickRules = []rules.File{{Name: "quick.yml", Data: []byte(`
+correlation:
+  quiet_period: 5m
+`)}}
+
+// openMemory starts an engine over a fresh in-memory journal whose clock is
+// time.Now: inside a synctest bubble, the bubble's fake clock.
+func openMemory(opts Options) (*Engine, *journal.Memory) {
 	state := triage.New(nil)
-	j, err := journal.OpenBadger(journal.Options{Dir: dir}, state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(j, state, time.Now, zap.NewNop(), prometheus.NewRegistry()), j
+	j := journal.NewMemory(state, nil)
+	return New(j, state, opts), j
 }
 
 func alert(status signal.Status, kv ...string) signal.Signal {
@@ -41,55 +41,130 @@ func alert(status signal.Status, kv ...string) signal.Signal {
 		StartsAt: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+// run starts eng's timer loop and returns the function that stops it and
+// waits for it to return.
+func run(eng *Engine) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { eng.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
 }
 
+func status(t *testing.T, eng *Engine, key string) (triage.Status, time.Time) {
+	t.Helper()
+	d, ok := eng.State().Get(key, 0, 0)
+	if !ok {
+		t.Fatalf("no incident %s", key)
+	}
+	var at time.Time
+	if d.ResolvedAt != nil {
+		at = *d.ResolvedAt
+	}
+	return d.Status, at
+}
+
+// TestTimerLoopResolvesAfterQuietPeriodAndSurvivesRestart resolves an
+// incident exactly when its quiet period ends, though the engine restarted
+// in between: the timer is rebuilt from the journal.
 func TestTimerLoopResolvesAfterQuietPeriodAndSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	eng, j := open(t, dir)
-	ctx := context.Background()
-	rs := []rules.File{{Name: "quick.yml", Data: []byte(quickRules)}}
-	if changed, err := eng.SetRules(ctx, rs); err != nil || !changed {
-		t.Fatalf("SetRules = %v, %v", changed, err)
-	}
-	if changed, _ := eng.SetRules(ctx, rs); changed {
-		t.Error("the same rules were journaled twice")
-	}
-	a := alert(signal.StatusFiring, "alertname", "X", "service", "api")
-	if res, err := eng.Submit(ctx, []signal.Signal{a, a}); err != nil || res.Accepted != 1 || res.Duplicates != 1 {
-		t.Fatalf("Submit = %+v, %v", res, err)
-	}
-	a.Status, a.EndsAt = signal.StatusResolved, time.Now()
-	if _, err := eng.Submit(ctx, []signal.Signal{a}); err != nil {
-		t.Fatal(err)
-	}
-	// Restart before the quiet period ends: the timer is rebuilt from state.
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	eng, j = open(t, dir)
-	defer j.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { eng.Run(runCtx); close(done) }()
-	defer func() { stop(); <-done }()
-	waitFor(t, "the incident to resolve", func() bool {
-		d, ok := eng.State().Get("INC-1", 0, 0)
-		return ok && d.Status == triage.StatusResolved
+	synctest.Test(t, func(t *testing.T) {
+		eng, j := openMemory(Options{})
+		ctx := context.Background()
+		if changed, err := eng.SetRules(ctx, quickRules); err != nil || !changed {
+			t.Fatalf("SetRules = %v, %v", changed, err)
+		}
+		if changed, _ := eng.SetRules(ctx, quickRules); changed {
+			t.Error("the same rules were journaled twice")
+		}
+		a := alert(signal.StatusFiring, "alertname", "X", "service", "api")
+		if res, err := eng.Submit(ctx, []signal.Signal{a, a}); err != nil || res.Accepted != 1 || res.Duplicates != 1 {
+			t.Fatalf("Submit = %+v, %v", res, err)
+		}
+		time.Sleep(time.Minute)
+		resolvedAt := time.Now()
+		a.Status, a.EndsAt = signal.StatusResolved, resolvedAt
+		if _, err := eng.Submit(ctx, []signal.Signal{a}); err != nil {
+			t.Fatal(err)
+		}
+		stop := run(eng)
+		time.Sleep(quiet / 2)
+		stop()
+		_ = j.Close()
+
+		// Restart before the quiet period ends.
+		state := triage.New(nil)
+		j = j.Reopen(state)
+		eng = New(j, state, Options{})
+		stop = run(eng)
+		defer stop()
+		time.Sleep(quiet/2 - time.Nanosecond)
+		synctest.Wait()
+		if st, _ := status(t, eng, "INC-1"); st != triage.StatusTriggered {
+			t.Fatalf("status %s before the quiet period ended", st)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		st, at := status(t, eng, "INC-1")
+		if st != triage.StatusResolved || !at.Equal(resolvedAt.Add(quiet)) {
+			t.Fatalf("status %s at %v, want resolved at %v", st, at, resolvedAt.Add(quiet))
+		}
 	})
 }
 
+// TestRunStops checks that the timer loop returns when its context ends and
+// when the journal closes under a due timer, appending nothing after.
+func TestRunStops(t *testing.T) {
+	tests := []struct {
+		name    string
+		stopRun func(cancel context.CancelFunc, j journal.Journal)
+	}{
+		{"context cancelled", func(cancel context.CancelFunc, _ journal.Journal) { cancel() }},
+		{"journal closed", func(_ context.CancelFunc, j journal.Journal) { _ = j.Close() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				eng, j := openMemory(Options{})
+				ctx := context.Background()
+				if _, err := eng.SetRules(ctx, quickRules); err != nil {
+					t.Fatal(err)
+				}
+				a := alert(signal.StatusFiring, "alertname", "X")
+				a.EndsAt = time.Now().Add(time.Minute) // a timer: the alert expires
+				if _, err := eng.Submit(ctx, []signal.Signal{a}); err != nil {
+					t.Fatal(err)
+				}
+				runCtx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				done := make(chan struct{})
+				go func() { eng.Run(runCtx); close(done) }()
+				synctest.Wait()
+				seq := j.LastSeq()
+				tt.stopRun(cancel, j)
+				time.Sleep(time.Hour)
+				synctest.Wait()
+				select {
+				case <-done:
+				default:
+					t.Fatal("Run did not return")
+				}
+				if got := j.LastSeq(); got != seq {
+					t.Errorf("Run appended %d entries after it was stopped", got-seq)
+				}
+			})
+		})
+	}
+}
+
+// TestActErrors checks the errors Act, SetRules and Submit pass on, over the
+// real store: a closed badger journal is unavailable.
 func TestActErrors(t *testing.T) {
-	eng, j := open(t, t.TempDir())
-	defer j.Close()
+	state := triage.New(nil)
+	j, err := journal.OpenBadger(journal.Options{Dir: t.TempDir()}, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := New(j, state, Options{Logger: zap.NewNop(), Registerer: prometheus.NewRegistry()})
 	ctx := context.Background()
 	if err := eng.Act(ctx, triage.Action{Kind: triage.ActionAck, Incident: "INC-1"}); !errors.Is(err, triage.ErrNotFound) {
 		t.Fatalf("ack of nothing = %v", err)
@@ -103,7 +178,7 @@ func TestActErrors(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.Submit(ctx, []signal.Signal{alert(signal.StatusFiring, "a", "b")}); !errors.Is(err, journal.ErrUnavailable) {
+	if _, err := eng.Submit(ctx, []signal.Signal{alert(signal.StatusFiring, "a", "b")}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("submit after close = %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -31,9 +32,35 @@ func newMetrics(reg prometheus.Registerer, state *triage.State) *metrics {
 		reg.MustRegister(m.opened, m.timeToAck, m.timeToResolve,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "klaxon_incidents_open", Help: "Incidents not yet resolved.",
-			}, func() float64 { return float64(state.OpenCount()) }))
+			}, func() float64 { return float64(state.OpenCount()) }),
+			activeAlerts{state})
 	}
 	return m
+}
+
+// activeAlertsDesc describes klaxon_alerts_active.
+var activeAlertsDesc = prometheus.NewDesc("klaxon_alerts_active",
+	"Alerts the triage state holds (firing, or resolved but not yet pruned), by the source of their latest signal; what limits.active_alerts and limits.active_alerts_per_source bound.",
+	[]string{"source"}, nil)
+
+// activeAlerts collects klaxon_alerts_active from the state's counts at
+// scrape time; every known source is reported, at 0 when it holds none.
+type activeAlerts struct{ state *triage.State }
+
+// Describe sends the metric's description.
+func (a activeAlerts) Describe(ch chan<- *prometheus.Desc) { ch <- activeAlertsDesc }
+
+// Collect sends one gauge per source.
+func (a activeAlerts) Collect(ch chan<- prometheus.Metric) {
+	by := a.state.Held().BySource
+	for _, src := range []signal.Source{signal.SourceAlertmanager, signal.SourcePrometheus} {
+		if _, ok := by[src]; !ok {
+			by[src] = 0
+		}
+	}
+	for src, n := range by {
+		ch <- prometheus.MustNewConstMetric(activeAlertsDesc, prometheus.GaugeValue, float64(n), string(src))
+	}
 }
 
 func (m *metrics) observe(res *triage.Result) {

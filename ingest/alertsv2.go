@@ -24,8 +24,8 @@ type postableAlert struct {
 // time is not after now is resolved. It rejects the whole body, with an
 // *Error, if any part of it is bad.
 func ParseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, error) {
-	sigs, _, err := parseAlertsV2(body, now, lim.withDefaults())
-	return sigs, err
+	sigs, n, err := parseAlertsV2(body, now, lim.withDefaults())
+	return sigs, withAlerts(err, n)
 }
 
 // parseAlertsV2 is ParseAlertsV2 with lim already defaulted; it also

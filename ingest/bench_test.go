@@ -1,22 +1,15 @@
 package ingest
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/go-openapi/strfmt"
 	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/prometheus/common/model"
-
-	"github.com/klaxonhq/klaxon/signal"
 )
 
 // benchAlerts is how many alerts the benchmark payloads carry.
@@ -140,32 +133,6 @@ func BenchmarkAlertmanagerParseAlertsV2(b *testing.B) {
 				b.Fatal(err)
 			}
 			out = append(out, alert.New(a, now, false))
-		}
-	}
-}
-
-// nopSink stores nothing, to measure the handler alone.
-type nopSink struct{}
-
-func (nopSink) Submit(_ context.Context, sigs []signal.Signal) (Result, error) {
-	return Result{Accepted: len(sigs)}, nil
-}
-
-func BenchmarkHandlerAlertsV2(b *testing.B) {
-	gin.SetMode(gin.TestMode)
-	h := NewHandler(nopSink{}, Limits{}, nil, nil, nil)
-	r := gin.New()
-	r.POST("/api/v2/alerts", h.AlertsV2)
-	body := benchV2Body(b)
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/api/v2/alerts", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
 }

@@ -17,6 +17,9 @@ type Error struct {
 	Field string
 	// Msg says what is wrong with it.
 	Msg string
+	// Alerts is how many alerts the rejected payload held, as far as it
+	// could be decoded, for counting them as rejected.
+	Alerts int
 }
 
 // Error returns the field path and the message, e.g.
@@ -151,6 +154,18 @@ func alertPath(i int, field string) string {
 func keyPath(i int, field, name string) string {
 	return alertPath(i, field) + "[" + quote(name) + "]"
 }
+
+// withAlerts records in err, if it is an *Error, that the payload held n
+// alerts, and returns it.
+func withAlerts(err error, n int) error {
+	if e, ok := err.(*Error); ok {
+		e.Alerts = n
+	}
+	return err
+}
+
+// Quote quotes a sender's value for an error message, cut to 64 bytes.
+func Quote(s string) string { return quote(s) }
 
 // quote quotes s for an error message, cut to maxQuoted bytes.
 func quote(s string) string {

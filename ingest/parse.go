@@ -1,5 +1,5 @@
 // Package ingest turns Alertmanager's webhook notifications and Prometheus'
-// alert pushes into signals, and serves the HTTP endpoints that take them.
+// alert pushes into signals; it does no HTTP (server/ingest.go serves the endpoints).
 package ingest
 
 import (

@@ -58,8 +58,8 @@ type webhookAlert struct {
 // 4) received at now into signals from signal.SourceAlertmanager. It
 // rejects the whole payload, with an *Error, if any part of it is bad.
 func ParseWebhook(body []byte, now time.Time, lim Limits) (WebhookMeta, []signal.Signal, error) {
-	meta, sigs, _, err := parseWebhook(body, now, lim.withDefaults())
-	return meta, sigs, err
+	meta, sigs, n, err := parseWebhook(body, now, lim.withDefaults())
+	return meta, sigs, withAlerts(err, n)
 }
 
 // parseWebhook is ParseWebhook with lim already defaulted; it also returns

@@ -96,7 +96,7 @@ func (s *Server) authenticate(p *principals) gin.HandlerFunc {
 			msg = "invalid bearer token"
 		}
 		c.Header("WWW-Authenticate", `Bearer realm="klaxon"`)
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": msg})
+		Fail(c, http.StatusUnauthorized, msg)
 	}
 }
 

@@ -79,7 +79,7 @@ func (s *Server) recoverPanic(c *gin.Context) {
 			c.Abort()
 			return
 		}
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		Fail(c, http.StatusInternalServerError, "internal error")
 	}()
 	c.Next()
 }

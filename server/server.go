@@ -65,10 +65,10 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 	e.HandleMethodNotAllowed = true
 	e.Use(s.observe, s.recoverPanic, secureHeaders, s.limitBody)
 	e.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		Fail(c, http.StatusNotFound, "not found")
 	})
 	e.NoMethod(func(c *gin.Context) {
-		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
+		Fail(c, http.StatusMethodNotAllowed, "method not allowed")
 	})
 
 	for _, method := range []string{http.MethodGet, http.MethodHead} {

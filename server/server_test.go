@@ -71,7 +71,7 @@ func newFixture(t *testing.T, yaml string) *fixture {
 		body, err := io.ReadAll(c.Request.Body)
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			c.JSON(http.StatusRequestEntityTooLarge, gin.H{"error": err.Error()})
+			Fail(c, http.StatusRequestEntityTooLarge, err.Error())
 			return
 		}
 		c.Data(http.StatusOK, "text/plain", body)

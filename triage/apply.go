@@ -131,7 +131,7 @@ func (s *State) expireAlert(c *change, id string, at time.Time) {
 	}
 	inc := s.incidents[a.Incident]
 	if inc == nil || !inc.open() {
-		a.Firing = false
+		s.setAlertFiring(a, false)
 		return
 	}
 	s.setFiring(c, inc, a, false, at, "expired (endsAt passed without a refresh)")
@@ -162,6 +162,9 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		return true // the end of something never seen: nothing to record
 	}
 	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt)
+	if a != nil && a.Firing && a.Signal.Source != sig.Source {
+		s.held.move(a.Signal.Source, sig.Source) // admission counts follow the latest source
+	}
 	if a == nil {
 		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
 		s.alerts[id] = a
@@ -178,10 +181,10 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	case inc != nil && inc.open():
 		s.setFiring(c, inc, a, firing, now, "")
 	case firing && newOccurrence:
-		a.Firing = false
+		s.setAlertFiring(a, false)
 		s.attach(c, a, now)
 	default:
-		a.Firing = firing
+		s.setAlertFiring(a, firing)
 	}
 	return true
 }
@@ -301,7 +304,7 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 	if a.Firing == firing {
 		return
 	}
-	a.Firing = firing
+	s.setAlertFiring(a, firing)
 	if firing {
 		inc.addAlert(a, 1)
 		s.countSignal(inc, &a.Signal, at)

@@ -164,6 +164,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived = fresh.openCount, nil
 	s.intents, s.settled = fresh.intents, fresh.settled
+	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
 }
 

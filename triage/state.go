@@ -74,6 +74,7 @@ type State struct {
 	timers    timerHeap
 	intents   map[string]*Intent // pending effects, by ID
 	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
+	held      held               // alerts held, counted for admission control (admission.go)
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores

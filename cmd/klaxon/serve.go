@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -106,7 +105,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 	}()
 
-	eng := engine.New(j, state, time.Now, log.Named("engine"), reg)
+	eng := engine.New(j, state, engine.Options{
+		Logger:     log.Named("engine"),
+		Registerer: reg,
+		Limits:     engine.Limits{ActiveAlerts: cfg.Limits.ActiveAlerts, ActiveAlertsPerSource: cfg.Limits.ActiveAlertsPerSource},
+	})
 	rl := newReloader(cfg, eng, log.Named("rules"), reg)
 	if err := rl.install(ctx, files); err != nil {
 		return fmt.Errorf("install rules: %w", err)
@@ -137,25 +140,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 
 func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
 	r := srv.Engine()
-	in := ingest.NewHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
+	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
 	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
 
 	admin := r.Group("/", srv.Admin())
 	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
-	admin.POST("/-/reload", func(c *gin.Context) {
-		if err := rl.reload(c.Request.Context()); err != nil {
-			status := http.StatusBadRequest
-			if errors.Is(err, journal.ErrUnavailable) {
-				status = http.StatusServiceUnavailable
-				c.Header("Retry-After", "1")
-			}
-			c.JSON(status, gin.H{"error": err.Error()})
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"status": "reloaded"})
-	})
+	admin.POST("/-/reload", server.Reload(rl.reload))
 }
 
 // pprofHandler serves Go's profiles (as Prometheus and Alertmanager do),
@@ -236,9 +228,6 @@ func (rl *reloader) reload(ctx context.Context) error {
 	if err != nil {
 		rl.ok.Set(0)
 		rl.log.Error("rule reload failed; the previous rules stay in force", zap.Error(err))
-		if errors.Is(err, journal.ErrUnavailable) {
-			return fmt.Errorf("store unavailable: %w", err)
-		}
 		return err
 	}
 	return nil

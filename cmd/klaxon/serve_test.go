@@ -28,8 +28,9 @@ severity:
       when: {match: '{severity="critical"}'}
 `
 
-// startServe runs serve in-process on a free port with rule file rulePath.
-func startServe(t *testing.T, dir string) (base string, stop func()) {
+// startServe runs serve in-process on a free port with the rule files in
+// dir/rules; extra is appended to the configuration.
+func startServe(t *testing.T, dir string, extra ...string) (base string, stop func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,7 +48,7 @@ auth:
   ingest:
     alertmanager: {open: true}
     prometheus: {open: true}
-`, addr, adminToken)
+`, addr, adminToken) + strings.Join(extra, "\n")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +156,34 @@ func TestReloadIsAllOrNothing(t *testing.T) {
 			t.Fatal("SIGHUP did not reload the fixed rules")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLimitsAreWired checks that the configured limits reach the engine:
+// past them ingest answers 429, and the gauge shows what is held.
+func TestLimitsAreWired(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := startServe(t, dir, "limits: {active_alerts_per_source: 2}")
+	defer stop()
+	post := func(body string) *http.Response {
+		t.Helper()
+		resp, err := http.Post(base+"/api/v2/alerts", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post(`[{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"}},{"labels":{"alertname":"C"}}]`); resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("three alerts over a limit of two: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := post(`[{"labels":{"alertname":"A"}},{"labels":{"alertname":"B"}}]`); resp.StatusCode != 200 {
+		t.Fatalf("two alerts: %d", resp.StatusCode)
+	}
+	if v := metric(t, base, `klaxon_alerts_active{source="prometheus"}`); v != "2" {
+		t.Errorf("klaxon_alerts_active = %q, want 2", v)
+	}
+	if v := metric(t, base, `klaxon_signals_received_total{outcome="throttled",source="prometheus"}`); v != "3" {
+		t.Errorf("throttled = %q, want 3", v)
 	}
 }

@@ -1,4 +1,4 @@
-package ingest
+package server
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +21,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/klaxonhq/klaxon/engine"
+	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -32,20 +35,32 @@ type fakeSink struct {
 	err   error // returned instead of storing
 }
 
-func (s *fakeSink) Submit(ctx context.Context, sigs []signal.Signal) (Result, error) {
+func (s *fakeSink) Submit(ctx context.Context, sigs []signal.Signal) (engine.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return Result{}, s.err
+		return engine.Result{}, s.err
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("waiting for commit: %w", err)
+		return engine.Result{}, fmt.Errorf("waiting for commit: %w", err)
 	}
 	s.calls = append(s.calls, sigs)
-	return Result{Accepted: len(sigs) - s.dups, Duplicates: s.dups}, nil
+	return engine.Result{Accepted: len(sigs) - s.dups, Duplicates: s.dups}, nil
 }
 
-// testServer is a Handler behind a gin router, with its metrics and logs.
+// testNow is the time test payloads are received at.
+var testNow = time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// testServer is an IngestHandler behind a gin router, with its metrics and logs.
 type testServer struct {
 	router *gin.Engine
 	sink   *fakeSink
@@ -53,16 +68,24 @@ type testServer struct {
 	logs   *observer.ObservedLogs
 }
 
-func newTestServer(t *testing.T, sink *fakeSink, lim Limits) *testServer {
+func newTestServer(t *testing.T, sink *fakeSink, lim ingest.Limits) *testServer {
+	t.Helper()
+	s := newIngestServer(t, sink, lim)
+	s.sink = sink
+	return s
+}
+
+// newIngestServer serves an IngestHandler over sink, whatever it is.
+func newIngestServer(t *testing.T, sink Sink, lim ingest.Limits) *testServer {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	core, logs := observer.New(zapcore.DebugLevel)
 	reg := prometheus.NewRegistry()
-	h := NewHandler(sink, lim, func() time.Time { return testNow }, zap.New(core), reg)
+	h := NewIngestHandler(sink, lim, func() time.Time { return testNow }, zap.New(core), reg)
 	r := gin.New()
 	r.POST("/ingest/alertmanager", h.Webhook)
 	r.POST("/api/v2/alerts", h.AlertsV2)
-	return &testServer{router: r, sink: sink, reg: reg, logs: logs}
+	return &testServer{router: r, reg: reg, logs: logs}
 }
 
 // do sends a POST to path with body and content type, and returns the answer.
@@ -127,7 +150,7 @@ func TestHandlers(t *testing.T) {
 		contentType string
 		body        string
 		header      map[string]string
-		lim         Limits
+		lim         ingest.Limits
 		sinkErr     error
 		dups        int
 
@@ -138,6 +161,7 @@ func TestHandlers(t *testing.T) {
 		wantAccepted float64
 		wantDups     float64
 		wantRejected float64
+		wantThrottle float64
 	}{
 		{name: "webhook firing", path: webhookPath, contentType: jsonType, body: fixture("webhook", "firing.json"),
 			wantCode: 200, wantBody: `{"accepted":2,"duplicates":0}`, wantSubmits: 1, wantAccepted: 2},
@@ -162,9 +186,9 @@ func TestHandlers(t *testing.T) {
 			wantCode: 415, wantBody: `{"error":"Content-Encoding \"gzip\" is not supported; send the JSON uncompressed"}`, wantRejected: 1},
 		{name: "identity encoding", path: v2Path, contentType: jsonType, body: "[]", header: map[string]string{"Content-Encoding": "identity"},
 			wantCode: 200},
-		{name: "too large", path: webhookPath, contentType: jsonType, body: fixture("webhook", "firing.json"), lim: Limits{MaxBodyBytes: 100},
+		{name: "too large", path: webhookPath, contentType: jsonType, body: fixture("webhook", "firing.json"), lim: ingest.Limits{MaxBodyBytes: 100},
 			wantCode: 413, wantBody: `{"error":"request body is larger than 100 bytes"}`, wantRejected: 1},
-		{name: "just fits", path: v2Path, contentType: jsonType, body: `[{"labels":{"a":"b"}}]`, lim: Limits{MaxBodyBytes: 22},
+		{name: "just fits", path: v2Path, contentType: jsonType, body: `[{"labels":{"a":"b"}}]`, lim: ingest.Limits{MaxBodyBytes: 22},
 			wantCode: 200, wantSubmits: 1, wantAccepted: 1},
 		{name: "bad alert", path: webhookPath, contentType: jsonType, body: fixture("webhook", "bad_status.json"),
 			wantCode: 400, wantBody: `{"error":"alerts[1].status: must be \"firing\" or \"resolved\", got \"pending\"","field":"alerts[1].status"}`,
@@ -175,7 +199,11 @@ func TestHandlers(t *testing.T) {
 			wantCode: 400, wantBody: `{"error":"malformed JSON after 11 bytes: unexpected end of JSON input"}`, wantRejected: 1},
 		{name: "unavailable", path: webhookPath, contentType: jsonType, body: fixture("webhook", "firing.json"),
 			sinkErr:  fmt.Errorf("append batch: %w", journal.ErrUnavailable),
-			wantCode: 503, wantBody: `{"error":"signals could not be stored now; retry later"}`, wantHeader: map[string]string{"Retry-After": "1"}},
+			wantCode: 503, wantBody: `{"error":"store unavailable; retry later"}`, wantHeader: map[string]string{"Retry-After": "1"}},
+		{name: "overloaded", path: webhookPath, contentType: jsonType, body: fixture("webhook", "firing.json"),
+			sinkErr:  fmt.Errorf("%w: new alerts would make 11 active, over the limit of 10", engine.ErrOverloaded),
+			wantCode: 429, wantHeader: map[string]string{"Retry-After": "60"}, wantThrottle: 2,
+			wantBody: `{"error":"too many active alerts: new alerts would make 11 active, over the limit of 10; resolved alerts and re-sends of active ones are still accepted"}`},
 		{name: "closed", path: v2Path, contentType: jsonType, body: fixture("v2", "prometheus.json"), sinkErr: journal.ErrClosed,
 			wantCode: 503, wantHeader: map[string]string{"Retry-After": "1"}},
 		{name: "sink broken", path: v2Path, contentType: jsonType, body: fixture("v2", "prometheus.json"), sinkErr: errors.New("encode entry: boom"),
@@ -215,7 +243,7 @@ func TestHandlers(t *testing.T) {
 					}
 				}
 			}
-			for outcome, want := range map[string]float64{"accepted": tc.wantAccepted, "duplicate": tc.wantDups, "rejected": tc.wantRejected} {
+			for outcome, want := range map[string]float64{"accepted": tc.wantAccepted, "duplicate": tc.wantDups, "rejected": tc.wantRejected, "throttled": tc.wantThrottle} {
 				if got := s.received(t, src, outcome); got != want {
 					t.Errorf("%s %s = %v, want %v", src, outcome, got, want)
 				}
@@ -232,7 +260,7 @@ func TestHandlers(t *testing.T) {
 // TestBodyLimitWithoutLength checks the body limit when the sender does not
 // say how long the body is.
 func TestBodyLimitWithoutLength(t *testing.T) {
-	s := newTestServer(t, &fakeSink{}, Limits{MaxBodyBytes: 64})
+	s := newTestServer(t, &fakeSink{}, ingest.Limits{MaxBodyBytes: 64})
 	body := io.MultiReader(strings.NewReader(`[{"labels":{"a":"`), strings.NewReader(strings.Repeat("x", 100)+`"}}]`))
 	rec := s.do(t.Context(), v2Path, jsonType, body) // not a known reader type: ContentLength stays unknown
 	if rec.Code != http.StatusRequestEntityTooLarge {
@@ -246,7 +274,7 @@ func TestBodyLimitWithoutLength(t *testing.T) {
 // TestTruncatedAlerts checks that alerts Alertmanager left out are counted
 // and logged.
 func TestTruncatedAlerts(t *testing.T) {
-	s := newTestServer(t, &fakeSink{}, Limits{})
+	s := newTestServer(t, &fakeSink{}, ingest.Limits{})
 	body := readFile(t, filepath.Join("testdata", "webhook", "truncated.json"))
 	if rec := s.do(t.Context(), webhookPath, jsonType, bytes.NewReader(body)); rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -267,7 +295,7 @@ func TestTruncatedAlerts(t *testing.T) {
 // TestCancelled checks that a request whose context ends before its
 // signals are stored is not answered 2xx.
 func TestCancelled(t *testing.T) {
-	s := newTestServer(t, &fakeSink{}, Limits{})
+	s := newTestServer(t, &fakeSink{}, ingest.Limits{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	body := readFile(t, filepath.Join("testdata", "v2", "prometheus.json"))
@@ -286,7 +314,7 @@ func TestCancelled(t *testing.T) {
 // TestRejectedBodyLogTruncated checks that a rejected body is never logged
 // in full.
 func TestRejectedBodyLogTruncated(t *testing.T) {
-	s := newTestServer(t, &fakeSink{}, Limits{})
+	s := newTestServer(t, &fakeSink{}, ingest.Limits{})
 	body := `[{"labels":{}, "annotations":{"big":"` + strings.Repeat("x", 10000) + `"}}]`
 	if rec := s.do(t.Context(), v2Path, jsonType, strings.NewReader(body)); rec.Code != 400 {
 		t.Fatalf("status %d", rec.Code)
@@ -303,9 +331,9 @@ func TestRejectedBodyLogTruncated(t *testing.T) {
 // TestMetricsBeforeTraffic checks that every series exists from the start,
 // so that rate() and alerts on them work before the first rejection.
 func TestMetricsBeforeTraffic(t *testing.T) {
-	s := newTestServer(t, &fakeSink{}, Limits{})
+	s := newTestServer(t, &fakeSink{}, ingest.Limits{})
 	for _, src := range []signal.Source{signal.SourceAlertmanager, signal.SourcePrometheus} {
-		for _, outcome := range []string{"accepted", "duplicate", "rejected"} {
+		for _, outcome := range []string{"accepted", "duplicate", "rejected", "throttled"} {
 			if got := s.received(t, src, outcome); got != 0 {
 				t.Errorf("%s %s = %v", src, outcome, got)
 			}

@@ -1,4 +1,4 @@
-package ingest
+package server
 
 import (
 	"bytes"
@@ -16,29 +16,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
 
-	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/engine"
+	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/signal"
 )
 
-// Result is what a Sink did with a batch of signals.
-type Result struct {
-	// Accepted is how many signals were new and stored.
-	Accepted int
-	// Duplicates is how many repeated a delivery already stored.
-	Duplicates int
-}
-
-// Sink stores the signals of one request. Submit returns once they are
-// durable; an error wrapping journal.ErrUnavailable means "retry later".
+// Sink stores the signals of one request (engine.Engine). Submit returns
+// once they are durable; its errors wrap engine.ErrUnavailable ("retry
+// later") or engine.ErrOverloaded ("too many active alerts").
 type Sink interface {
-	Submit(ctx context.Context, sigs []signal.Signal) (Result, error)
+	Submit(ctx context.Context, sigs []signal.Signal) (engine.Result, error)
 }
 
-// Handler serves the ingest endpoints: it parses payloads, hands their
-// signals to a Sink and answers the sender. Authentication is the caller's.
-type Handler struct {
+// IngestHandler serves the ingest endpoints: it reads payloads, has ingest
+// parse them, hands their signals to a Sink and answers the sender.
+// Authentication is the caller's (Server.Ingest).
+type IngestHandler struct {
 	sink      Sink
-	lim       Limits
+	lim       ingest.Limits
 	clock     func() time.Time
 	log       *zap.Logger
 	am        sourceCounters
@@ -48,34 +43,38 @@ type Handler struct {
 
 // sourceCounters are one source's children of klaxon_signals_received_total.
 type sourceCounters struct {
-	accepted, duplicate, rejected prometheus.Counter
+	accepted, duplicate, rejected, throttled prometheus.Counter
 }
 
-// NewHandler returns a Handler that stores signals in sink, bounds payloads
-// by lim, reads the time from clock (time.Now if nil), logs to log (nothing
-// if nil) and registers its metrics with reg (none if nil).
-func NewHandler(sink Sink, lim Limits, clock func() time.Time, log *zap.Logger, reg prometheus.Registerer) *Handler {
+// NewIngestHandler returns an IngestHandler that stores signals in sink,
+// bounds payloads by lim, reads the time from clock (time.Now if nil), logs
+// to log (nothing if nil) and registers its metrics with reg (none if nil).
+func NewIngestHandler(sink Sink, lim ingest.Limits, clock func() time.Time, log *zap.Logger, reg prometheus.Registerer) *IngestHandler {
 	if clock == nil {
 		clock = time.Now
 	}
 	if log == nil {
 		log = zap.NewNop()
 	}
+	if lim.MaxBodyBytes <= 0 {
+		lim.MaxBodyBytes = ingest.DefaultMaxBodyBytes
+	}
 	f := promauto.With(reg)
 	received := f.NewCounterVec(prometheus.CounterOpts{
 		Name: "klaxon_signals_received_total",
-		Help: "Signals received, by source and outcome (accepted, duplicate, rejected).",
+		Help: "Signals received, by source and outcome (accepted, duplicate, rejected, throttled).",
 	}, []string{"source", "outcome"})
 	counters := func(src signal.Source) sourceCounters {
 		return sourceCounters{
 			accepted:  received.WithLabelValues(string(src), "accepted"),
 			duplicate: received.WithLabelValues(string(src), "duplicate"),
 			rejected:  received.WithLabelValues(string(src), "rejected"),
+			throttled: received.WithLabelValues(string(src), "throttled"),
 		}
 	}
-	return &Handler{
+	return &IngestHandler{
 		sink:  sink,
-		lim:   lim.withDefaults(),
+		lim:   lim,
 		clock: clock,
 		log:   log,
 		am:    counters(signal.SourceAlertmanager),
@@ -89,16 +88,16 @@ func NewHandler(sink Sink, lim Limits, clock func() time.Time, log *zap.Logger, 
 
 // Webhook serves POST /ingest/alertmanager: an Alertmanager webhook
 // notification. It answers 200 with {"accepted":N,"duplicates":M}.
-func (h *Handler) Webhook(c *gin.Context) {
+func (h *IngestHandler) Webhook(c *gin.Context) {
 	const src = signal.SourceAlertmanager
 	buf, ok := h.readBody(c, src, h.am)
 	if !ok {
 		return
 	}
 	defer putBuffer(buf)
-	meta, sigs, n, err := parseWebhook(buf.Bytes(), h.clock(), h.lim)
+	meta, sigs, err := ingest.ParseWebhook(buf.Bytes(), h.clock(), h.lim)
 	if err != nil {
-		h.reject(c, src, h.am, n, buf.Bytes(), err)
+		h.reject(c, src, h.am, buf.Bytes(), err)
 		return
 	}
 	if meta.TruncatedAlerts > 0 {
@@ -123,16 +122,16 @@ func (h *Handler) Webhook(c *gin.Context) {
 // AlertsV2 serves POST /api/v2/alerts: alerts pushed by Prometheus to what
 // it takes for Alertmanager's API. It answers 200 with an empty body, as
 // Alertmanager does.
-func (h *Handler) AlertsV2(c *gin.Context) {
+func (h *IngestHandler) AlertsV2(c *gin.Context) {
 	const src = signal.SourcePrometheus
 	buf, ok := h.readBody(c, src, h.prom)
 	if !ok {
 		return
 	}
 	defer putBuffer(buf)
-	sigs, n, err := parseAlertsV2(buf.Bytes(), h.clock(), h.lim)
+	sigs, err := ingest.ParseAlertsV2(buf.Bytes(), h.clock(), h.lim)
 	if err != nil {
-		h.reject(c, src, h.prom, n, buf.Bytes(), err)
+		h.reject(c, src, h.prom, buf.Bytes(), err)
 		return
 	}
 	if _, ok := h.submit(c, src, h.prom, sigs); !ok {
@@ -145,17 +144,17 @@ func (h *Handler) AlertsV2(c *gin.Context) {
 // readBody checks the request's content type and encoding and reads its
 // body, bounded by MaxBodyBytes, into a pooled buffer. If it cannot, it
 // answers the request and returns false.
-func (h *Handler) readBody(c *gin.Context, src signal.Source, m sourceCounters) (*bytes.Buffer, bool) {
+func (h *IngestHandler) readBody(c *gin.Context, src signal.Source, m sourceCounters) (*bytes.Buffer, bool) {
 	if msg, ok := checkHeaders(c.GetHeader("Content-Type"), c.GetHeader("Content-Encoding")); !ok {
 		m.rejected.Inc()
-		answerError(c, http.StatusUnsupportedMediaType, msg, "")
+		Fail(c, http.StatusUnsupportedMediaType, msg)
 		return nil, false
 	}
 	limit := h.lim.MaxBodyBytes
 	req := c.Request
 	if req.ContentLength > limit {
 		m.rejected.Inc()
-		answerError(c, http.StatusRequestEntityTooLarge, tooLarge(limit), "")
+		Fail(c, http.StatusRequestEntityTooLarge, tooLarge(limit))
 		return nil, false
 	}
 	buf := getBuffer()
@@ -170,16 +169,16 @@ func (h *Handler) readBody(c *gin.Context, src signal.Source, m sourceCounters) 
 	}
 	putBuffer(buf)
 	if req.Context().Err() != nil {
-		answerError(c, http.StatusServiceUnavailable, "request cancelled while reading its body", "")
+		Fail(c, http.StatusServiceUnavailable, "request cancelled while reading its body")
 		return nil, false
 	}
 	m.rejected.Inc()
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		answerError(c, http.StatusRequestEntityTooLarge, tooLarge(limit), "")
+		Fail(c, http.StatusRequestEntityTooLarge, tooLarge(limit))
 		return nil, false
 	}
 	h.log.Info("reading ingest request body failed", zap.String("source", string(src)), zap.Error(err))
-	answerError(c, http.StatusBadRequest, "reading request body: "+err.Error(), "")
+	Fail(c, http.StatusBadRequest, "reading request body: "+err.Error())
 	return nil, false
 }
 
@@ -197,25 +196,26 @@ func checkHeaders(contentType, contentEncoding string) (string, bool) {
 		return "Content-Type must be application/json", false
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return "JSON must be UTF-8, not charset " + quote(cs), false
+		return "JSON must be UTF-8, not charset " + ingest.Quote(cs), false
 	}
 	if contentEncoding != "" && !strings.EqualFold(contentEncoding, "identity") {
-		return "Content-Encoding " + quote(contentEncoding) + " is not supported; send the JSON uncompressed", false
+		return "Content-Encoding " + ingest.Quote(contentEncoding) + " is not supported; send the JSON uncompressed", false
 	}
 	return "", true
 }
 
-// reject answers 400 for a payload that failed to parse, counting its n
+// reject answers 400 for a payload that failed to parse, counting its
 // alerts (1 if it could not be decoded so far) as rejected.
-func (h *Handler) reject(c *gin.Context, src signal.Source, m sourceCounters, n int, body []byte, err error) {
-	m.rejected.Add(float64(max(n, 1)))
+func (h *IngestHandler) reject(c *gin.Context, src signal.Source, m sourceCounters, body []byte, err error) {
+	var n int
 	var field string
-	if e, ok := errors.AsType[*Error](err); ok {
-		field = e.Field
+	if e, ok := errors.AsType[*ingest.Error](err); ok {
+		n, field = e.Alerts, e.Field
 	}
+	m.rejected.Add(float64(max(n, 1)))
 	h.log.Warn("rejected ingest payload", zap.String("source", string(src)), zap.Int("alerts", n),
 		zap.Error(err), zap.ByteString("body_start", body[:min(len(body), maxLoggedBody)]))
-	answerError(c, http.StatusBadRequest, err.Error(), field)
+	FailField(c, http.StatusBadRequest, err.Error(), field)
 }
 
 // maxLoggedBody is how many bytes of a rejected body are logged.
@@ -223,43 +223,31 @@ const maxLoggedBody = 512
 
 // submit hands the signals to the sink and counts the outcome. If the sink
 // fails, it answers the request and returns false.
-func (h *Handler) submit(c *gin.Context, src signal.Source, m sourceCounters, sigs []signal.Signal) (Result, bool) {
+func (h *IngestHandler) submit(c *gin.Context, src signal.Source, m sourceCounters, sigs []signal.Signal) (engine.Result, bool) {
 	if len(sigs) == 0 {
-		return Result{}, true
+		return engine.Result{}, true
 	}
-	ctx := c.Request.Context()
-	res, err := h.sink.Submit(ctx, sigs)
-	switch {
-	case err == nil:
+	res, err := h.sink.Submit(c.Request.Context(), sigs)
+	if err == nil {
 		m.accepted.Add(float64(res.Accepted))
 		m.duplicate.Add(float64(res.Duplicates))
 		return res, true
-	case ctx.Err() != nil:
-		// The sender is gone, or the server gave up on it. Should anyone
-		// still be listening, a retry is safe: deliveries are idempotent.
-		answerError(c, http.StatusServiceUnavailable, "request cancelled before the signals were stored", "")
-	case errors.Is(err, journal.ErrUnavailable):
+	}
+	switch {
+	case c.Request.Context().Err() != nil:
+	case errors.Is(err, engine.ErrOverloaded):
+		m.throttled.Add(float64(len(sigs))) // the engine logs refusals, rate-limited
+	case errors.Is(err, engine.ErrUnavailable):
 		h.log.Warn("storing signals failed; sender told to retry", zap.String("source", string(src)),
 			zap.Int("signals", len(sigs)), zap.Error(err))
-		c.Header("Retry-After", "1")
-		answerError(c, http.StatusServiceUnavailable, "signals could not be stored now; retry later", "")
-	default:
-		h.log.Error("storing signals failed", zap.String("source", string(src)),
-			zap.Int("signals", len(sigs)), zap.Error(err))
-		answerError(c, http.StatusInternalServerError, "internal error storing signals", "")
 	}
-	return Result{}, false
-}
-
-// errorBody is the JSON body of every error answer.
-type errorBody struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-}
-
-// answerError answers with status and a JSON error body.
-func answerError(c *gin.Context, status int, msg, field string) {
-	c.AbortWithStatusJSON(status, errorBody{Error: msg, Field: field})
+	if FailRetryable(c, err) {
+		return engine.Result{}, false
+	}
+	h.log.Error("storing signals failed", zap.String("source", string(src)),
+		zap.Int("signals", len(sigs)), zap.Error(err))
+	Fail(c, http.StatusInternalServerError, "internal error storing signals")
+	return engine.Result{}, false
 }
 
 // maxPooledBuffer is the largest body buffer kept for reuse: larger ones
