@@ -54,7 +54,8 @@ const (
 // value log file size; a smaller ValueLogFileSize lowers it.
 const MaxRecordSize = DefaultValueLogFileSize - timeLen
 
-// ErrTooLarge is returned by Append for a payload over MaxRecordSize.
+// ErrTooLarge is returned by Append for a payload over the record size limit
+// (MaxRecordSize with the default value log file size).
 var ErrTooLarge = errors.New("journal record too large")
 
 // Options configures the embedded badger journal.
