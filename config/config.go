@@ -29,6 +29,9 @@ const (
 	// triage holds: twice and once the 100,000 Klaxon is sized for.
 	DefaultActiveAlerts          = 200_000
 	DefaultActiveAlertsPerSource = 100_000
+
+	DefaultRetention        = 14 * 24 * time.Hour
+	DefaultArchiveRetention = 400 * 24 * time.Hour
 )
 
 // MinMemtableBytes is the smallest memtable the journal's store accepts.
@@ -66,6 +69,10 @@ type Storage struct {
 	MemtableBytes   int64  `yaml:"memtable_bytes"`
 	BlockCacheBytes int64  `yaml:"block_cache_bytes"`
 	SnapshotEvery   uint64 `yaml:"snapshot_every"`
+	// Retention is how long journal entries are kept once a snapshot covers them (the replay window).
+	Retention time.Duration `yaml:"retention"`
+	// ArchiveRetention is how long archived state (resolved incidents out of memory) stays readable.
+	ArchiveRetention time.Duration `yaml:"archive_retention"`
 }
 
 // Limits bounds the alerts triage holds (firing, or resolved but not yet
@@ -120,6 +127,9 @@ func defaults() *Config {
 			MemtableBytes:   DefaultMemtableBytes,
 			BlockCacheBytes: DefaultBlockCacheBytes,
 			SnapshotEvery:   DefaultSnapshotEvery,
+
+			Retention:        DefaultRetention,
+			ArchiveRetention: DefaultArchiveRetention,
 		},
 		Limits: Limits{
 			ActiveAlerts:          DefaultActiveAlerts,
@@ -226,6 +236,10 @@ func (s *Storage) check(m *mapping) error {
 		return m.errorf("block_cache_bytes", "must be positive, got %d", s.BlockCacheBytes)
 	case s.SnapshotEvery == 0:
 		return m.errorf("snapshot_every", "must be positive")
+	case s.Retention <= 0:
+		return m.errorf("retention", "must be positive, got %s", s.Retention)
+	case s.ArchiveRetention <= 0:
+		return m.errorf("archive_retention", "must be positive, got %s", s.ArchiveRetention)
 	}
 	return nil
 }

@@ -40,8 +40,9 @@ func TestLoadValid(t *testing.T) {
 				WriteTimeout:    1500 * time.Millisecond,
 				ShutdownTimeout: 24 * time.Hour,
 			},
-			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000},
-			Limits:  Limits{ActiveAlerts: 5000, ActiveAlertsPerSource: 3000},
+			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000,
+				Retention: 7 * 24 * time.Hour, ArchiveRetention: 365 * 24 * time.Hour},
+			Limits: Limits{ActiveAlerts: 5000, ActiveAlertsPerSource: 3000},
 			Auth: Auth{
 				Admin: Tokens{
 					{Name: "sre", Token: NewSecret("testdata-admin-token-0001"), TokenFile: filepath.Join(secrets, "admin.token")},
@@ -68,8 +69,9 @@ func TestLoadValid(t *testing.T) {
 				WriteTimeout:    DefaultWriteTimeout,
 				ShutdownTimeout: DefaultShutdownTimeout,
 			},
-			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery},
-			Limits:  Limits{ActiveAlerts: DefaultActiveAlerts, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
+			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery,
+				Retention: DefaultRetention, ArchiveRetention: DefaultArchiveRetention},
+			Limits: Limits{ActiveAlerts: DefaultActiveAlerts, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
 			Auth: Auth{
 				Admin: Tokens{{Name: "sre", Token: NewSecret("testdata-admin-token-0001")}},
 				Ingest: Ingest{
@@ -90,8 +92,9 @@ func TestLoadValid(t *testing.T) {
 				WriteTimeout:    DefaultWriteTimeout,
 				ShutdownTimeout: DefaultShutdownTimeout,
 			},
-			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery},
-			Limits:  Limits{ActiveAlerts: 0, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
+			Storage: Storage{MemtableBytes: DefaultMemtableBytes, BlockCacheBytes: DefaultBlockCacheBytes, SnapshotEvery: DefaultSnapshotEvery,
+				Retention: DefaultRetention, ArchiveRetention: DefaultArchiveRetention},
+			Limits: Limits{ActiveAlerts: 0, ActiveAlertsPerSource: DefaultActiveAlertsPerSource},
 			Auth: Auth{
 				AdminOpen:   true,
 				MetricsOpen: true,
@@ -195,6 +198,8 @@ var invalid = map[string]string{
 	"zero_block_cache.yml":         `:2: storage.block_cache_bytes: must be positive, got 0`,
 	"zero_body.yml":                `:2: server.max_body_bytes: must be positive, got 0`,
 	"zero_snapshot.yml":            `:2: storage.snapshot_every: must be positive`,
+	"zero_retention.yml":           `:2: storage.retention: must be positive, got 0s`,
+	"negative_archive.yml":         `:3: storage.archive_retention: must be positive, got -24h0m0s`,
 }
 
 func TestLoadInvalid(t *testing.T) {

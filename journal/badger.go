@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,10 @@ const (
 	DefaultIndexCacheSize = 8 << 20
 	DefaultSnapshotEvery  = 50_000
 	DefaultMaxBatch       = 1024
+
+	DefaultValueLogFileSize = 64 << 20
+	DefaultRetention        = 14 * 24 * time.Hour
+	DefaultArchiveRetention = 400 * 24 * time.Hour
 )
 
 const (
@@ -31,8 +36,6 @@ const (
 	// valueThreshold sends values of at least this many bytes (most records,
 	// every snapshot chunk) to the value log, keeping the LSM tree small.
 	valueThreshold = 1 << 10
-	// valueLogFileSize is the size at which badger starts a new value log file.
-	valueLogFileSize = 64 << 20
 	// maxBatchBytes caps the payload bytes taken into one group commit.
 	maxBatchBytes = 8 << 20
 	// pageOutEvery is how many payload bytes the committer writes between
@@ -47,10 +50,12 @@ const (
 	storeMagic = 0x4b31
 )
 
-// MaxRecordSize is the largest payload Append accepts.
-const MaxRecordSize = valueLogFileSize - timeLen
+// MaxRecordSize is the largest payload Append accepts with the default
+// value log file size; a smaller ValueLogFileSize lowers it.
+const MaxRecordSize = DefaultValueLogFileSize - timeLen
 
-// ErrTooLarge is returned by Append for a payload over MaxRecordSize.
+// ErrTooLarge is returned by Append for a payload over the record size limit
+// (MaxRecordSize with the default value log file size).
 var ErrTooLarge = errors.New("journal record too large")
 
 // Options configures the embedded badger journal.
@@ -64,6 +69,10 @@ type Options struct {
 	Clock          func() time.Time      // source of record times; default time.Now
 	Logger         *zap.Logger           // default zap.NewNop(); receives badger's warnings and errors
 	Registerer     prometheus.Registerer // where metrics are registered; may be nil
+
+	ValueLogFileSize int64         // size at which badger starts a new value log file, 1 MiB to 2 GiB; default 64 MiB
+	Retention        time.Duration // how long records stay once a snapshot covers them, by record time; default 14 days
+	ArchiveRetention time.Duration // how long archived items stay, by item time; default 400 days
 }
 
 // Badger is the single-machine Journal: records are group-committed to an
@@ -107,6 +116,8 @@ type Badger struct {
 	snapTry   uint64      // seq of the last snapshot attempt
 	sinceSnap int64       // payload bytes committed since the last snapshot attempt
 	replayed  int         // records applied by recovery
+
+	retention // truncation and the archive (retention.go, archive.go)
 }
 
 var _ Journal = (*Badger)(nil)
@@ -161,6 +172,9 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 	start := time.Now()
 	if err := b.recover(); err != nil {
 		return nil, errors.Join(fmt.Errorf("recover journal %s: %w", opts.Dir, err), db.Close())
+	}
+	if err := b.openRetention(); err != nil {
+		return nil, errors.Join(fmt.Errorf("open journal %s: %w", opts.Dir, err), db.Close())
 	}
 	b.lastSeq.Store(b.seq)
 	m.lastSeq.Set(float64(b.seq))
@@ -232,7 +246,7 @@ func withDefaults(opts Options) (Options, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	return opts, nil
+	return retentionDefaults(opts)
 }
 
 // badgerOptions returns fsync'd, memory-lean badger settings for opts.
@@ -245,7 +259,7 @@ func badgerOptions(opts Options) badger.Options {
 		WithBlockCacheSize(opts.BlockCacheSize).
 		WithIndexCacheSize(opts.IndexCacheSize).
 		WithValueThreshold(valueThreshold).
-		WithValueLogFileSize(valueLogFileSize).
+		WithValueLogFileSize(cmp.Or(opts.ValueLogFileSize, DefaultValueLogFileSize)).
 		WithNumVersionsToKeep(1).
 		WithCompression(options.None).
 		WithDetectConflicts(false).
@@ -264,8 +278,8 @@ func (b *Badger) Append(ctx context.Context, data []byte, decoded any) (Record, 
 	if b.ctx.Err() != nil {
 		return Record{}, nil, ErrClosed
 	}
-	if len(data) > MaxRecordSize {
-		return Record{}, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxRecordSize)
+	if limit := b.opts.ValueLogFileSize - timeLen; int64(len(data)) > limit {
+		return Record{}, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), limit)
 	}
 	req := &request{value: newRecordValue(data), decoded: decoded, done: make(chan result, 1)}
 	select {
@@ -326,8 +340,9 @@ func (b *Badger) stop() {
 	b.mu.Unlock()
 }
 
-// maintain runs badger's value log GC every gcInterval and pages out the
-// store's mapped files when asked, until ctx ends.
+// maintain truncates the journal, ages out the archive and runs badger's
+// value log GC every gcInterval and when asked, and pages out the store's
+// mapped files when asked, until ctx ends.
 func (b *Badger) maintain(ctx context.Context) {
 	defer b.wg.Done()
 	t := time.NewTicker(gcInterval)
@@ -337,7 +352,9 @@ func (b *Badger) maintain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			b.collectGarbage(ctx)
+			b.retain(ctx)
+		case <-b.trim:
+			b.retain(ctx)
 		case <-b.pageOut:
 		}
 		b.pageOutStore()
@@ -345,7 +362,7 @@ func (b *Badger) maintain(ctx context.Context) {
 }
 
 // collectGarbage rewrites value log files while at least gcDiscardRatio of
-// one is garbage (old snapshot chunks).
+// one is garbage (old snapshot chunks, truncated records, aged-out items).
 func (b *Badger) collectGarbage(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := b.db.RunValueLogGC(gcDiscardRatio)

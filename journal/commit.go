@@ -34,6 +34,7 @@ func (b *Badger) run(ctx context.Context) {
 			}
 			b.commit(batch)
 			clear(batch)
+			b.storeArchive()
 			if b.written += size; b.written >= pageOutEvery {
 				b.written = 0
 				b.requestPageOut()
@@ -84,12 +85,17 @@ func (b *Badger) commit(batch []*request) {
 		b.seq += uint64(n)
 		b.nanos = nanos
 		b.lastSeq.Store(b.seq)
+		b.lastNanos.Store(nanos)
 		b.metrics.lastSeq.Set(float64(b.seq))
 		first := b.seq - uint64(n) + 1
+		results := make([]result, n)
 		for i, req := range batch[:n] {
 			rec := Record{Seq: first + uint64(i), Time: recordTime(nanos), Data: req.value[timeLen:], Decoded: req.decoded}
-			res := b.fsm.Apply(rec)
-			req.done <- result{rec: rec, res: res}
+			results[i] = result{rec: rec, res: b.fsm.Apply(rec)}
+		}
+		b.takeArchive() // before answering: what the records archived is readable once Append returns
+		for i, req := range batch[:n] {
+			req.done <- results[i]
 		}
 		batch, keys = batch[n:], keys[n*recordKeyLen:]
 	}

@@ -39,6 +39,20 @@ type FSM interface {
 // SnapshotFunc serialises a state captured by FSM.Snapshot.
 type SnapshotFunc func() ([]byte, error)
 
+// ArchiveItem is cold state that an FSM moved out of memory and the journal keeps on disk.
+type ArchiveItem struct {
+	Key  string    // unique in the archive, e.g. "INC-42"; an item stored again under the same key replaces it
+	Time time.Time // when it was archived; it ages out ArchiveRetention later
+	Data []byte
+}
+
+// Archiver is implemented by FSMs that move finished state out of memory.
+type Archiver interface {
+	// TakeArchive returns what the records applied since the last call moved
+	// out of the state, and forgets it. Called on the goroutine that applies.
+	TakeArchive() []ArchiveItem
+}
+
 // Journal appends entries durably and applies them, in order, to an FSM.
 type Journal interface {
 	// Append stores data as the next record and returns once it is durable
@@ -48,10 +62,18 @@ type Journal interface {
 	// ErrUnavailable.
 	Append(ctx context.Context, data []byte, decoded any) (Record, any, error)
 	// Read calls fn for every stored record with Seq >= from, in order,
-	// without applying it (for replay tools).
+	// without applying it (for replay tools). Records before FirstSeq were
+	// truncated: a smaller from starts at FirstSeq.
 	Read(from uint64, fn func(Record) error) error
 	// LastSeq is the sequence number of the last durable record.
 	LastSeq() uint64
+	// FirstSeq is the sequence number of the oldest record still stored (0 if none).
+	FirstSeq() uint64
+	// Archived returns the archived item stored under key; ok is false if there is none.
+	Archived(key string) (item ArchiveItem, ok bool, err error)
+	// ScanArchive calls fn for archived items, newest first (by Time, then Key), starting with the
+	// first item older than the one stored under after ("" = the newest), until fn returns false or an error.
+	ScanArchive(after string, fn func(ArchiveItem) (bool, error)) error
 	// Close stops accepting appends, finishes those in flight, writes a
 	// snapshot and closes the store.
 	Close() error

@@ -1,8 +1,10 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ type Memory struct {
 
 	mu      sync.Mutex // serialises appends, as a group commit's single applier does
 	records []Record   // every appended record, oldest first
+	archive map[string]ArchiveItem
 	closed  bool
 }
 
@@ -29,7 +32,7 @@ func NewMemory(fsm FSM, clock func() time.Time) *Memory {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Memory{fsm: fsm, clock: clock}
+	return &Memory{fsm: fsm, clock: clock, archive: make(map[string]ArchiveItem)}
 }
 
 // Reopen returns a new journal holding m's records, applied to fsm in
@@ -39,10 +42,24 @@ func (m *Memory) Reopen(fsm FSM) *Memory {
 	m.mu.Lock()
 	recs := slices.Clone(m.records)
 	m.mu.Unlock()
+	n := &Memory{fsm: fsm, clock: m.clock, records: recs, archive: make(map[string]ArchiveItem)}
 	for _, rec := range recs {
 		fsm.Apply(rec)
 	}
-	return &Memory{fsm: fsm, clock: m.clock, records: recs}
+	n.takeArchive()
+	return n
+}
+
+// takeArchive keeps what the FSM archived, as the badger journal stores it.
+func (m *Memory) takeArchive() {
+	a, ok := m.fsm.(Archiver)
+	if !ok {
+		return
+	}
+	for _, item := range a.TakeArchive() {
+		item.Data = slices.Clone(item.Data)
+		m.archive[item.Key] = item
+	}
 }
 
 // Append stores data as the next record, applies it and returns the FSM's
@@ -66,6 +83,7 @@ func (m *Memory) Append(ctx context.Context, data []byte, decoded any) (Record, 
 	m.records = append(m.records, rec)
 	rec.Decoded = decoded
 	res := m.fsm.Apply(rec)
+	m.takeArchive()
 	rec.Decoded = nil
 	return rec, res, nil
 }
@@ -102,5 +120,47 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
+	return nil
+}
+
+// FirstSeq is 1 once anything was appended: Memory never truncates.
+func (m *Memory) FirstSeq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return min(uint64(len(m.records)), 1)
+}
+
+// Archived returns the archived item stored under key.
+func (m *Memory) Archived(key string) (ArchiveItem, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	item, ok := m.archive[key]
+	item.Data = slices.Clone(item.Data)
+	return item, ok, nil
+}
+
+// ScanArchive calls fn for archived items newest first (by Time, then Key,
+// both descending, as the badger journal orders them), starting after the
+// item under after ("" = the newest), until fn returns false or an error.
+func (m *Memory) ScanArchive(after string, fn func(ArchiveItem) (bool, error)) error {
+	m.mu.Lock()
+	items := slices.Collect(maps.Values(m.archive))
+	m.mu.Unlock()
+	slices.SortFunc(items, func(a, b ArchiveItem) int {
+		return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.Key, a.Key))
+	})
+	if after != "" {
+		i := slices.IndexFunc(items, func(it ArchiveItem) bool { return it.Key == after })
+		if i < 0 {
+			return ErrUnknownCursor
+		}
+		items = items[i+1:]
+	}
+	for _, item := range items {
+		item.Data = slices.Clone(item.Data)
+		if more, err := fn(item); err != nil || !more {
+			return err
+		}
+	}
 	return nil
 }

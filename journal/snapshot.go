@@ -18,6 +18,9 @@ const chunkSize = 1 << 20
 // replacing the previous snapshot, unless that one is already at this
 // sequence. It runs after the committer has stopped (Close).
 func (b *Badger) snapshot() error {
+	if err := b.storePending(); err != nil {
+		return fmt.Errorf("snapshot journal state at %d: %w", b.seq, err)
+	}
 	if b.snapshotCurrent() {
 		return nil
 	}
@@ -29,7 +32,7 @@ func (b *Badger) snapshot() error {
 // (quick) and serialises and stores it on another, so that appends go on
 // meanwhile. At most one snapshot is in flight; a due one waits for it.
 func (b *Badger) snapshotInBackground() {
-	if b.snapshotCurrent() || !b.snapping.CompareAndSwap(false, true) {
+	if b.snapshotCurrent() || b.storePending() != nil || !b.snapping.CompareAndSwap(false, true) {
 		return
 	}
 	b.snapTry, b.sinceSnap = b.seq, 0
@@ -103,6 +106,7 @@ func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc
 	b.snapMu.Unlock()
 	b.metrics.snapshotDuration.Observe(time.Since(start).Seconds())
 	b.requestPageOut()
+	b.requestTrim()
 	return nil
 }
 

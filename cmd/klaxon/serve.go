@@ -94,6 +94,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		SnapshotEvery:  cfg.Storage.SnapshotEvery,
 		Logger:         log.Named("journal"),
 		Registerer:     reg,
+
+		Retention:        cfg.Storage.Retention,
+		ArchiveRetention: cfg.Storage.ArchiveRetention,
 	}, state)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
