@@ -61,6 +61,7 @@ type Options struct {
 	IndexCacheSize int64                 // badger index cache; default 8 MiB
 	SnapshotEvery  uint64                // FSM snapshot every N applied records; 0 means 50,000
 	MaxBatch       int                   // max records per group commit; default 1024
+	MinFreeBytes   int64                 // free space kept in reserve on Dir's filesystem; 0 derives it from MemTableSize
 	Clock          func() time.Time      // source of record times; default time.Now
 	Logger         *zap.Logger           // default zap.NewNop(); receives badger's warnings and errors
 	Registerer     prometheus.Registerer // where metrics are registered; may be nil
@@ -77,6 +78,7 @@ type Badger struct {
 
 	// commitTxn makes a transaction durable; tests replace it to inject failures.
 	commitTxn func(*badger.Txn) error
+	space     *spaceGuard // refuses writes the filesystem has no room for
 
 	reqs    chan *request
 	pageOut chan struct{}   // asks maintain to page out mapped store files
@@ -139,6 +141,10 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 	if err != nil {
 		return nil, err
 	}
+	space := newSpaceGuard(opts.Dir, opts.MinFreeBytes)
+	if err := checkBeforeOpen(opts.Dir, space); err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(opts))
 	if err != nil {
 		return nil, fmt.Errorf("open journal store %s: %w", opts.Dir, err)
@@ -154,6 +160,7 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 		log:       opts.Logger,
 		metrics:   m,
 		commitTxn: (*badger.Txn).Commit,
+		space:     space,
 		reqs:      make(chan *request),
 		pageOut:   make(chan struct{}, 1),
 		mapDir:    mapDir,
@@ -225,6 +232,12 @@ func withDefaults(opts Options) (Options, error) {
 		return opts, fmt.Errorf("open journal: negative max batch %d", opts.MaxBatch)
 	case opts.MaxBatch == 0:
 		opts.MaxBatch = DefaultMaxBatch
+	}
+	switch {
+	case opts.MinFreeBytes < 0:
+		return opts, fmt.Errorf("open journal: negative minimum free bytes %d", opts.MinFreeBytes)
+	case opts.MinFreeBytes == 0:
+		opts.MinFreeBytes = defaultMinFree(opts.MemTableSize)
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -348,6 +361,10 @@ func (b *Badger) maintain(ctx context.Context) {
 // one is garbage (old snapshot chunks).
 func (b *Badger) collectGarbage(ctx context.Context) {
 	for ctx.Err() == nil {
+		if err := b.space.check(gcRewriteBytes); err != nil {
+			b.log.Warn("journal value log GC skipped", zap.Error(err))
+			return
+		}
 		err := b.db.RunValueLogGC(gcDiscardRatio)
 		if err == nil {
 			continue

@@ -76,6 +76,11 @@ func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc
 		Size:   uint64(len(data)),
 		CRC:    crc32.Checksum(data, castagnoli),
 	}
+	release, err := b.space.reserve(int64(len(data)) + int64(meta.Chunks+2)*recordOverhead)
+	if err != nil {
+		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
+	}
+	defer release()
 	prev, hadPrev := b.storedSnapshot()
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
