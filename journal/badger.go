@@ -85,8 +85,15 @@ type Badger struct {
 	mapDir  string          // resolved Dir with a trailing separator, as /proc/self/maps shows it
 	ctx     context.Context // cancelled by Close to stop the goroutines below
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	lastSeq atomic.Uint64 // mirror of seq for LastSeq
+	wg      sync.WaitGroup // the committer and maintain goroutines
+	snapWG  sync.WaitGroup // background snapshots
+
+	// storeMu is held shared by a background snapshot while it writes, and
+	// exclusively by a Close that gives up waiting for snapshots, which sets
+	// abandoned so that none writes once the store is closing.
+	storeMu   sync.RWMutex
+	abandoned bool
+	lastSeq   atomic.Uint64 // mirror of seq for LastSeq
 
 	// mu guards closed; Read holds it shared so Close waits for open reads.
 	mu     sync.RWMutex
@@ -315,28 +322,14 @@ func (b *Badger) LastSeq() uint64 {
 // Close stops accepting appends, finishes those already taken, writes a
 // final snapshot and closes the store. Later calls return the first result.
 func (b *Badger) Close() error {
-	b.closeOnce.Do(func() {
-		b.stop()
-		var errs []error
-		if err := b.snapshot(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := b.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close journal store: %w", err))
-		}
-		b.closeErr = errors.Join(errs...)
-	})
-	return b.closeErr
+	return b.CloseContext(context.Background())
 }
 
 // stop ends the committer and garbage-collection goroutines and waits for
-// in-progress reads; afterwards the store is only touched by the caller.
+// in-progress reads and snapshots; afterwards the store is only touched by
+// the caller.
 func (b *Badger) stop() {
-	b.cancel()
-	b.wg.Wait()
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
+	_ = b.stopWithin(context.Background())
 }
 
 // maintain runs badger's value log GC every gcInterval and pages out the

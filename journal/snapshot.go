@@ -34,11 +34,17 @@ func (b *Badger) snapshotInBackground() {
 	}
 	b.snapTry, b.sinceSnap = b.seq, 0
 	seq, nanos, serialise := b.seq, b.nanos, b.fsm.Snapshot()
-	b.wg.Add(1)
+	b.snapWG.Add(1)
 	go func() {
-		defer b.wg.Done()
+		defer b.snapWG.Done()
 		defer b.snapping.Store(false)
-		if err := b.persistSnapshot(seq, nanos, serialise); err != nil {
+		data, err := serialise()
+		if !b.beginSnapshotWrite() {
+			b.log.Warn("journal snapshot abandoned: the journal closed first", zap.Uint64("seq", seq))
+			return
+		}
+		defer b.storeMu.RUnlock()
+		if err := b.persistSnapshot(seq, nanos, func() ([]byte, error) { return data, err }); err != nil {
 			b.log.Error("journal snapshot failed", zap.Error(err))
 		}
 	}()
@@ -122,6 +128,9 @@ func (b *Badger) recover() error {
 			b.fsm.Apply(rec)
 			b.seq, b.nanos = rec.Seq, rec.Time.UnixNano()
 			b.replayed++
+			// The snapshot gate counts from the stored snapshot, not
+			// from this process's start: see snapshotDue.
+			b.sinceSnap += int64(timeLen + len(rec.Data))
 		})
 		next := b.seq + 1
 		err := scanRecords(txn, next, func(rec Record) error {
