@@ -61,6 +61,9 @@ type Storage struct {
 	MemtableBytes   int64  `yaml:"memtable_bytes"`
 	BlockCacheBytes int64  `yaml:"block_cache_bytes"`
 	SnapshotEvery   uint64 `yaml:"snapshot_every"`
+	// MinFreeBytes is the free space kept on the data directory's
+	// filesystem; below it writes answer 503. 0 derives it from MemtableBytes.
+	MinFreeBytes int64 `yaml:"min_free_bytes"`
 }
 
 // logLevels are the accepted log_level values.
@@ -210,6 +213,8 @@ func (s *Storage) check(m *mapping) error {
 		return m.errorf("block_cache_bytes", "must be positive, got %d", s.BlockCacheBytes)
 	case s.SnapshotEvery == 0:
 		return m.errorf("snapshot_every", "must be positive")
+	case s.MinFreeBytes < 0:
+		return m.errorf("min_free_bytes", "must not be negative (0 derives it from memtable_bytes), got %d", s.MinFreeBytes)
 	}
 	return nil
 }

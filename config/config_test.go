@@ -40,7 +40,7 @@ func TestLoadValid(t *testing.T) {
 				WriteTimeout:    1500 * time.Millisecond,
 				ShutdownTimeout: 24 * time.Hour,
 			},
-			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000},
+			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000, MinFreeBytes: 256_000_000},
 			Auth: Auth{
 				Admin: Tokens{
 					{Name: "sre", Token: NewSecret("testdata-admin-token-0001"), TokenFile: filepath.Join(secrets, "admin.token")},
@@ -154,6 +154,7 @@ var invalid = map[string]string{
 	"name_too_long.yml":            `:3: auth.admin[0].name: longer than 64 bytes`,
 	"negative_duration.yml":        `:2: server.write_timeout: must be positive, got -1s`,
 	"negative_snapshot.yml":        `:2: storage.snapshot_every: want a non-negative integer, got "-5"`,
+	"negative_min_free.yml":        `:2: storage.min_free_bytes: must not be negative (0 derives it from memtable_bytes), got -1`,
 	"no_admin.yml":                 `:1: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,
 	"no_auth.yml":                  `: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,
 	"no_ingest.yml":                `:1: auth.ingest.alertmanager.tokens: no tokens: list at least one, or set open: true to accept requests without credentials`,
