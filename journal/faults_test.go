@@ -11,9 +11,14 @@ import (
 )
 
 // fakeFree is a filesystem whose free space the test sets.
-type fakeFree struct{ bytes atomic.Int64 }
+type fakeFree struct {
+	bytes    atomic.Int64
+	readOnly atomic.Bool
+}
 
-func (f *fakeFree) free(string) (int64, error) { return f.bytes.Load(), nil }
+func (f *fakeFree) stat(string) (fsSpace, error) {
+	return fsSpace{free: f.bytes.Load(), readOnly: f.readOnly.Load()}, nil
+}
 
 func TestNoSpaceRefusesAndRecovers(t *testing.T) {
 	const reserve = 10 << 20
@@ -22,33 +27,36 @@ func TestNoSpaceRefusesAndRecovers(t *testing.T) {
 	defer j.Close()
 	disk := &fakeFree{}
 	disk.bytes.Store(1 << 40)
-	j.space.free = disk.free
+	j.space.stat = disk.stat
 	ctx := context.Background()
 	if _, _, err := j.Append(ctx, []byte("one"), nil); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 
 	tests := []struct {
-		name    string
-		free    int64
-		data    []byte
-		wantErr bool
+		name     string
+		free     int64
+		readOnly bool
+		data     []byte
+		wantErr  error
 	}{
-		{name: "below the reserve", free: reserve - 1, data: []byte("refused"), wantErr: true},
-		{name: "reserve but no room for the record", free: reserve + 100, data: bytes.Repeat([]byte("x"), 200), wantErr: true},
+		{name: "below the reserve", free: reserve - 1, data: []byte("refused"), wantErr: ErrNoSpace},
+		{name: "reserve but no room for the record", free: reserve + 100, data: bytes.Repeat([]byte("x"), 200), wantErr: ErrNoSpace},
+		{name: "read-only", free: 1 << 40, readOnly: true, data: []byte("refused"), wantErr: ErrReadOnly},
 		{name: "space returned", free: reserve + 1<<20, data: []byte("two")},
 	}
 	for _, tt := range tests {
 		disk.bytes.Store(tt.free)
+		disk.readOnly.Store(tt.readOnly)
 		_, _, err := j.Append(ctx, tt.data, nil)
-		if !tt.wantErr {
+		if tt.wantErr == nil {
 			if err != nil {
 				t.Errorf("%s: Append: %v", tt.name, err)
 			}
 			continue
 		}
-		if !errors.Is(err, ErrNoSpace) || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "min_free_bytes") {
-			t.Errorf("%s: Append = %v, want ErrNoSpace wrapping ErrUnavailable", tt.name, err)
+		if !errors.Is(err, tt.wantErr) || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: Append = %v, want %v wrapping ErrUnavailable", tt.name, err, tt.wantErr)
 		}
 	}
 	recs, _, _, err := fsm.state()
@@ -68,7 +76,7 @@ func TestNoSpaceSkipsSnapshot(t *testing.T) {
 	j := openTest(t, Options{Dir: t.TempDir(), MinFreeBytes: 1 << 20}, fsm)
 	disk := &fakeFree{}
 	disk.bytes.Store(1<<20 + 1000) // room for a small record, not for the snapshot
-	j.space.free = disk.free
+	j.space.stat = disk.stat
 	for i := range 20 {
 		if _, _, err := j.Append(context.Background(), []byte{byte(i)}, nil); err != nil {
 			t.Fatalf("Append: %v", err)
@@ -88,10 +96,11 @@ func TestOpenOnFullDisk(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	free, err := statfsFree(dir)
+	st, err := statfs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	free := st.free
 	before := storeFiles(t, dir)
 	// A reserve larger than the free space makes the real disk "full".
 	_, err = OpenBadger(Options{Dir: dir, MinFreeBytes: free + 1<<30}, &testFSM{})
@@ -102,8 +111,8 @@ func TestOpenOnFullDisk(t *testing.T) {
 		t.Errorf("files changed:\n before %v\n after  %v", before, after)
 	}
 	// A directory not created yet is measured on its parent's filesystem.
-	if _, err := statfsFree(dir + "/not/yet"); err != nil {
-		t.Errorf("statfsFree of a missing directory: %v", err)
+	if _, err := statfs(dir + "/not/yet"); err != nil {
+		t.Errorf("statfs of a missing directory: %v", err)
 	}
 }
 

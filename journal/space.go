@@ -13,6 +13,16 @@ import (
 // of the reserve (Options.MinFreeBytes).
 var ErrNoSpace = errors.New("no space left for the journal")
 
+// ErrReadOnly is returned, wrapped together with ErrUnavailable, when the
+// data directory's filesystem is mounted (or was remounted) read-only.
+var ErrReadOnly = errors.New("journal filesystem is read-only")
+
+// fsSpace is what statfs says of a filesystem.
+type fsSpace struct {
+	free     int64 // bytes available to unprivileged users
+	readOnly bool
+}
+
 // Badger writes its value log, memtable logs and tables through memory
 // mappings of files it first extends sparsely with ftruncate. A store
 // write that lands in a hole when the filesystem is full faults with SIGBUS
@@ -55,25 +65,28 @@ type spaceGuard struct {
 	// pending is what writes checked but not yet finished (a snapshot
 	// being stored) will still take; every check counts it.
 	pending atomic.Int64
-	// free returns the bytes free to unprivileged users on dir's
-	// filesystem; tests replace it.
-	free func(dir string) (int64, error)
+	// stat describes dir's filesystem; tests replace it.
+	stat func(dir string) (fsSpace, error)
 }
 
 // newSpaceGuard returns a guard for dir keeping min bytes free.
 func newSpaceGuard(dir string, min int64) *spaceGuard {
-	return &spaceGuard{dir: dir, min: min, free: statfsFree}
+	return &spaceGuard{dir: dir, min: min, stat: statfs}
 }
 
 // check returns an error wrapping ErrUnavailable and ErrNoSpace unless the
 // filesystem has room for need more bytes on top of the reserve and of
-// the writes already under way.
+// the writes already under way, or ErrReadOnly if it cannot be written
+// at all (a write through a mapping would fault there too).
 func (g *spaceGuard) check(need int64) error {
-	free, err := g.free(g.dir)
+	st, err := g.stat(g.dir)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	want := g.min + g.pending.Load() + need
+	if st.readOnly {
+		return fmt.Errorf("%w: %w: %s", ErrUnavailable, ErrReadOnly, g.dir)
+	}
+	free, want := st.free, g.min+g.pending.Load()+need
 	if free < want {
 		return fmt.Errorf("%w: %w: %s has %d bytes free, below the %d needed (%d for this write, %d in reserve: storage.min_free_bytes)",
 			ErrUnavailable, ErrNoSpace, g.dir, free, want, need, g.min)
