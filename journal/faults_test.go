@@ -219,3 +219,37 @@ func TestCloseContextAbandonsSlowSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSpaceCheck is the statfs made before every commit, alone.
+func BenchmarkSpaceCheck(b *testing.B) {
+	g := newSpaceGuard(b.TempDir(), 1<<20)
+	for b.Loop() {
+		if err := g.check(4096); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendSpaceCheck appends one record per commit, the worst case
+// for the per-commit check, with the real statfs and with none.
+func BenchmarkAppendSpaceCheck(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		stat func(string) (fsSpace, error)
+	}{
+		{"statfs", statfs},
+		{"none", func(string) (fsSpace, error) { return fsSpace{free: 1 << 50}, nil }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			j := openTest(b, Options{Dir: b.TempDir()}, &countFSM{})
+			defer j.Close()
+			j.space.stat = bc.stat
+			data := bytes.Repeat([]byte("a"), 512)
+			for b.Loop() {
+				if _, _, err := j.Append(context.Background(), data, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
