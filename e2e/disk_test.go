@@ -419,6 +419,7 @@ func TestFullDisk(t *testing.T) {
 			if !strings.Contains(out, "no space left for the journal") || !strings.Contains(out, dir) {
 				t.Errorf("start on a full disk: output does not say there is no space in %s:\n%s", dir, out)
 			}
+			t.Logf("start on a full disk: %s", lastLine(out))
 			if err := os.Remove(topUp); err != nil {
 				t.Fatal(err)
 			}
@@ -454,4 +455,10 @@ func TestReadOnlyDataDir(t *testing.T) {
 	if len(l.refused) == 0 {
 		t.Error("nothing was refused")
 	}
+}
+
+// lastLine returns the last non-empty line of out.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return lines[len(lines)-1]
 }

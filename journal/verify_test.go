@@ -76,14 +76,17 @@ func truncateHalf(t *testing.T, path string) {
 	}
 }
 
-func overwrite(t *testing.T, path string, fill func(n int) []byte) {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, fill(int(info.Size())), 0o644); err != nil {
-		t.Fatal(err)
+// overwriteWith returns a damage that replaces a file's bytes with fill's.
+func overwriteWith(fill func(n int) []byte) func(t *testing.T, path string) {
+	return func(t *testing.T, path string) {
+		t.Helper()
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, fill(int(info.Size())), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -101,59 +104,37 @@ func remove(t *testing.T, path string) {
 }
 
 func TestDamagedStore(t *testing.T) {
+	// What the error must name: the damaged file, its base name, or the directory.
+	const (
+		namePath = iota
+		nameBase
+		nameDir
+	)
 	tests := []struct {
-		name     string
-		damage   func(t *testing.T, dir string) string // returns the file the error must name
-		wantFile bool                                  // the error names that file, not only the directory
+		name   string
+		file   string // a file name, or an extension for the first file with it
+		damage func(t *testing.T, path string)
+		names  int
 	}{
-		{name: "truncated table", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := firstFile(t, dir, ".sst")
-			truncateHalf(t, p)
-			return p
-		}},
-		{name: "zeroed table", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := firstFile(t, dir, ".sst")
-			overwrite(t, p, zeros)
-			return p
-		}},
-		{name: "table listed but missing", damage: func(t *testing.T, dir string) string {
-			p := firstFile(t, dir, ".sst")
-			remove(t, p)
-			return filepath.Base(p)
-		}},
-		{name: "garbage MANIFEST", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, manifestFile)
-			overwrite(t, p, garbage)
-			return p
-		}},
-		{name: "missing MANIFEST", damage: func(t *testing.T, dir string) string {
-			remove(t, filepath.Join(dir, manifestFile))
-			return dir
-		}},
-		{name: "truncated value log", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := firstFile(t, dir, ".vlog")
-			truncateHalf(t, p)
-			return p
-		}},
-		{name: "zeroed value log", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := firstFile(t, dir, ".vlog")
-			overwrite(t, p, zeros)
-			return p
-		}},
-		{name: "missing KEYREGISTRY", damage: func(t *testing.T, dir string) string {
-			remove(t, filepath.Join(dir, keyRegistryFile))
-			return dir
-		}},
-		{name: "garbage KEYREGISTRY", wantFile: true, damage: func(t *testing.T, dir string) string {
-			p := filepath.Join(dir, keyRegistryFile)
-			overwrite(t, p, garbage)
-			return p
-		}},
+		{name: "truncated table", file: ".sst", damage: truncateHalf, names: namePath},
+		{name: "zeroed table", file: ".sst", damage: overwriteWith(zeros), names: namePath},
+		{name: "table listed but missing", file: ".sst", damage: remove, names: nameBase},
+		{name: "garbage MANIFEST", file: manifestFile, damage: overwriteWith(garbage), names: namePath},
+		{name: "missing MANIFEST", file: manifestFile, damage: remove, names: nameDir},
+		{name: "truncated value log", file: ".vlog", damage: truncateHalf, names: namePath},
+		{name: "zeroed value log", file: ".vlog", damage: overwriteWith(zeros), names: namePath},
+		{name: "missing KEYREGISTRY", file: keyRegistryFile, damage: remove, names: nameDir},
+		{name: "garbage KEYREGISTRY", file: keyRegistryFile, damage: overwriteWith(garbage), names: namePath},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, _ := damagedStore(t)
-			named := tt.damage(t, dir)
+			path := filepath.Join(dir, tt.file)
+			if strings.HasPrefix(tt.file, ".") {
+				path = firstFile(t, dir, tt.file)
+			}
+			tt.damage(t, path)
+			named := map[int]string{namePath: path, nameBase: filepath.Base(path), nameDir: dir}[tt.names]
 			before := storeFiles(t, dir)
 			j, err := OpenBadger(Options{Dir: dir, MemTableSize: 1 << 20}, &testFSM{})
 			if err == nil {
