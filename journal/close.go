@@ -60,15 +60,31 @@ func (b *Badger) abandonSnapshots() {
 	b.storeMu.Unlock()
 }
 
-// beginSnapshotWrite reports whether a background snapshot may write to the
-// store; if so it holds storeMu shared, to be released once written.
-func (b *Badger) beginSnapshotWrite() bool {
-	b.storeMu.RLock()
-	if b.abandoned {
-		b.storeMu.RUnlock()
-		return false
+// errAbandoned is what a background snapshot's serialisation returns when
+// the journal closed without waiting for it.
+var errAbandoned = errors.New("snapshot abandoned")
+
+// guardSnapshot wraps a background snapshot's serialisation so that, once
+// serialised, the snapshot is stored only if Close has not abandoned it, and
+// holds storeMu shared from then on; done releases it after storing.
+func (b *Badger) guardSnapshot(serialise SnapshotFunc) (guarded SnapshotFunc, done func()) {
+	locked := false
+	guarded = func() ([]byte, error) {
+		data, err := serialise()
+		b.storeMu.RLock()
+		if b.abandoned {
+			b.storeMu.RUnlock()
+			return nil, errAbandoned
+		}
+		locked = true
+		return data, err
 	}
-	return true
+	done = func() {
+		if locked {
+			b.storeMu.RUnlock()
+		}
+	}
+	return guarded, done
 }
 
 // finalSnapshot is snapshot, abandoned if serialising outlasts ctx.

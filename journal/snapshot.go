@@ -38,13 +38,13 @@ func (b *Badger) snapshotInBackground() {
 	go func() {
 		defer b.snapWG.Done()
 		defer b.snapping.Store(false)
-		data, err := serialise()
-		if !b.beginSnapshotWrite() {
+		guarded, done := b.guardSnapshot(serialise)
+		err := b.persistSnapshot(seq, nanos, guarded)
+		done()
+		switch {
+		case errors.Is(err, errAbandoned):
 			b.log.Warn("journal snapshot abandoned: the journal closed first", zap.Uint64("seq", seq))
-			return
-		}
-		defer b.storeMu.RUnlock()
-		if err := b.persistSnapshot(seq, nanos, func() ([]byte, error) { return data, err }); err != nil {
+		case err != nil:
 			b.log.Error("journal snapshot failed", zap.Error(err))
 		}
 	}()
