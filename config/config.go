@@ -73,10 +73,13 @@ type Storage struct {
 	Retention time.Duration `yaml:"retention"`
 	// ArchiveRetention is how long archived state (resolved incidents out of memory) stays readable.
 	ArchiveRetention time.Duration `yaml:"archive_retention"`
+	// MinFreeBytes is the free space kept on the data directory's
+	// filesystem; below it writes answer 503. 0 derives it from MemtableBytes.
+	MinFreeBytes int64 `yaml:"min_free_bytes"`
 }
 
-// Limits bounds the alerts triage holds (firing, or resolved but not yet
-// pruned), so that no sender can exhaust memory; 0 turns a limit off.
+// Limits bounds the firing alerts triage holds, so that no sender can
+// exhaust memory; 0 turns a limit off.
 type Limits struct {
 	ActiveAlerts          int `yaml:"active_alerts"`
 	ActiveAlertsPerSource int `yaml:"active_alerts_per_source"`
@@ -240,6 +243,8 @@ func (s *Storage) check(m *mapping) error {
 		return m.errorf("retention", "must be positive, got %s", s.Retention)
 	case s.ArchiveRetention <= 0:
 		return m.errorf("archive_retention", "must be positive, got %s", s.ArchiveRetention)
+	case s.MinFreeBytes < 0:
+		return m.errorf("min_free_bytes", "must not be negative (0 derives it from memtable_bytes), got %d", s.MinFreeBytes)
 	}
 	return nil
 }

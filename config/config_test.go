@@ -41,7 +41,7 @@ func TestLoadValid(t *testing.T) {
 				ShutdownTimeout: 24 * time.Hour,
 			},
 			Storage: Storage{MemtableBytes: 2 << 20, BlockCacheBytes: 8 << 20, SnapshotEvery: 1000,
-				Retention: 7 * 24 * time.Hour, ArchiveRetention: 365 * 24 * time.Hour},
+				Retention: 7 * 24 * time.Hour, ArchiveRetention: 365 * 24 * time.Hour, MinFreeBytes: 256_000_000},
 			Limits: Limits{ActiveAlerts: 5000, ActiveAlertsPerSource: 3000},
 			Auth: Auth{
 				Admin: Tokens{
@@ -164,6 +164,7 @@ var invalid = map[string]string{
 	"negative_duration.yml":        `:2: server.write_timeout: must be positive, got -1s`,
 	"negative_limit.yml":           `:3: limits.active_alerts_per_source: must not be negative, got -1`,
 	"negative_snapshot.yml":        `:2: storage.snapshot_every: want a non-negative integer, got "-5"`,
+	"negative_min_free.yml":        `:2: storage.min_free_bytes: must not be negative (0 derives it from memtable_bytes), got -1`,
 	"no_admin.yml":                 `:1: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,
 	"no_auth.yml":                  `: auth.admin: at least one admin token is required (admin_open: true leaves the incident API and /-/reload open to anyone)`,
 	"no_ingest.yml":                `:1: auth.ingest.alertmanager.tokens: no tokens: list at least one, or set open: true to accept requests without credentials`,

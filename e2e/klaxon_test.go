@@ -37,22 +37,26 @@ type klaxon struct {
 // klaxonConfig is what testdata/klaxon.yml is rendered with.
 type klaxonConfig struct {
 	Addr, AdminToken, AlertmanagerToken, PrometheusToken string
+	DataDir                                              string           // default "data", next to the file
+	Storage                                              map[string]int64 // keys of the storage section
 }
 
 // newKlaxon writes a configuration (tokens above, a 1s quiet period) into a
 // fresh temp dir; start runs it.
 func newKlaxon(t *testing.T) *klaxon {
 	t.Helper()
+	return newKlaxonWith(t, klaxonConfig{})
+}
+
+// newKlaxonWith is newKlaxon with cfg's data directory and storage keys.
+func newKlaxonWith(t *testing.T, cfg klaxonConfig) *klaxon {
+	t.Helper()
 	dir := t.TempDir()
 	addr := freePort(t)
-	cfg := writeTemplate(t, "klaxon.yml", dir, "klaxon.yml", klaxonConfig{
-		Addr:              addr,
-		AdminToken:        adminToken,
-		AlertmanagerToken: alertmanagerToken,
-		PrometheusToken:   prometheusToken,
-	})
+	cfg.Addr, cfg.AdminToken, cfg.AlertmanagerToken, cfg.PrometheusToken = addr, adminToken, alertmanagerToken, prometheusToken
+	path := writeTemplate(t, "klaxon.yml", dir, "klaxon.yml", cfg)
 	writeTemplate(t, "rules.yml", dir, filepath.Join("rules", "e2e.yml"), nil)
-	return &klaxon{t: t, dir: dir, addr: addr, url: "http://" + addr, config: cfg}
+	return &klaxon{t: t, dir: dir, addr: addr, url: "http://" + addr, config: path}
 }
 
 // startKlaxon is newKlaxon followed by start.

@@ -66,6 +66,7 @@ type Options struct {
 	IndexCacheSize int64                 // badger index cache; default 8 MiB
 	SnapshotEvery  uint64                // FSM snapshot every N applied records; 0 means 50,000
 	MaxBatch       int                   // max records per group commit; default 1024
+	MinFreeBytes   int64                 // free space kept in reserve on Dir's filesystem; 0 derives it from MemTableSize
 	Clock          func() time.Time      // source of record times; default time.Now
 	Logger         *zap.Logger           // default zap.NewNop(); receives badger's warnings and errors
 	Registerer     prometheus.Registerer // where metrics are registered; may be nil
@@ -86,14 +87,22 @@ type Badger struct {
 
 	// commitTxn makes a transaction durable; tests replace it to inject failures.
 	commitTxn func(*badger.Txn) error
+	space     *spaceGuard // refuses writes the filesystem has no room for
 
 	reqs    chan *request
 	pageOut chan struct{}   // asks maintain to page out mapped store files
 	mapDir  string          // resolved Dir with a trailing separator, as /proc/self/maps shows it
 	ctx     context.Context // cancelled by Close to stop the goroutines below
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	lastSeq atomic.Uint64 // mirror of seq for LastSeq
+	wg      sync.WaitGroup // the committer and maintain goroutines
+	snapWG  sync.WaitGroup // background snapshots
+
+	// storeMu is held shared by a background snapshot while it writes, and
+	// exclusively by a Close that gives up waiting for snapshots, which sets
+	// abandoned so that none writes once the store is closing.
+	storeMu   sync.RWMutex
+	abandoned bool
+	lastSeq   atomic.Uint64 // mirror of seq for LastSeq
 
 	// mu guards closed; Read holds it shared so Close waits for open reads.
 	mu     sync.RWMutex
@@ -150,6 +159,10 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 	if err != nil {
 		return nil, err
 	}
+	space := newSpaceGuard(opts.Dir, opts.MinFreeBytes)
+	if err := checkBeforeOpen(opts.Dir, opts.ValueLogFileSize, space); err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(opts))
 	if err != nil {
 		return nil, fmt.Errorf("open journal store %s: %w", opts.Dir, err)
@@ -165,6 +178,7 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 		log:       opts.Logger,
 		metrics:   m,
 		commitTxn: (*badger.Txn).Commit,
+		space:     space,
 		reqs:      make(chan *request),
 		pageOut:   make(chan struct{}, 1),
 		mapDir:    mapDir,
@@ -239,6 +253,12 @@ func withDefaults(opts Options) (Options, error) {
 		return opts, fmt.Errorf("open journal: negative max batch %d", opts.MaxBatch)
 	case opts.MaxBatch == 0:
 		opts.MaxBatch = DefaultMaxBatch
+	}
+	switch {
+	case opts.MinFreeBytes < 0:
+		return opts, fmt.Errorf("open journal: negative minimum free bytes %d", opts.MinFreeBytes)
+	case opts.MinFreeBytes == 0:
+		opts.MinFreeBytes = defaultMinFree(opts.MemTableSize)
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -316,28 +336,14 @@ func (b *Badger) LastSeq() uint64 {
 // Close stops accepting appends, finishes those already taken, writes a
 // final snapshot and closes the store. Later calls return the first result.
 func (b *Badger) Close() error {
-	b.closeOnce.Do(func() {
-		b.stop()
-		var errs []error
-		if err := b.snapshot(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := b.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close journal store: %w", err))
-		}
-		b.closeErr = errors.Join(errs...)
-	})
-	return b.closeErr
+	return b.CloseContext(context.Background())
 }
 
 // stop ends the committer and garbage-collection goroutines and waits for
-// in-progress reads; afterwards the store is only touched by the caller.
+// in-progress reads and snapshots; afterwards the store is only touched by
+// the caller.
 func (b *Badger) stop() {
-	b.cancel()
-	b.wg.Wait()
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
+	_ = b.stopWithin(context.Background())
 }
 
 // maintain truncates the journal, ages out the archive and runs badger's
@@ -365,6 +371,10 @@ func (b *Badger) maintain(ctx context.Context) {
 // one is garbage (old snapshot chunks, truncated records, aged-out items).
 func (b *Badger) collectGarbage(ctx context.Context) {
 	for ctx.Err() == nil {
+		if err := b.space.check(gcRewriteBytes(b.opts.ValueLogFileSize)); err != nil {
+			b.log.Warn("journal value log GC skipped", zap.Error(err))
+			return
+		}
 		err := b.db.RunValueLogGC(gcDiscardRatio)
 		if err == nil {
 			continue

@@ -72,7 +72,7 @@ func (b *Badger) commit(batch []*request) {
 		putRecordKey(keys[i*recordKeyLen:(i+1)*recordKeyLen], b.seq+1+uint64(i))
 	}
 	for len(batch) > 0 {
-		n, err := b.write(batch, keys)
+		n, err := b.writeIfRoom(batch, keys)
 		if err != nil {
 			b.metrics.commitFailures.Inc()
 			err = fmt.Errorf("%w: commit records %d-%d: %w", ErrUnavailable, b.seq+1, b.seq+uint64(len(batch)), err)

@@ -37,11 +37,17 @@ func (b *Badger) snapshotInBackground() {
 	}
 	b.snapTry, b.sinceSnap = b.seq, 0
 	seq, nanos, serialise := b.seq, b.nanos, b.fsm.Snapshot()
-	b.wg.Add(1)
+	b.snapWG.Add(1)
 	go func() {
-		defer b.wg.Done()
+		defer b.snapWG.Done()
 		defer b.snapping.Store(false)
-		if err := b.persistSnapshot(seq, nanos, serialise); err != nil {
+		guarded, done := b.guardSnapshot(serialise)
+		err := b.persistSnapshot(seq, nanos, guarded)
+		done()
+		switch {
+		case errors.Is(err, errAbandoned):
+			b.log.Warn("journal snapshot abandoned: the journal closed first", zap.Uint64("seq", seq))
+		case err != nil:
 			b.log.Error("journal snapshot failed", zap.Error(err))
 		}
 	}()
@@ -79,6 +85,11 @@ func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc
 		Size:   uint64(len(data)),
 		CRC:    crc32.Checksum(data, castagnoli),
 	}
+	release, err := b.space.reserve(int64(len(data)) + int64(meta.Chunks+2)*recordOverhead)
+	if err != nil {
+		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
+	}
+	defer release()
 	prev, hadPrev := b.storedSnapshot()
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
@@ -121,6 +132,9 @@ func (b *Badger) recover() error {
 			b.fsm.Apply(rec)
 			b.seq, b.nanos = rec.Seq, rec.Time.UnixNano()
 			b.replayed++
+			// The snapshot gate counts from the stored snapshot, not
+			// from this process's start: see snapshotDue.
+			b.sinceSnap += int64(timeLen + len(rec.Data))
 		})
 		next := b.seq + 1
 		err := scanRecords(txn, next, func(rec Record) error {

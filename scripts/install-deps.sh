@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages Klaxon's end-to-end tests run against: the real
-# Prometheus and Alertmanager, from Debian. Quick and silent when they are
+# Prometheus and Alertmanager, from Debian, and e2fsprogs. Quick and silent when they are
 # already there; runs apt-get update once, then installs, when they are not.
 set -euo pipefail
 
@@ -8,6 +8,9 @@ set -euo pipefail
 declare -A want=(
 	[/usr/bin/prometheus]=prometheus
 	[/usr/bin/prometheus-alertmanager]=prometheus-alertmanager
+	# The disk fault tests make and check ext4 images.
+	[/usr/sbin/mkfs.ext4]=e2fsprogs
+	[/usr/sbin/e2fsck]=e2fsprogs
 )
 
 missing=()

@@ -92,6 +92,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		MemTableSize:   cfg.Storage.MemtableBytes,
 		BlockCacheSize: cfg.Storage.BlockCacheBytes,
 		SnapshotEvery:  cfg.Storage.SnapshotEvery,
+		MinFreeBytes:   cfg.Storage.MinFreeBytes,
 		Logger:         log.Named("journal"),
 		Registerer:     reg,
 
@@ -102,8 +103,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("open journal: %w", err)
 	}
 	log.Info("journal recovered", zap.Uint64("seq", state.LastSeq()), zap.Duration("took", time.Since(start)))
+	shutdown := newShutdownClock(ctx, cfg.Server.ShutdownTimeout, time.Now)
+	defer shutdown.close()
 	defer func() {
-		if err := j.Close(); err != nil {
+		// The final snapshot is dropped if it would overrun the shutdown
+		// timeout; recovery replays the records after the stored one.
+		closeCtx, cancel := shutdown.context()
+		defer cancel()
+		if err := j.CloseContext(closeCtx); err != nil {
 			log.Error("closing the journal", zap.Error(err))
 		}
 	}()
