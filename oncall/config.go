@@ -32,11 +32,11 @@ type Config struct {
 
 // Person is someone who can be paged.
 type Person struct {
-	ID       string
-	Name     string
-	Zone     *time.Location
-	Methods  []amconfig.Receiver // each written as an Alertmanager receiver
-	Rules    []NotificationRule  // in order of After
+	ID      string
+	Name    string
+	Zone    *time.Location
+	Methods []amconfig.Receiver // each written as an Alertmanager receiver
+	Rules   []NotificationRule  // in order of After
 }
 
 // NotificationRule says which of a person's contact methods are notified

@@ -23,10 +23,10 @@ func (e *Error) Error() string {
 	return e.File + ": " + e.Msg
 }
 
-// sortedJoin orders problems by file and line, drops repeats and joins them.
+// sortedJoin orders problems by file, line and message, drops repeats and joins them.
 func sortedJoin(list []*Error) error {
 	slices.SortStableFunc(list, func(a, b *Error) int {
-		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), strings.Compare(a.Msg, b.Msg))
 	})
 	list = slices.CompactFunc(list, func(a, b *Error) bool { return *a == *b })
 	out := make([]error, len(list))

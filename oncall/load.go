@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,16 +88,16 @@ func (b *builder) file(f File) {
 		return
 	}
 	top, _ := b.object(doc.Content[0], "file", nil, []string{"people", "teams", "schedules", "escalation_policies"})
-	b.each(top.get("people"), "person", b.person)
-	b.each(top.get("teams"), "team", b.team)
-	b.each(top.get("schedules"), "schedule", b.schedule)
-	b.each(top.get("escalation_policies"), "escalation policy", b.policy)
+	b.each(top.get("people"), "people", "person", b.person)
+	b.each(top.get("teams"), "teams", "team", b.team)
+	b.each(top.get("schedules"), "schedules", "schedule", b.schedule)
+	b.each(top.get("escalation_policies"), "escalation_policies", "escalation policy", b.policy)
 }
 
 // each decodes every id-keyed definition of one kind, refusing ids that
 // another file or key already defined.
-func (b *builder) each(n *yaml.Node, kind string, fn func(id string, line int, v *yaml.Node)) {
-	for _, e := range b.entries(n, kind+"s") {
+func (b *builder) each(n *yaml.Node, key, kind string, fn func(id string, line int, v *yaml.Node)) {
+	for _, e := range b.entries(n, key) {
 		if at, dup := b.defined[kind+" "+e.key]; dup {
 			b.fail(e.line, "%s %q is already defined at %s:%d", kind, e.key, at.File, at.Line)
 			continue
@@ -143,7 +144,7 @@ func (b *builder) loadZone(n *yaml.Node, what string) *time.Location {
 	}
 	loc, err := b.zone(name)
 	if err != nil || loc == nil {
-		b.fail(n.Line, "%s: unknown time zone %q: %v", what, name, err)
+		b.fail(n.Line, "%s: cannot load %q: %v", what, name, err)
 		return nil
 	}
 	return loc
@@ -158,7 +159,11 @@ func (b *builder) person(id string, line int, v *yaml.Node) {
 	p := &Person{ID: id}
 	p.Name, _ = b.text(o.get("name"), what+": name")
 	p.Zone = b.loadZone(o.get("time_zone"), what+": time_zone")
-	for _, m := range b.items(o.get("contact_methods"), what+": contact_methods") {
+	methods := b.items(o.get("contact_methods"), what+": contact_methods")
+	if len(methods) == 0 && o.has("contact_methods") {
+		b.fail(o.lines["contact_methods"], "%s: at least one contact method is needed", what)
+	}
+	for _, m := range methods {
 		rc, ok := b.receiver(m, what+": contact method")
 		if !ok {
 			continue
@@ -168,9 +173,6 @@ func (b *builder) person(id string, line int, v *yaml.Node) {
 			continue
 		}
 		p.Methods = append(p.Methods, rc)
-	}
-	if len(p.Methods) == 0 && o.has("contact_methods") {
-		b.fail(o.lines["contact_methods"], "%s: at least one contact method is needed", what)
 	}
 	p.Rules = b.notificationRules(o, p, what)
 	b.cfg.People[id] = p
@@ -204,7 +206,11 @@ func (b *builder) notificationRules(o object, p *Person, what string) []Notifica
 	return rules
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var (
+	lineRE    = regexp.MustCompile(`line (\d+)`)
+	yamlNoise = regexp.MustCompile(`line \d+: | in type \S+`)
+	quotedRE  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+)
 
 // receiver decodes n exactly as Alertmanager decodes a receiver in
 // alertmanager.yml (unknown keys are errors). Alertmanager's messages can
@@ -277,7 +283,15 @@ func redact(msg string, n *yaml.Node) string {
 	for _, v := range values {
 		msg = strings.ReplaceAll(msg, v, "<redacted>")
 	}
-	return msg
+	// Parsers quote fragments of what they reject; drop any such fragment.
+	return quotedRE.ReplaceAllStringFunc(msg, func(q string) string {
+		inner, err := strconv.Unquote(q)
+		if err != nil || inner == "" || strings.Contains(inner, "<redacted>") ||
+			slices.ContainsFunc(values, func(v string) bool { return strings.Contains(v, inner) }) {
+			return `"<redacted>"`
+		}
+		return q
+	})
 }
 
 // stripLine removes yaml's own "yaml:" prefix and line numbers from a
@@ -285,7 +299,7 @@ func redact(msg string, n *yaml.Node) string {
 func stripLine(msg string) string {
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
-	msg = regexp.MustCompile(`line \d+: `).ReplaceAllString(msg, "")
+	msg = yamlNoise.ReplaceAllString(msg, "")
 	return strings.Join(strings.Fields(msg), " ")
 }
 

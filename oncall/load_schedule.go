@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -29,7 +30,11 @@ func (b *builder) schedule(id string, line int, v *yaml.Node) {
 	}
 	s := &Schedule{ID: id, Zone: b.loadZone(o.get("time_zone"), what+": time_zone"), Loc: Loc{b.reader.file, line}}
 	names, precedences := map[string]int{}, map[int]int{}
-	for _, n := range b.items(o.get("layers"), what+": layers") {
+	layers := b.items(o.get("layers"), what+": layers")
+	if len(layers) == 0 && o.has("layers") {
+		b.fail(o.lines["layers"], "%s: at least one layer is needed", what)
+	}
+	for _, n := range layers {
 		l := b.layer(n, what, s.Zone)
 		if l == nil {
 			continue
@@ -44,9 +49,6 @@ func (b *builder) schedule(id string, line int, v *yaml.Node) {
 		}
 		names[l.Name], precedences[l.Precedence] = n.Line, n.Line
 		s.Layers = append(s.Layers, l)
-	}
-	if len(s.Layers) == 0 && o.has("layers") {
-		b.fail(o.lines["layers"], "%s: at least one layer is needed", what)
 	}
 	slices.SortFunc(s.Layers, func(a, b *Layer) int { return cmp.Compare(b.Precedence, a.Precedence) })
 	b.cfg.Schedules[id] = s
@@ -113,11 +115,10 @@ func (b *builder) length(n *yaml.Node, what string, l *Layer) bool {
 	}
 	d, named := namedLengths[v]
 	if !named {
-		if d, ok = b.span(n, what+" (hourly, daily, weekly or a duration)", time.Hour, 365*24*time.Hour); !ok {
-			return false
-		}
-		if d%time.Minute != 0 {
-			b.fail(n.Line, "%s must be whole minutes, not %q", what, v)
+		md, err := model.ParseDuration(v)
+		d = time.Duration(md)
+		if err != nil || d < time.Hour || d > 365*24*time.Hour || d%time.Minute != 0 {
+			b.fail(n.Line, "%s must be hourly, daily, weekly or whole minutes from 1h to 365d such as 12h or 3d, not %q", what, v)
 			return false
 		}
 	}
@@ -177,13 +178,14 @@ func (b *builder) policy(id string, line int, v *yaml.Node) {
 	if o.has("repeat") {
 		p.Repeat, _ = b.whole(o.get("repeat"), what+": repeat", 0, 20)
 	}
-	for i, n := range b.items(o.get("steps"), what+": steps") {
+	steps := b.items(o.get("steps"), what+": steps")
+	if len(steps) == 0 && o.has("steps") {
+		b.fail(o.lines["steps"], "%s: at least one step is needed", what)
+	}
+	for i, n := range steps {
 		if st, ok := b.step(n, fmt.Sprintf("%s: step %d", what, i+1)); ok {
 			p.Steps = append(p.Steps, st)
 		}
-	}
-	if len(p.Steps) == 0 && o.has("steps") {
-		b.fail(o.lines["steps"], "%s: at least one step is needed", what)
 	}
 	if o.has("fallback") {
 		p.Fallback, _ = b.receiver(o.get("fallback"), what+": fallback")
@@ -198,18 +200,14 @@ func (b *builder) step(n *yaml.Node, what string) (Step, bool) {
 		return st, false
 	}
 	st.EscalateAfter, ok = b.span(o.get("escalate_after"), what+": escalate_after", time.Minute, 24*time.Hour)
-	for kind, key := range map[string]string{"schedule": "schedules", "person": "people", "team": "teams"} {
-		refs := b.names(o.get(key), what+": "+key)
-		b.refer(kind, refs...)
+	for _, k := range []struct {
+		kind, key string
+		into      *[]string
+	}{{"schedule", "schedules", &st.Schedules}, {"person", "people", &st.People}, {"team", "teams", &st.Teams}} {
+		refs := b.names(o.get(k.key), what+": "+k.key)
+		b.refer(k.kind, refs...)
 		for _, r := range refs {
-			switch kind {
-			case "schedule":
-				st.Schedules = append(st.Schedules, r.name)
-			case "person":
-				st.People = append(st.People, r.name)
-			default:
-				st.Teams = append(st.Teams, r.name)
-			}
+			*k.into = append(*k.into, r.name)
 		}
 	}
 	if !o.has("schedules") && !o.has("people") && !o.has("teams") {
