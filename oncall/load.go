@@ -226,8 +226,8 @@ func (b *builder) receiver(n *yaml.Node, what string) (amconfig.Receiver, bool) 
 		b.fail(n.Line, "%s must be a mapping (an Alertmanager receiver), not %s", what, shape(n))
 		return rc, false
 	}
-	if hasAlias(n) {
-		b.fail(n.Line, "%s: YAML aliases are not supported in contact methods", what)
+	n = b.expand(n)
+	if n == nil {
 		return rc, false
 	}
 	data, err := yaml.Marshal(n)
@@ -259,11 +259,21 @@ func integrations(rc amconfig.Receiver) int {
 	return count
 }
 
-func hasAlias(n *yaml.Node) bool {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return true
+// expand copies n with every alias replaced by what it refers to and no
+// anchors, so that it can be re-encoded on its own; nil when the alias
+// budget runs out.
+func (b *builder) expand(n *yaml.Node) *yaml.Node {
+	if n = b.deref(n); n == nil {
+		return nil
 	}
-	return slices.ContainsFunc(n.Content, hasAlias)
+	c := *n
+	c.Anchor, c.Content = "", make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		if c.Content[i] = b.expand(child); c.Content[i] == nil {
+			return nil
+		}
+	}
+	return &c
 }
 
 // redact blanks out every scalar value written under n from msg.

@@ -147,6 +147,10 @@ func (b *builder) restriction(n *yaml.Node, what string) (Restriction, bool) {
 	from, okFrom := b.clock(o.get("from"), what+": from")
 	to, okTo := b.clock(o.get("to"), what+": to")
 	r.From, r.To = from, to
+	if okFrom && from == 24*60 {
+		b.fail(o.get("from").Line, "%s: from must be before 24:00", what)
+		return r, false
+	}
 	if okFrom && okTo && from == to {
 		b.fail(o.lines["to"], "%s: from and to are both %s; leave the restriction out for the whole day", what, o.get("to").Value)
 		return r, false
