@@ -23,6 +23,8 @@ var commands = map[string]command{
 	"serve":        {"serve [--config FILE]  run Klaxon", runServe},
 	"check config": {"check config FILE  validate a configuration file", runCheckConfig},
 	"check rules":  {"check rules FILE...  validate rule files", runCheckRules},
+	"check oncall": {"check oncall [--from T] [--weeks N] FILE...  validate on-call files; report gaps", runCheckOncall},
+	"oncall":       {"oncall [--config-dir DIR] (--schedule S | --policy P) [--at T]  who is on call, offline", runOncall},
 	"test rules":   {"test rules TESTFILE...  run rule unit tests", runTestRules},
 	"replay":       {"replay --rules GLOB --from T [--to T]  compare candidate rules with what happened", runReplay},
 	"version":      {"version  print the version", runVersion},
