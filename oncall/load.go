@@ -14,26 +14,19 @@ import (
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/tz"
 )
 
 // Loader loads on-call files with the time-zone rules it is given.
 type Loader struct {
-	// Zone returns a named zone's rules; nil knows only UTC.
+	// Zone returns a named zone's rules; nil means the zone database built
+	// into the binary (tz.Load), never the host's files.
 	Zone ZoneLoader
 }
 
-// Load reads files with a loader that knows only the UTC zone; use
-// Loader.Load to give it a zone database.
+// Load reads files with the zone database built into the binary.
 func Load(files []File) (*Config, error) { return Loader{}.Load(files) }
-
-// UTCOnly is the zone loader used when none is given: it knows "UTC" alone,
-// so that nothing in this package depends on the host's zone files.
-func UTCOnly(name string) (*time.Location, error) {
-	if name == "UTC" || name == "Etc/UTC" {
-		return time.UTC, nil
-	}
-	return nil, fmt.Errorf("no zone database is configured (only UTC is known)")
-}
 
 // Load parses and cross-checks files, all or nothing: either every file is
 // valid and the whole configuration is returned, or the error lists every
@@ -41,7 +34,7 @@ func UTCOnly(name string) (*time.Location, error) {
 func (l Loader) Load(files []File) (*Config, error) {
 	zone := l.Zone
 	if zone == nil {
-		zone = UTCOnly
+		zone = tz.Load
 	}
 	b := &builder{
 		zone: zone,

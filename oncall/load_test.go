@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klaxonhq/klaxon/tz"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -78,12 +80,20 @@ func TestDefinitionsAcrossFiles(t *testing.T) {
 	}
 }
 
-func TestDefaultZoneLoaderKnowsOnlyUTC(t *testing.T) {
-	if _, err := Load([]File{{Name: "u.yml", Data: []byte(oneRotation("UTC", "daily", "2026-01-01T00:00"))}}); err != nil {
-		t.Errorf("UTC: %v", err)
+func TestDefaultZoneLoaderIsTheBinarys(t *testing.T) {
+	cfg, err := Load([]File{{Name: "b.yml", Data: []byte(oneRotation("Europe/Berlin", "daily", "2026-01-01T00:00"))}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := Load([]File{{Name: "b.yml", Data: []byte(oneRotation("Europe/Berlin", "daily", "2026-01-01T00:00"))}})
-	if err == nil || !strings.Contains(err.Error(), `b.yml:10: schedule "s": time_zone: cannot load "Europe/Berlin"`) {
+	berlin, err := tz.Load("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Schedules["s"].Zone; got.String() != berlin.String() {
+		t.Errorf("zone %v, want the embedded Europe/Berlin", got)
+	}
+	_, err = Load([]File{{Name: "m.yml", Data: []byte(oneRotation("Mars/Olympus", "daily", "2026-01-01T00:00"))}})
+	if err == nil || !strings.Contains(err.Error(), `m.yml:10: schedule "s": time_zone: cannot load "Mars/Olympus"`) {
 		t.Errorf("got %v", err)
 	}
 }

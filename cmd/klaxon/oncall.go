@@ -15,10 +15,6 @@ import (
 	"github.com/klaxonhq/klaxon/rules"
 )
 
-// zoneLoader is where on-call files get their time-zone rules: the one
-// seam to replace with the binary's embedded zone database.
-var zoneLoader oncall.ZoneLoader = time.LoadLocation
-
 // loadOncall reads the on-call files that globs match and loads them.
 func loadOncall(globs []string) (*oncall.Config, int, error) {
 	read, err := rules.Load("", globs)
@@ -32,7 +28,7 @@ func loadOncall(globs []string) (*oncall.Config, int, error) {
 	for i, f := range read {
 		files[i] = oncall.File{Name: f.Name, Data: f.Data}
 	}
-	cfg, err := oncall.Loader{Zone: zoneLoader}.Load(files)
+	cfg, err := oncall.Load(files)
 	return cfg, len(files), err
 }
 
