@@ -27,15 +27,17 @@ type Actor interface {
 type Incidents struct {
 	state     *triage.State
 	actor     Actor
+	archive   Archive
 	principal func(*gin.Context) string
 }
 
 // maxSignals caps how many signals one incident read returns.
 const maxSignals = 1000
 
-// NewIncidents returns the handlers; principal names the authenticated caller.
-func NewIncidents(state *triage.State, actor Actor, principal func(*gin.Context) string) *Incidents {
-	return &Incidents{state: state, actor: actor, principal: principal}
+// NewIncidents returns the handlers: live incidents come from state, those
+// past their retention from archive; principal names the authenticated caller.
+func NewIncidents(state *triage.State, actor Actor, archive Archive, principal func(*gin.Context) string) *Incidents {
+	return &Incidents{state: state, actor: actor, archive: archive, principal: principal}
 }
 
 // Register adds the routes to g, which must already require credentials.
@@ -58,6 +60,15 @@ func (h *Incidents) list(c *gin.Context) {
 	var err error
 	if f.Limit, err = intParam(c, "limit", 1, 1000); err != nil {
 		server.Fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch c.Query("archived") {
+	case "":
+	case "true":
+		h.listArchived(c, f)
+		return
+	default:
+		server.Fail(c, http.StatusBadRequest, "archived: must be true or absent")
 		return
 	}
 	if cur := c.Query("cursor"); cur != "" {
@@ -89,6 +100,12 @@ func (h *Incidents) get(c *gin.Context) {
 		limit = maxSignals
 	}
 	d, ok := h.state.Get(c.Param("key"), offset, limit)
+	if !ok {
+		if d, ok, err = h.archived(c.Param("key"), offset, limit); err != nil {
+			failRead(c, err)
+			return
+		}
+	}
 	if !ok {
 		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", c.Param("key")))
 		return
@@ -188,7 +205,7 @@ func decodeBody(r io.Reader, v any) error {
 
 func (h *Incidents) do(c *gin.Context, act triage.Action) {
 	if exists, _ := h.state.Exists(act.Incident); !exists {
-		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", act.Incident))
+		h.notLive(c, act.Incident)
 		return
 	}
 	err := h.actor.Act(c.Request.Context(), act)
@@ -224,4 +241,18 @@ func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", name, lo, hi)
 	}
 	return n, nil
+}
+
+// notLive answers an action on an incident the live state does not hold:
+// 409 if it was resolved and archived, else 404.
+func (h *Incidents) notLive(c *gin.Context, key string) {
+	_, archived, err := h.archive.Archived(key)
+	switch {
+	case err != nil:
+		failRead(c, err)
+	case archived:
+		server.Fail(c, http.StatusConflict, fmt.Sprintf("%s was resolved and has been archived", key))
+	default:
+		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", key))
+	}
 }

@@ -20,13 +20,18 @@ import (
 
 // stack serves the incident API over an engine and an in-memory journal.
 func stack(t *testing.T) (*engine.Engine, *journal.Memory, http.Handler) {
+	return stackAt(t, nil)
+}
+
+// stackAt is stack with the journal's clock.
+func stackAt(t *testing.T, clock func() time.Time) (*engine.Engine, *journal.Memory, http.Handler) {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	state := triage.New(nil)
-	j := journal.NewMemory(state, nil)
-	eng := engine.New(j, state, engine.Options{})
+	j := journal.NewMemory(state, clock)
+	eng := engine.New(j, state, engine.Options{Clock: clock})
 	r := gin.New()
-	NewIncidents(state, eng, func(*gin.Context) string { return "tester" }).Register(r)
+	NewIncidents(state, eng, j, func(*gin.Context) string { return "tester" }).Register(r)
 	return eng, j, r
 }
 

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klaxonhq/klaxon/signal"
@@ -144,21 +145,31 @@ func (s *State) OpenCount() int {
 }
 
 func (inc *Incident) matches(f Filter) bool {
+	return f.admits(inc.Status, inc.Severity.String(), inc.Service, inc.Services)
+}
+
+// Matches reports whether an incident so summarised passes f's status,
+// severity and service filters.
+func (s Summary) Matches(f Filter) bool {
+	return f.admits(s.Status, s.Severity, s.Service, s.Services)
+}
+
+func (f Filter) admits(status Status, severity, service string, services []string) bool {
 	switch f.Status {
 	case "":
 	case "open":
-		if !inc.open() {
+		if status == StatusResolved {
 			return false
 		}
 	default:
-		if string(inc.Status) != f.Status {
+		if string(status) != f.Status {
 			return false
 		}
 	}
-	if f.Severity != "" && inc.Severity.String() != f.Severity {
+	if f.Severity != "" && severity != f.Severity {
 		return false
 	}
-	return f.Service == "" || f.Service == inc.Service || inc.hasService(f.Service)
+	return f.Service == "" || f.Service == service || slices.Contains(services, f.Service)
 }
 
 func (inc *Incident) summary() Summary {

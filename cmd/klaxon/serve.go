@@ -126,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 
 	srv := server.New(cfg, log.Named("http"), reg)
-	routes(srv, cfg, eng, rl, log, reg)
+	routes(srv, cfg, eng, j, rl, log, reg)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
@@ -148,14 +148,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return err
 }
 
-func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
+func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive api.Archive, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
 	r := srv.Engine()
 	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
 	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
 
 	admin := r.Group("/", srv.Admin())
-	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
+	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(admin)
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", server.Reload(rl.reload))
 }
