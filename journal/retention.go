@@ -128,6 +128,18 @@ func (b *Badger) requestTrim() {
 	}
 }
 
+// Retain truncates the journal behind the stored snapshot, ages out the
+// archive and garbage-collects the value log now, as the background loop
+// does after each snapshot and every few minutes; for tools and tests that
+// need the store at its retained size.
+func (b *Badger) Retain(ctx context.Context) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if !b.closed {
+		b.retain(ctx)
+	}
+}
+
 // retain truncates the journal behind the stored snapshot, ages out the
 // archive and then garbage-collects the value log.
 func (b *Badger) retain(ctx context.Context) {
