@@ -39,6 +39,9 @@ type Report struct {
 	Entries   int
 	Actual    []Outcome
 	Candidate []Outcome
+	// Warnings say what limits the comparison, such as entries already
+	// past the journal's retention.
+	Warnings []string
 }
 
 // Run replays the entries between From and To twice, from an empty state:
@@ -55,7 +58,14 @@ func Run(read Reader, opts Options) (*Report, error) {
 	var inForce []rules.File
 	var actual, candidate *run
 	rep := &Report{}
+	first, sawRules := uint64(0), false
 	err = read(1, func(rec journal.Record) error {
+		if first == 0 {
+			first = rec.Seq
+			if first > 1 && !rec.Time.Before(opts.From) {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("the journal keeps entries from %s (record %d) on; older ones are past storage.retention", rec.Time.Format(time.RFC3339), first))
+			}
+		}
 		if !opts.To.IsZero() && rec.Time.After(opts.To) {
 			return errStop
 		}
@@ -65,11 +75,14 @@ func Run(read Reader, opts Options) (*Report, error) {
 		}
 		if rec.Time.Before(opts.From) {
 			if e.Rules != nil {
-				inForce = e.Rules.Files
+				inForce, sawRules = e.Rules.Files, true
 			}
 			return nil
 		}
 		if actual == nil {
+			if first > 1 && !sawRules {
+				rep.Warnings = append(rep.Warnings, "the rules in force at the start were recorded before the oldest kept entry: the recorded run uses the built-in defaults until the first rule change it sees")
+			}
 			rs, err := rules.Compile(inForce)
 			if err != nil {
 				return fmt.Errorf("rules in force at %s: %w", opts.From, err)

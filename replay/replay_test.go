@@ -128,3 +128,24 @@ services:
 		t.Fatalf("%d differences, want the a/b merge only (INC-1 grows, INC-2 goes):\n%s", n, out.String())
 	}
 }
+
+// TestTruncatedJournalIsSaidSo: a journal whose oldest entries are past
+// its retention starts after record 1; replay says so, and says that the
+// rules in force before it are unknown, rather than compare in silence.
+func TestTruncatedJournalIsSaidSo(t *testing.T) {
+	full := history(t)
+	truncated := func(from uint64, fn func(journal.Record) error) error {
+		return full(max(from, 3), fn)
+	}
+	rep, err := Run(truncated, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 2 || !strings.Contains(rep.Warnings[0], "from 2026-11-18T12:02:00Z (record 3)") ||
+		!strings.Contains(rep.Warnings[1], "built-in defaults") {
+		t.Errorf("warnings = %q", rep.Warnings)
+	}
+	if rep, _ := Run(full, Options{}); len(rep.Warnings) != 0 {
+		t.Errorf("a whole journal warns: %q", rep.Warnings)
+	}
+}

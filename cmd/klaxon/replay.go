@@ -66,6 +66,9 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
 	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
 	n := rep.Differences(stdout)
 	fmt.Fprintf(stdout, "%d entries replayed: %d incidents recorded, %d under the candidate rules, %d differ\n",
 		rep.Entries, len(rep.Actual), len(rep.Candidate), n)
