@@ -14,8 +14,8 @@ import (
 // File is one on-call file's name and contents, the shape rule files have,
 // so that a set of them can be journaled as it was loaded.
 type File struct {
-	Name string
-	Data []byte
+	Name string `json:"name"`
+	Data []byte `json:"data"`
 }
 
 // ZoneLoader returns the rules of the named IANA time zone; it is the one
@@ -103,12 +103,12 @@ type Step struct {
 // Replaces where that person is on call, or over everyone when Replaces is
 // empty. Later overrides in a list win over earlier ones.
 type Override struct {
-	ID       string
-	Schedule string
-	Person   string
-	Replaces string
-	Start    time.Time
-	End      time.Time
+	ID       string    `json:"id"`
+	Schedule string    `json:"schedule"`
+	Person   string    `json:"person"`
+	Replaces string    `json:"replaces,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
 }
 
 // Loc is where a definition was written, for messages about it.

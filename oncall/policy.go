@@ -61,25 +61,48 @@ func (c *Config) Plan(policy string, start, stop time.Time, overrides []Override
 	var out []Notification
 	due := start.UTC()
 	for round := 0; round <= p.Repeat; round++ {
-		for i, st := range p.Steps {
+		for i := range p.Steps {
 			if stopped(due) {
 				return sortByDue(out), nil
 			}
-			targets := c.targets(st, due, overrides)
-			if len(targets) == 0 {
-				out = append(out, Notification{Round: round, Step: i, Due: due, Nobody: true})
-				continue
+			pages, wait := c.StepPages(p, round, i, due, overrides)
+			for _, n := range pages {
+				if !stopped(n.Due) {
+					out = append(out, n)
+				}
 			}
-			for _, t := range targets {
-				out = append(out, c.pages(t, Notification{Round: round, Step: i, Due: due}, stopped)...)
-			}
-			due = due.Add(st.EscalateAfter)
+			due = due.Add(wait)
 		}
 	}
 	if !stopped(due) {
-		out = append(out, Notification{Step: -1, Due: due, Receiver: p.Fallback.Name})
+		out = append(out, c.FallbackPage(p, due))
 	}
 	return sortByDue(out), nil
+}
+
+// StepPages returns what step i of round round of policy p sends when it
+// comes due at due: a page per target through each of their notification
+// rules (each due that rule's delay later), or one Nobody notification;
+// and how long to wait before the next step (0 after a step that found
+// nobody, which moves on at once).
+func (c *Config) StepPages(p *Policy, round, i int, due time.Time, overrides []Override) ([]Notification, time.Duration) {
+	st := p.Steps[i]
+	base := Notification{Round: round, Step: i, Due: due.UTC()}
+	targets := c.targets(st, due, overrides)
+	if len(targets) == 0 {
+		base.Nobody = true
+		return []Notification{base}, 0
+	}
+	var out []Notification
+	for _, t := range targets {
+		out = append(out, c.pages(t, base)...)
+	}
+	return out, st.EscalateAfter
+}
+
+// FallbackPage is the page to p's fallback receiver at due.
+func (c *Config) FallbackPage(p *Policy, due time.Time) Notification {
+	return Notification{Step: -1, Due: due.UTC(), Receiver: p.Fallback.Name}
 }
 
 // target is a person a step pages, and through what.
@@ -111,15 +134,13 @@ func (c *Config) targets(st Step, t time.Time, overrides []Override) []target {
 }
 
 // pages expands one person's page into their notification rules.
-func (c *Config) pages(t target, base Notification, stopped func(time.Time) bool) []Notification {
+func (c *Config) pages(t target, base Notification) []Notification {
 	var out []Notification
 	for j, r := range c.People[t.person].Rules {
 		n := base
 		n.Person, n.Via, n.Rule, n.Methods = t.person, t.via, j, r.Methods
 		n.Due = base.Due.Add(r.After)
-		if !stopped(n.Due) {
-			out = append(out, n)
-		}
+		out = append(out, n)
 	}
 	return out
 }

@@ -25,6 +25,7 @@ func (s *State) applyAction(c *change, act *Action) error {
 			return nil
 		}
 		inc.Status = StatusAcknowledged
+		s.stopEscalation(c, inc, "acknowledged by "+by)
 		c.res.Acknowledged = append(c.res.Acknowledged, now.Sub(inc.OpenedAt))
 		inc.AcknowledgedAt, inc.AcknowledgedBy = now, by
 		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note})
@@ -35,6 +36,14 @@ func (s *State) applyAction(c *change, act *Action) error {
 		s.resolve(c, inc, now, by, "resolved by "+by+note)
 	case ActionSetSeverity:
 		return s.override(c, inc, act, now)
+	case ActionEscalate:
+		if !inc.open() {
+			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)
+		}
+		if inc.Status == StatusAcknowledged {
+			inc.Status = StatusTriggered // paging again means nobody is on it
+		}
+		return s.escalateNow(c, inc, by)
 	case ActionClearSeverity:
 		if !inc.open() {
 			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)

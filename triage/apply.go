@@ -46,6 +46,13 @@ func (s *State) Apply(rec journal.Record) any {
 		c.res.Err = s.applyRules(c, e.Rules)
 	case e.Delivery != nil:
 		c.res.Err = s.applyDelivery(c, e.Delivery)
+	case e.OnCall != nil:
+		c.res.Err = s.applyOnCall(c, e.OnCall)
+	case e.Override != nil:
+		c.res.Created = fmt.Sprintf("override-%d", c.seq)
+		if c.res.Err = s.applyOverride(c, e.Override, c.res.Created); c.res.Err != nil {
+			c.res.Created = ""
+		}
 	}
 	c.finish(s.now)
 	return c.res
@@ -90,7 +97,7 @@ func (c *change) touch(inc *Incident) {
 func (c *change) finish(now time.Time) {
 	for _, inc := range c.touched {
 		if inc.open() {
-			c.state.settle(c.seq, inc, now)
+			c.state.settle(c, inc, now)
 		}
 	}
 	c.touched, c.seen = c.touched[:0], nil
@@ -118,6 +125,11 @@ func (s *State) advance(c *change, now time.Time) {
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
 				inc.Recheck = time.Time{}
 				s.evaluate(c.seq, inc, t.at)
+				s.escalate(c, inc, t.at)
+			}
+		case timerEscalate:
+			if inc := s.incidents[t.id]; inc != nil && inc.open() {
+				s.escalationDue(c, inc, t.at)
 			}
 		}
 		c.finish(t.at)
@@ -349,7 +361,8 @@ func (s *State) keepCounts() time.Duration {
 
 // settle runs after an entry touched an open incident: quiet period and
 // severity.
-func (s *State) settle(seq uint64, inc *Incident, now time.Time) {
+func (s *State) settle(c *change, inc *Incident, now time.Time) {
+	seq := c.seq
 	switch {
 	case inc.firing == 0 && inc.QuietSince.IsZero():
 		inc.QuietSince = now
@@ -362,6 +375,7 @@ func (s *State) settle(seq uint64, inc *Incident, now time.Time) {
 		s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	}
 	s.evaluate(seq, inc, now)
+	s.escalate(c, inc, now)
 }
 
 // evaluate applies the severity rules to an open incident. Severity rises by
@@ -391,6 +405,7 @@ func (s *State) evaluate(seq uint64, inc *Incident, now time.Time) {
 func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) {
 	c.res.Resolved = append(c.res.Resolved, at.Sub(inc.OpenedAt))
 	s.openCount--
+	s.stopEscalation(c, inc, "resolved")
 	inc.Status = StatusResolved
 	inc.ResolvedAt, inc.ResolvedBy = at, by
 	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventResolved, Message: why, By: by})

@@ -22,6 +22,8 @@ type Entry struct {
 	Tick     *Tick           `json:"tick,omitempty"`
 	Rules    *RulesChange    `json:"rules,omitempty"`
 	Delivery *Delivery       `json:"delivery,omitempty"`
+	OnCall   *OnCallChange   `json:"oncall,omitempty"`
+	Override *OverrideChange `json:"override,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -33,6 +35,7 @@ const (
 	ActionResolve       ActionKind = "resolve"
 	ActionSetSeverity   ActionKind = "set_severity"
 	ActionClearSeverity ActionKind = "clear_severity"
+	ActionEscalate      ActionKind = "escalate" // page the next escalation step now
 )
 
 // Action is a human decision about one incident, made through the API.
@@ -101,6 +104,9 @@ func Decode(data []byte) (*Entry, error) {
 	if e.Rules != nil {
 		e.Rules.compile()
 	}
+	if e.OnCall != nil {
+		e.OnCall.load()
+	}
 	return &e, nil
 }
 
@@ -109,13 +115,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override")
 	}
 	return nil
 }

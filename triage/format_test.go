@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
@@ -184,12 +185,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestEntryEncodingGolden(t *testing.T) {
 	history := formatHistory(t)
 	kinds := map[string]*triage.Entry{
-		"rules":          history[0],
-		"signals":        history[1],
-		"action-ack":     history[3],
-		"action-set-sev": history[4],
-		"tick":           history[6],
-		"delivery":       history[10],
+		"rules":           history[0],
+		"signals":         history[1],
+		"action-ack":      history[3],
+		"action-set-sev":  history[4],
+		"tick":            history[6],
+		"delivery":        history[10],
+		"action-escalate": {Action: &triage.Action{Kind: triage.ActionEscalate, Incident: "INC-3", By: "ada"}},
+		"oncall":          {OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "people.yml", Data: []byte("people: {}\n")}}}},
+		"override": {Override: &triage.OverrideChange{Set: &oncall.Override{Schedule: "checkout-primary", Person: "ben",
+			Start: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}}},
 	}
 	for name, e := range kinds {
 		t.Run(name, func(t *testing.T) {

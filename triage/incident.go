@@ -23,6 +23,10 @@ type Incident struct {
 	Rule     string      `json:"rule"`
 	Why      string      `json:"explanation"`
 	Override *Override   `json:"override,omitempty"`
+	// Escalation is where its paging stands; nil until it pages.
+	Escalation *Escalation `json:"escalation,omitempty"`
+	// FirstPaged is when its first page was delivered.
+	FirstPaged time.Time `json:"firstPaged,omitzero"`
 
 	OpenedAt       time.Time `json:"openedAt"`
 	StartedAt      time.Time `json:"startedAt"` // earliest signal start, not first received
@@ -76,6 +80,7 @@ const (
 	EventOverride      EventKind = "severity_override"
 	EventPaged         EventKind = "paged"
 	EventPageFailed    EventKind = "page_failed"
+	EventEscalation    EventKind = "escalation"
 )
 
 // Event is one timeline entry: what changed, when, why, and which journal

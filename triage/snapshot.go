@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 )
 
@@ -26,6 +27,8 @@ type snapshot struct {
 	Alerts    []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
 	Incidents []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
 	Intents   []*Intent         `json:"intents,omitempty"`
+	OnCall    []oncall.File     `json:"oncall,omitempty"`
+	Overrides []oncall.Override `json:"overrides,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -38,7 +41,8 @@ const snapshotChunk = 4096
 // append-only slices), so serialising can run while Apply goes on.
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
-	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles}
+	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
+		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides)}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -111,6 +115,10 @@ func (inc *Incident) capture() Incident {
 	c.Timeline = slices.Clip(inc.Timeline)
 	c.Counts = slices.Clone(inc.Counts)
 	c.Settled = slices.Clip(inc.Settled)
+	if inc.Escalation != nil {
+		e := *inc.Escalation
+		c.Escalation = &e
+	}
 	c.Customers = maps.Clone(inc.Customers)
 	return c
 }
@@ -141,6 +149,14 @@ func (s *State) Restore(data []byte) error {
 	}
 	fresh := New(rs)
 	fresh.ruleFiles = snap.RuleFiles
+	if len(snap.OnCall) > 0 {
+		oc := &OnCallChange{Files: snap.OnCall}
+		if oc.load(); oc.err != nil {
+			return fmt.Errorf("restore triage snapshot: on-call files: %w", oc.err)
+		}
+		fresh.oncallFiles, fresh.oncall = oc.Files, oc.cfg
+	}
+	fresh.overrides = snap.Overrides
 	fresh.seq, fresh.now, fresh.nextInc = snap.Seq, snap.Now, snap.NextInc
 	for _, part := range alertParts {
 		maps.Copy(fresh.alerts, part)
@@ -164,6 +180,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived = fresh.openCount, nil
 	s.intents, s.settled = fresh.intents, fresh.settled
+	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
 }
@@ -197,6 +214,9 @@ func (s *State) rebuild() {
 		}
 		if inc.Override == nil {
 			s.timers.set(timerRecheck, inc.Key, inc.Recheck)
+		}
+		if e := inc.Escalation; e != nil && !e.Stopped && !e.Fallback {
+			s.timers.set(timerEscalate, inc.Key, e.Next)
 		}
 	}
 	for id, a := range s.alerts {

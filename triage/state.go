@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -39,6 +40,9 @@ type Result struct {
 	// Effects: intents decided, and intents a delivery settled.
 	Intents   int
 	Delivered []DeliveryOutcome
+	FirstPage []time.Duration // time from opening to an incident's first delivered page
+	Fallbacks int             // escalations spent, that paged their fallback receiver
+	Created   string          // the ID an entry gave what it created (a schedule override)
 }
 
 // Alert is the latest known state of one signal identity.
@@ -75,6 +79,10 @@ type State struct {
 	intents   map[string]*Intent // pending effects, by ID
 	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
 	held      held               // alerts held, counted for admission control (admission.go)
+
+	oncallFiles []oncall.File     // the on-call files in force (people, schedules, policies)
+	oncall      *oncall.Config    // compiled from them; nil when none are configured
+	overrides   []oncall.Override // schedule overrides made through the API
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores

@@ -13,6 +13,7 @@ const (
 	timerQuietEnd                     // an incident's quiet period ends: it resolves
 	timerRecheck                      // the rules want another look at an incident
 	timerEvict                        // a resolved incident leaves the live state for the archive
+	timerEscalate                     // an incident's next escalation step is due
 )
 
 type timerID struct {

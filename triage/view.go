@@ -29,6 +29,8 @@ type Summary struct {
 	ResolvedBy     string        `json:"resolvedBy,omitempty"`
 	Alerts         AlertCounts   `json:"alerts"`
 	Customers      int           `json:"customers"`
+	Escalation     *Escalation   `json:"escalation,omitempty"`
+	FirstPaged     *time.Time    `json:"firstPaged,omitempty"`
 }
 
 // OverrideView is a human severity override as the API shows it.
@@ -192,6 +194,14 @@ func (inc *Incident) summary() Summary {
 	if !inc.ResolvedAt.IsZero() {
 		t := inc.ResolvedAt
 		sum.ResolvedAt = &t
+	}
+	if e := inc.Escalation; e != nil {
+		cp := *e
+		sum.Escalation = &cp
+	}
+	if !inc.FirstPaged.IsZero() {
+		t := inc.FirstPaged
+		sum.FirstPaged = &t
 	}
 	if !inc.open() {
 		sum.Alerts.Firing = 0
