@@ -20,8 +20,8 @@ type Escalation struct {
 	// Current is the step whose pages are out (round, step), -1 before any.
 	CurRound int  `json:"curRound"`
 	CurStep  int  `json:"curStep"`
-	Reached  bool `json:"reached,omitempty"` // a page of the current step was delivered
-	Stopped  bool `json:"stopped,omitempty"` // acknowledged or resolved: nothing more is sent
+	Reached  bool `json:"reached,omitempty"`  // a page of the current step was delivered
+	Stopped  bool `json:"stopped,omitempty"`  // acknowledged or resolved: nothing more is sent
 	Fallback bool `json:"fallback,omitempty"` // the fallback receiver was paged: the policy is spent
 }
 
