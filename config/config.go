@@ -32,6 +32,9 @@ const (
 
 	DefaultRetention        = 14 * 24 * time.Hour
 	DefaultArchiveRetention = 400 * 24 * time.Hour
+
+	DefaultNotifyTimeout = 10 * time.Second
+	DefaultAckLinkTTL    = 24 * time.Hour
 )
 
 // MinMemtableBytes is the smallest memtable the journal's store accepts.
@@ -45,6 +48,8 @@ type Config struct {
 	DataDir       string   `yaml:"data_dir"`     // resolved against the file's directory
 	LogLevel      string   `yaml:"log_level"`    // debug, info, warn or error
 	RuleFiles     []string `yaml:"rule_files"`   // globs, resolved against the file's directory
+	OnCallFiles   []string `yaml:"oncall_files"` // globs of people, schedules and escalation policies
+	Notify        Notify   `yaml:"notify"`
 	Server        Server   `yaml:"server"`
 	Storage       Storage  `yaml:"storage"`
 	Limits        Limits   `yaml:"limits"`
@@ -138,6 +143,7 @@ func defaults() *Config {
 			ActiveAlerts:          DefaultActiveAlerts,
 			ActiveAlertsPerSource: DefaultActiveAlertsPerSource,
 		},
+		Notify: Notify{Timeout: DefaultNotifyTimeout, AckLinkTTL: DefaultAckLinkTTL},
 	}
 }
 
@@ -169,15 +175,59 @@ func (c *Config) check(m *mapping) error {
 	if !validLogLevel(c.LogLevel) {
 		return m.errorf("log_level", "want one of %s, got %q", strings.Join(logLevels, ", "), c.LogLevel)
 	}
-	for i, g := range c.RuleFiles {
-		if g == "" {
-			return m.d.errorf(m.elemAt("rule_files", i), "empty glob")
+	for _, globs := range []struct {
+		key  string
+		list []string
+	}{{"rule_files", c.RuleFiles}, {"oncall_files", c.OnCallFiles}} {
+		for i, g := range globs.list {
+			if g == "" {
+				return m.d.errorf(m.elemAt(globs.key, i), "empty glob")
+			}
+			if _, err := filepath.Match(g, ""); err != nil {
+				return m.d.errorf(m.elemAt(globs.key, i), "glob %q: %w", g, err)
+			}
+			globs.list[i] = m.d.resolve(g)
 		}
-		if _, err := filepath.Match(g, ""); err != nil {
-			return m.d.errorf(m.elemAt("rule_files", i), "glob %q: %w", g, err)
-		}
-		c.RuleFiles[i] = m.d.resolve(g)
 	}
+	if len(c.OnCallFiles) > 0 && c.Notify.AckKey.IsZero() {
+		return m.errorf("oncall_files", "pages carry signed acknowledgement links: set notify.ack_key_file too")
+	}
+	return nil
+}
+
+// Notify configures the delivery of pages.
+type Notify struct {
+	// AckKeyFile holds the key (at least 32 bytes) that signs the
+	// acknowledgement links in pages.
+	AckKeyFile string `yaml:"ack_key_file"`
+	AckKey     Secret `yaml:"-"`
+	// AckLinkTTL is how long an acknowledgement link works.
+	AckLinkTTL time.Duration `yaml:"ack_link_ttl"`
+	// Timeout bounds one delivery attempt to one receiver.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// minAckKeyBytes is the shortest acknowledgement-link key accepted.
+const minAckKeyBytes = 32
+
+func (n *Notify) check(m *mapping) error {
+	switch {
+	case n.Timeout <= 0:
+		return m.errorf("timeout", "must be positive, got %s", n.Timeout)
+	case n.AckLinkTTL <= 0:
+		return m.errorf("ack_link_ttl", "must be positive, got %s", n.AckLinkTTL)
+	case n.AckKeyFile == "":
+		return nil
+	}
+	n.AckKeyFile = m.d.resolve(n.AckKeyFile)
+	key, err := readTokenFile(n.AckKeyFile)
+	if err != nil {
+		return m.errorf("ack_key_file", "%w", err)
+	}
+	if len(key) < minAckKeyBytes {
+		return m.errorf("ack_key_file", "the key has %d bytes; use at least %d (e.g. head -c 48 /dev/urandom | base64)", len(key), minAckKeyBytes)
+	}
+	n.AckKey = NewSecret(key)
 	return nil
 }
 

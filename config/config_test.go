@@ -34,6 +34,9 @@ func TestLoadValid(t *testing.T) {
 			DataDir:       abs(t, "testdata/var/data"),
 			LogLevel:      "debug",
 			RuleFiles:     []string{filepath.Join(valid, "rules/*.yml"), "/etc/klaxon/rules.d/*.yml"},
+			OnCallFiles:   []string{filepath.Join(valid, "oncall/*.yml")},
+			Notify: Notify{AckKeyFile: filepath.Join(secrets, "ack.key"), AckKey: NewSecret(ackKey(t)),
+				AckLinkTTL: time.Hour, Timeout: 5 * time.Second},
 			Server: Server{
 				MaxBodyBytes:    1 << 20,
 				ReadTimeout:     90 * time.Second,
@@ -63,6 +66,7 @@ func TestLoadValid(t *testing.T) {
 			ExternalURL:   "http://" + DefaultListenAddress,
 			DataDir:       filepath.Join(valid, "data"),
 			LogLevel:      DefaultLogLevel,
+			Notify:        Notify{Timeout: DefaultNotifyTimeout, AckLinkTTL: DefaultAckLinkTTL},
 			Server: Server{
 				MaxBodyBytes:    DefaultMaxBodyBytes,
 				ReadTimeout:     DefaultReadTimeout,
@@ -86,6 +90,7 @@ func TestLoadValid(t *testing.T) {
 			ExternalURL:   "http://localhost:9095",
 			DataDir:       filepath.Join(valid, "data"),
 			LogLevel:      DefaultLogLevel,
+			Notify:        Notify{Timeout: DefaultNotifyTimeout, AckLinkTTL: DefaultAckLinkTTL},
 			Server: Server{
 				MaxBodyBytes:    DefaultMaxBodyBytes,
 				ReadTimeout:     DefaultReadTimeout,
@@ -138,6 +143,8 @@ func allSecrets(cfg *Config) []string {
 // invalid maps each file in testdata/invalid to its exact error after the
 // file name; {secrets} stands for the absolute path of testdata/secrets.
 var invalid = map[string]string{
+	"oncall_without_ack_key.yml":   `:1: oncall_files: pages carry signed acknowledgement links: set notify.ack_key_file too`,
+	"short_ack_key.yml":            `:2: notify.ack_key_file: the key has 5 bytes; use at least 32 (e.g. head -c 48 /dev/urandom | base64)`,
 	"admin_not_list.yml":           `:2: auth.admin: want a list of tokens`,
 	"admin_open_and_tokens.yml":    `:6: auth.admin_open: admin_open: true and admin tokens exclude each other; keep one`,
 	"bad_bool.yml":                 `:6: auth.metrics_open: want true or false, got "maybe"`,
@@ -292,4 +299,14 @@ func TestExampleConfig(t *testing.T) {
 	if cfg.ListenAddress != "127.0.0.1:9095" || len(cfg.Auth.Admin) != 1 || len(cfg.Auth.Ingest.Alertmanager.Tokens) != 1 || len(cfg.Auth.Ingest.Prometheus.Tokens) != 1 {
 		t.Errorf("unexpected example configuration: %+v", cfg)
 	}
+}
+
+// ackKey is the key in testdata/secrets/ack.key.
+func ackKey(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/secrets/ack.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimRight(string(b), "\n")
 }

@@ -52,6 +52,7 @@ type Engine struct {
 	metrics   *metrics
 	limits    Limits
 	throttled throttleLog
+	applied   []func() // called after each appended entry is applied (OnApplied)
 }
 
 // New returns an engine over a journal that already feeds state.
@@ -140,6 +141,9 @@ func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Resul
 	}
 	e.metrics.observe(res)
 	e.poke()
+	for _, fn := range e.applied {
+		fn()
+	}
 	return res, nil
 }
 

@@ -13,6 +13,8 @@ type metrics struct {
 	opened        prometheus.Counter
 	timeToAck     prometheus.Histogram
 	timeToResolve prometheus.Histogram
+	timeToPage    prometheus.Histogram
+	fallbacks     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, state *triage.State) *metrics {
@@ -27,9 +29,16 @@ func newMetrics(reg prometheus.Registerer, state *triage.State) *metrics {
 		timeToResolve: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "klaxon_incident_time_to_resolve_seconds", Help: "Time from an incident opening to its resolution.", Buckets: buckets,
 		}),
+		timeToPage: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "klaxon_incident_time_to_first_page_seconds", Help: "Time from an incident opening to its first delivered page.",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 86400},
+		}),
+		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "klaxon_escalations_fallback_total", Help: "Escalations spent without an acknowledgement, that paged their policy's fallback receiver.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.opened, m.timeToAck, m.timeToResolve,
+		reg.MustRegister(m.opened, m.timeToAck, m.timeToResolve, m.timeToPage, m.fallbacks,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "klaxon_incidents_open", Help: "Incidents not yet resolved.",
 			}, func() float64 { return float64(state.OpenCount()) }),
@@ -40,7 +49,7 @@ func newMetrics(reg prometheus.Registerer, state *triage.State) *metrics {
 
 // activeAlertsDesc describes klaxon_alerts_active.
 var activeAlertsDesc = prometheus.NewDesc("klaxon_alerts_active",
-	"Alerts the triage state holds (firing, or resolved but not yet pruned), by the source of their latest signal; what limits.active_alerts and limits.active_alerts_per_source bound.",
+	"Firing alerts the triage state holds, by the source of their latest signal; what limits.active_alerts and limits.active_alerts_per_source bound.",
 	[]string{"source"}, nil)
 
 // activeAlerts collects klaxon_alerts_active from the state's counts at
@@ -71,4 +80,8 @@ func (m *metrics) observe(res *triage.Result) {
 	for _, d := range res.Resolved {
 		m.timeToResolve.Observe(d.Seconds())
 	}
+	for _, d := range res.FirstPage {
+		m.timeToPage.Observe(d.Seconds())
+	}
+	m.fallbacks.Add(float64(res.Fallbacks))
 }

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -128,6 +129,22 @@ func (s *State) RuleFiles() []rules.File {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.ruleFiles
+}
+
+// OnCallFiles returns the on-call files in force (nil if none).
+func (s *State) OnCallFiles() []oncall.File {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.oncallFiles
+}
+
+// OnCall returns the on-call configuration in force and the schedule
+// overrides, for lookups (nil if none is configured). Callers must not
+// modify them.
+func (s *State) OnCall() (*oncall.Config, []oncall.Override) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.oncall, slices.Clone(s.overrides)
 }
 
 // NextDue is the earliest time at which a timer is due, if any: the owner
