@@ -46,6 +46,7 @@ func (h *Incidents) Register(g gin.IRoutes) {
 	g.GET("/api/v1/incidents/:key", h.get)
 	g.POST("/api/v1/incidents/:key/ack", h.act(triage.ActionAck))
 	g.POST("/api/v1/incidents/:key/resolve", h.act(triage.ActionResolve))
+	g.POST("/api/v1/incidents/:key/escalate", h.act(triage.ActionEscalate))
 	g.POST("/api/v1/incidents/:key/severity", h.severity)
 }
 
@@ -208,23 +209,8 @@ func (h *Incidents) do(c *gin.Context, act triage.Action) {
 		h.notLive(c, act.Incident)
 		return
 	}
-	err := h.actor.Act(c.Request.Context(), act)
-	switch {
-	case err == nil:
-	case errors.Is(err, triage.ErrNotFound):
-		server.Fail(c, http.StatusNotFound, err.Error())
-		return
-	case errors.Is(err, triage.ErrConflict):
-		server.Fail(c, http.StatusConflict, err.Error())
-		return
-	case errors.Is(err, triage.ErrInvalid):
-		server.Fail(c, http.StatusBadRequest, err.Error())
-		return
-	case server.FailRetryable(c, err):
-		return
-	default:
-		_ = c.Error(err)
-		server.Fail(c, http.StatusInternalServerError, "internal error")
+	if err := h.actor.Act(c.Request.Context(), act); err != nil {
+		failAction(c, err)
 		return
 	}
 	d, _ := h.state.Get(act.Incident, 0, 0)
