@@ -41,13 +41,13 @@ func (c *clock) Add(d time.Duration) {
 // its attempts and makes it due 10s later.
 type outbox struct {
 	mu      sync.Mutex
-	clock   *clock
+	now     func() time.Time
 	intents map[string]*triage.Intent
 	scans   chan struct{} // a signal at the start of every scan
 }
 
-func newOutbox(c *clock, intents ...triage.Intent) *outbox {
-	o := &outbox{clock: c, intents: make(map[string]*triage.Intent), scans: make(chan struct{}, 10000)}
+func newOutbox(now func() time.Time, intents ...triage.Intent) *outbox {
+	o := &outbox{now: now, intents: make(map[string]*triage.Intent), scans: make(chan struct{}, 10000)}
 	for _, in := range intents {
 		o.add(in)
 	}
@@ -99,7 +99,7 @@ func (o *outbox) apply(d triage.Delivery) {
 	}
 	in.Attempts++
 	in.Error = d.Error
-	in.Due = o.clock.Now().Add(10 * time.Second)
+	in.Due = o.now().Add(10 * time.Second)
 }
 
 func (o *outbox) pending() int {
@@ -169,7 +169,7 @@ func drain[T any](c chan T) {
 }
 
 // run starts d and stops it when the test ends.
-func run(t *testing.T, d *Dispatcher) {
+func run(t testing.TB, d *Dispatcher) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -185,7 +185,7 @@ func run(t *testing.T, d *Dispatcher) {
 
 var ackKey = []byte("test-ack-key-test-ack-key-test-ack-key")
 
-func signer(t *testing.T) *acklink.Signer {
+func signer(t testing.TB) *acklink.Signer {
 	t.Helper()
 	s, err := acklink.NewSigner(ackKey)
 	if err != nil {
@@ -194,7 +194,7 @@ func signer(t *testing.T) *acklink.Signer {
 	return s
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {
@@ -205,7 +205,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 // receivers parses receivers written exactly as in alertmanager.yml,
 // through Alertmanager's own loader.
-func receivers(t *testing.T, yml string) map[string]*config.Receiver {
+func receivers(t testing.TB, yml string) map[string]*config.Receiver {
 	t.Helper()
 	cfg, err := config.Load("route:\n  receiver: blackhole\nreceivers:\n- name: blackhole\n" + strings.TrimSpace(yml) + "\n")
 	if err != nil {

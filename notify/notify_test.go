@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ type hook struct {
 	got      chan []byte
 }
 
-func newHook(t *testing.T, body string, statuses ...int) *hook {
+func newHook(t testing.TB, body string, statuses ...int) *hook {
 	t.Helper()
 	h := &hook{statuses: statuses, body: body, got: make(chan []byte, 100)}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -75,10 +76,10 @@ type fixture struct {
 	reg   *prometheus.Registry
 }
 
-func newFixture(t *testing.T, rcv map[string]*config.Receiver, opts Options, intents ...triage.Intent) *fixture {
+func newFixture(t testing.TB, rcv map[string]*config.Receiver, opts Options, intents ...triage.Intent) *fixture {
 	t.Helper()
 	f := &fixture{clock: &clock{now: t0}, reg: prometheus.NewRegistry()}
-	f.box = newOutbox(f.clock, intents...)
+	f.box = newOutbox(f.clock.Now, intents...)
 	f.rec = newRecorder(f.box)
 	opts.Receivers = rcv
 	opts.Clock = f.clock.Now
@@ -460,7 +461,7 @@ func TestReceiverWithoutHTTPConfig(t *testing.T) {
 }
 
 func TestNewRefusesBadConfiguration(t *testing.T) {
-	box := newOutbox(&clock{now: t0})
+	box := newOutbox((&clock{now: t0}).Now)
 	rec := newRecorder(box)
 	bad := filepath.Join(t.TempDir(), "bad.tmpl")
 	if err := os.WriteFile(bad, []byte(`{{ define "x" }}{{ .Oops`), 0o600); err != nil {
@@ -484,5 +485,28 @@ func TestNewRefusesBadConfiguration(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+// TestPagerDutyDedupKeyIsIntent: PagerDuty's dedup_key is the hash of the
+// intent ID, so a page sent again after a crash is one alert there.
+func TestPagerDutyDedupKeyIsIntent(t *testing.T) {
+	h := newHook(t, `{"status":"success","message":"Event processed","dedup_key":"x"}`, http.StatusAccepted)
+	rcv := receivers(t, fmt.Sprintf("- name: pd\n  pagerduty_configs:\n  - routing_key: secret-routing-key\n    url: %s/v2/enqueue\n", h.URL))
+	f := newFixture(t, rcv, Options{}, page("INC-42/page/1/0/bob/pd", "pd", t0))
+	run(t, f.d)
+	var ev struct {
+		DedupKey    string `json:"dedup_key"`
+		EventAction string `json:"event_action"`
+		RoutingKey  string `json:"routing_key"`
+	}
+	if err := json.Unmarshal(<-h.got, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256([]byte("INC-42/page/1/0/bob/pd"))); ev.DedupKey != want || ev.EventAction != "trigger" {
+		t.Fatalf("event %+v, want dedup_key %s", ev, want)
+	}
+	if del := <-f.rec.got; !del.OK {
+		t.Fatalf("delivery %+v", del)
 	}
 }
