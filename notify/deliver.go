@@ -26,7 +26,6 @@ import (
 
 // lane is one receiver's queue and the integrations its workers send through.
 type lane struct {
-	name         string
 	integrations []amnotify.Integration
 	unknown      bool // the lane of intents naming no configured receiver
 	jobs         chan triage.Intent
@@ -63,7 +62,7 @@ func buildLanes(opts Options) (map[string]*lane, error) {
 		if err != nil {
 			return nil, fmt.Errorf("notify: receiver %q: %w", name, err)
 		}
-		lanes[name] = &lane{name: name, integrations: ints, jobs: make(chan triage.Intent, opts.QueueSize)}
+		lanes[name] = &lane{integrations: ints, jobs: make(chan triage.Intent, opts.QueueSize)}
 	}
 	return lanes, nil
 }
@@ -235,7 +234,8 @@ func (d *Dispatcher) incidentURL(key string) string {
 
 // AckURL is the link that acknowledges incident as person when opened
 // before now+AckTTL: ExternalURL + "/ack/" + token, or "" without an
-// external URL or a signer.
+// external URL or a signer. A fallback receiver's page has no person: its
+// token names "", and the ack route decides whom to record.
 func (d *Dispatcher) AckURL(incident, person string, now time.Time) string {
 	if d.opts.ExternalURL == nil || d.opts.AckSigner == nil {
 		return ""

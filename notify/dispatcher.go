@@ -33,7 +33,8 @@ type Source interface {
 var _ Source = (*triage.State)(nil)
 
 // Recorder journals a delivery report and applies it; an error means the
-// report is not stored and must be made again.
+// report is not stored and must be made again (the worker retries it with
+// backoff, holding its receiver's slot, and never sends the page again).
 type Recorder interface {
 	Deliver(ctx context.Context, d triage.Delivery) error
 }
@@ -350,7 +351,8 @@ func (d *Dispatcher) report(ctx context.Context, del triage.Delivery) bool {
 	}
 }
 
-// InFlight is how many intent attempts are taken and not yet seen settled.
+// InFlight is how many intent attempts are taken and not yet seen settled,
+// for tests and diagnostics.
 func (d *Dispatcher) InFlight() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
