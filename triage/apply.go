@@ -46,6 +46,8 @@ func (s *State) Apply(rec journal.Record) any {
 		c.res.Err = s.applyRules(c, e.Rules)
 	case e.Delivery != nil:
 		c.res.Err = s.applyDelivery(c, e.Delivery)
+	case e.Silence != nil:
+		c.res.Err = s.applySilence(c, e.Silence)
 	}
 	c.finish(s.now)
 	return c.res
@@ -119,6 +121,8 @@ func (s *State) advance(c *change, now time.Time) {
 				inc.Recheck = time.Time{}
 				s.evaluate(c.seq, inc, t.at)
 			}
+		case timerSilence:
+			s.silenceDue(c, t.id, t.at)
 		}
 		c.finish(t.at)
 	}

@@ -22,6 +22,7 @@ type Entry struct {
 	Tick     *Tick           `json:"tick,omitempty"`
 	Rules    *RulesChange    `json:"rules,omitempty"`
 	Delivery *Delivery       `json:"delivery,omitempty"`
+	Silence  *SilenceChange  `json:"silence,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -109,13 +110,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.Silence != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, silence")
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ type snapshot struct {
 	Alerts    []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
 	Incidents []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
 	Intents   []*Intent         `json:"intents,omitempty"`
+	Silences  []*Silence        `json:"silences,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -38,7 +39,7 @@ const snapshotChunk = 4096
 // append-only slices), so serialising can run while Apply goes on.
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
-	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles}
+	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles, Silences: s.captureSilences()}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -154,6 +155,9 @@ func (s *State) Restore(data []byte) error {
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
 	}
+	if err := fresh.restoreSilences(snap.Silences); err != nil {
+		return fmt.Errorf("restore triage snapshot: %w", err)
+	}
 	fresh.rebuild()
 
 	s.mu.Lock()
@@ -164,6 +168,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived = fresh.openCount, nil
 	s.intents, s.settled = fresh.intents, fresh.settled
+	s.silences = fresh.silences
 	return nil
 }
 
@@ -210,6 +215,7 @@ func (s *State) rebuild() {
 			inc.addAlert(a, 1)
 		}
 	}
+	s.scheduleSilences()
 }
 
 // reclassify makes an open incident also the incident of the keys and

@@ -39,6 +39,8 @@ type Result struct {
 	// Effects: intents decided, and intents a delivery settled.
 	Intents   int
 	Delivered []DeliveryOutcome
+	// Silence is the ID of the silence a silence entry created or updated.
+	Silence string
 }
 
 // Alert is the latest known state of one signal identity.
@@ -74,6 +76,8 @@ type State struct {
 	timers    timerHeap
 	intents   map[string]*Intent // pending effects, by ID
 	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
+
+	silences map[string]*Silence // by ID, until their retention ends (silence.go)
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores
