@@ -143,6 +143,8 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *relo
 
 	admin := r.Group("/", srv.Admin())
 	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
+	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(admin)
+	admin.GET("/api/v2/status", api.Status(version, time.Now()))
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", func(c *gin.Context) {
 		if err := rl.reload(c.Request.Context()); err != nil {
