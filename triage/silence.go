@@ -383,25 +383,15 @@ func (s *State) silencedBy(sig *signal.Signal, at time.Time) []string {
 	return ids
 }
 
-// SilenceView is a silence as the API shows it, with its state at the time
-// asked about.
+// SilenceView is a copy of a silence for the API, with its state at the
+// time asked about.
 type SilenceView struct {
-	ID          string            `json:"id"`
-	Matchers    []string          `json:"matchers"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
-	CreatedBy   string            `json:"createdBy"`
-	Comment     string            `json:"comment"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	State       SilenceState      `json:"state"`
+	Silence
+	State SilenceState `json:"state"`
 }
 
 func (sil *Silence) view(at time.Time) SilenceView {
-	return SilenceView{
-		ID: sil.ID, Matchers: sil.Matchers, StartsAt: sil.StartsAt, EndsAt: sil.EndsAt, UpdatedAt: sil.UpdatedAt,
-		CreatedBy: sil.CreatedBy, Comment: sil.Comment, Annotations: sil.Annotations, State: sil.stateAt(at),
-	}
+	return SilenceView{Silence: *sil, State: sil.stateAt(at)}
 }
 
 // Silences lists the silences whose matchers include every one of filter
