@@ -166,9 +166,8 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
-	s.openCount, s.archived = fresh.openCount, nil
+	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled = fresh.intents, fresh.settled
-	s.silences = fresh.silences
 	return nil
 }
 

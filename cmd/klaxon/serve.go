@@ -140,11 +140,12 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, rl *relo
 	in := ingest.NewHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
 	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
+	silences := r.Group("/", srv.Admin()) // Alertmanager's silences API, for amtool
+	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(silences)
+	silences.GET("/api/v2/status", api.Status(version, time.Now()))
 
 	admin := r.Group("/", srv.Admin())
 	api.NewIncidents(eng.State(), eng, server.Principal).Register(admin)
-	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(admin)
-	admin.GET("/api/v2/status", api.Status(version, time.Now()))
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", func(c *gin.Context) {
 		if err := rl.reload(c.Request.Context()); err != nil {
