@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +18,34 @@ import (
 	"github.com/klaxonhq/klaxon/triage"
 )
 
-// silenceStack serves the silences API (and the incident API, to see their
-// effect) over a real journal and engine.
+// driverSilencer journals silence changes through triage's driver, as the
+// engine does through the journal: numbered, encoded, applied.
+type driverSilencer struct {
+	mu sync.Mutex
+	d  *triage.Driver
+}
+
+func (ds *driverSilencer) Silence(_ context.Context, sc *triage.SilenceChange) (string, error) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	res, err := ds.d.Append(time.Now(), &triage.Entry{Silence: sc})
+	if err != nil {
+		return "", err
+	}
+	return res.Silence, res.Err
+}
+
+// silenceStack serves the silences API over a triage state.
 func silenceStack(t *testing.T) (*triage.State, http.Handler) {
 	t.Helper()
-	eng, h := stack(t)
-	r := h.(*gin.Engine)
-	NewSilences(eng.State(), eng, func(*gin.Context) string { return "tester" }, time.Now).Register(r)
+	gin.SetMode(gin.ReleaseMode)
+	state := triage.New(nil)
+	d := triage.NewDriver(state)
+	d.Live = true
+	r := gin.New()
+	NewSilences(state, &driverSilencer{d: d}, func(*gin.Context) string { return "tester" }, time.Now).Register(r)
 	r.GET("/api/v2/status", Status("dev", time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)))
-	return eng.State(), r
+	return state, r
 }
 
 // raw sends a request and returns the status and body.
