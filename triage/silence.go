@@ -182,12 +182,9 @@ func (s *State) applySilence(c *change, sc *SilenceChange) error {
 	if sc.err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, sc.err)
 	}
-	if s.silences == nil {
-		s.silences = make(map[string]*Silence)
-	}
 	var prev *Silence
 	if sc.ID != "" {
-		if prev = s.silences[sc.ID]; prev == nil {
+		if prev = s.silences.byID[sc.ID]; prev == nil {
 			return fmt.Errorf("%w: %q", ErrNoSilence, sc.ID)
 		}
 	}
@@ -225,7 +222,7 @@ func (s *State) applySilence(c *change, sc *SilenceChange) error {
 	if prev != nil {
 		s.expireSilence(c, prev, sc.By, fmt.Sprintf("replaced by %s by %s", next.ID, sc.By))
 	}
-	s.silences[next.ID] = next
+	s.silences.put(next)
 	s.scheduleSilence(next, now)
 	s.silenceMoved(c, next, false, now, sc.By)
 	c.res.Silence = next.ID
@@ -280,12 +277,12 @@ func (s *State) scheduleSilence(sil *Silence, now time.Time) {
 // silenceDue acts on a silence's timer: it started, it ended, or its
 // retention is over and it leaves the state.
 func (s *State) silenceDue(c *change, id string, at time.Time) {
-	sil := s.silences[id]
+	sil := s.silences.byID[id]
 	if sil == nil {
 		return
 	}
 	if !at.Before(sil.EndsAt.Add(SilenceRetention)) {
-		delete(s.silences, id)
+		s.silences.drop(id)
 		return
 	}
 	s.silenceMoved(c, sil, sil.activeAt(at.Add(-time.Nanosecond)), at, "")
@@ -344,7 +341,7 @@ func (s *State) anyFiringMatch(inc *Incident, sil *Silence) bool {
 // and an active silence matches every one of them. The escalation does not
 // page for a silenced incident.
 func (s *State) silenced(inc *Incident, at time.Time) bool {
-	if len(s.silences) == 0 {
+	if len(s.silences.byID) == 0 {
 		return false
 	}
 	firing := 0
@@ -363,24 +360,101 @@ func (s *State) silenced(inc *Incident, at time.Time) bool {
 
 // muted reports whether an active silence matches sig at `at`.
 func (s *State) muted(sig *signal.Signal, at time.Time) bool {
-	for _, sil := range s.silences {
-		if sil.activeAt(at) && sil.matches(sig.Labels) {
-			return true
-		}
-	}
-	return false
+	found := false
+	s.silences.candidates(sig.Labels, func(sil *Silence) bool {
+		found = sil.activeAt(at) && sil.matches(sig.Labels)
+		return !found
+	})
+	return found
 }
 
 // silencedBy lists, in ID order, the silences active at `at` that match sig.
 func (s *State) silencedBy(sig *signal.Signal, at time.Time) []string {
 	var ids []string
-	for id, sil := range s.silences {
+	s.silences.candidates(sig.Labels, func(sil *Silence) bool {
 		if sil.activeAt(at) && sil.matches(sig.Labels) {
-			ids = append(ids, id)
+			ids = append(ids, sil.ID)
 		}
-	}
+		return true
+	})
 	slices.Sort(ids)
 	return ids
+}
+
+// silenceSet holds the silences by ID, and an index that narrows which of
+// them can match a label set: each silence with an equality matcher is
+// filed under its first one's label and value, the others are always
+// tried. The index is rebuilt, when next needed, after a silence comes or
+// goes (in-place updates keep the matchers).
+type silenceSet struct {
+	byID  map[string]*Silence
+	index *silenceIndex
+}
+
+type silenceIndex struct {
+	byLabel map[string]map[string][]*Silence
+	names   []string // keys of byLabel
+	always  []*Silence
+}
+
+func (ss *silenceSet) put(sil *Silence) {
+	if ss.byID == nil {
+		ss.byID = make(map[string]*Silence)
+	}
+	ss.byID[sil.ID] = sil
+	ss.index = nil
+}
+
+func (ss *silenceSet) drop(id string) {
+	delete(ss.byID, id)
+	ss.index = nil
+}
+
+// candidates calls fn with each silence that may match lbls, until fn
+// returns false.
+func (ss *silenceSet) candidates(lbls map[string]string, fn func(*Silence) bool) {
+	if len(ss.byID) == 0 {
+		return
+	}
+	ix := ss.indexed()
+	for _, sil := range ix.always {
+		if !fn(sil) {
+			return
+		}
+	}
+	for _, name := range ix.names {
+		v, ok := lbls[name]
+		if !ok {
+			continue
+		}
+		for _, sil := range ix.byLabel[name][v] {
+			if !fn(sil) {
+				return
+			}
+		}
+	}
+}
+
+func (ss *silenceSet) indexed() *silenceIndex {
+	if ss.index != nil {
+		return ss.index
+	}
+	ix := &silenceIndex{byLabel: make(map[string]map[string][]*Silence)}
+	for _, sil := range ss.byID {
+		i := slices.IndexFunc(sil.ms, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual && m.Value != "" })
+		if i < 0 {
+			ix.always = append(ix.always, sil)
+			continue
+		}
+		m := sil.ms[i]
+		if ix.byLabel[m.Name] == nil {
+			ix.byLabel[m.Name] = make(map[string][]*Silence)
+			ix.names = append(ix.names, m.Name)
+		}
+		ix.byLabel[m.Name][m.Value] = append(ix.byLabel[m.Name][m.Value], sil)
+	}
+	ss.index = ix
+	return ix
 }
 
 // SilenceView is a copy of a silence for the API, with its state at the
@@ -403,7 +477,7 @@ func (s *State) Silences(at time.Time, filter []*labels.Matcher) []SilenceView {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := []SilenceView{}
-	for _, sil := range s.silences {
+	for _, sil := range s.silences.byID {
 		if hasMatchers(sil, filter) {
 			out = append(out, sil.view(at))
 		}
@@ -443,7 +517,7 @@ func hasMatchers(sil *Silence, filter []*labels.Matcher) bool {
 func (s *State) SilenceByID(id string, at time.Time) (SilenceView, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sil := s.silences[id]
+	sil := s.silences.byID[id]
 	if sil == nil {
 		return SilenceView{}, false
 	}
@@ -454,9 +528,9 @@ func (s *State) SilenceByID(id string, at time.Time) (SilenceView, bool) {
 // silence's slices and maps are replaced, never changed in place, so a
 // shallow copy holds.
 func (s *State) captureSilences() []*Silence {
-	out := make([]*Silence, 0, len(s.silences))
-	for _, id := range slices.Sorted(maps.Keys(s.silences)) {
-		cp := *s.silences[id]
+	out := make([]*Silence, 0, len(s.silences.byID))
+	for _, id := range slices.Sorted(maps.Keys(s.silences.byID)) {
+		cp := *s.silences.byID[id]
 		out = append(out, &cp)
 	}
 	return out
@@ -465,14 +539,14 @@ func (s *State) captureSilences() []*Silence {
 // restoreSilences installs a snapshot's silences, parsing their matchers
 // again; rebuild schedules their timers.
 func (s *State) restoreSilences(list []*Silence) error {
-	s.silences = make(map[string]*Silence, len(list))
+	s.silences = silenceSet{}
 	for _, sil := range list {
 		ms, err := parseSilenceMatchers(sil.Matchers)
 		if err != nil {
 			return fmt.Errorf("silence %s: %w", sil.ID, err)
 		}
 		sil.ms = ms
-		s.silences[sil.ID] = sil
+		s.silences.put(sil)
 	}
 	return nil
 }
@@ -480,7 +554,7 @@ func (s *State) restoreSilences(list []*Silence) error {
 // scheduleSilences sets every silence's timer again after the timers were
 // cleared (rebuild).
 func (s *State) scheduleSilences() {
-	for id, sil := range s.silences {
+	for id, sil := range s.silences.byID {
 		s.timers.set(timerSilence, id, sil.Next)
 	}
 }

@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -93,8 +94,8 @@ func TestSilenceLifecycleByTicks(t *testing.T) {
 			t.Errorf("at +%s: silence events %v, want %v", st.at, got, st.events)
 		}
 	}
-	if _, ok := m.s.NextDue(); ok && len(m.s.silences) > 0 {
-		t.Errorf("silences left after their retention: %d", len(m.s.silences))
+	if _, ok := m.s.NextDue(); ok && len(m.s.silences.byID) > 0 {
+		t.Errorf("silences left after their retention: %d", len(m.s.silences.byID))
 	}
 }
 
@@ -139,8 +140,8 @@ func TestSilenceUpdate(t *testing.T) {
 				t.Errorf("original silence is %s, want %s", got, tc.prevState)
 			}
 			if tc.err != nil {
-				if len(m.s.silences) != 1 || res.Silence != "" {
-					t.Errorf("refused update changed the silences: %d, result %q", len(m.s.silences), res.Silence)
+				if len(m.s.silences.byID) != 1 || res.Silence != "" {
+					t.Errorf("refused update changed the silences: %d, result %q", len(m.s.silences.byID), res.Silence)
 				}
 				return
 			}
@@ -263,8 +264,8 @@ func TestSilenceChangeValidation(t *testing.T) {
 			}
 			// Journaled all the same (by a bug, or a stricter binary): Apply refuses it.
 			m := newMachine(t, nil)
-			if res := m.silence(t0, tc.sc); !errors.Is(res.Err, ErrInvalid) || len(m.s.silences) != 0 {
-				t.Errorf("Apply: %v with %d silences, want ErrInvalid and none", res.Err, len(m.s.silences))
+			if res := m.silence(t0, tc.sc); !errors.Is(res.Err, ErrInvalid) || len(m.s.silences.byID) != 0 {
+				t.Errorf("Apply: %v with %d silences, want ErrInvalid and none", res.Err, len(m.s.silences.byID))
 			}
 		})
 	}
@@ -358,7 +359,7 @@ func TestSilenceRestoreEqualsLive(t *testing.T) {
 		step()
 	}
 	want, _ := m.s.Snapshot()()
-	if !bytes.Contains(want, []byte(`"silences"`)) && len(m.s.silences) > 0 {
+	if !bytes.Contains(want, []byte(`"silences"`)) && len(m.s.silences.byID) > 0 {
 		t.Fatal("the snapshot leaves the silences out")
 	}
 	for cut := 1; cut < len(m.log); cut++ {
@@ -399,5 +400,65 @@ func TestSilenceDoesNotChangeTriage(t *testing.T) {
 	plain, muted := run(false), run(true)
 	if len(plain) != len(muted) || plain[0].Alerts != muted[0].Alerts || plain[0].Severity != muted[0].Severity {
 		t.Errorf("silenced %+v, unsilenced %+v", muted, plain)
+	}
+}
+
+// BenchmarkSilenced measures the escalation hook on a storm: one incident
+// of 5,000 firing alerts, all muted, among 100 silences.
+func BenchmarkSilenced(b *testing.B) {
+	m := newMachine(&testing.T{}, nil)
+	sigs := make([]signal.Signal, 5000)
+	for i := range sigs {
+		sigs[i] = firing("alertname", "Storm", "instance", fmt.Sprintf("host-%d", i))
+	}
+	m.signals(t0, sigs...)
+	for i := range 99 {
+		m.mustSilence(t0, SilenceChange{Matchers: []string{fmt.Sprintf(`alertname="Other%d"`, i)}, EndsAt: t0.Add(time.Hour)})
+	}
+	m.mustSilence(t0, SilenceChange{Matchers: []string{`alertname="Storm"`}, EndsAt: t0.Add(time.Hour)})
+	inc := m.s.incidents["INC-1"]
+	b.ResetTimer()
+	for b.Loop() {
+		if !m.s.silenced(inc, t0.Add(time.Minute)) {
+			b.Fatal("not silenced")
+		}
+	}
+}
+
+// The index that narrows silences to try gives the same answers as trying
+// every silence.
+func TestSilenceIndexFindsWhatBruteForceFinds(t *testing.T) {
+	m := newMachine(t, nil)
+	end := t0.Add(time.Hour)
+	for _, ms := range [][]string{
+		{`alertname="A"`},
+		{`alertname="A"`, `env="prod"`},
+		{`team=""`, `env="prod"`},
+		{`env=~"prod|dev"`},
+		{`alertname!="A"`, `env="dev"`},
+		{`host=~".+"`},
+		{`alertname="B"`, `zone!~"eu-.*"`},
+	} {
+		m.mustSilence(t0, SilenceChange{Matchers: ms, EndsAt: end})
+	}
+	for _, lbls := range []map[string]string{
+		{"alertname": "A"}, {"alertname": "A", "env": "prod"}, {"alertname": "B", "env": "dev"},
+		{"alertname": "B", "zone": "eu-1"}, {"alertname": "B", "zone": "us-1"}, {"host": "h"},
+		{"env": "prod", "team": "x"}, {"alertname": "C"}, {},
+	} {
+		var want []string
+		for id, sil := range m.s.silences.byID {
+			if sil.matches(lbls) {
+				want = append(want, id)
+			}
+		}
+		slices.Sort(want)
+		sig := signal.Signal{Labels: lbls}
+		if got := m.s.silencedBy(&sig, t0); !slices.Equal(got, want) {
+			t.Errorf("%v: silenced by %v, want %v", lbls, got, want)
+		}
+		if got := m.s.muted(&sig, t0); got != (len(want) > 0) {
+			t.Errorf("%v: muted %v, want %v", lbls, got, len(want) > 0)
+		}
 	}
 }

@@ -77,7 +77,7 @@ type State struct {
 	intents   map[string]*Intent // pending effects, by ID
 	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
 
-	silences map[string]*Silence // by ID, until their retention ends (silence.go)
+	silences silenceSet // by ID, until their retention ends (silence.go)
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores
