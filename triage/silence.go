@@ -384,8 +384,8 @@ func (s *State) silencedBy(sig *signal.Signal, at time.Time) []string {
 // silenceSet holds the silences by ID, and an index that narrows which of
 // them can match a label set: each silence with an equality matcher is
 // filed under its first one's label and value, the others are always
-// tried. The index is rebuilt, when next needed, after a silence comes or
-// goes (in-place updates keep the matchers).
+// tried. The index is rebuilt whenever a silence comes or goes, under
+// Apply's lock, never by the readers (in-place updates keep the matchers).
 type silenceSet struct {
 	byID  map[string]*Silence
 	index *silenceIndex
@@ -402,21 +402,21 @@ func (ss *silenceSet) put(sil *Silence) {
 		ss.byID = make(map[string]*Silence)
 	}
 	ss.byID[sil.ID] = sil
-	ss.index = nil
+	ss.reindex()
 }
 
 func (ss *silenceSet) drop(id string) {
 	delete(ss.byID, id)
-	ss.index = nil
+	ss.reindex()
 }
 
 // candidates calls fn with each silence that may match lbls, until fn
 // returns false.
 func (ss *silenceSet) candidates(lbls map[string]string, fn func(*Silence) bool) {
-	if len(ss.byID) == 0 {
+	ix := ss.index
+	if ix == nil {
 		return
 	}
-	ix := ss.indexed()
 	for _, sil := range ix.always {
 		if !fn(sil) {
 			return
@@ -435,10 +435,7 @@ func (ss *silenceSet) candidates(lbls map[string]string, fn func(*Silence) bool)
 	}
 }
 
-func (ss *silenceSet) indexed() *silenceIndex {
-	if ss.index != nil {
-		return ss.index
-	}
+func (ss *silenceSet) reindex() {
 	ix := &silenceIndex{byLabel: make(map[string]map[string][]*Silence)}
 	for _, sil := range ss.byID {
 		i := slices.IndexFunc(sil.ms, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual && m.Value != "" })
@@ -454,7 +451,6 @@ func (ss *silenceSet) indexed() *silenceIndex {
 		ix.byLabel[m.Name][m.Value] = append(ix.byLabel[m.Name][m.Value], sil)
 	}
 	ss.index = ix
-	return ix
 }
 
 // SilenceView is a copy of a silence for the API, with its state at the
@@ -539,15 +535,16 @@ func (s *State) captureSilences() []*Silence {
 // restoreSilences installs a snapshot's silences, parsing their matchers
 // again; rebuild schedules their timers.
 func (s *State) restoreSilences(list []*Silence) error {
-	s.silences = silenceSet{}
+	s.silences = silenceSet{byID: make(map[string]*Silence, len(list))}
 	for _, sil := range list {
 		ms, err := parseSilenceMatchers(sil.Matchers)
 		if err != nil {
 			return fmt.Errorf("silence %s: %w", sil.ID, err)
 		}
 		sil.ms = ms
-		s.silences.put(sil)
+		s.silences.byID[sil.ID] = sil
 	}
+	s.silences.reindex()
 	return nil
 }
 

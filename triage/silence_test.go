@@ -462,3 +462,24 @@ func TestSilenceIndexFindsWhatBruteForceFinds(t *testing.T) {
 		}
 	}
 }
+
+// Readers (the API) run while Apply changes silences; -race checks them.
+func TestSilenceReadsWhileApplying(t *testing.T) {
+	m := newMachine(t, nil)
+	m.signals(t0, firing("alertname", "A", "instance", "x"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			m.s.Get("INC-1", 0, 10)
+			m.s.Silences(t0, nil)
+			_, _ = m.s.Snapshot()()
+		}
+	}()
+	for i := range 50 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		id := m.mustSilence(at, SilenceChange{Matchers: []string{`alertname="A"`, fmt.Sprintf(`n="%d"`, i)}, EndsAt: at.Add(time.Hour)})
+		m.silence(at, SilenceChange{ID: id, Expire: true})
+	}
+	<-done
+}
