@@ -32,7 +32,7 @@ func (ds *driverSilencer) Silence(_ context.Context, sc *triage.SilenceChange) (
 	if err != nil {
 		return "", err
 	}
-	return res.Silence, res.Err
+	return res.Created, res.Err
 }
 
 // silenceStack serves the silences API over a triage state.

@@ -15,5 +15,5 @@ func (e *Engine) Silence(ctx context.Context, sc *triage.SilenceChange) (id stri
 	if err != nil {
 		return "", err
 	}
-	return res.Silence, res.Err
+	return res.Created, res.Err
 }

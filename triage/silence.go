@@ -212,7 +212,7 @@ func (s *State) applySilence(c *change, sc *SilenceChange) error {
 		*prev = *next
 		s.scheduleSilence(prev, now)
 		s.silenceMoved(c, prev, was, now, sc.By)
-		c.res.Silence = prev.ID
+		c.res.Created = prev.ID
 		return nil
 	}
 	if next.StartsAt.Before(now) {
@@ -225,7 +225,7 @@ func (s *State) applySilence(c *change, sc *SilenceChange) error {
 	s.silences.put(next)
 	s.scheduleSilence(next, now)
 	s.silenceMoved(c, next, false, now, sc.By)
-	c.res.Silence = next.ID
+	c.res.Created = next.ID
 	return nil
 }
 

@@ -28,7 +28,7 @@ func (m *machine) mustSilence(at time.Time, sc SilenceChange) string {
 	if res.Err != nil {
 		m.t.Fatalf("silence %+v at %s: %v", sc, at, res.Err)
 	}
-	return res.Silence
+	return res.Created
 }
 
 // state is the state of silence id at the machine's time, "gone" when it left.
@@ -140,15 +140,15 @@ func TestSilenceUpdate(t *testing.T) {
 				t.Errorf("original silence is %s, want %s", got, tc.prevState)
 			}
 			if tc.err != nil {
-				if len(m.s.silences.byID) != 1 || res.Silence != "" {
-					t.Errorf("refused update changed the silences: %d, result %q", len(m.s.silences.byID), res.Silence)
+				if len(m.s.silences.byID) != 1 || res.Created != "" {
+					t.Errorf("refused update changed the silences: %d, result %q", len(m.s.silences.byID), res.Created)
 				}
 				return
 			}
-			if (res.Silence == id) != tc.inPlace {
-				t.Fatalf("update gave id %s, original %s; in place wanted: %v", res.Silence, id, tc.inPlace)
+			if (res.Created == id) != tc.inPlace {
+				t.Fatalf("update gave id %s, original %s; in place wanted: %v", res.Created, id, tc.inPlace)
 			}
-			v, _ := m.s.SilenceByID(res.Silence, at)
+			v, _ := m.s.SilenceByID(res.Created, at)
 			if !v.EndsAt.Equal(upd.EndsAt) || v.Comment != upd.Comment || !slices.Equal(v.Matchers, upd.Matchers) {
 				t.Errorf("silence after the update: %+v, want the update's fields %+v", v, upd)
 			}

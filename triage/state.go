@@ -39,8 +39,7 @@ type Result struct {
 	// Effects: intents decided, and intents a delivery settled.
 	Intents   int
 	Delivered []DeliveryOutcome
-	// Silence is the ID of the silence a silence entry created or updated.
-	Silence string
+	Created   string // the ID an entry gave what it created (a silence)
 }
 
 // Alert is the latest known state of one signal identity.
