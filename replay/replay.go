@@ -89,8 +89,10 @@ func Run(read Reader, opts Options) (*Report, error) {
 			}
 			actual, candidate = newRun(rs), newRun(cand)
 		}
-		if e.Action != nil || e.Delivery != nil {
-			return nil // human actions name incidents by key; deliveries answer intents only live decided
+		if e.Action != nil || e.Delivery != nil || e.Silence != nil {
+			// Human actions name incidents by key, silences by an ID
+			// from the live sequence; deliveries answer live intents.
+			return nil
 		}
 		rep.Entries++
 		if err := actual.feed(rec.Time, e); err != nil {

@@ -53,6 +53,8 @@ func (s *State) Apply(rec journal.Record) any {
 		if c.res.Err = s.applyOverride(c, e.Override, c.res.Created); c.res.Err != nil {
 			c.res.Created = ""
 		}
+	case e.Silence != nil:
+		c.res.Err = s.applySilence(c, e.Silence)
 	}
 	c.finish(s.now)
 	return c.res
@@ -131,6 +133,8 @@ func (s *State) advance(c *change, now time.Time) {
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
 				s.escalationDue(c, inc, t.at)
 			}
+		case timerSilence:
+			s.silenceDue(c, t.id, t.at)
 		}
 		c.finish(t.at)
 	}

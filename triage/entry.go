@@ -24,6 +24,7 @@ type Entry struct {
 	Delivery *Delivery       `json:"delivery,omitempty"`
 	OnCall   *OnCallChange   `json:"oncall,omitempty"`
 	Override *OverrideChange `json:"override,omitempty"`
+	Silence  *SilenceChange  `json:"silence,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -115,13 +116,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence")
 	}
 	return nil
 }

@@ -320,3 +320,26 @@ func TestEscalationIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A silenced incident is not paged; when the silence ends (its end timer,
+// or an expiry), escalation starts at once.
+func TestSilenceHoldsEscalationUntilItEnds(t *testing.T) {
+	for _, expire := range []bool{false, true} {
+		m := pagingMachine(t)
+		id := m.mustSilence(t0, SilenceChange{Matchers: []string{`alertname="Down"`}, EndsAt: t0.Add(30 * time.Minute), CreatedBy: "ada", Comment: "deploy"})
+		m.signals(t0.Add(time.Minute), firing("alertname", "Down", "service", "checkout"))
+		m.tick(t0.Add(20 * time.Minute))
+		if got := m.pending(t0.Add(20 * time.Minute)); len(got) != 0 {
+			t.Fatalf("silenced incident paged: %v", got)
+		}
+		end := t0.Add(30 * time.Minute)
+		if expire {
+			end = t0.Add(25 * time.Minute)
+			m.silence(end, SilenceChange{ID: id, Expire: true, By: "bob"})
+		}
+		m.tick(end)
+		if got := m.pending(end); len(got) == 0 {
+			t.Fatalf("expire=%v: nobody paged after the silence ended", expire)
+		}
+	}
+}

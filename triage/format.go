@@ -13,9 +13,9 @@ import (
 //   - 1: bare JSON (the first byte is '{').
 //   - 2: one version byte, then the JSON of format 1, decoded strictly: an
 //     unknown entry kind or field is an error, not something to skip.
-//   - 3: the outbox and paging: delivery, on-call and schedule-override
-//     entries, the escalate action; intents, the notification log,
-//     escalations, on-call files and overrides in the snapshot.
+//   - 3: the outbox and paging: delivery, on-call, schedule-override and
+//     silence entries, the escalate action; intents, the notification log,
+//     escalations, on-call files, overrides and silences in the snapshot.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.

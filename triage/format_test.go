@@ -195,6 +195,10 @@ func TestEntryEncodingGolden(t *testing.T) {
 		"oncall":          {OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "people.yml", Data: []byte("people: {}\n")}}}},
 		"override": {Override: &triage.OverrideChange{Set: &oncall.Override{Schedule: "checkout-primary", Person: "ben",
 			Start: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}}},
+		"silence": {Silence: &triage.SilenceChange{ID: "00000000-0000-8000-8000-000000000007",
+			Matchers: []string{`alertname="DiskFull"`, `instance=~"db-.*"`}, StartsAt: time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC),
+			EndsAt: time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC), CreatedBy: "ada", Comment: "disk swap",
+			Annotations: map[string]string{"ticket": "OPS-1"}, By: "admin"}},
 	}
 	for name, e := range kinds {
 		t.Run(name, func(t *testing.T) {
@@ -350,7 +354,7 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 		want []string
 	}{
 		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
-		{"unknown kind", append([]byte{triage.FormatVersion}, `{"silence":{"id":"x"}}`...), []string{"record 2", `unknown field "silence"`, "format version 3"}},
+		{"unknown kind", append([]byte{triage.FormatVersion}, `{"maintenance":{"id":"x"}}`...), []string{"record 2", `unknown field "maintenance"`, "format version 3"}},
 		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", "format version 3"}},
 		{"empty", nil, []string{"record 2", "no data"}},
 	} {

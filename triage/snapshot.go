@@ -29,6 +29,7 @@ type snapshot struct {
 	Intents   []*Intent         `json:"intents,omitempty"`
 	OnCall    []oncall.File     `json:"oncall,omitempty"`
 	Overrides []oncall.Override `json:"overrides,omitempty"`
+	Silences  []*Silence        `json:"silences,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -42,7 +43,7 @@ const snapshotChunk = 4096
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
-		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides)}
+		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences()}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -170,6 +171,9 @@ func (s *State) Restore(data []byte) error {
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
 	}
+	if err := fresh.restoreSilences(snap.Silences); err != nil {
+		return fmt.Errorf("restore triage snapshot: %w", err)
+	}
 	fresh.rebuild()
 
 	s.mu.Lock()
@@ -178,7 +182,7 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
-	s.openCount, s.archived = fresh.openCount, nil
+	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled = fresh.intents, fresh.settled
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
@@ -231,6 +235,7 @@ func (s *State) rebuild() {
 			inc.addAlert(a, 1)
 		}
 	}
+	s.scheduleSilences()
 }
 
 // reclassify makes an open incident also the incident of the keys and

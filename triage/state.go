@@ -43,7 +43,7 @@ type Result struct {
 	Delivered []DeliveryOutcome
 	FirstPage []time.Duration // time from opening to an incident's first delivered page
 	Fallbacks int             // escalations spent, that paged their fallback receiver
-	Created   string          // the ID an entry gave what it created (a schedule override)
+	Created   string          // the ID an entry gave what it created (a schedule override, a silence)
 }
 
 // Alert is the latest known state of one signal identity.
@@ -84,6 +84,8 @@ type State struct {
 	oncallFiles []oncall.File     // the on-call files in force (people, schedules, policies)
 	oncall      *oncall.Config    // compiled from them; nil when none are configured
 	overrides   []oncall.Override // schedule overrides made through the API
+
+	silences silenceSet // by ID, until their retention ends (silence.go)
 
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores

@@ -66,6 +66,8 @@ type SignalView struct {
 	Firing    bool      `json:"firing"`
 	FirstSeen time.Time `json:"firstSeen"`
 	LastSeen  time.Time `json:"lastSeen"`
+	// SilencedBy lists the active silences that mute it (firing only).
+	SilencedBy []string `json:"silencedBy,omitempty"`
 }
 
 // Filter selects incidents for List.
@@ -126,6 +128,9 @@ func (s *State) detail(inc *Incident, offset, limit int) Detail {
 		}
 		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 		sv.Firing = a.Firing
+		if a.Firing {
+			sv.SilencedBy = s.silencedBy(&a.Signal, s.now)
+		}
 		d.Signals = append(d.Signals, sv)
 	}
 	return d
