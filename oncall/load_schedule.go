@@ -203,7 +203,7 @@ func (b *builder) step(n *yaml.Node, what string) (Step, bool) {
 	if !ok {
 		return st, false
 	}
-	st.EscalateAfter, ok = b.span(o.get("escalate_after"), what+": escalate_after", time.Minute, 24*time.Hour)
+	st.EscalateAfter, ok = b.span(o.get("escalate_after"), what+": escalate_after", 10*time.Second, 24*time.Hour)
 	for _, k := range []struct {
 		kind, key string
 		into      *[]string

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-	_ "time/tzdata" // zones resolve even on a host without zone files
 
 	"github.com/prometheus/common/model"
 
@@ -17,19 +16,28 @@ import (
 
 // loadOncall reads the on-call files that globs match and loads them.
 func loadOncall(globs []string) (*oncall.Config, int, error) {
+	files, err := readOncall(globs)
+	if err != nil {
+		return nil, 0, err
+	}
+	cfg, err := oncall.Load(files)
+	return cfg, len(files), err
+}
+
+// readOncall reads the on-call files that globs match; none is an error.
+func readOncall(globs []string) ([]oncall.File, error) {
 	read, err := rules.Load("", globs)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading on-call files: %w", err)
+		return nil, fmt.Errorf("reading on-call files: %w", err)
 	}
 	if len(read) == 0 {
-		return nil, 0, fmt.Errorf("no on-call files matched %q", globs)
+		return nil, fmt.Errorf("no on-call files matched %q", globs)
 	}
 	files := make([]oncall.File, len(read))
 	for i, f := range read {
 		files[i] = oncall.File{Name: f.Name, Data: f.Data}
 	}
-	cfg, err := oncall.Load(files)
-	return cfg, len(files), err
+	return files, nil
 }
 
 // parseAt reads an RFC 3339 instant or "now".

@@ -21,11 +21,13 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/klaxonhq/klaxon/acklink"
 	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/triage"
@@ -120,13 +122,26 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		Registerer: reg,
 		Limits:     engine.Limits{ActiveAlerts: cfg.Limits.ActiveAlerts, ActiveAlertsPerSource: cfg.Limits.ActiveAlertsPerSource},
 	})
-	rl := newReloader(cfg, eng, log.Named("rules"), reg)
+	var signer *acklink.Signer
+	if !cfg.Notify.AckKey.IsZero() {
+		if signer, err = acklink.NewSigner([]byte(cfg.Notify.AckKey.Reveal())); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+	}
+	pg, err := newPager(cfg, eng, signer, log.Named("notify"), reg)
+	if err != nil {
+		return err
+	}
+	rl := newReloader(cfg, eng, pg, log.Named("rules"), reg)
 	if err := rl.install(ctx, files); err != nil {
 		return fmt.Errorf("install rules: %w", err)
 	}
+	if err := rl.installOnCall(ctx); err != nil {
+		return fmt.Errorf("install on-call files: %w", err)
+	}
 
 	srv := server.New(cfg, log.Named("http"), reg)
-	routes(srv, cfg, eng, j, rl, log, reg)
+	routes(srv, cfg, eng, j, signer, rl, log, reg)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
@@ -136,9 +151,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); eng.Run(loopCtx) }()
 	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx) }()
+	go func() { defer wg.Done(); pg.run(loopCtx) }()
 	srv.SetReady(true)
 
 	err = srv.Serve(ctx, ln)
@@ -148,7 +164,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	return err
 }
 
-func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive api.Archive, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
+func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive api.Archive, signer *acklink.Signer, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
 	r := srv.Engine()
 	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
@@ -159,6 +175,10 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 
 	admin := r.Group("/", srv.Admin())
 	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(admin)
+	api.NewOnCall(eng.State(), eng, time.Now).Register(admin)
+	if signer != nil {
+		api.NewAckLinks(signer, eng, time.Now).Register(r) // the signed link is the credential
+	}
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", server.Reload(rl.reload))
 }
@@ -199,14 +219,15 @@ type reloader struct {
 	mu      sync.Mutex
 	cfg     *config.Config
 	eng     *engine.Engine
+	pager   *pager
 	log     *zap.Logger
 	ok      prometheus.Gauge
 	success prometheus.Gauge
 }
 
-func newReloader(cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) *reloader {
+func newReloader(cfg *config.Config, eng *engine.Engine, pg *pager, log *zap.Logger, reg prometheus.Registerer) *reloader {
 	rl := &reloader{
-		cfg: cfg, eng: eng, log: log,
+		cfg: cfg, eng: eng, pager: pg, log: log,
 		ok: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "klaxon_config_last_reload_successful", Help: "Whether the last rule reload succeeded.",
 		}),
@@ -231,12 +252,44 @@ func (rl *reloader) install(ctx context.Context, files []rules.File) error {
 	return nil
 }
 
+// installOnCall reads the on-call files and journals them if they changed,
+// once their receivers build; the delivery workers then take them up.
+func (rl *reloader) installOnCall(ctx context.Context) error {
+	if len(rl.cfg.OnCallFiles) == 0 {
+		return nil
+	}
+	files, err := readOncall(rl.cfg.OnCallFiles)
+	if err != nil {
+		return err
+	}
+	cfg, err := oncall.Load(files)
+	if err != nil {
+		return fmt.Errorf("on-call files: %w", err)
+	}
+	if err := rl.pager.check(cfg); err != nil {
+		return fmt.Errorf("on-call files: receivers: %w", err)
+	}
+	changed, err := rl.eng.SetOnCall(ctx, files)
+	if err != nil {
+		return err
+	}
+	if changed {
+		rl.log.Info("on-call files installed", zap.Int("files", len(files)), zap.Int("people", len(cfg.People)),
+			zap.Int("schedules", len(cfg.Schedules)), zap.Int("policies", len(cfg.Policies)))
+		rl.pager.reload()
+	}
+	return nil
+}
+
 func (rl *reloader) reload(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	files, err := rules.Load("", rl.cfg.RuleFiles)
 	if err == nil {
 		err = rl.install(ctx, files) // compiles them, once
+	}
+	if err == nil {
+		err = rl.installOnCall(ctx)
 	}
 	if err != nil {
 		rl.ok.Set(0)

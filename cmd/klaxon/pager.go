@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/klaxonhq/klaxon/acklink"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/engine"
+	"github.com/klaxonhq/klaxon/notify"
+	"github.com/klaxonhq/klaxon/oncall"
+)
+
+// pager runs the delivery workers over the receivers of the on-call files
+// in force, and builds them anew when those files change.
+type pager struct {
+	eng     *engine.Engine
+	opts    notify.Options // every field but Receivers
+	log     *zap.Logger
+	changed chan struct{}
+
+	mu      sync.Mutex
+	current *notify.Dispatcher
+}
+
+// newPager returns the pager; it wakes its workers after every applied entry.
+func newPager(cfg *config.Config, eng *engine.Engine, signer *acklink.Signer, log *zap.Logger, reg prometheus.Registerer) (*pager, error) {
+	external, err := url.Parse(cfg.ExternalURL)
+	if err != nil {
+		return nil, fmt.Errorf("external_url: %w", err)
+	}
+	p := &pager{
+		eng: eng, log: log, changed: make(chan struct{}, 1),
+		opts: notify.Options{
+			ExternalURL: external, AckSigner: signer, AckTTL: cfg.Notify.AckLinkTTL,
+			Timeout: cfg.Notify.Timeout, Registerer: reg, Logger: log,
+		},
+	}
+	eng.OnApplied(p.wake)
+	return p, nil
+}
+
+// check builds the workers for an on-call configuration without running
+// them, so that a reload is refused before anything is journaled.
+func (p *pager) check(cfg *oncall.Config) error {
+	opts := p.opts
+	opts.Receivers, opts.Registerer = cfg.Receivers(), nil
+	_, err := notify.New(p.eng.State(), p.eng, opts)
+	return err
+}
+
+// reload makes run build the workers anew, from the files now in force.
+func (p *pager) reload() {
+	select {
+	case p.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *pager) wake() {
+	p.mu.Lock()
+	d := p.current
+	p.mu.Unlock()
+	if d != nil {
+		d.Wake()
+	}
+}
+
+// run delivers pages until ctx ends. A set of workers stops completely
+// before the next starts, so no page is in flight twice.
+func (p *pager) run(ctx context.Context) {
+	for {
+		var done chan struct{}
+		stop := func() {}
+		if cfg, _ := p.eng.State().OnCall(); cfg != nil {
+			opts := p.opts
+			opts.Receivers = cfg.Receivers()
+			d, err := notify.New(p.eng.State(), p.eng, opts)
+			if err != nil {
+				p.log.Error("nobody can be paged: the on-call files' receivers do not build", zap.Error(err))
+			} else {
+				var dctx context.Context
+				dctx, stop = context.WithCancel(ctx)
+				done = make(chan struct{})
+				go func() { defer close(done); d.Run(dctx) }()
+				p.set(d)
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-p.changed:
+		}
+		stop()
+		if done != nil {
+			<-done
+		}
+		p.set(nil)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (p *pager) set(d *notify.Dispatcher) {
+	p.mu.Lock()
+	p.current = d
+	p.mu.Unlock()
+}
