@@ -76,7 +76,7 @@ func TestServiceIndexAfterResolveMatchesRestore(t *testing.T) {
 func liveAndRestored(t *testing.T, m *machine, at time.Time, sig signal.Signal) (*State, bool) {
 	t.Helper()
 	rec := restoredCopy(t, m)
-	copyM := &machine{t: t, s: rec, seq: m.seq}
+	copyM := &machine{t: t, s: rec, d: NewDriver(rec)}
 	m.signals(at, sig)
 	copyM.signals(at, sig)
 	live, _ := m.s.Snapshot()()

@@ -15,29 +15,30 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-// machine feeds a State the way the journal does: numbered, timed records.
+// machine feeds a State through the Driver, as the engine appends live,
+// and keeps the records as the journal would hold them.
 type machine struct {
 	t   *testing.T
 	s   *State
-	seq uint64
+	d   *Driver
 	log []journal.Record
 }
 
 func newMachine(t *testing.T, rs *rules.Set) *machine {
-	return &machine{t: t, s: New(rs)}
+	m := &machine{t: t, s: New(rs)}
+	m.d = NewDriver(m.s)
+	m.d.Live = true
+	m.d.OnRecord = func(rec journal.Record) { m.log = append(m.log, rec) }
+	return m
 }
 
 func (m *machine) apply(at time.Time, e *Entry) *Result {
 	m.t.Helper()
-	data, err := Encode(e)
+	res, err := m.d.Append(at, e)
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	m.seq++
-	rec := journal.Record{Seq: m.seq, Time: at, Data: data}
-	m.log = append(m.log, rec) // as read back from the store: no Decoded
-	rec.Decoded = e            // as appended live by the engine
-	return m.s.Apply(rec).(*Result)
+	return res
 }
 
 func (m *machine) signals(at time.Time, sigs ...signal.Signal) *Result {
@@ -46,12 +47,9 @@ func (m *machine) signals(at time.Time, sigs ...signal.Signal) *Result {
 
 // tick appends a Tick for every timer due by at, as the engine's loop does.
 func (m *machine) tick(at time.Time) {
-	for {
-		due, ok := m.s.NextDue()
-		if !ok || due.After(at) {
-			return
-		}
-		m.apply(due, &Entry{Tick: &Tick{Due: due}})
+	m.t.Helper()
+	if err := m.d.Advance(at); err != nil {
+		m.t.Fatal(err)
 	}
 }
 
