@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/rules"
@@ -19,12 +22,36 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "FAILED:", err)
 		return 1
 	}
-	if _, _, err := loadRules(cfg); err != nil {
+	_, rs, err := loadRules(cfg)
+	if err == nil && len(cfg.OnCallFiles) > 0 {
+		err = checkOnCallFor(cfg.OnCallFiles, rs)
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, "FAILED:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "SUCCESS: %s is valid (%d rule file globs)\n", args[0], len(cfg.RuleFiles))
+	fmt.Fprintf(stdout, "SUCCESS: %s is valid (%d rule file globs, %d on-call file globs)\n", args[0], len(cfg.RuleFiles), len(cfg.OnCallFiles))
 	return 0
+}
+
+// checkOnCallFor loads the on-call files and checks that every service's
+// escalation policy is defined in them (or a "default" policy is).
+func checkOnCallFor(globs []string, rs *rules.Set) error {
+	oc, _, err := loadOncall(globs)
+	if err != nil {
+		return fmt.Errorf("on-call files: %w", err)
+	}
+	var missing []string
+	for _, svc := range rs.Services() {
+		name := cmp.Or(svc.EscalationPolicy, "default")
+		if oc.Policies[name] == nil {
+			missing = append(missing, fmt.Sprintf("service %s: escalation policy %q is not defined in the on-call files", svc.Name, name))
+		}
+	}
+	if len(missing) > 0 {
+		return errors.New(strings.Join(missing, "\n"))
+	}
+	return nil
 }
 
 func runCheckRules(args []string, stdout, stderr io.Writer) int {
