@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"check rules":  {"check rules FILE...  validate rule files", runCheckRules},
 	"check oncall": {"check oncall [--from T] [--weeks N] FILE...  validate on-call files; report gaps", runCheckOncall},
 	"oncall":       {"oncall [--config-dir DIR] (--schedule S | --policy P) [--at T]  who is on call, offline", runOncall},
+	"pages":        {"pages [--listen ADDR]  print the pages a webhook contact method receives (for trying Klaxon out)", runPages},
 	"test rules":   {"test rules TESTFILE...  run rule unit tests", runTestRules},
 	"replay":       {"replay --rules GLOB --from T [--to T]  compare candidate rules with what happened", runReplay},
 	"version":      {"version  print the version", runVersion},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +87,23 @@ func TestExampleOncallCoversEveryService(t *testing.T) {
 	}
 	if names == 0 {
 		t.Error("the catalogue names no escalation policy")
+	}
+}
+
+func TestPagePrinter(t *testing.T) {
+	var out strings.Builder
+	h := pagePrinter(&out)
+	body := `{"version":"4","groupKey":"INC-1/page/0/0/ben/0/ben-push","alerts":[{"status":"firing",
+		"labels":{"incident":"INC-1","person":"ben","severity":"SEV1"},
+		"annotations":{"summary":"Checkout returns 500s","ack_url":"http://127.0.0.1:9095/ack/x"}}]}`
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/page", strings.NewReader(body)))
+	if rec.Code != 200 || !strings.Contains(out.String(), "page INC-1 to ben (/page): Checkout returns 500s [SEV1]\n  ack: http://127.0.0.1:9095/ack/x") {
+		t.Fatalf("%d %q", rec.Code, out.String())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/page", strings.NewReader("{")))
+	if rec.Code != 400 {
+		t.Errorf("bad body: %d", rec.Code)
 	}
 }
