@@ -84,10 +84,13 @@ type Restriction struct {
 // Policy is an escalation policy: steps in order, repeated, then a fallback
 // receiver, so that an escalation never ends with nobody paged.
 type Policy struct {
-	ID       string
-	Steps    []Step
-	Repeat   int // how many more times the steps run after the first pass
-	Fallback amconfig.Receiver
+	ID     string
+	Steps  []Step
+	Repeat int // how many more times the steps run after the first pass
+	// AckTimeout, if set, pages again from the first step when an
+	// acknowledged incident is not resolved that long after the ack.
+	AckTimeout time.Duration
+	Fallback   amconfig.Receiver
 }
 
 // Step notifies its targets, then waits EscalateAfter before the next step

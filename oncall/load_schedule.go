@@ -174,13 +174,16 @@ func (b *builder) clock(n *yaml.Node, what string) (int, bool) {
 
 func (b *builder) policy(id string, line int, v *yaml.Node) {
 	what := fmt.Sprintf("escalation policy %q", id)
-	o, ok := b.object(v, what, []string{"steps", "fallback"}, []string{"repeat"})
+	o, ok := b.object(v, what, []string{"steps", "fallback"}, []string{"repeat", "ack_timeout"})
 	if !ok {
 		return
 	}
 	p := &Policy{ID: id}
 	if o.has("repeat") {
 		p.Repeat, _ = b.whole(o.get("repeat"), what+": repeat", 0, 20)
+	}
+	if o.has("ack_timeout") {
+		p.AckTimeout, _ = b.span(o.get("ack_timeout"), what+": ack_timeout", time.Minute, 7*24*time.Hour)
 	}
 	steps := b.items(o.get("steps"), what+": steps")
 	if len(steps) == 0 && o.has("steps") {

@@ -20,8 +20,11 @@ type Escalation struct {
 	// Current is the step whose pages are out (round, step), -1 before any.
 	CurRound int  `json:"curRound"`
 	CurStep  int  `json:"curStep"`
-	Reached  bool `json:"reached,omitempty"`  // a page of the current step was delivered
-	Stopped  bool `json:"stopped,omitempty"`  // acknowledged or resolved: nothing more is sent
+	Reached  bool `json:"reached,omitempty"` // a page of the current step was delivered
+	Stopped  bool `json:"stopped,omitempty"` // acknowledged or resolved: nothing more is sent
+	// Cycle counts restarts after an ack timed out; page IDs carry it, so
+	// the pages of a new cycle are new decisions.
+	Cycle    int  `json:"cycle,omitempty"`
 	Fallback bool `json:"fallback,omitempty"` // the fallback receiver was paged: the policy is spent
 }
 
@@ -111,7 +114,7 @@ func (s *State) page(c *change, inc *Incident, pages []oncall.Notification) {
 	for _, n := range pages {
 		for _, m := range n.Methods {
 			s.addIntent(c, Intent{
-				ID:   fmt.Sprintf("%s/page/%s/%s", inc.Key, n.ID(), m),
+				ID:   s.pageID(inc, n.ID()+"/"+m),
 				Kind: IntentPage, Incident: inc.Key, Person: n.Person,
 				Receiver: oncall.MethodKey(n.Person, m), Step: n.Step, Round: n.Round, Due: n.Due,
 				Message: s.message(inc),
@@ -130,7 +133,7 @@ func (s *State) pageFallback(c *change, inc *Incident, pol *oncall.Policy, at ti
 	e := inc.Escalation
 	n := s.oncall.FallbackPage(pol, at)
 	s.addIntent(c, Intent{
-		ID: fmt.Sprintf("%s/page/%s", inc.Key, n.ID()), Kind: IntentPage, Incident: inc.Key,
+		ID: s.pageID(inc, n.ID()), Kind: IntentPage, Incident: inc.Key,
 		Receiver: oncall.FallbackKey(pol.ID), Step: -1, Round: e.Round, Due: at, Message: s.message(inc),
 	})
 	e.Fallback, e.Next = true, time.Time{}
@@ -138,6 +141,16 @@ func (s *State) pageFallback(c *change, inc *Incident, pol *oncall.Policy, at ti
 	c.res.Fallbacks++
 	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventEscalation,
 		Message: fmt.Sprintf("escalation %q spent without an acknowledgement: paging the fallback receiver %s", pol.ID, pol.Fallback.Name)})
+}
+
+// pageID names a page of inc: the incident, the escalation's cycle (after
+// an ack timed out) and the notification, so that the same decision always
+// gets the same ID and a new one a new ID.
+func (s *State) pageID(inc *Incident, notification string) string {
+	if c := inc.Escalation.Cycle; c > 0 {
+		return fmt.Sprintf("%s/page/c%d/%s", inc.Key, c, notification)
+	}
+	return inc.Key + "/page/" + notification
 }
 
 // message is what a page says about inc now.
@@ -155,6 +168,10 @@ func (s *State) message(inc *Incident) Message {
 // step after the delay, or the first one when business hours open.
 func (s *State) escalationDue(c *change, inc *Incident, at time.Time) {
 	e := inc.Escalation
+	if e != nil && e.Stopped && inc.Status == StatusAcknowledged && !e.Next.IsZero() {
+		s.ackTimedOut(c, inc, at)
+		return
+	}
 	if e == nil || e.Stopped || e.Fallback || inc.Status != StatusTriggered {
 		return
 	}
@@ -179,6 +196,36 @@ func (s *State) stopEscalation(c *change, inc *Incident, why string) {
 	if !e.Started.IsZero() && !e.Fallback {
 		inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation, Message: "escalation stopped: " + why})
 	}
+	if pol := s.policy(e); pol != nil && pol.AckTimeout > 0 && inc.Status == StatusAcknowledged {
+		e.Next = s.now.Add(pol.AckTimeout)
+		s.timers.set(timerEscalate, inc.Key, e.Next)
+		inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation,
+			Message: fmt.Sprintf("pages again from the first step at %s unless resolved (ack_timeout %s)", e.Next.UTC().Format(time.RFC3339), pol.AckTimeout)})
+	}
+}
+
+// policy is an escalation's policy in the on-call files in force, or nil.
+func (s *State) policy(e *Escalation) *oncall.Policy {
+	if s.oncall == nil {
+		return nil
+	}
+	return s.oncall.Policies[e.Policy]
+}
+
+// ackTimedOut pages an acknowledged incident again from the first step:
+// its policy's ack_timeout passed without a resolve.
+func (s *State) ackTimedOut(c *change, inc *Incident, at time.Time) {
+	e := inc.Escalation
+	pol := s.policy(e)
+	if pol == nil {
+		return
+	}
+	inc.Status = StatusTriggered
+	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventEscalation,
+		Message: fmt.Sprintf("acknowledged %s ago and not resolved (ack_timeout): paging again from the first step", pol.AckTimeout)})
+	e.Stopped, e.Fallback, e.Round, e.Step, e.Started = false, false, 0, 0, at
+	e.Cycle++
+	s.runStep(c, inc, at)
 }
 
 // escalateAfterDelivery moves an escalation on at once when the current

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -340,6 +341,48 @@ func TestSilenceHoldsEscalationUntilItEnds(t *testing.T) {
 		m.tick(end)
 		if got := m.pending(end); len(got) == 0 {
 			t.Fatalf("expire=%v: nobody paged after the silence ended", expire)
+		}
+	}
+}
+
+// TestAckTimeoutPagesAgain: a policy's ack_timeout pages an acknowledged
+// incident again from the first step when it is not resolved in time, with
+// new page IDs; a resolve before then stops it for good.
+func TestAckTimeoutPagesAgain(t *testing.T) {
+	for _, resolve := range []bool{false, true} {
+		m := pagingMachine(t)
+		withTimeout := strings.Replace(escalationOnCall, "  checkout:\n    repeat: 1", "  checkout:\n    ack_timeout: 30m\n    repeat: 1", 1)
+		oc, err := NewOnCallChange([]oncall.File{{Name: "oncall.yml", Data: []byte(withTimeout)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.apply(t0, &Entry{OnCall: oc})
+		m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+		m.deliver(t0, true)
+		if err := m.act(t0.Add(time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "ada"}); err != nil {
+			t.Fatal(err)
+		}
+		if resolve {
+			if err := m.act(t0.Add(20*time.Minute), Action{Kind: ActionResolve, Incident: "INC-1", By: "ada"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m.tick(t0.Add(31 * time.Minute))
+		got := m.pending(t0.Add(31 * time.Minute))
+		want := []string{"INC-1/page/c1/0/0/ada/0/push"}
+		if resolve {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("resolve=%v: pending %v, want %v", resolve, got, want)
+		}
+		if d, _ := m.s.Get("INC-1", 0, 0); !resolve && d.Status != StatusTriggered {
+			t.Errorf("status after the ack timed out: %s", d.Status)
+		}
+		if !resolve {
+			if r := restoredCopy(t, m); !reflect.DeepEqual(r.DueIntents(t0.Add(time.Hour), 10), m.s.DueIntents(t0.Add(time.Hour), 10)) {
+				t.Error("restored state disagrees")
+			}
 		}
 	}
 }

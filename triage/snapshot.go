@@ -219,8 +219,8 @@ func (s *State) rebuild() {
 		if inc.Override == nil {
 			s.timers.set(timerRecheck, inc.Key, inc.Recheck)
 		}
-		if e := inc.Escalation; e != nil && !e.Stopped && !e.Fallback {
-			s.timers.set(timerEscalate, inc.Key, e.Next)
+		if e := inc.Escalation; e != nil && !e.Next.IsZero() {
+			s.timers.set(timerEscalate, inc.Key, e.Next) // a step, business hours, or an ack timing out
 		}
 	}
 	for id, a := range s.alerts {
