@@ -169,15 +169,19 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	id := sig.ID()
 	h := hashSignal(sig)
 	a := s.alerts[id]
-	if a != nil && (a.Hash == h || staleFiring(a, sig)) {
+	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
+	// A firing alert whose incident was resolved (by a human, or before the
+	// alert's end arrived) fires into an open incident at once, re-sends
+	// included: a resolved incident never swallows a firing signal.
+	orphan := a != nil && a.Firing && firing && !s.inOpenIncident(a)
+	if a != nil && (a.Hash == h || staleFiring(a, sig)) && !orphan {
 		a.LastSeen = now
 		return false
 	}
-	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
 	if a == nil && !firing {
 		return true // the end of something never seen: nothing to record
 	}
-	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt)
+	newOccurrence := a == nil || !a.Firing || !a.Signal.StartsAt.Equal(sig.StartsAt) || orphan
 	if a != nil && a.Firing && a.Signal.Source != sig.Source {
 		s.held.move(a.Signal.Source, sig.Source) // admission counts follow the latest source
 	}
@@ -199,6 +203,10 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	case firing && newOccurrence:
 		s.setAlertFiring(a, false)
 		s.attach(c, a, now)
+		if inc != nil && inc.Key != a.Incident {
+			inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
+				Message: fmt.Sprintf("%s fired again after this incident was resolved: it is in %s now", describe(&a.Signal), a.Incident)})
+		}
 	default:
 		s.setAlertFiring(a, firing)
 	}
@@ -218,7 +226,7 @@ func (s *State) attach(c *change, a *Alert, now time.Time) {
 	cls := s.rules.Classify(&a.Signal)
 	inc := s.openByKey[cls.Key]
 	if inc == nil {
-		inc = s.correlateByDependency(c, cls, now)
+		inc = s.correlateByDependency(c, cls, &a.Signal, now)
 	}
 	if inc == nil {
 		inc = s.openIncident(c, cls, &a.Signal, now)
@@ -233,7 +241,9 @@ func (s *State) attach(c *change, a *Alert, now time.Time) {
 
 // correlateByDependency finds an open incident on a service that the signal's
 // service depends on, or that depends on it, active within the window.
-func (s *State) correlateByDependency(c *change, cls rules.Class, now time.Time) *Incident {
+// A quiet incident (all its alerts resolved, waiting out its quiet period)
+// takes back only re-fires of its own group, never another service's alert.
+func (s *State) correlateByDependency(c *change, cls rules.Class, sig *signal.Signal, now time.Time) *Incident {
 	if cls.Service == nil {
 		return nil
 	}
@@ -241,7 +251,7 @@ func (s *State) correlateByDependency(c *change, cls rules.Class, now time.Time)
 	corr := cls.Correlation
 	try := func(other string, upstream bool) *Incident {
 		inc := s.openBySvc[other]
-		if inc == nil || now.Sub(inc.LastSignalAt) > corr.Window ||
+		if inc == nil || inc.firing == 0 || now.Sub(inc.LastSignalAt) > corr.Window ||
 			(corr.MaxServices > 0 && len(inc.Services) >= corr.MaxServices) {
 			return nil
 		}
@@ -252,8 +262,8 @@ func (s *State) correlateByDependency(c *change, cls rules.Class, now time.Time)
 				inc.Cause = other
 			}
 		} else {
-			msg = fmt.Sprintf("%s joined: %s depends on it, so it is the likely cause", name, other)
-			inc.Cause = name
+			inc.Cause, inc.Title = name, title(sig)
+			msg = fmt.Sprintf("%s joined: %s depends on it, so it is the likely cause; the title follows it: %q", name, other, inc.Title)
 		}
 		s.absorb(inc, cls)
 		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventCorrelated, Message: msg})
@@ -514,3 +524,9 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// inOpenIncident reports whether a belongs to an incident that is open.
+func (s *State) inOpenIncident(a *Alert) bool {
+	inc := s.incidents[a.Incident]
+	return inc != nil && inc.open()
+}

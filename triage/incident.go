@@ -81,6 +81,7 @@ const (
 	EventPaged         EventKind = "paged"
 	EventPageFailed    EventKind = "page_failed"
 	EventEscalation    EventKind = "escalation"
+	EventFollowedUp    EventKind = "followed_up" // one of its alerts fired again after it was resolved
 )
 
 // Event is one timeline entry: what changed, when, why, and which journal

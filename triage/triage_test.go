@@ -225,10 +225,38 @@ func TestActions(t *testing.T) {
 	if err := m.act(t0.Add(3*time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "al"}); !errors.Is(err, ErrConflict) {
 		t.Errorf("ack resolved = %v", err)
 	}
-	// The still-firing alert, re-delivered unchanged, does not re-open anything.
+	// The still-firing alert, re-delivered unchanged, is not swallowed by
+	// the resolved incident: it opens a new one, and INC-1 links to it.
 	m.signals(t0.Add(4*time.Minute), firing("alertname", "X", "service", "api"))
-	if got := m.list("open"); len(got) != 0 {
-		t.Errorf("re-delivery re-opened: %+v", got)
+	if got := m.list("open"); len(got) != 1 || got[0].Key != "INC-2" || got[0].Alerts.Firing != 1 {
+		t.Errorf("re-delivery after resolve: %+v", got)
+	}
+	if d, _ := m.s.Get("INC-1", 0, 0); !timelineSays(d.Timeline, "fired again after this incident was resolved: it is in INC-2") {
+		t.Errorf("INC-1 does not link to INC-2: %+v", d.Timeline)
+	}
+	// Further re-deliveries are duplicates of the open INC-2.
+	if res := m.signals(t0.Add(5*time.Minute), firing("alertname", "X", "service", "api")); res.Duplicates != 1 {
+		t.Errorf("second re-delivery: %+v", res)
+	}
+}
+
+// TestQuietIncidentTakesBackOnlyItsOwnGroup: an incident whose alerts all
+// resolved, waiting out its quiet period, does not absorb another
+// service's alert through a dependency; a re-fire of its own group rejoins.
+func TestQuietIncidentTakesBackOnlyItsOwnGroup(t *testing.T) {
+	m := newMachine(t, mustRules(t, depRules))
+	down := firing("alertname", "WebDown", "service", "web")
+	m.signals(t0, down)
+	m.signals(t0.Add(time.Minute), resolved(down, t0.Add(time.Minute)))
+	m.signals(t0.Add(2*time.Minute), firing("alertname", "ApiDown", "service", "api"))
+	open := m.list("open")
+	if len(open) != 2 {
+		t.Fatalf("the quiet incident absorbed another service's alert: %+v", open)
+	}
+	refire := alert(signal.StatusFiring, t0.Add(3*time.Minute), "alertname", "WebDown", "service", "web")
+	m.signals(t0.Add(3*time.Minute), refire)
+	if d, _ := m.s.Get("INC-1", 0, 0); d.Alerts.Firing != 1 {
+		t.Errorf("its own re-fire did not rejoin the quiet incident: %+v", d.Summary)
 	}
 }
 
@@ -376,5 +404,21 @@ func TestResolvedIncidentIsArchivedAfterRetention(t *testing.T) {
 	}
 	if m.s.TakeArchive() != nil {
 		t.Error("TakeArchive handed the same incident out twice")
+	}
+}
+
+// TestTitleFollowsTheCause: when an upstream service joins an incident as
+// its likely cause, the incident's title follows the cause, and says so.
+func TestTitleFollowsTheCause(t *testing.T) {
+	m := newMachine(t, mustRules(t, depRules))
+	web := firing("alertname", "WebDown", "service", "web")
+	web.Annotations = map[string]string{"summary": "Web returns 500s"}
+	m.signals(t0, web)
+	api := firing("alertname", "ApiDown", "service", "api")
+	api.Annotations = map[string]string{"summary": "API is down"}
+	m.signals(t0.Add(time.Minute), api)
+	d, _ := m.s.Get("INC-1", 0, 0)
+	if d.Cause != "api" || d.Title != "API is down" || !timelineSays(d.Timeline, `the title follows it: "API is down"`) {
+		t.Errorf("cause %q, title %q, timeline %+v", d.Cause, d.Title, d.Timeline)
 	}
 }
