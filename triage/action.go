@@ -28,7 +28,7 @@ func (s *State) applyAction(c *change, act *Action) error {
 		s.stopEscalation(c, inc, "acknowledged by "+by)
 		c.res.Acknowledged = append(c.res.Acknowledged, now.Sub(inc.OpenedAt))
 		inc.AcknowledgedAt, inc.AcknowledgedBy = now, by
-		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note})
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note})
 	case ActionResolve:
 		if !inc.open() {
 			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
@@ -53,7 +53,7 @@ func (s *State) applyAction(c *change, act *Action) error {
 		}
 		inc.Override = nil
 		inc.Severity = 0 // the rules decide afresh, downwards too
-		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note + "; rules apply again"})
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note + "; rules apply again"})
 		c.touch(inc)
 	default:
 		return fmt.Errorf("%w: unknown action %q", ErrInvalid, act.Kind)
@@ -77,7 +77,7 @@ func (s *State) override(c *change, inc *Incident, act *Action, now time.Time) e
 	inc.Severity, inc.Rule = level, ""
 	inc.Why = fmt.Sprintf("%s set by %s: %s", level, act.By, act.Note)
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
-	inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOverride, By: act.By,
+	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: act.By,
 		Message: fmt.Sprintf("%s -> %s set by %s: %s; rules no longer change it", old, level, act.By, act.Note)})
 	return nil
 }

@@ -126,7 +126,7 @@ func (s *State) advance(c *change, now time.Time) {
 		case timerRecheck:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
 				inc.Recheck = time.Time{}
-				s.evaluate(c.seq, inc, t.at)
+				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
 			}
 		case timerEscalate:
@@ -204,7 +204,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.setAlertFiring(a, false)
 		s.attach(c, a, now)
 		if inc != nil && inc.Key != a.Incident {
-			inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
+			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
 				Message: fmt.Sprintf("%s fired again after this incident was resolved: it is in %s now", describe(&a.Signal), a.Incident)})
 		}
 	default:
@@ -266,7 +266,7 @@ func (s *State) correlateByDependency(c *change, cls rules.Class, sig *signal.Si
 			msg = fmt.Sprintf("%s joined: %s depends on it, so it is the likely cause; the title follows it: %q", name, other, inc.Title)
 		}
 		s.absorb(inc, cls)
-		inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventCorrelated, Message: msg})
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventCorrelated, Message: msg})
 		c.touch(inc)
 		return inc
 	}
@@ -316,7 +316,7 @@ func (s *State) openIncident(c *change, cls rules.Class, sig *signal.Signal, now
 	}
 	s.absorb(inc, cls)
 	inc.derive(s.rules)
-	inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventOpened,
+	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOpened,
 		Message: fmt.Sprintf("opened for %s by %s", cls.Key, describe(sig))})
 	s.incidents[inc.Key] = inc
 	s.order = append(s.order, inc)
@@ -381,20 +381,21 @@ func (s *State) settle(c *change, inc *Incident, now time.Time) {
 	case inc.firing == 0 && inc.QuietSince.IsZero():
 		inc.QuietSince = now
 		end := now.Add(inc.Correlation.QuietPeriod)
-		inc.addEvent(Event{At: now, Seq: seq, Kind: EventQuiet,
+		c.event(inc, Event{At: now, Seq: seq, Kind: EventQuiet,
 			Message: fmt.Sprintf("all alerts resolved; resolves at %s unless one fires again", end.UTC().Format(time.RFC3339))})
 		s.timers.set(timerQuietEnd, inc.Key, end)
 	case inc.firing > 0 && !inc.QuietSince.IsZero():
 		inc.QuietSince = time.Time{}
 		s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	}
-	s.evaluate(seq, inc, now)
+	s.evaluate(c, inc, now)
 	s.escalate(c, inc, now)
 }
 
 // evaluate applies the severity rules to an open incident. Severity rises by
 // itself, falls only if the rules allow it, and never overrides a human.
-func (s *State) evaluate(seq uint64, inc *Incident, now time.Time) {
+func (s *State) evaluate(c *change, inc *Incident, now time.Time) {
+	seq := c.seq
 	if inc.Override != nil {
 		return
 	}
@@ -413,7 +414,7 @@ func (s *State) evaluate(seq uint64, inc *Incident, now time.Time) {
 	if old != 0 {
 		msg = fmt.Sprintf("%s -> %s: %s", old, v.Level, v.Explanation)
 	}
-	inc.addEvent(Event{At: now, Seq: seq, Kind: EventSeverity, Message: msg})
+	c.event(inc, Event{At: now, Seq: seq, Kind: EventSeverity, Message: msg})
 }
 
 func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) {
@@ -422,7 +423,7 @@ func (s *State) resolve(c *change, inc *Incident, at time.Time, by, why string) 
 	s.stopEscalation(c, inc, "resolved")
 	inc.Status = StatusResolved
 	inc.ResolvedAt, inc.ResolvedBy = at, by
-	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventResolved, Message: why, By: by})
+	c.event(inc, Event{At: at, Seq: c.seq, Kind: EventResolved, Message: why, By: by})
 	for _, k := range inc.GroupKeys {
 		if s.openByKey[k] == inc {
 			delete(s.openByKey, k)
@@ -529,4 +530,14 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 func (s *State) inOpenIncident(a *Alert) bool {
 	inc := s.incidents[a.Incident]
 	return inc != nil && inc.open()
+}
+
+// event adds e to inc's timeline and, unless it is one alert's firing or
+// resolution, to the entry's result, for the log line each incident event
+// gets.
+func (c *change) event(inc *Incident, e Event) {
+	inc.addEvent(e)
+	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
+		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
+	}
 }

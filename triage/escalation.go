@@ -48,7 +48,7 @@ func (s *State) escalate(c *change, inc *Incident, now time.Time) {
 		name := s.policyFor(inc)
 		if _, ok := s.oncall.Policies[name]; !ok {
 			inc.Escalation = &Escalation{Policy: name, Stopped: true, CurStep: -1}
-			inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventEscalation,
+			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventEscalation,
 				Message: fmt.Sprintf("nobody paged: escalation policy %q is not defined in the on-call files", name)})
 			return
 		}
@@ -59,7 +59,7 @@ func (s *State) escalate(c *change, inc *Incident, now time.Time) {
 		if !e.Next.Equal(at) {
 			e.Next = at
 			s.timers.set(timerEscalate, inc.Key, at)
-			inc.addEvent(Event{At: now, Seq: c.seq, Kind: EventEscalation,
+			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventEscalation,
 				Message: fmt.Sprintf("%s pages in business hours: escalation %q starts at %s", inc.Severity, e.Policy, at.UTC().Format(time.RFC3339))})
 		}
 		return
@@ -97,7 +97,7 @@ func (s *State) runStep(c *change, inc *Incident, at time.Time) {
 		pages, wait := s.oncall.StepPages(pol, round, step, at, s.overrides)
 		e.CurRound, e.CurStep, e.Reached = round, step, false
 		if pages[0].Nobody {
-			inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventEscalation,
+			c.event(inc, Event{At: at, Seq: c.seq, Kind: EventEscalation,
 				Message: fmt.Sprintf("round %d step %d: nobody on call; moving on", round+1, step+1)})
 			continue
 		}
@@ -124,7 +124,7 @@ func (s *State) page(c *change, inc *Incident, pages []oncall.Notification) {
 			who = append(who, name)
 		}
 	}
-	inc.addEvent(Event{At: pages[0].Due, Seq: c.seq, Kind: EventEscalation,
+	c.event(inc, Event{At: pages[0].Due, Seq: c.seq, Kind: EventEscalation,
 		Message: fmt.Sprintf("round %d step %d: paging %s", pages[0].Round+1, pages[0].Step+1, strings.Join(who, ", "))})
 }
 
@@ -139,7 +139,7 @@ func (s *State) pageFallback(c *change, inc *Incident, pol *oncall.Policy, at ti
 	e.Fallback, e.Next = true, time.Time{}
 	s.timers.set(timerEscalate, inc.Key, time.Time{})
 	c.res.Fallbacks++
-	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventEscalation,
+	c.event(inc, Event{At: at, Seq: c.seq, Kind: EventEscalation,
 		Message: fmt.Sprintf("escalation %q spent without an acknowledgement: paging the fallback receiver %s", pol.ID, pol.Fallback.Name)})
 }
 
@@ -194,12 +194,12 @@ func (s *State) stopEscalation(c *change, inc *Incident, why string) {
 	s.timers.set(timerEscalate, inc.Key, time.Time{})
 	s.cancelIntents(inc, IntentPage)
 	if !e.Started.IsZero() && !e.Fallback {
-		inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation, Message: "escalation stopped: " + why})
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventEscalation, Message: "escalation stopped: " + why})
 	}
 	if pol := s.policy(e); pol != nil && pol.AckTimeout > 0 && inc.Status == StatusAcknowledged {
 		e.Next = s.now.Add(pol.AckTimeout)
 		s.timers.set(timerEscalate, inc.Key, e.Next)
-		inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation,
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventEscalation,
 			Message: fmt.Sprintf("pages again from the first step at %s unless resolved (ack_timeout %s)", e.Next.UTC().Format(time.RFC3339), pol.AckTimeout)})
 	}
 }
@@ -221,7 +221,7 @@ func (s *State) ackTimedOut(c *change, inc *Incident, at time.Time) {
 		return
 	}
 	inc.Status = StatusTriggered
-	inc.addEvent(Event{At: at, Seq: c.seq, Kind: EventEscalation,
+	c.event(inc, Event{At: at, Seq: c.seq, Kind: EventEscalation,
 		Message: fmt.Sprintf("acknowledged %s ago and not resolved (ack_timeout): paging again from the first step", pol.AckTimeout)})
 	e.Stopped, e.Fallback, e.Round, e.Step, e.Started = false, false, 0, 0, at
 	e.Cycle++
@@ -242,7 +242,7 @@ func (s *State) escalateAfterDelivery(c *change, inc *Incident, in *Intent, ok b
 	if e.Reached || s.pendingStep(inc.Key, in.Round, in.Step) {
 		return
 	}
-	inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation,
+	c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventEscalation,
 		Message: fmt.Sprintf("round %d step %d reached nobody: every page failed; moving on", in.Round+1, in.Step+1)})
 	s.runStep(c, inc, s.now)
 }
@@ -278,7 +278,7 @@ func (s *State) escalateNow(c *change, inc *Incident, by string) error {
 		e.Started = s.now
 	}
 	e.Stopped = false
-	inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: EventEscalation, By: by, Message: "escalated to the next step by " + by})
+	c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventEscalation, By: by, Message: "escalated to the next step by " + by})
 	s.runStep(c, inc, s.now)
 	return nil
 }

@@ -118,7 +118,7 @@ func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg 
 	if !ok {
 		kind = EventPageFailed
 	}
-	inc.addEvent(Event{At: s.now, Seq: c.seq, Kind: kind, Message: msg})
+	c.event(inc, Event{At: s.now, Seq: c.seq, Kind: kind, Message: msg})
 	s.escalateAfterDelivery(c, inc, in, ok)
 }
 

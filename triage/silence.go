@@ -322,7 +322,7 @@ func (s *State) silenceEvents(c *change, sil *Silence, was, is bool, at time.Tim
 		if !inc.open() || !s.anyFiringMatch(inc, sil) {
 			continue
 		}
-		inc.addEvent(Event{At: at, Seq: c.seq, Kind: kind, By: by, Message: msg})
+		c.event(inc, Event{At: at, Seq: c.seq, Kind: kind, By: by, Message: msg})
 		c.touch(inc)
 	}
 }

@@ -44,6 +44,16 @@ type Result struct {
 	FirstPage []time.Duration // time from opening to an incident's first delivered page
 	Fallbacks int             // escalations spent, that paged their fallback receiver
 	Created   string          // the ID an entry gave what it created (a schedule override, a silence)
+	// Events are what the entry changed in incidents' lives (not per-alert
+	// events), for logs; in timeline order.
+	Events []IncidentEvent
+}
+
+// IncidentEvent is a timeline event with the incident it happened to.
+type IncidentEvent struct {
+	Incident string
+	Severity string // the incident's severity after the event
+	Event
 }
 
 // Alert is the latest known state of one signal identity.
