@@ -386,3 +386,18 @@ func TestAckTimeoutPagesAgain(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutingContext(t *testing.T) {
+	m := pagingMachine(t)
+	m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+	d, _ := m.s.Get("INC-1", 0, 0)
+	want := Routing{Team: "shop", DisplayName: "Checkout", Component: "Checkout", Tier: 1, EscalationPolicy: "checkout",
+		SeverityPolicy: &SeverityPolicy{Page: "immediately", StatusPage: "approval", ChatRoom: true}}
+	if !reflect.DeepEqual(d.Routing, want) {
+		t.Errorf("routing = %+v (policy %+v)\nwant %+v (policy %+v)", d.Routing, d.Routing.SeverityPolicy, want, want.SeverityPolicy)
+	}
+	list, _ := m.s.List(Filter{Limit: 10})
+	if !reflect.DeepEqual(list[0].Routing, want) {
+		t.Errorf("the list's routing differs: %+v", list[0].Routing)
+	}
+}

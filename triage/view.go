@@ -31,6 +31,29 @@ type Summary struct {
 	Customers      int           `json:"customers"`
 	Escalation     *Escalation   `json:"escalation,omitempty"`
 	FirstPaged     *time.Time    `json:"firstPaged,omitempty"`
+	// Routing is what the catalogue and the severity policy say about the
+	// incident, for whatever routes it downstream.
+	Routing Routing `json:"routing"`
+}
+
+// Routing is an incident's routing context: its service's catalogue entry
+// and the policy of its severity, as the rules in force say now.
+type Routing struct {
+	Team             string          `json:"team,omitempty"`
+	DisplayName      string          `json:"displayName,omitempty"` // the public name
+	Component        string          `json:"component,omitempty"`   // the status-page component
+	Tier             int             `json:"tier,omitempty"`
+	CustomerFacing   bool            `json:"customerFacing"`
+	EscalationPolicy string          `json:"escalationPolicy,omitempty"`
+	SeverityPolicy   *SeverityPolicy `json:"severityPolicy,omitempty"`
+}
+
+// SeverityPolicy is what the incident's severity level sets in motion.
+type SeverityPolicy struct {
+	Page       string `json:"page"`               // immediately or business_hours
+	Calendar   string `json:"calendar,omitempty"` // for business_hours
+	StatusPage string `json:"statusPage"`         // auto, approval or off
+	ChatRoom   bool   `json:"chatRoom"`
 }
 
 // OverrideView is a human severity override as the API shows it.
@@ -98,7 +121,7 @@ func (s *State) List(f Filter) ([]Summary, uint64) {
 		if len(out) == limit {
 			return out, out[len(out)-1].number()
 		}
-		out = append(out, inc.summary())
+		out = append(out, s.summary(inc))
 	}
 	return out, 0
 }
@@ -117,7 +140,7 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 
 // detail is inc with up to limit of its signals from offset.
 func (s *State) detail(inc *Incident, offset, limit int) Detail {
-	d := Detail{Summary: inc.summary(), SignalsTotal: len(inc.Alerts),
+	d := Detail{Summary: s.summary(inc), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	from := min(max(offset, 0), len(inc.Alerts))
@@ -179,8 +202,9 @@ func (f Filter) admits(status Status, severity, service string, services []strin
 	return f.Service == "" || f.Service == service || slices.Contains(services, f.Service)
 }
 
-func (inc *Incident) summary() Summary {
-	sum := Summary{
+// summary is inc as the API lists it, with its routing context.
+func (s *State) summary(inc *Incident) Summary {
+	sum := Summary{Routing: s.routing(inc),
 		Key: inc.Key, Title: inc.Title, Status: inc.Status,
 		Severity: inc.Severity.String(), Explanation: inc.Why, Rule: inc.Rule,
 		Service: inc.Service, Services: inc.Services, GroupKey: inc.GroupKeys[0], Cause: inc.Cause,
@@ -220,4 +244,25 @@ func (s Summary) number() uint64 {
 		n = n*10 + uint64(r-'0')
 	}
 	return n
+}
+
+// routing looks up inc's service in the catalogue and its severity's policy.
+func (s *State) routing(inc *Incident) Routing {
+	var r Routing
+	if svc := s.rules.Service(inc.Service); svc != nil {
+		r = Routing{Team: svc.Team, DisplayName: svc.DisplayName, Component: svc.Component, Tier: svc.Tier,
+			CustomerFacing: svc.CustomerFacing, EscalationPolicy: svc.EscalationPolicy}
+	}
+	if e := inc.Escalation; e != nil {
+		r.EscalationPolicy = e.Policy // the one actually paging
+	}
+	if inc.Severity != 0 {
+		p := s.rules.Policy(inc.Severity)
+		sp := &SeverityPolicy{Page: string(p.Page), StatusPage: string(p.StatusPage), ChatRoom: p.ChatRoom}
+		if p.Calendar != nil {
+			sp.Calendar = p.Calendar.Name
+		}
+		r.SeverityPolicy = sp
+	}
+	return r
 }
