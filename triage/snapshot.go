@@ -260,6 +260,11 @@ func (s *State) applyRules(c *change, rc *RulesChange) error {
 		return fmt.Errorf("%w: %w", ErrInvalid, rc.err)
 	}
 	s.setRules(rc.set, rc.Files)
+	for _, inc := range s.order {
+		if inc.open() {
+			s.recorrelate(c, inc)
+		}
+	}
 	s.rebuild()
 	for _, inc := range s.order {
 		if inc.open() {
@@ -268,4 +273,24 @@ func (s *State) applyRules(c *change, rc *RulesChange) error {
 		}
 	}
 	return nil
+}
+
+// recorrelate gives an open incident the correlation settings the new
+// rules give its first alert, so that a quiet period shortened (or
+// lengthened) by a reload applies to incidents already waiting it out.
+func (s *State) recorrelate(c *change, inc *Incident) {
+	a := s.alerts[inc.Alerts[0]]
+	if a == nil {
+		return
+	}
+	corr := s.rules.Classify(&a.Signal).Correlation
+	if corr == inc.Correlation {
+		return
+	}
+	if corr.QuietPeriod != inc.Correlation.QuietPeriod && !inc.QuietSince.IsZero() {
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventQuiet,
+			Message: fmt.Sprintf("the rules changed the quiet period from %s to %s: resolves at %s unless an alert fires again",
+				inc.Correlation.QuietPeriod, corr.QuietPeriod, inc.QuietSince.Add(corr.QuietPeriod).UTC().Format(time.RFC3339))})
+	}
+	inc.Correlation = corr
 }

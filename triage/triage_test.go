@@ -422,3 +422,25 @@ func TestTitleFollowsTheCause(t *testing.T) {
 		t.Errorf("cause %q, title %q, timeline %+v", d.Cause, d.Title, d.Timeline)
 	}
 }
+
+// TestReloadShortensAWaitingQuietPeriod: an incident waiting out its quiet
+// period takes the quiet period of the rules in force after a reload.
+func TestReloadShortensAWaitingQuietPeriod(t *testing.T) {
+	m := newMachine(t, nil)
+	a := firing("alertname", "X", "service", "api")
+	m.signals(t0, a)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute))) // quiet from 12:01, default 5m
+	rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: []byte("correlation:\n  quiet_period: 1m\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.apply(t0.Add(90*time.Second), &Entry{Rules: rc})
+	m.tick(t0.Add(2 * time.Minute))
+	d, _ := m.s.Get("INC-1", 0, 0)
+	if d.Status != StatusResolved || !d.ResolvedAt.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("status %s resolved at %v, want resolved at 12:02 under the new 1m quiet period", d.Status, d.ResolvedAt)
+	}
+	if !timelineSays(d.Timeline, "the rules changed the quiet period from 5m0s to 1m0s") {
+		t.Errorf("timeline: %+v", d.Timeline)
+	}
+}
