@@ -40,9 +40,9 @@ func (s scope) analyze(c *cond) konst {
 		}
 		if a, b, ok := clash(c); ok {
 			if c.kind == kAll {
-				s.errf(c.line, "all: %q and %q cannot both hold, so this never holds", a.text, b.text)
+				s.Errf(c.line, "all: %q and %q cannot both hold, so this never holds", a.text, b.text)
 			} else {
-				s.errf(c.line, "any: %q or %q always holds, so this always holds", a.text, b.text)
+				s.Errf(c.line, "any: %q or %q always holds, so this always holds", a.text, b.text)
 			}
 			c.konst = absorbing
 		}

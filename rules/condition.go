@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/internal/yamlx"
 )
 
 // maxDepth bounds how deeply conditions may nest.
@@ -229,12 +232,12 @@ var condKeys = []string{"all", "any", "not", "match", "service", "count", "flag"
 
 // parse compiles a condition; nil means it had errors (already reported).
 func (p condParser) parse(n *yaml.Node, depth int) *cond {
-	n = p.node(n)
+	n = p.Node(n)
 	if n == nil {
 		return nil
 	}
 	if depth > maxDepth {
-		p.errf(n.Line, "conditions nest deeper than %d levels", maxDepth)
+		p.Errf(n.Line, "conditions nest deeper than %d levels", maxDepth)
 		return nil
 	}
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
@@ -243,14 +246,14 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 			for i := 0; i < len(n.Content); i += 2 {
 				keys = append(keys, n.Content[i].Value)
 			}
-			p.errf(n.Line, "a condition has exactly one key, found %s: wrap them in `all:` or `any:`", strings.Join(keys, ", "))
+			p.Errf(n.Line, "a condition has exactly one key, found %s: wrap them in `all:` or `any:`", strings.Join(keys, ", "))
 			return nil
 		}
-		p.errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
+		p.Errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
 		return nil
 	}
 	var out *cond
-	p.mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
+	p.Mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
 		line := k.Line
 		switch key {
 		case "all", "any":
@@ -275,12 +278,12 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 }
 
 func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
-	items, ok := p.seq(v, key)
+	items, ok := p.Seq(v, key)
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		p.errf(line, "%s needs at least one condition", key)
+		p.Errf(line, "%s needs at least one condition", key)
 		return nil
 	}
 	c := &cond{kind: kAll, line: line}
@@ -306,7 +309,7 @@ func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
 }
 
 func (p condParser) match(v *yaml.Node, line int) *cond {
-	s, ok := p.str(v, "match")
+	s, ok := p.Str(v, "match")
 	if !ok {
 		return nil
 	}
@@ -319,7 +322,7 @@ func (p condParser) match(v *yaml.Node, line int) *cond {
 }
 
 func (p condParser) flag(v *yaml.Node, line int) *cond {
-	name, ok := p.str(v, "flag")
+	name, ok := p.Str(v, "flag")
 	if !ok {
 		return nil
 	}
@@ -328,7 +331,7 @@ func (p condParser) flag(v *yaml.Node, line int) *cond {
 			return &cond{kind: kFlag, line: line, idx: f.idx, name: name, text: "flag " + name}
 		}
 	}
-	p.errf(line, "unknown flag %q%s", name, p.c.known(flagNames(p.c.set.flags)))
+	p.Errf(line, "unknown flag %q%s", name, yamlx.Known(flagNames(p.c.set.flags)))
 	return nil
 }
 
@@ -344,32 +347,32 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 	c := &cond{kind: kService, line: line}
 	var parts []string
 	bad := false
-	p.mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
+	p.Mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "name":
-			name, ok := p.str(v, "service name")
+			name, ok := p.Str(v, "service name")
 			if !ok {
 				bad = true
 				return
 			}
 			if p.c.set.byName[name] == nil {
-				p.errf(v.Line, "unknown service %q%s", name, p.c.known(serviceNames(p.c.set.svcs)))
+				p.Errf(v.Line, "unknown service %q%s", name, yamlx.Known(serviceNames(p.c.set.svcs)))
 				bad = true
 				return
 			}
 			c.name = name
 		case "customer_facing":
-			b, ok := p.boolean(v, "customer_facing")
+			b, ok := p.Boolean(v, "customer_facing")
 			if !ok {
 				bad = true
 				return
 			}
 			c.cf = &b
 		case "tier":
-			t, ok := p.integer(v, "tier")
+			t, ok := p.Integer(v, "tier")
 			if !ok || t < 1 || t > 3 {
 				if ok {
-					p.errf(v.Line, "tier must be 1, 2 or 3, not %d", t)
+					p.Errf(v.Line, "tier must be 1, 2 or 3, not %d", t)
 				}
 				bad = true
 				return
@@ -390,7 +393,7 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 		parts = append(parts, "tier="+strconv.Itoa(c.tier))
 	}
 	if len(parts) == 0 {
-		p.errf(line, "a service condition needs name, customer_facing or tier")
+		p.Errf(line, "a service condition needs name, customer_facing or tier")
 		return nil
 	}
 	c.text = "service " + strings.Join(parts, " ")
@@ -402,7 +405,7 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 		c.svcs.set(i)
 	}
 	if c.svcs.empty() {
-		p.errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
+		p.Errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
 		c.konst = kNever
 	}
 	return c
@@ -421,35 +424,35 @@ func (p condParser) count(v *yaml.Node, line int) *cond {
 	if !p.isMapping(v, line, "count") {
 		return nil
 	}
-	ofNode := p.lookup(v, "of")
+	ofNode := p.Lookup(v, "of")
 	if ofNode == nil {
-		p.errf(line, "count needs `of:` (one of: %s)", strings.Join(sortedKeys(measureNames), ", "))
+		p.Errf(line, "count needs `of:` (one of: %s)", strings.Join(slices.Sorted(maps.Keys(measureNames)), ", "))
 		return nil
 	}
-	of, ok := p.str(ofNode, "count of")
+	of, ok := p.Str(ofNode, "count of")
 	if !ok {
 		return nil
 	}
 	m, ok := measureNames[of]
 	if !ok {
-		p.errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(sortedKeys(measureNames), ", "))
+		p.Errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(slices.Sorted(maps.Keys(measureNames)), ", "))
 		return nil
 	}
 	if m == mShare && p.c.customersTotal == 0 {
-		p.errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
+		p.Errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
 		return nil
 	}
 	var window time.Duration
-	if w := p.lookup(v, "window"); w != nil {
+	if w := p.Lookup(v, "window"); w != nil {
 		if !m.windowed() {
-			p.errf(w.Line, "%s is a current value and takes no window", of)
+			p.Errf(w.Line, "%s is a current value and takes no window", of)
 			return nil
 		}
-		if window, ok = p.positiveDuration(w, "window"); !ok {
+		if window, ok = p.PositiveDuration(w, "window"); !ok {
 			return nil
 		}
 	} else if m.windowed() {
-		p.errf(line, "count of %s needs a window, e.g. window: 15m", of)
+		p.Errf(line, "count of %s needs a window, e.g. window: 15m", of)
 		return nil
 	}
 	return p.compare(v, line, "count", m, window)
@@ -457,21 +460,12 @@ func (p condParser) count(v *yaml.Node, line int) *cond {
 
 // isMapping reports whether v is a mapping, reporting it when not.
 func (p condParser) isMapping(v *yaml.Node, line int, what string) bool {
-	v = p.node(v)
+	v = p.Node(v)
 	if v == nil || v.Kind != yaml.MappingNode {
-		p.errf(line, "%s must be a mapping such as {\">=\": 20}", what)
+		p.Errf(line, "%s must be a mapping such as {\">=\": 20}", what)
 		return false
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // compare parses the comparison of a count or duration condition.
@@ -486,7 +480,7 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 	c := &cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
 	nops := 0
 	bad := false
-	p.mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
+	p.Mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
 		i := slices.Index(opNames[:], key)
 		if i < 0 {
 			return
@@ -494,31 +488,31 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 		nops++
 		c.op = op(i)
 		if nops > 1 {
-			p.errf(k.Line, "%s has more than one comparison; use all: for a range", what)
+			p.Errf(k.Line, "%s has more than one comparison; use all: for a range", what)
 			bad = true
 			return
 		}
 		if m == mDuration {
-			d, ok := p.duration(v, "duration")
+			d, ok := p.Duration(v, "duration")
 			if !ok {
 				bad = true
 				return
 			}
 			if c.op == opEQ {
-				p.errf(k.Line, "duration == almost never holds: use >= or <")
+				p.Errf(k.Line, "duration == almost never holds: use >= or <")
 				bad = true
 				return
 			}
 			c.num = float64(d)
 			return
 		}
-		n, ok := p.number(v, what+" threshold")
+		n, ok := p.Number(v, what+" threshold")
 		if !ok {
 			bad = true
 			return
 		}
 		if m.integral() && n != math.Trunc(n) {
-			p.errf(v.Line, "%s of %s counts whole numbers, not %s", what, m.name(), formatNum(n))
+			p.Errf(v.Line, "%s of %s counts whole numbers, not %s", what, m.name(), formatNum(n))
 			bad = true
 			return
 		}
@@ -528,17 +522,17 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 		return nil
 	}
 	if nops == 0 {
-		p.errf(line, "%s needs a comparison, one of: >=, >, <=, <, == (quote it: \">=\": 20)", what)
+		p.Errf(line, "%s needs a comparison, one of: >=, >, <=, <, == (quote it: \">=\": 20)", what)
 		return nil
 	}
 	c.iv = newInterval(c.op, c.num, m.integral())
 	c.text = c.describe(false, 0)
 	switch iv := c.iv.intersect(domain); {
 	case iv.empty():
-		p.errf(line, "%s can never hold", c.text)
+		p.Errf(line, "%s can never hold", c.text)
 		c.konst = kNever
 	case domain.within(c.iv):
-		p.errf(line, "%s always holds", c.text)
+		p.Errf(line, "%s always holds", c.text)
 		c.konst = kAlways
 	}
 	return c
