@@ -16,6 +16,7 @@ import (
 	"github.com/klaxonhq/klaxon/rules/calendar"
 	"github.com/klaxonhq/klaxon/rules/internal/yamlx"
 	"github.com/klaxonhq/klaxon/rules/match"
+	"github.com/klaxonhq/klaxon/rules/severity"
 )
 
 // The defaults of the correlation settings.
@@ -67,13 +68,6 @@ type compiler struct {
 	calendars      map[string]*Calendar
 	calendarPos    map[string]pos
 	matcherIdx     map[string]int
-	slots          map[slotKey]int // cache slots of windowed counts
-}
-
-// slotKey identifies a windowed count.
-type slotKey struct {
-	m      measure
-	window time.Duration
 }
 
 // Compile parses and validates rule files. Every error names file:line.
@@ -92,7 +86,6 @@ func compile(files []File) (*Set, error) {
 		calendars:   make(map[string]*Calendar),
 		calendarPos: make(map[string]pos),
 		matcherIdx:  make(map[string]int),
-		slots:       make(map[slotKey]int),
 	}
 	for _, f := range files {
 		c.parseFile(f)
@@ -162,7 +155,7 @@ func (s scope) once(key string, k *yaml.Node) bool {
 }
 
 // matchers parses one matcher string.
-func (s scope) matchers(text string, line int) (match.Set, bool) {
+func matchers(s yamlx.Scope, text string, line int) (match.Set, bool) {
 	ms, err := match.Parse(text)
 	switch {
 	case errors.Is(err, match.ErrEmpty):
@@ -173,19 +166,40 @@ func (s scope) matchers(text string, line int) (match.Set, bool) {
 	return ms, err == nil
 }
 
-// matcher returns the index of a condition matcher string, adding it.
-func (c *compiler) matcher(s scope, text string, line int) (int, bool) {
-	ms, ok := s.matchers(text, line)
+// Matcher returns the index and canonical text of a condition matcher
+// string, adding it to the set.
+func (c *compiler) Matcher(s yamlx.Scope, text string, line int) (int, string, bool) {
+	ms, ok := matchers(s, text, line)
 	if !ok {
-		return 0, false
+		return 0, "", false
 	}
-	if i, ok := c.matcherIdx[ms.String()]; ok {
-		return i, true
+	canon := ms.String()
+	if i, ok := c.matcherIdx[canon]; ok {
+		return i, canon, true
 	}
 	i := len(c.set.matchers)
 	c.set.matchers = append(c.set.matchers, ms)
-	c.matcherIdx[ms.String()] = i
-	return i, true
+	c.matcherIdx[canon] = i
+	return i, canon, true
+}
+
+// Flag returns the matcher indexes of the named flag.
+func (c *compiler) Flag(name string) ([]int, bool) {
+	for _, f := range c.set.flags {
+		if f.name == name {
+			return f.idx, true
+		}
+	}
+	return nil, false
+}
+
+// FlagNames lists the defined flags in file order.
+func (c *compiler) FlagNames() []string {
+	out := make([]string, len(c.set.flags))
+	for i, f := range c.set.flags {
+		out[i] = f.name
+	}
+	return out
 }
 
 var serviceKeys = []string{"display_name", "customer_facing", "tier", "component", "team",
@@ -229,7 +243,7 @@ func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
 			items, _ := s.Seq(v, what+": matchers")
 			for _, it := range items {
 				if text, ok := s.Str(it, what+": matcher"); ok {
-					if ms, ok := s.matchers(text, it.Line); ok {
+					if ms, ok := matchers(s.Scope, text, it.Line); ok {
 						e.sets = append(e.sets, ms)
 					}
 				}
@@ -380,7 +394,7 @@ func (c *compiler) levels(s scope, k, v *yaml.Node) {
 	levels := make([]LevelDef, 0, len(items))
 	for i, it := range items {
 		l := LevelDef{Level: Level(i + 1)}
-		want := levelName(l.Level)
+		want := l.Level.String()
 		s.Mapping(it, "level", []string{"name", "description"}, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "name":
@@ -584,7 +598,7 @@ func (c *compiler) buildFlags() {
 		def := flagDef{name: name, pos: pos{fl.file, fl.key.Line}}
 		for _, it := range items {
 			if text, ok := s.Str(it, what+": matcher"); ok {
-				if i, ok := c.matcher(s, text, it.Line); ok && !slices.Contains(def.idx, i) {
+				if i, _, ok := c.Matcher(s.Scope, text, it.Line); ok && !slices.Contains(def.idx, i) {
 					def.idx = append(def.idx, i)
 				}
 			}
@@ -598,57 +612,62 @@ func (c *compiler) buildFlags() {
 
 func (c *compiler) buildRules() {
 	set := c.set
+	catalogue := make([]severity.Service, len(set.svcs))
+	for i, e := range set.svcs {
+		catalogue[i] = severity.Service{Name: e.svc.Name, CustomerFacing: e.svc.CustomerFacing, Tier: e.svc.Tier}
+	}
+	table := severity.NewTable(catalogue, set.customersTotal, set.defaultLevel)
 	names := make(map[string]pos)
 	for _, rn := range c.ruleNodes {
 		s := c.scope(rn.file)
 		if v := s.Lookup(rn.node, "name"); v != nil && v.Kind == yaml.ScalarNode {
 			s.Rule = v.Value
 		}
-		r := &rule{pos: pos{rn.file, rn.node.Line}}
+		r := &severity.Rule{File: rn.file, Line: rn.node.Line}
 		hasLevel, bad := false, false
 		errsBefore := len(c.log.Errs)
 		s.Mapping(rn.node, "rule", []string{"name", "level", "description", "when"}, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
-				r.name, _ = s.Str(v, "rule name")
+				r.Name, _ = s.Str(v, "rule name")
 			case "level":
 				name, ok := s.Str(v, "level")
 				if !ok {
 					return
 				}
-				if r.level, hasLevel = set.Level(name); !hasLevel {
+				if r.Level, hasLevel = set.Level(name); !hasLevel {
 					s.Errf(v.Line, "unknown level %q%s", name, yamlx.Known(levelNames(set.levels)))
 					hasLevel = true
 				}
 			case "description":
-				r.description, _ = s.Str(v, "description")
+				r.Description, _ = s.Str(v, "description")
 			case "when":
 				if yamlx.IsNull(s.Node(v)) {
 					s.Errf(k.Line, "when is empty: omit it for a rule that always matches")
 					bad = true
 					return
 				}
-				r.when = condParser{s}.parse(v, 1)
-				bad = r.when == nil
+				r.When = table.Parse(s.Scope, c, v)
+				bad = r.When == nil
 			}
 		})
 		if rn.node.Kind != yaml.MappingNode {
 			continue
 		}
 		switch {
-		case r.name == "":
+		case r.Name == "":
 			if s.Lookup(rn.node, "name") == nil {
 				s.Errf(rn.node.Line, "a rule needs a name")
 			}
 			continue
-		case r.name != strings.TrimSpace(r.name) || strings.ContainsAny(r.name, "\n\r\t"):
-			s.Errf(rn.node.Line, "rule name %q has surrounding or control whitespace", r.name)
+		case r.Name != strings.TrimSpace(r.Name) || strings.ContainsAny(r.Name, "\n\r\t"):
+			s.Errf(rn.node.Line, "rule name %q has surrounding or control whitespace", r.Name)
 		}
-		if p, dup := names[r.name]; dup {
+		if p, dup := names[r.Name]; dup {
 			s.Errf(rn.node.Line, "rule name is already used at %s:%d", p.file, p.line)
 			continue
 		}
-		names[r.name] = r.pos
+		names[r.Name] = pos{r.File, r.Line}
 		if !hasLevel {
 			s.Errf(rn.node.Line, "a rule needs a level%s", yamlx.Known(levelNames(set.levels)))
 		}
@@ -658,52 +677,9 @@ func (c *compiler) buildRules() {
 		if bad || len(c.log.Errs) > errsBefore {
 			continue
 		}
-		if r.when != nil {
-			s.analyze(r.when)
-			r.when.walk(func(x *cond) {
-				if x.kind != kCompare {
-					return
-				}
-				if x.m.windowed() {
-					k := slotKey{x.m, x.window}
-					slot, ok := c.slots[k]
-					if !ok {
-						slot = len(c.slots)
-						c.slots[k] = slot
-					}
-					x.slot = slot
-					set.slots = len(c.slots)
-					set.maxWindow = max(set.maxWindow, x.window)
-				}
-				if x.m.windowed() || x.m == mDuration {
-					r.timeLeaves = append(r.timeLeaves, x)
-				}
-			})
-		}
-		c.checkShadowed(s, r)
-		set.rules = append(set.rules, r)
+		table.Add(s.Scope, r)
 	}
-}
-
-// checkShadowed reports a rule that an earlier rule always pre-empts.
-func (c *compiler) checkShadowed(s scope, r *rule) {
-	if r.when != nil && r.when.konst == kNever {
-		return // reported where it arises
-	}
-	for _, prev := range c.set.rules {
-		budget := implyBudget
-		switch {
-		case prev.when == nil:
-			s.Errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and always matches", prev.name, prev.pos.file, prev.pos.line)
-		case prev.when.konst == kAlways:
-			s.Errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and its condition always holds", prev.name, prev.pos.file, prev.pos.line)
-		case r.when != nil && implies(r.when, prev.when, &budget):
-			s.Errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and matches whenever this one does", prev.name, prev.pos.file, prev.pos.line)
-		default:
-			continue
-		}
-		return
-	}
+	set.severity = table
 }
 
 var policyKeys = []string{"page", "calendar", "status_page", "chat_room"}
@@ -768,4 +744,13 @@ func (c *compiler) buildPolicies() {
 		}
 		set.policies[l-1] = p
 	}
+}
+
+// serviceNames lists the catalogue's service names, for hints.
+func serviceNames(es []*svcEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.svc.Name
+	}
+	return out
 }

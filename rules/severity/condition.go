@@ -1,4 +1,4 @@
-package rules
+package severity
 
 import (
 	"fmt"
@@ -134,12 +134,12 @@ const (
 	kNever
 )
 
-// cond is a compiled condition.
-type cond struct {
+// Cond is a compiled condition.
+type Cond struct {
 	kind condKind
 	line int
 	text string // canonical text, used for display and identity
-	kids []*cond
+	kids []*Cond
 
 	idx  []int // kMatch, kFlag: matcher indexes
 	name string
@@ -225,13 +225,15 @@ func (a interval) within(b interval) bool {
 
 // condParser compiles condition nodes of one rule.
 type condParser struct {
-	scope
+	yamlx.Scope
+	cat Catalogue
+	t   *Table
 }
 
 var condKeys = []string{"all", "any", "not", "match", "service", "count", "flag", "duration"}
 
 // parse compiles a condition; nil means it had errors (already reported).
-func (p condParser) parse(n *yaml.Node, depth int) *cond {
+func (p condParser) parse(n *yaml.Node, depth int) *Cond {
 	n = p.Node(n)
 	if n == nil {
 		return nil
@@ -252,7 +254,7 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 		p.Errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
 		return nil
 	}
-	var out *cond
+	var out *Cond
 	p.Mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
 		line := k.Line
 		switch key {
@@ -260,7 +262,7 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 			out = p.list(key, v, line, depth)
 		case "not":
 			if kid := p.parse(v, depth+1); kid != nil {
-				out = &cond{kind: kNot, line: line, kids: []*cond{kid}, text: "not (" + kid.text + ")"}
+				out = &Cond{kind: kNot, line: line, kids: []*Cond{kid}, text: "not (" + kid.text + ")"}
 			}
 		case "match":
 			out = p.match(v, line)
@@ -277,7 +279,7 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 	return out
 }
 
-func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
+func (p condParser) list(key string, v *yaml.Node, line, depth int) *Cond {
 	items, ok := p.Seq(v, key)
 	if !ok {
 		return nil
@@ -286,7 +288,7 @@ func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
 		p.Errf(line, "%s needs at least one condition", key)
 		return nil
 	}
-	c := &cond{kind: kAll, line: line}
+	c := &Cond{kind: kAll, line: line}
 	if key == "any" {
 		c.kind = kAny
 	}
@@ -308,43 +310,32 @@ func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
 	return c
 }
 
-func (p condParser) match(v *yaml.Node, line int) *cond {
+func (p condParser) match(v *yaml.Node, line int) *Cond {
 	s, ok := p.Str(v, "match")
 	if !ok {
 		return nil
 	}
-	i, ok := p.c.matcher(p.scope, s, line)
+	i, text, ok := p.cat.Matcher(p.Scope, s, line)
 	if !ok {
 		return nil
 	}
-	text := p.c.set.matchers[i].String()
-	return &cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
+	return &Cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
 }
 
-func (p condParser) flag(v *yaml.Node, line int) *cond {
+func (p condParser) flag(v *yaml.Node, line int) *Cond {
 	name, ok := p.Str(v, "flag")
 	if !ok {
 		return nil
 	}
-	for _, f := range p.c.set.flags {
-		if f.name == name {
-			return &cond{kind: kFlag, line: line, idx: f.idx, name: name, text: "flag " + name}
-		}
+	if idx, ok := p.cat.Flag(name); ok {
+		return &Cond{kind: kFlag, line: line, idx: idx, name: name, text: "flag " + name}
 	}
-	p.Errf(line, "unknown flag %q%s", name, yamlx.Known(flagNames(p.c.set.flags)))
+	p.Errf(line, "unknown flag %q%s", name, yamlx.Known(p.cat.FlagNames()))
 	return nil
 }
 
-func flagNames(fs []flagDef) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.name
-	}
-	return out
-}
-
-func (p condParser) service(v *yaml.Node, line int) *cond {
-	c := &cond{kind: kService, line: line}
+func (p condParser) service(v *yaml.Node, line int) *Cond {
+	c := &Cond{kind: kService, line: line}
 	var parts []string
 	bad := false
 	p.Mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
@@ -355,8 +346,8 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 				bad = true
 				return
 			}
-			if p.c.set.byName[name] == nil {
-				p.Errf(v.Line, "unknown service %q%s", name, yamlx.Known(serviceNames(p.c.set.svcs)))
+			if _, known := p.t.index[name]; !known {
+				p.Errf(v.Line, "unknown service %q%s", name, yamlx.Known(p.t.serviceNames()))
 				bad = true
 				return
 			}
@@ -397,9 +388,9 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 		return nil
 	}
 	c.text = "service " + strings.Join(parts, " ")
-	c.svcs = newBitset(len(p.c.set.svcs))
-	for i, e := range p.c.set.svcs {
-		if c.name != "" && e.svc.Name != c.name || c.cf != nil && e.svc.CustomerFacing != *c.cf || c.tier != 0 && e.svc.Tier != c.tier {
+	c.svcs = newBitset(len(p.t.services))
+	for i, sv := range p.t.services {
+		if c.name != "" && sv.Name != c.name || c.cf != nil && sv.CustomerFacing != *c.cf || c.tier != 0 && sv.Tier != c.tier {
 			continue
 		}
 		c.svcs.set(i)
@@ -411,16 +402,17 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 	return c
 }
 
-func serviceNames(es []*svcEntry) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.svc.Name
+// serviceNames lists the catalogue's service names, for hints.
+func (t *Table) serviceNames() []string {
+	out := make([]string, len(t.services))
+	for i, sv := range t.services {
+		out[i] = sv.Name
 	}
 	return out
 }
 
 // count parses `count: {of: tickets, window: 15m, ">=": 20}`.
-func (p condParser) count(v *yaml.Node, line int) *cond {
+func (p condParser) count(v *yaml.Node, line int) *Cond {
 	if !p.isMapping(v, line, "count") {
 		return nil
 	}
@@ -438,7 +430,7 @@ func (p condParser) count(v *yaml.Node, line int) *cond {
 		p.Errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(slices.Sorted(maps.Keys(measureNames)), ", "))
 		return nil
 	}
-	if m == mShare && p.c.customersTotal == 0 {
+	if m == mShare && p.t.customersTotal == 0 {
 		p.Errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
 		return nil
 	}
@@ -469,7 +461,7 @@ func (p condParser) isMapping(v *yaml.Node, line int, what string) bool {
 }
 
 // compare parses the comparison of a count or duration condition.
-func (p condParser) compare(v *yaml.Node, line int, what string, m measure, window time.Duration) *cond {
+func (p condParser) compare(v *yaml.Node, line int, what string, m measure, window time.Duration) *Cond {
 	if !p.isMapping(v, line, what) {
 		return nil
 	}
@@ -477,7 +469,7 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 	if what == "count" {
 		allowed = append([]string{"of", "window"}, allowed...)
 	}
-	c := &cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
+	c := &Cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
 	nops := 0
 	bad := false
 	p.Mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
@@ -539,7 +531,7 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 }
 
 // describe writes a compare condition, with the measured value when withValue.
-func (c *cond) describe(withValue bool, v float64) string {
+func (c *Cond) describe(withValue bool, v float64) string {
 	thr := formatNum(c.num)
 	if c.m == mDuration {
 		thr = formatDur(time.Duration(c.num))
@@ -582,7 +574,7 @@ type cacheEntry struct {
 
 // evaluator evaluates conditions against one incident's facts.
 type evaluator struct {
-	s      *Set
+	t      *Table
 	f      *Facts
 	cache  []cacheEntry
 	svcIdx []int32 // catalogue index of each of f.Services, -1 if unknown
@@ -617,7 +609,7 @@ func (b bitset) within(o bitset) bool {
 }
 
 // value measures what a compare condition reads.
-func (e *evaluator) value(c *cond) float64 {
+func (e *evaluator) value(c *Cond) float64 {
 	f := e.f
 	switch c.m {
 	case mFiring:
@@ -627,10 +619,10 @@ func (e *evaluator) value(c *cond) float64 {
 	case mCustomers:
 		return float64(f.Customers)
 	case mShare:
-		if e.s.customersTotal <= 0 {
+		if e.t.customersTotal <= 0 {
 			return 0
 		}
-		return float64(f.Customers) * 100 / float64(e.s.customersTotal)
+		return float64(f.Customers) * 100 / float64(e.t.customersTotal)
 	case mDuration:
 		if f.Started.IsZero() {
 			return 0
@@ -664,7 +656,7 @@ func (e *evaluator) hits(idx []int) int {
 }
 
 // eval reports whether c holds.
-func (e *evaluator) eval(c *cond) bool {
+func (e *evaluator) eval(c *Cond) bool {
 	switch c.kind {
 	case kAll:
 		for _, k := range c.kids {
@@ -691,7 +683,7 @@ func (e *evaluator) eval(c *cond) bool {
 }
 
 // service returns the first incident service satisfying c, "" if none.
-func (e *evaluator) service(c *cond) string {
+func (e *evaluator) service(c *Cond) string {
 	for i, x := range e.svcIdx {
 		if x >= 0 && c.svcs.has(int(x)) {
 			return e.f.Services[i]
@@ -701,7 +693,7 @@ func (e *evaluator) service(c *cond) string {
 }
 
 // explain writes why c, which holds, holds.
-func (e *evaluator) explain(b *strings.Builder, c *cond) {
+func (e *evaluator) explain(b *strings.Builder, c *Cond) {
 	switch c.kind {
 	case kAll:
 		for i, k := range c.kids {
@@ -754,7 +746,7 @@ func (e *evaluator) explain(b *strings.Builder, c *cond) {
 }
 
 // walk calls fn for c and every condition under it.
-func (c *cond) walk(fn func(*cond)) {
+func (c *Cond) walk(fn func(*Cond)) {
 	fn(c)
 	for _, k := range c.kids {
 		k.walk(fn)

@@ -1,4 +1,4 @@
-package rules
+package severity
 
 import (
 	"math"
@@ -6,54 +6,54 @@ import (
 	"time"
 )
 
-// evaluate runs the rules in order; the first that holds gives the verdict.
-func (s *Set) evaluate(f *Facts) Verdict {
+// Evaluate runs the rules in order; the first that holds gives the verdict.
+func (t *Table) Evaluate(f *Facts) Verdict {
 	if f == nil {
 		f = &Facts{}
 	}
 	var buf [32]cacheEntry
 	var sbuf [8]int32
-	e := evaluator{s: s, f: f, cache: buf[:0], svcIdx: sbuf[:0]}
-	if s.slots <= len(buf) {
-		e.cache = buf[:s.slots]
+	e := evaluator{t: t, f: f, cache: buf[:0], svcIdx: sbuf[:0]}
+	if len(t.slots) <= len(buf) {
+		e.cache = buf[:len(t.slots)]
 	} else {
-		e.cache = make([]cacheEntry, s.slots)
+		e.cache = make([]cacheEntry, len(t.slots))
 	}
 	if len(f.Services) > len(sbuf) {
 		e.svcIdx = make([]int32, 0, len(f.Services))
 	}
 	for _, name := range f.Services {
 		x := int32(-1)
-		if se := s.byName[name]; se != nil {
-			x = int32(se.idx)
+		if i, ok := t.index[name]; ok {
+			x = int32(i)
 		}
 		e.svcIdx = append(e.svcIdx, x)
 	}
 	win := -1
-	for i, r := range s.rules {
-		if r.when == nil || e.eval(r.when) {
+	for i, r := range t.rules {
+		if r.When == nil || e.eval(r.When) {
 			win = i
 			break
 		}
 	}
 	var v Verdict
-	relevant := s.rules
+	relevant := t.rules
 	if win < 0 {
-		v.Level = s.defaultLevel
-		v.Explanation = levelName(v.Level) + " by default: no severity rule matched"
+		v.Level = t.defaultLevel
+		v.Explanation = v.Level.String() + " by default: no severity rule matched"
 	} else {
-		r := s.rules[win]
-		relevant = s.rules[:win+1]
-		v.Level, v.Rule = r.level, r.name
+		r := t.rules[win]
+		relevant = t.rules[:win+1]
+		v.Level, v.Rule = r.Level, r.Name
 		var b strings.Builder
-		b.WriteString(levelName(r.level))
+		b.WriteString(r.Level.String())
 		b.WriteString(" by rule ")
-		b.WriteString(r.name)
-		if r.when == nil {
+		b.WriteString(r.Name)
+		if r.When == nil {
 			b.WriteString(": it always applies")
 		} else {
 			b.WriteString(": ")
-			e.explain(&b, r.when)
+			e.explain(&b, r.When)
 		}
 		v.Explanation = b.String()
 	}
@@ -64,7 +64,7 @@ func (s *Set) evaluate(f *Facts) Verdict {
 // recheck finds the earliest later instant at which a condition of rules
 // could change value with no new signal: a duration threshold being reached,
 // or counted events leaving a window.
-func (e *evaluator) recheck(rules []*rule) time.Time {
+func (e *evaluator) recheck(rules []*Rule) time.Time {
 	var best time.Time
 	now := e.f.Now
 	consider := func(t time.Time) {
@@ -97,7 +97,7 @@ func (e *evaluator) recheck(rules []*rule) time.Time {
 // age out of its window, to the second, if before limit (zero: no limit).
 // Counts only fall with time, so the search is a bisection on the first
 // moment the count drops to a bound.
-func (e *evaluator) countFlip(c *cond, limit time.Time) (time.Time, bool) {
+func (e *evaluator) countFlip(c *Cond, limit time.Time) (time.Time, bool) {
 	v := int64(e.value(c))
 	n := int64(c.num)
 	var bound int64
