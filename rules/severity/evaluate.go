@@ -1,7 +1,9 @@
 package severity
 
 import (
+	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -141,4 +143,155 @@ func (e *evaluator) countFlip(c *Cond, limit time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return now.Add(time.Duration(hi) * time.Second), true
+}
+
+// cacheEntry holds one windowed count during an Evaluate call.
+type cacheEntry struct {
+	ok bool
+	v  int64
+}
+
+// evaluator evaluates conditions against one incident's facts.
+type evaluator struct {
+	t      *Table
+	f      *Facts
+	cache  []cacheEntry
+	svcIdx []int32 // catalogue index of each of f.Services, -1 if unknown
+}
+
+// value measures what a compare condition reads.
+func (e *evaluator) value(c *Cond) float64 {
+	f := e.f
+	switch c.m {
+	case mFiring:
+		return float64(f.FiringAlerts)
+	case mInstances:
+		return float64(f.Instances)
+	case mCustomers:
+		return float64(f.Customers)
+	case mShare:
+		if e.t.customersTotal <= 0 {
+			return 0
+		}
+		return float64(f.Customers) * 100 / float64(e.t.customersTotal)
+	case mDuration:
+		if f.Started.IsZero() {
+			return 0
+		}
+		return float64(Span(f.Started, f.Now))
+	}
+	ce := &e.cache[c.slot]
+	if !ce.ok {
+		ce.ok, ce.v = true, e.count(c.m, c.window)
+	}
+	return float64(ce.v)
+}
+
+// count reads a windowed counter, 0 when the facts have no counters.
+func (e *evaluator) count(m measure, d time.Duration) int64 {
+	if e.f.Count == nil {
+		return 0
+	}
+	return e.f.Count(measureCounter[m], max(d, 0))
+}
+
+// hits counts firing signals matching any of idx (the largest count).
+func (e *evaluator) hits(idx []int) int {
+	best := 0
+	for _, i := range idx {
+		if i < len(e.f.MatcherHits) {
+			best = max(best, e.f.MatcherHits[i])
+		}
+	}
+	return best
+}
+
+// eval reports whether c holds.
+func (e *evaluator) eval(c *Cond) bool {
+	switch c.kind {
+	case kAll:
+		for _, k := range c.kids {
+			if !e.eval(k) {
+				return false
+			}
+		}
+		return true
+	case kAny:
+		for _, k := range c.kids {
+			if e.eval(k) {
+				return true
+			}
+		}
+		return false
+	case kNot:
+		return !e.eval(c.kids[0])
+	case kMatch, kFlag:
+		return e.hits(c.idx) > 0
+	case kService:
+		return e.service(c) != ""
+	}
+	return c.op.holds(e.value(c), c.num)
+}
+
+// service returns the first incident service satisfying c, "" if none.
+func (e *evaluator) service(c *Cond) string {
+	for i, x := range e.svcIdx {
+		if x >= 0 && c.svcs.has(int(x)) {
+			return e.f.Services[i]
+		}
+	}
+	return ""
+}
+
+// explain writes why c, which holds, holds.
+func (e *evaluator) explain(b *strings.Builder, c *Cond) {
+	switch c.kind {
+	case kAll:
+		for i, k := range c.kids {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			e.explain(b, k)
+		}
+	case kAny:
+		for _, k := range c.kids {
+			if e.eval(k) {
+				e.explain(b, k)
+				return
+			}
+		}
+	case kNot:
+		b.WriteString("not (")
+		if k := c.kids[0]; k.kind == kCompare {
+			b.WriteString(k.describe(true, e.value(k)))
+		} else {
+			b.WriteString(k.text)
+		}
+		b.WriteByte(')')
+	case kMatch:
+		n := e.hits(c.idx)
+		fmt.Fprintf(b, "%d %s %s", n, plural(n == 1, "firing signal matches", "firing signals match"), c.name)
+	case kFlag:
+		fmt.Fprintf(b, "flag %s is raised", c.name)
+	case kService:
+		name := e.service(c)
+		b.WriteString(name)
+		b.WriteString(" is ")
+		var parts []string
+		switch {
+		case c.cf != nil && *c.cf:
+			parts = append(parts, "customer facing")
+		case c.cf != nil:
+			parts = append(parts, "not customer facing")
+		}
+		if c.tier != 0 {
+			parts = append(parts, "tier "+strconv.Itoa(c.tier))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "affected")
+		}
+		b.WriteString(strings.Join(parts, " and "))
+	case kCompare:
+		b.WriteString(c.describe(true, e.value(c)))
+	}
 }
