@@ -1,6 +1,10 @@
 // Package rules loads, validates and evaluates the SRE-written rule files:
 // the service catalogue, correlation, severity rules and severity policies.
 //
+// The catalogue, correlation and policies live here; severity conditions are
+// in package severity, calendars in calendar, matcher strings in match, and
+// the YAML decoding they share in internal/yamlx.
+//
 // CONTRACT FILE: the exported names below are what triage and cmd use.
 package rules
 
