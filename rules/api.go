@@ -1,6 +1,10 @@
 // Package rules loads, validates and evaluates the SRE-written rule files:
 // the service catalogue, correlation, severity rules and severity policies.
 //
+// The catalogue, correlation and policies live here; severity conditions are
+// in package severity, calendars in calendar, matcher strings in match, and
+// the YAML decoding they share in internal/yamlx.
+//
 // CONTRACT FILE: the exported names below are what triage and cmd use.
 package rules
 
@@ -9,14 +13,12 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/rules/match"
+	"github.com/klaxonhq/klaxon/rules/severity"
 	"github.com/klaxonhq/klaxon/signal"
 )
 
 // Level is a severity level: 1 is the most severe (SEV1). 0 means none.
-type Level int
-
-// String gives the level's name, "SEV1" for 1.
-func (l Level) String() string { return levelName(l) }
+type Level = severity.Level
 
 // File is one rule file's name (as given, for error messages) and content.
 type File struct {
@@ -52,38 +54,21 @@ type Class struct {
 }
 
 // Counter names an event counter triage keeps per incident in time buckets.
-type Counter string
+type Counter = severity.Counter
 
 // The counters available to windowed conditions.
 const (
-	CounterAlerts   Counter = "alerts"   // alert signals received
-	CounterTickets  Counter = "tickets"  // ticket signals received
-	CounterMentions Counter = "mentions" // mention signals received
-	CounterReach    Counter = "reach"    // summed reach of mentions
+	CounterAlerts   = severity.CounterAlerts   // alert signals received
+	CounterTickets  = severity.CounterTickets  // ticket signals received
+	CounterMentions = severity.CounterMentions // mention signals received
+	CounterReach    = severity.CounterReach    // summed reach of mentions
 )
 
 // Facts is the incremental summary of one incident that severity rules read.
-type Facts struct {
-	Now          time.Time
-	Started      time.Time
-	Services     []string // catalogue services in the incident
-	MatcherHits  []int    // per matcher index (see MatchSignal): firing signals that match
-	FiringAlerts int
-	Instances    int // distinct instance label values among firing alerts
-	Customers    int // distinct customers seen
-	// Count returns the sum of counter c over the window (Now-d, Now].
-	Count func(c Counter, d time.Duration) int64
-}
+type Facts = severity.Facts
 
 // Verdict is the severity the rules assign to an incident, and why.
-type Verdict struct {
-	Level       Level
-	Rule        string // "" when no rule matched and the default applied
-	Explanation string
-	// Recheck is the earliest later time at which the verdict could change
-	// with no new signal (a duration condition or a window); zero if never.
-	Recheck time.Time
-}
+type Verdict = severity.Verdict
 
 // Set is a compiled, validated rule set. It is immutable and safe for
 // concurrent use.
@@ -101,10 +86,8 @@ type Set struct {
 	matchers        []match.Set
 	index           match.Index
 	flags           []flagDef
-	rules           []*rule
+	severity        *severity.Table
 	policies        []Policy
-	maxWindow       time.Duration
-	slots           int // distinct windowed counts, cached per Evaluate
 }
 
 // Default is the rule set used when no rule files are configured.
@@ -147,10 +130,10 @@ func (s *Set) NumMatchers() int { return len(s.matchers) }
 func (s *Set) MatchSignal(sig *signal.Signal) []int { return s.matchSignal(sig) }
 
 // MaxWindow is the longest window any condition counts over.
-func (s *Set) MaxWindow() time.Duration { return s.maxWindow }
+func (s *Set) MaxWindow() time.Duration { return s.severity.MaxWindow() }
 
 // Evaluate assigns a severity to an incident from its facts.
-func (s *Set) Evaluate(f *Facts) Verdict { return s.evaluate(f) }
+func (s *Set) Evaluate(f *Facts) Verdict { return s.severity.Evaluate(f) }
 
 // AllowDowngrade reports whether the rules may lower a severity by themselves.
 func (s *Set) AllowDowngrade() bool { return s.allowDowngrade }

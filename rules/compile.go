@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/klaxonhq/klaxon/rules/calendar"
+	"github.com/klaxonhq/klaxon/rules/internal/yamlx"
 	"github.com/klaxonhq/klaxon/rules/match"
+	"github.com/klaxonhq/klaxon/rules/severity"
 )
 
 // The defaults of the correlation settings.
@@ -34,8 +36,14 @@ var defaultLevels = []LevelDef{
 var (
 	serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 	flagNameRE    = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_-]*$`)
-	yamlLineRE    = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
+
+// scope decodes YAML nodes for the compiler, which keeps settings that may
+// be given only once and the table of matcher strings.
+type scope struct {
+	yamlx.Scope
+	c *compiler
+}
 
 // located is a YAML node found in a file.
 type located struct {
@@ -46,9 +54,8 @@ type located struct {
 
 // compiler accumulates the sections of all files, then builds the Set.
 type compiler struct {
-	errs    []*Error
-	aliases int
-	once    map[string]pos // settings that may be given in one place only
+	log  yamlx.Log
+	once map[string]pos // settings that may be given in one place only
 
 	set            *Set
 	customersTotal int64
@@ -61,13 +68,6 @@ type compiler struct {
 	calendars      map[string]*Calendar
 	calendarPos    map[string]pos
 	matcherIdx     map[string]int
-	slots          map[slotKey]int // cache slots of windowed counts
-}
-
-// slotKey identifies a windowed count.
-type slotKey struct {
-	m      measure
-	window time.Duration
 }
 
 // Compile parses and validates rule files. Every error names file:line.
@@ -86,55 +86,48 @@ func compile(files []File) (*Set, error) {
 		calendars:   make(map[string]*Calendar),
 		calendarPos: make(map[string]pos),
 		matcherIdx:  make(map[string]int),
-		slots:       make(map[slotKey]int),
 	}
 	for _, f := range files {
 		c.parseFile(f)
 	}
 	c.build()
-	if err := joinErrors(c.errs); err != nil {
+	if err := yamlx.Join(c.log.Errs); err != nil {
 		return nil, err
 	}
 	return c.set, nil
 }
 
-// known formats a hint listing the valid names.
-func (c *compiler) known(names []string) string {
-	if len(names) == 0 {
-		return " (none are defined)"
-	}
-	if len(names) > 12 {
-		names = append(names[:12:12], "…")
-	}
-	return " (known: " + strings.Join(names, ", ") + ")"
+// scope decodes the YAML nodes of file.
+func (c *compiler) scope(file string) scope {
+	return scope{Scope: yamlx.Scope{Log: &c.log, File: file}, c: c}
 }
 
 // parseFile reads one file's top-level sections.
 func (c *compiler) parseFile(f File) {
-	s := scope{c: c, file: f.Name}
+	s := c.scope(f.Name)
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			s.yamlError(err)
+			s.SyntaxError(err)
 		}
 		return
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
-		s.errf(extra.Line, "a rule file holds one YAML document; split this one into another file")
+		s.Errf(extra.Line, "a rule file holds one YAML document; split this one into another file")
 	case !errors.Is(err, io.EOF):
-		s.yamlError(err)
+		s.SyntaxError(err)
 	}
 	if len(doc.Content) == 0 {
 		return
 	}
 	root := doc.Content[0]
-	s.mapping(root, "rule file", []string{"services", "correlation", "severity", "policies", "calendars"}, func(key string, k, v *yaml.Node) {
+	s.Mapping(root, "rule file", []string{"services", "correlation", "severity", "policies", "calendars"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "services":
-			s.mapping(v, "services", nil, func(name string, k, v *yaml.Node) { c.service(s, name, k, v) })
+			s.Mapping(v, "services", nil, func(name string, k, v *yaml.Node) { c.service(s, name, k, v) })
 		case "correlation":
 			if s.once("correlation", k) {
 				c.correlation(s, v)
@@ -142,62 +135,71 @@ func (c *compiler) parseFile(f File) {
 		case "severity":
 			c.severity(s, v)
 		case "policies":
-			s.mapping(v, "policies", nil, func(_ string, k, v *yaml.Node) {
+			s.Mapping(v, "policies", nil, func(_ string, k, v *yaml.Node) {
 				c.policyNodes = append(c.policyNodes, located{file: f.Name, key: k, node: v})
 			})
 		case "calendars":
-			s.mapping(v, "calendars", nil, func(name string, k, v *yaml.Node) { c.calendar(s, name, k, v) })
+			s.Mapping(v, "calendars", nil, func(name string, k, v *yaml.Node) { c.calendar(s, name, k, v) })
 		}
 	})
-}
-
-// yamlError reports a YAML syntax error with its line when it has one.
-func (s scope) yamlError(err error) {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if line, err := strconv.Atoi(m[1]); err == nil {
-			s.errf(line, "invalid YAML: %s", m[2])
-			return
-		}
-	}
-	s.errf(0, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
 }
 
 // once reports whether the setting key is given here for the first time.
 func (s scope) once(key string, k *yaml.Node) bool {
 	if p, dup := s.c.once[key]; dup {
-		s.errf(k.Line, "%s is already set at %s:%d", key, p.file, p.line)
+		s.Errf(k.Line, "%s is already set at %s:%d", key, p.file, p.line)
 		return false
 	}
-	s.c.once[key] = pos{s.file, k.Line}
+	s.c.once[key] = pos{s.File, k.Line}
 	return true
 }
 
 // matchers parses one matcher string.
-func (s scope) matchers(text string, line int) (match.Set, bool) {
+func matchers(s yamlx.Scope, text string, line int) (match.Set, bool) {
 	ms, err := match.Parse(text)
 	switch {
 	case errors.Is(err, match.ErrEmpty):
-		s.errf(line, "matcher %q is empty and would match every signal", text)
+		s.Errf(line, "matcher %q is empty and would match every signal", text)
 	case err != nil:
-		s.errf(line, "invalid matcher %q: %v", truncate(text, 80), err)
+		s.Errf(line, "invalid matcher %q: %v", yamlx.Truncate(text, 80), err)
 	}
 	return ms, err == nil
 }
 
-// matcher returns the index of a condition matcher string, adding it.
-func (c *compiler) matcher(s scope, text string, line int) (int, bool) {
-	ms, ok := s.matchers(text, line)
+// Matcher returns the index and canonical text of a condition matcher
+// string, adding it to the set.
+func (c *compiler) Matcher(s yamlx.Scope, text string, line int) (int, string, bool) {
+	ms, ok := matchers(s, text, line)
 	if !ok {
-		return 0, false
+		return 0, "", false
 	}
-	if i, ok := c.matcherIdx[ms.String()]; ok {
-		return i, true
+	canon := ms.String()
+	if i, ok := c.matcherIdx[canon]; ok {
+		return i, canon, true
 	}
 	i := len(c.set.matchers)
 	c.set.matchers = append(c.set.matchers, ms)
-	c.matcherIdx[ms.String()] = i
-	return i, true
+	c.matcherIdx[canon] = i
+	return i, canon, true
+}
+
+// Flag returns the matcher indexes of the named flag.
+func (c *compiler) Flag(name string) ([]int, bool) {
+	for _, f := range c.set.flags {
+		if f.name == name {
+			return f.idx, true
+		}
+	}
+	return nil, false
+}
+
+// FlagNames lists the defined flags in file order.
+func (c *compiler) FlagNames() []string {
+	out := make([]string, len(c.set.flags))
+	for i, f := range c.set.flags {
+		out[i] = f.name
+	}
+	return out
 }
 
 var serviceKeys = []string{"display_name", "customer_facing", "tier", "component", "team",
@@ -206,42 +208,42 @@ var serviceKeys = []string{"display_name", "customer_facing", "tier", "component
 // service reads one catalogue entry.
 func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
 	if !serviceNameRE.MatchString(name) {
-		s.errf(k.Line, "service name %q: use letters, digits, '-', '_' and '.'", name)
+		s.Errf(k.Line, "service name %q: use letters, digits, '-', '_' and '.'", name)
 		return
 	}
 	if prev := c.set.byName[name]; prev != nil {
-		s.errf(k.Line, "service %q is already defined at %s:%d", name, prev.pos.file, prev.pos.line)
+		s.Errf(k.Line, "service %q is already defined at %s:%d", name, prev.pos.file, prev.pos.line)
 		return
 	}
-	e := &svcEntry{svc: &Service{Name: name}, pos: pos{s.file, k.Line}, idx: len(c.set.svcs)}
+	e := &svcEntry{svc: &Service{Name: name}, pos: pos{s.File, k.Line}, idx: len(c.set.svcs)}
 	c.set.byName[name] = e
 	c.set.svcs = append(c.set.svcs, e)
 	c.set.services = append(c.set.services, e.svc)
 	what := fmt.Sprintf("service %q", name)
 	var hasTier, hasDisplay bool
-	s.mapping(v, what, serviceKeys, func(key string, k, v *yaml.Node) {
+	s.Mapping(v, what, serviceKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "display_name":
-			e.svc.DisplayName, hasDisplay = s.str(v, what+": display_name")
+			e.svc.DisplayName, hasDisplay = s.Str(v, what+": display_name")
 		case "customer_facing":
-			e.svc.CustomerFacing, _ = s.boolean(v, what+": customer_facing")
+			e.svc.CustomerFacing, _ = s.Boolean(v, what+": customer_facing")
 		case "tier":
-			t, ok := s.integer(v, what+": tier")
+			t, ok := s.Integer(v, what+": tier")
 			if ok && (t < 1 || t > 3) {
-				s.errf(v.Line, "%s: tier must be 1, 2 or 3, not %d", what, t)
+				s.Errf(v.Line, "%s: tier must be 1, 2 or 3, not %d", what, t)
 			}
 			e.svc.Tier, hasTier = int(t), true
 		case "component":
-			e.svc.Component, _ = s.str(v, what+": component")
+			e.svc.Component, _ = s.Str(v, what+": component")
 		case "team":
-			e.svc.Team, _ = s.str(v, what+": team")
+			e.svc.Team, _ = s.Str(v, what+": team")
 		case "escalation_policy":
-			e.svc.EscalationPolicy, _ = s.str(v, what+": escalation_policy")
+			e.svc.EscalationPolicy, _ = s.Str(v, what+": escalation_policy")
 		case "matchers":
-			items, _ := s.seq(v, what+": matchers")
+			items, _ := s.Seq(v, what+": matchers")
 			for _, it := range items {
-				if text, ok := s.str(it, what+": matcher"); ok {
-					if ms, ok := s.matchers(text, it.Line); ok {
+				if text, ok := s.Str(it, what+": matcher"); ok {
+					if ms, ok := matchers(s.Scope, text, it.Line); ok {
 						e.sets = append(e.sets, ms)
 					}
 				}
@@ -249,45 +251,45 @@ func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
 		case "keywords":
 			e.svc.Keywords = c.keywords(s, v, what)
 		case "depends_on":
-			items, _ := s.seq(v, what+": depends_on")
+			items, _ := s.Seq(v, what+": depends_on")
 			for _, it := range items {
-				c.svcDeps[e] = append(c.svcDeps[e], located{file: s.file, node: it})
+				c.svcDeps[e] = append(c.svcDeps[e], located{file: s.File, node: it})
 			}
 		case "correlation":
-			c.svcCorr[e] = located{file: s.file, key: k, node: v}
+			c.svcCorr[e] = located{file: s.File, key: k, node: v}
 		}
 	})
 	if !hasDisplay {
-		s.errf(k.Line, "%s needs a display_name (the only name the public status page shows)", what)
+		s.Errf(k.Line, "%s needs a display_name (the only name the public status page shows)", what)
 	}
 	if !hasTier {
-		s.errf(k.Line, "%s needs a tier (1, 2 or 3)", what)
+		s.Errf(k.Line, "%s needs a tier (1, 2 or 3)", what)
 	}
 	if e.svc.Component == "" {
 		e.svc.Component = e.svc.DisplayName
 	}
-	if len(e.sets) == 0 && len(e.svc.Keywords) == 0 && s.lookup(v, "matchers") == nil && s.lookup(v, "keywords") == nil {
-		s.errf(k.Line, "%s has neither matchers nor keywords, so nothing can be attributed to it", what)
+	if len(e.sets) == 0 && len(e.svc.Keywords) == 0 && s.Lookup(v, "matchers") == nil && s.Lookup(v, "keywords") == nil {
+		s.Errf(k.Line, "%s has neither matchers nor keywords, so nothing can be attributed to it", what)
 	}
 }
 
 // keywords reads a service's keywords: words or phrases of at least two
 // characters, unique regardless of case.
 func (c *compiler) keywords(s scope, v *yaml.Node, what string) []string {
-	items, _ := s.seq(v, what+": keywords")
+	items, _ := s.Seq(v, what+": keywords")
 	var out []string
 	for _, it := range items {
-		kw, ok := s.str(it, what+": keyword")
+		kw, ok := s.Str(it, what+": keyword")
 		if !ok {
 			continue
 		}
 		switch {
 		case kw != strings.TrimSpace(kw) || strings.ContainsAny(kw, "\n\r\t"):
-			s.errf(it.Line, "%s: keyword %q has surrounding or control whitespace", what, kw)
+			s.Errf(it.Line, "%s: keyword %q has surrounding or control whitespace", what, kw)
 		case len([]rune(kw)) < 2:
-			s.errf(it.Line, "%s: keyword %q is too short to identify anything", what, kw)
+			s.Errf(it.Line, "%s: keyword %q is too short to identify anything", what, kw)
 		case slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, kw) }):
-			s.errf(it.Line, "%s: keyword %q is listed twice", what, kw)
+			s.Errf(it.Line, "%s: keyword %q is listed twice", what, kw)
 		default:
 			out = append(out, kw)
 		}
@@ -298,14 +300,14 @@ func (c *compiler) keywords(s scope, v *yaml.Node, what string) []string {
 // correlation reads the global correlation settings.
 func (c *compiler) correlation(s scope, v *yaml.Node) {
 	set := c.set
-	s.mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services"}, func(key string, k, v *yaml.Node) {
+	s.Mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "group_by":
-			if set.groupBy = s.labelNames(v, "correlation: group_by"); len(set.groupBy) == 0 {
-				s.errf(k.Line, "correlation: group_by needs at least one label")
+			if set.groupBy = s.LabelNames(v, "correlation: group_by"); len(set.groupBy) == 0 {
+				s.Errf(k.Line, "correlation: group_by needs at least one label")
 			}
 		case "fallback_group_by":
-			set.fallbackGroupBy = s.labelNames(v, "correlation: fallback_group_by")
+			set.fallbackGroupBy = s.LabelNames(v, "correlation: fallback_group_by")
 		default:
 			c.corrSetting(s, "correlation", key, v, &set.corr)
 		}
@@ -317,17 +319,17 @@ func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Co
 	what += ": " + key
 	switch key {
 	case "window":
-		if d, ok := s.positiveDuration(v, what); ok {
+		if d, ok := s.PositiveDuration(v, what); ok {
 			corr.Window = d
 		}
 	case "quiet_period":
-		if d, ok := s.duration(v, what); ok {
+		if d, ok := s.Duration(v, what); ok {
 			corr.QuietPeriod = d
 		}
 	case "max_services":
-		if n, ok := s.integer(v, what); ok {
+		if n, ok := s.Integer(v, what); ok {
 			if n < 1 || n > 1000 {
-				s.errf(v.Line, "%s must be between 1 and 1000, not %d", what, n)
+				s.Errf(v.Line, "%s must be between 1 and 1000, not %d", what, n)
 				return
 			}
 			corr.MaxServices = int(n)
@@ -338,7 +340,7 @@ func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Co
 // severity reads the severity section.
 func (c *compiler) severity(s scope, v *yaml.Node) {
 	keys := []string{"levels", "default", "allow_downgrade", "customers_total", "flags", "rules"}
-	s.mapping(v, "severity", keys, func(key string, k, v *yaml.Node) {
+	s.Mapping(v, "severity", keys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "levels":
 			if s.once("severity.levels", k) {
@@ -346,30 +348,30 @@ func (c *compiler) severity(s scope, v *yaml.Node) {
 			}
 		case "default":
 			if s.once("severity.default", k) {
-				c.defaultLevel = &located{file: s.file, key: k, node: v}
+				c.defaultLevel = &located{file: s.File, key: k, node: v}
 			}
 		case "allow_downgrade":
 			if s.once("severity.allow_downgrade", k) {
-				c.set.allowDowngrade, _ = s.boolean(v, "allow_downgrade")
+				c.set.allowDowngrade, _ = s.Boolean(v, "allow_downgrade")
 			}
 		case "customers_total":
 			if s.once("severity.customers_total", k) {
-				n, ok := s.integer(v, "customers_total")
+				n, ok := s.Integer(v, "customers_total")
 				if ok && n < 1 {
-					s.errf(v.Line, "customers_total must be positive, not %d", n)
+					s.Errf(v.Line, "customers_total must be positive, not %d", n)
 					return
 				}
 				c.customersTotal = n
 				c.set.customersTotal = n
 			}
 		case "flags":
-			s.mapping(v, "flags", nil, func(_ string, k, v *yaml.Node) {
-				c.flagNodes = append(c.flagNodes, located{file: s.file, key: k, node: v})
+			s.Mapping(v, "flags", nil, func(_ string, k, v *yaml.Node) {
+				c.flagNodes = append(c.flagNodes, located{file: s.File, key: k, node: v})
 			})
 		case "rules":
-			items, _ := s.seq(v, "rules")
+			items, _ := s.Seq(v, "rules")
 			for _, it := range items {
-				c.ruleNodes = append(c.ruleNodes, located{file: s.file, node: it})
+				c.ruleNodes = append(c.ruleNodes, located{file: s.File, node: it})
 			}
 		}
 	})
@@ -377,32 +379,32 @@ func (c *compiler) severity(s scope, v *yaml.Node) {
 
 // levels reads the level definitions, named SEV1, SEV2, ... in order.
 func (c *compiler) levels(s scope, k, v *yaml.Node) {
-	items, ok := s.seq(v, "levels")
+	items, ok := s.Seq(v, "levels")
 	if !ok {
 		return
 	}
 	if len(items) == 0 {
-		s.errf(k.Line, "levels needs at least one level")
+		s.Errf(k.Line, "levels needs at least one level")
 		return
 	}
 	if len(items) > 9 {
-		s.errf(k.Line, "at most 9 levels, not %d", len(items))
+		s.Errf(k.Line, "at most 9 levels, not %d", len(items))
 		return
 	}
 	levels := make([]LevelDef, 0, len(items))
 	for i, it := range items {
 		l := LevelDef{Level: Level(i + 1)}
-		want := levelName(l.Level)
-		s.mapping(it, "level", []string{"name", "description"}, func(key string, _, v *yaml.Node) {
+		want := l.Level.String()
+		s.Mapping(it, "level", []string{"name", "description"}, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "name":
-				l.Name, _ = s.str(v, "level name")
+				l.Name, _ = s.Str(v, "level name")
 			case "description":
-				l.Description, _ = s.str(v, "level description")
+				l.Description, _ = s.Str(v, "level description")
 			}
 		})
 		if l.Name != want {
-			s.errf(it.Line, "level %d must be named %q (levels are SEV1, SEV2, ... from the most severe)", i+1, want)
+			s.Errf(it.Line, "level %d must be named %q (levels are SEV1, SEV2, ... from the most severe)", i+1, want)
 		}
 		l.Name = want
 		levels = append(levels, l)
@@ -413,29 +415,29 @@ func (c *compiler) levels(s scope, k, v *yaml.Node) {
 // calendar reads one business-hours calendar.
 func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
 	if !flagNameRE.MatchString(name) {
-		s.errf(k.Line, "calendar name %q: use letters, digits, '-' and '_'", name)
+		s.Errf(k.Line, "calendar name %q: use letters, digits, '-' and '_'", name)
 		return
 	}
 	if p, dup := c.calendarPos[name]; dup {
-		s.errf(k.Line, "calendar %q is already defined at %s:%d", name, p.file, p.line)
+		s.Errf(k.Line, "calendar %q is already defined at %s:%d", name, p.file, p.line)
 		return
 	}
-	c.calendarPos[name] = pos{s.file, k.Line}
+	c.calendarPos[name] = pos{s.File, k.Line}
 	what := fmt.Sprintf("calendar %q", name)
 	var tz, hours string
 	var days, holidays []string
 	ok := true
-	s.mapping(v, what, []string{"time_zone", "days", "hours", "holidays"}, func(key string, _, v *yaml.Node) {
+	s.Mapping(v, what, []string{"time_zone", "days", "hours", "holidays"}, func(key string, _, v *yaml.Node) {
 		var good bool
 		switch key {
 		case "time_zone":
-			tz, good = s.str(v, what+": time_zone")
+			tz, good = s.Str(v, what+": time_zone")
 		case "hours":
-			hours, good = s.str(v, what+": hours")
+			hours, good = s.Str(v, what+": hours")
 		case "days":
-			days, good = s.strs(v, what+": days"), true
+			days, good = s.Strs(v, what+": days"), true
 		case "holidays":
-			holidays, good = s.strs(v, what+": holidays"), true
+			holidays, good = s.Strs(v, what+": holidays"), true
 		}
 		ok = ok && good
 	})
@@ -444,7 +446,7 @@ func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
 	}
 	cal, err := calendar.New(name, tz, days, hours, holidays)
 	if err != nil {
-		s.errf(k.Line, "%s: %v", what, err)
+		s.Errf(k.Line, "%s: %v", what, err)
 		return
 	}
 	c.calendars[name] = cal
@@ -464,12 +466,12 @@ func (c *compiler) buildLevels() {
 	set := c.set
 	set.defaultLevel = Level(len(set.levels))
 	if d := c.defaultLevel; d != nil {
-		s := scope{c: c, file: d.file}
-		if name, ok := s.str(d.node, "severity default"); ok {
+		s := c.scope(d.file)
+		if name, ok := s.Str(d.node, "severity default"); ok {
 			if l, ok := set.Level(name); ok {
 				set.defaultLevel = l
 			} else {
-				s.errf(d.node.Line, "severity default: unknown level %q%s", name, c.known(levelNames(set.levels)))
+				s.Errf(d.node.Line, "severity default: unknown level %q%s", name, yamlx.Known(levelNames(set.levels)))
 			}
 		}
 	}
@@ -488,27 +490,27 @@ func (c *compiler) buildServices() {
 	for _, e := range set.svcs {
 		e.corr = set.corr
 		if lc, ok := c.svcCorr[e]; ok {
-			s := scope{c: c, file: lc.file}
+			s := c.scope(lc.file)
 			what := fmt.Sprintf("service %q: correlation", e.svc.Name)
-			s.mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services"}, func(key string, _, v *yaml.Node) {
+			s.Mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services"}, func(key string, _, v *yaml.Node) {
 				if key == "group_by" {
-					e.groupBy = s.labelNames(v, what+": group_by")
+					e.groupBy = s.LabelNames(v, what+": group_by")
 					return
 				}
 				c.corrSetting(s, what, key, v, &e.corr)
 			})
 		}
 		for _, d := range c.svcDeps[e] {
-			s := scope{c: c, file: d.file}
-			name, ok := s.str(d.node, "depends_on item")
+			s := c.scope(d.file)
+			name, ok := s.Str(d.node, "depends_on item")
 			switch {
 			case !ok:
 			case set.byName[name] == nil:
-				s.errf(d.node.Line, "service %q: depends_on: unknown service %q%s", e.svc.Name, name, c.known(serviceNames(set.svcs)))
+				s.Errf(d.node.Line, "service %q: depends_on: unknown service %q%s", e.svc.Name, name, yamlx.Known(serviceNames(set.svcs)))
 			case name == e.svc.Name:
-				s.errf(d.node.Line, "service %q depends on itself", name)
+				s.Errf(d.node.Line, "service %q depends on itself", name)
 			case slices.Contains(e.svc.DependsOn, name):
-				s.errf(d.node.Line, "service %q: depends_on lists %q twice", e.svc.Name, name)
+				s.Errf(d.node.Line, "service %q: depends_on lists %q twice", e.svc.Name, name)
 			default:
 				e.svc.DependsOn = append(e.svc.DependsOn, name)
 			}
@@ -542,7 +544,7 @@ func (c *compiler) checkCycles() {
 				i := slices.Index(stack, d)
 				cycle := append(slices.Clone(stack[i:]), d)
 				first := c.set.byName[d]
-				scope{c: c, file: first.pos.file}.errf(first.pos.line, "depends_on cycle: %s", strings.Join(cycle, " -> "))
+				c.scope(first.pos.file).Errf(first.pos.line, "depends_on cycle: %s", strings.Join(cycle, " -> "))
 			}
 		}
 		stack = stack[:len(stack)-1]
@@ -580,29 +582,29 @@ func (s *Set) closure(name string) []string {
 func (c *compiler) buildFlags() {
 	set := c.set
 	for _, fl := range c.flagNodes {
-		s := scope{c: c, file: fl.file}
+		s := c.scope(fl.file)
 		name := fl.key.Value
 		if !flagNameRE.MatchString(name) {
-			s.errf(fl.key.Line, "flag name %q: use letters, digits, '-' and '_'", name)
+			s.Errf(fl.key.Line, "flag name %q: use letters, digits, '-' and '_'", name)
 			continue
 		}
 		if i := slices.IndexFunc(set.flags, func(f flagDef) bool { return f.name == name }); i >= 0 {
 			p := set.flags[i].pos
-			s.errf(fl.key.Line, "flag %q is already defined at %s:%d", name, p.file, p.line)
+			s.Errf(fl.key.Line, "flag %q is already defined at %s:%d", name, p.file, p.line)
 			continue
 		}
 		what := fmt.Sprintf("flag %q", name)
-		items, _ := s.seq(fl.node, what)
+		items, _ := s.Seq(fl.node, what)
 		def := flagDef{name: name, pos: pos{fl.file, fl.key.Line}}
 		for _, it := range items {
-			if text, ok := s.str(it, what+": matcher"); ok {
-				if i, ok := c.matcher(s, text, it.Line); ok && !slices.Contains(def.idx, i) {
+			if text, ok := s.Str(it, what+": matcher"); ok {
+				if i, _, ok := c.Matcher(s.Scope, text, it.Line); ok && !slices.Contains(def.idx, i) {
 					def.idx = append(def.idx, i)
 				}
 			}
 		}
 		if len(items) == 0 {
-			s.errf(fl.key.Line, "%s needs at least one matcher", what)
+			s.Errf(fl.key.Line, "%s needs at least one matcher", what)
 		}
 		set.flags = append(set.flags, def)
 	}
@@ -610,112 +612,74 @@ func (c *compiler) buildFlags() {
 
 func (c *compiler) buildRules() {
 	set := c.set
+	catalogue := make([]severity.Service, len(set.svcs))
+	for i, e := range set.svcs {
+		catalogue[i] = severity.Service{Name: e.svc.Name, CustomerFacing: e.svc.CustomerFacing, Tier: e.svc.Tier}
+	}
+	table := severity.NewTable(catalogue, set.customersTotal, set.defaultLevel)
 	names := make(map[string]pos)
 	for _, rn := range c.ruleNodes {
-		s := scope{c: c, file: rn.file}
-		if v := s.lookup(rn.node, "name"); v != nil && v.Kind == yaml.ScalarNode {
-			s.rule = v.Value
+		s := c.scope(rn.file)
+		if v := s.Lookup(rn.node, "name"); v != nil && v.Kind == yaml.ScalarNode {
+			s.Rule = v.Value
 		}
-		r := &rule{pos: pos{rn.file, rn.node.Line}}
+		r := &severity.Rule{File: rn.file, Line: rn.node.Line}
 		hasLevel, bad := false, false
-		errsBefore := len(c.errs)
-		s.mapping(rn.node, "rule", []string{"name", "level", "description", "when"}, func(key string, k, v *yaml.Node) {
+		errsBefore := len(c.log.Errs)
+		s.Mapping(rn.node, "rule", []string{"name", "level", "description", "when"}, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
-				r.name, _ = s.str(v, "rule name")
+				r.Name, _ = s.Str(v, "rule name")
 			case "level":
-				name, ok := s.str(v, "level")
+				name, ok := s.Str(v, "level")
 				if !ok {
 					return
 				}
-				if r.level, hasLevel = set.Level(name); !hasLevel {
-					s.errf(v.Line, "unknown level %q%s", name, c.known(levelNames(set.levels)))
+				if r.Level, hasLevel = set.Level(name); !hasLevel {
+					s.Errf(v.Line, "unknown level %q%s", name, yamlx.Known(levelNames(set.levels)))
 					hasLevel = true
 				}
 			case "description":
-				r.description, _ = s.str(v, "description")
+				r.Description, _ = s.Str(v, "description")
 			case "when":
-				if isNull(s.node(v)) {
-					s.errf(k.Line, "when is empty: omit it for a rule that always matches")
+				if yamlx.IsNull(s.Node(v)) {
+					s.Errf(k.Line, "when is empty: omit it for a rule that always matches")
 					bad = true
 					return
 				}
-				r.when = condParser{s}.parse(v, 1)
-				bad = r.when == nil
+				r.When = table.Parse(s.Scope, c, v)
+				bad = r.When == nil
 			}
 		})
 		if rn.node.Kind != yaml.MappingNode {
 			continue
 		}
 		switch {
-		case r.name == "":
-			if s.lookup(rn.node, "name") == nil {
-				s.errf(rn.node.Line, "a rule needs a name")
+		case r.Name == "":
+			if s.Lookup(rn.node, "name") == nil {
+				s.Errf(rn.node.Line, "a rule needs a name")
 			}
 			continue
-		case r.name != strings.TrimSpace(r.name) || strings.ContainsAny(r.name, "\n\r\t"):
-			s.errf(rn.node.Line, "rule name %q has surrounding or control whitespace", r.name)
+		case r.Name != strings.TrimSpace(r.Name) || strings.ContainsAny(r.Name, "\n\r\t"):
+			s.Errf(rn.node.Line, "rule name %q has surrounding or control whitespace", r.Name)
 		}
-		if p, dup := names[r.name]; dup {
-			s.errf(rn.node.Line, "rule name is already used at %s:%d", p.file, p.line)
+		if p, dup := names[r.Name]; dup {
+			s.Errf(rn.node.Line, "rule name is already used at %s:%d", p.file, p.line)
 			continue
 		}
-		names[r.name] = r.pos
+		names[r.Name] = pos{r.File, r.Line}
 		if !hasLevel {
-			s.errf(rn.node.Line, "a rule needs a level%s", c.known(levelNames(set.levels)))
+			s.Errf(rn.node.Line, "a rule needs a level%s", yamlx.Known(levelNames(set.levels)))
 		}
-		if bad && len(c.errs) == errsBefore {
-			s.errf(rn.node.Line, "invalid condition")
+		if bad && len(c.log.Errs) == errsBefore {
+			s.Errf(rn.node.Line, "invalid condition")
 		}
-		if bad || len(c.errs) > errsBefore {
+		if bad || len(c.log.Errs) > errsBefore {
 			continue
 		}
-		if r.when != nil {
-			s.analyze(r.when)
-			r.when.walk(func(x *cond) {
-				if x.kind != kCompare {
-					return
-				}
-				if x.m.windowed() {
-					k := slotKey{x.m, x.window}
-					slot, ok := c.slots[k]
-					if !ok {
-						slot = len(c.slots)
-						c.slots[k] = slot
-					}
-					x.slot = slot
-					set.slots = len(c.slots)
-					set.maxWindow = max(set.maxWindow, x.window)
-				}
-				if x.m.windowed() || x.m == mDuration {
-					r.timeLeaves = append(r.timeLeaves, x)
-				}
-			})
-		}
-		c.checkShadowed(s, r)
-		set.rules = append(set.rules, r)
+		table.Add(s.Scope, r)
 	}
-}
-
-// checkShadowed reports a rule that an earlier rule always pre-empts.
-func (c *compiler) checkShadowed(s scope, r *rule) {
-	if r.when != nil && r.when.konst == kNever {
-		return // reported where it arises
-	}
-	for _, prev := range c.set.rules {
-		budget := implyBudget
-		switch {
-		case prev.when == nil:
-			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and always matches", prev.name, prev.pos.file, prev.pos.line)
-		case prev.when.konst == kAlways:
-			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and its condition always holds", prev.name, prev.pos.file, prev.pos.line)
-		case r.when != nil && implies(r.when, prev.when, &budget):
-			s.errf(r.pos.line, "never applies: rule %q (%s:%d) comes first and matches whenever this one does", prev.name, prev.pos.file, prev.pos.line)
-		default:
-			continue
-		}
-		return
-	}
+	set.severity = table
 }
 
 var policyKeys = []string{"page", "calendar", "status_page", "chat_room"}
@@ -728,14 +692,14 @@ func (c *compiler) buildPolicies() {
 	}
 	seen := make(map[Level]pos)
 	for _, pn := range c.policyNodes {
-		s := scope{c: c, file: pn.file}
+		s := c.scope(pn.file)
 		l, ok := set.Level(pn.key.Value)
 		if !ok {
-			s.errf(pn.key.Line, "policies: unknown level %q%s", pn.key.Value, c.known(levelNames(set.levels)))
+			s.Errf(pn.key.Line, "policies: unknown level %q%s", pn.key.Value, yamlx.Known(levelNames(set.levels)))
 			continue
 		}
 		if p, dup := seen[l]; dup {
-			s.errf(pn.key.Line, "policy for %s is already defined at %s:%d", l, p.file, p.line)
+			s.Errf(pn.key.Line, "policy for %s is already defined at %s:%d", l, p.file, p.line)
 			continue
 		}
 		seen[l] = pos{pn.file, pn.key.Line}
@@ -743,41 +707,50 @@ func (c *compiler) buildPolicies() {
 		p := Policy{Level: l, Page: "", StatusPage: StatusPageApproval, ChatRoom: true}
 		var calName string
 		var calLine int
-		s.mapping(pn.node, what, policyKeys, func(key string, _, v *yaml.Node) {
+		s.Mapping(pn.node, what, policyKeys, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "page":
-				if v, ok := s.str(v, what+": page"); ok {
+				if v, ok := s.Str(v, what+": page"); ok {
 					if p.Page = Page(v); p.Page != PageImmediately && p.Page != PageBusinessHours {
-						s.errf(pn.key.Line, "%s: page must be immediately or business_hours, not %q", what, v)
+						s.Errf(pn.key.Line, "%s: page must be immediately or business_hours, not %q", what, v)
 					}
 				}
 			case "status_page":
-				if v, ok := s.str(v, what+": status_page"); ok {
+				if v, ok := s.Str(v, what+": status_page"); ok {
 					if p.StatusPage = StatusPage(v); p.StatusPage != StatusPageAuto && p.StatusPage != StatusPageApproval && p.StatusPage != StatusPageOff {
-						s.errf(pn.key.Line, "%s: status_page must be auto, approval or off, not %q", what, v)
+						s.Errf(pn.key.Line, "%s: status_page must be auto, approval or off, not %q", what, v)
 					}
 				}
 			case "chat_room":
-				p.ChatRoom, _ = s.boolean(v, what+": chat_room")
+				p.ChatRoom, _ = s.Boolean(v, what+": chat_room")
 			case "calendar":
-				calName, _ = s.str(v, what+": calendar")
+				calName, _ = s.Str(v, what+": calendar")
 				calLine = v.Line
 			}
 		})
 		switch {
 		case p.Page == "":
-			s.errf(pn.key.Line, "%s needs page: immediately or business_hours", what)
+			s.Errf(pn.key.Line, "%s needs page: immediately or business_hours", what)
 		case p.Page == PageBusinessHours && calName == "":
-			s.errf(pn.key.Line, "%s pages in business hours and needs a calendar%s", what, c.known(sortedKeys(c.calendars)))
+			s.Errf(pn.key.Line, "%s pages in business hours and needs a calendar%s", what, yamlx.Known(slices.Sorted(maps.Keys(c.calendars))))
 		case p.Page == PageImmediately && calName != "":
-			s.errf(calLine, "%s pages immediately; its calendar would not be used", what)
+			s.Errf(calLine, "%s pages immediately; its calendar would not be used", what)
 		case calName != "":
 			if p.Calendar = c.calendars[calName]; p.Calendar == nil {
 				if _, defined := c.calendarPos[calName]; !defined {
-					s.errf(calLine, "%s: unknown calendar %q%s", what, calName, c.known(sortedKeys(c.calendars)))
+					s.Errf(calLine, "%s: unknown calendar %q%s", what, calName, yamlx.Known(slices.Sorted(maps.Keys(c.calendars))))
 				}
 			}
 		}
 		set.policies[l-1] = p
 	}
+}
+
+// serviceNames lists the catalogue's service names, for hints.
+func serviceNames(es []*svcEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.svc.Name
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/klaxonhq/klaxon/rules/match"
@@ -30,16 +29,6 @@ type flagDef struct {
 	name string
 	pos  pos
 	idx  []int
-}
-
-// rule is a compiled severity rule.
-type rule struct {
-	name        string
-	description string
-	level       Level
-	when        *cond // nil: always holds
-	pos         pos
-	timeLeaves  []*cond // duration and windowed count leaves, for Recheck
 }
 
 // LevelDef is a defined severity level with its written definition.
@@ -86,13 +75,11 @@ func (s *Set) Level(name string) (Level, bool) {
 
 // Rules describes the severity rules in evaluation order.
 func (s *Set) Rules() []RuleInfo {
-	out := make([]RuleInfo, len(s.rules))
-	for i, r := range s.rules {
-		out[i] = RuleInfo{Name: r.name, Level: r.level, Description: r.description,
-			File: r.pos.file, Line: r.pos.line}
-		if r.when != nil {
-			out[i].Condition = r.when.text
-		}
+	rules := s.severity.Rules()
+	out := make([]RuleInfo, len(rules))
+	for i, r := range rules {
+		out[i] = RuleInfo{Name: r.Name, Level: r.Level, Description: r.Description,
+			Condition: r.Condition(), File: r.File, Line: r.Line}
 	}
 	return out
 }
@@ -141,12 +128,3 @@ func (s *Set) Matcher(i int) string {
 
 // CustomersTotal is the configured number of customers, 0 if unset.
 func (s *Set) CustomersTotal() int64 { return s.customersTotal }
-
-// levelName names a level; Level.String is the fallback for levels the set
-// does not define.
-func levelName(l Level) string {
-	if l <= 0 {
-		return "none"
-	}
-	return "SEV" + strconv.Itoa(int(l))
-}

@@ -1,6 +1,10 @@
-package rules
+package severity
 
-import "math"
+import (
+	"math"
+
+	"github.com/klaxonhq/klaxon/rules/internal/yamlx"
+)
 
 // implyBudget bounds the work of one implication check; past it the check
 // answers "unknown" (false), which only loses a warning.
@@ -8,10 +12,10 @@ const implyBudget = 10000
 
 // analyze works out which conditions under c are constant, reporting
 // contradictions and tautologies that its parts do not already explain.
-func (s scope) analyze(c *cond) konst {
+func analyze(s yamlx.Scope, c *Cond) konst {
 	switch c.kind {
 	case kNot:
-		switch s.analyze(c.kids[0]) {
+		switch analyze(s, c.kids[0]) {
 		case kAlways:
 			c.konst = kNever
 		case kNever:
@@ -24,7 +28,7 @@ func (s scope) analyze(c *cond) konst {
 		}
 		allNeutral := true
 		for _, k := range c.kids {
-			switch s.analyze(k) {
+			switch analyze(s, k) {
 			case absorbing:
 				c.konst = absorbing
 			case neutral:
@@ -40,9 +44,9 @@ func (s scope) analyze(c *cond) konst {
 		}
 		if a, b, ok := clash(c); ok {
 			if c.kind == kAll {
-				s.errf(c.line, "all: %q and %q cannot both hold, so this never holds", a.text, b.text)
+				s.Errf(c.line, "all: %q and %q cannot both hold, so this never holds", a.text, b.text)
 			} else {
-				s.errf(c.line, "any: %q or %q always holds, so this always holds", a.text, b.text)
+				s.Errf(c.line, "any: %q or %q always holds, so this always holds", a.text, b.text)
 			}
 			c.konst = absorbing
 		}
@@ -52,7 +56,7 @@ func (s scope) analyze(c *cond) konst {
 
 // clash finds two parts of an all that contradict each other, or two parts of
 // an any of which one always holds when the other does not.
-func clash(c *cond) (*cond, *cond, bool) {
+func clash(c *Cond) (*Cond, *Cond, bool) {
 	for i, a := range c.kids {
 		for _, b := range c.kids[i+1:] {
 			if c.kind == kAll && (excludes(a, b) || excludes(b, a) || disjoint(a, b)) {
@@ -67,7 +71,7 @@ func clash(c *cond) (*cond, *cond, bool) {
 }
 
 // excludes reports a and `not r` where a implies r.
-func excludes(a, b *cond) bool {
+func excludes(a, b *Cond) bool {
 	if b.kind != kNot {
 		return false
 	}
@@ -76,7 +80,7 @@ func excludes(a, b *cond) bool {
 }
 
 // covers reports `not r` or a where r implies a: one of them always holds.
-func covers(a, b *cond) bool {
+func covers(a, b *Cond) bool {
 	if b.kind != kNot {
 		return false
 	}
@@ -85,14 +89,14 @@ func covers(a, b *cond) bool {
 }
 
 // disjoint reports two comparisons of the same figure that no value satisfies.
-func disjoint(a, b *cond) bool {
+func disjoint(a, b *Cond) bool {
 	return a.kind == kCompare && b.kind == kCompare && a.m == b.m && a.window == b.window &&
 		a.iv.intersect(b.iv).intersect(domain).empty()
 }
 
 // implies reports whether a provably implies b: whenever a holds, b holds. It
 // is sound but incomplete, and gives up (false) when budget runs out.
-func implies(a, b *cond, budget *int) bool {
+func implies(a, b *Cond, budget *int) bool {
 	if *budget <= 0 {
 		return false
 	}
@@ -138,7 +142,7 @@ func implies(a, b *cond, budget *int) bool {
 }
 
 // leafImplies compares two simple conditions.
-func leafImplies(a, b *cond) bool {
+func leafImplies(a, b *Cond) bool {
 	switch {
 	case (a.kind == kMatch || a.kind == kFlag) && (b.kind == kMatch || b.kind == kFlag):
 		return subset(a.idx, b.idx)
@@ -171,4 +175,25 @@ func subset(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// checkShadowed reports a rule that an earlier rule always pre-empts.
+func (t *Table) checkShadowed(s yamlx.Scope, r *Rule) {
+	if r.When != nil && r.When.konst == kNever {
+		return // reported where it arises
+	}
+	for _, prev := range t.rules {
+		budget := implyBudget
+		switch {
+		case prev.When == nil:
+			s.Errf(r.Line, "never applies: rule %q (%s:%d) comes first and always matches", prev.Name, prev.File, prev.Line)
+		case prev.When.konst == kAlways:
+			s.Errf(r.Line, "never applies: rule %q (%s:%d) comes first and its condition always holds", prev.Name, prev.File, prev.Line)
+		case r.When != nil && implies(r.When, prev.When, &budget):
+			s.Errf(r.Line, "never applies: rule %q (%s:%d) comes first and matches whenever this one does", prev.Name, prev.File, prev.Line)
+		default:
+			continue
+		}
+		return
+	}
 }

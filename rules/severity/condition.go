@@ -1,7 +1,7 @@
-package rules
+package severity
 
 import (
-	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/internal/yamlx"
 )
 
 // maxDepth bounds how deeply conditions may nest.
@@ -131,12 +133,12 @@ const (
 	kNever
 )
 
-// cond is a compiled condition.
-type cond struct {
+// Cond is a compiled condition.
+type Cond struct {
 	kind condKind
 	line int
 	text string // canonical text, used for display and identity
-	kids []*cond
+	kids []*Cond
 
 	idx  []int // kMatch, kFlag: matcher indexes
 	name string
@@ -222,19 +224,21 @@ func (a interval) within(b interval) bool {
 
 // condParser compiles condition nodes of one rule.
 type condParser struct {
-	scope
+	yamlx.Scope
+	cat Catalogue
+	t   *Table
 }
 
 var condKeys = []string{"all", "any", "not", "match", "service", "count", "flag", "duration"}
 
 // parse compiles a condition; nil means it had errors (already reported).
-func (p condParser) parse(n *yaml.Node, depth int) *cond {
-	n = p.node(n)
+func (p condParser) parse(n *yaml.Node, depth int) *Cond {
+	n = p.Node(n)
 	if n == nil {
 		return nil
 	}
 	if depth > maxDepth {
-		p.errf(n.Line, "conditions nest deeper than %d levels", maxDepth)
+		p.Errf(n.Line, "conditions nest deeper than %d levels", maxDepth)
 		return nil
 	}
 	if n.Kind != yaml.MappingNode || len(n.Content) != 2 {
@@ -243,21 +247,21 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 			for i := 0; i < len(n.Content); i += 2 {
 				keys = append(keys, n.Content[i].Value)
 			}
-			p.errf(n.Line, "a condition has exactly one key, found %s: wrap them in `all:` or `any:`", strings.Join(keys, ", "))
+			p.Errf(n.Line, "a condition has exactly one key, found %s: wrap them in `all:` or `any:`", strings.Join(keys, ", "))
 			return nil
 		}
-		p.errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
+		p.Errf(n.Line, "a condition must be a mapping with one of: %s", strings.Join(condKeys, ", "))
 		return nil
 	}
-	var out *cond
-	p.mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
+	var out *Cond
+	p.Mapping(n, "condition", condKeys, func(key string, k, v *yaml.Node) {
 		line := k.Line
 		switch key {
 		case "all", "any":
 			out = p.list(key, v, line, depth)
 		case "not":
 			if kid := p.parse(v, depth+1); kid != nil {
-				out = &cond{kind: kNot, line: line, kids: []*cond{kid}, text: "not (" + kid.text + ")"}
+				out = &Cond{kind: kNot, line: line, kids: []*Cond{kid}, text: "not (" + kid.text + ")"}
 			}
 		case "match":
 			out = p.match(v, line)
@@ -274,16 +278,16 @@ func (p condParser) parse(n *yaml.Node, depth int) *cond {
 	return out
 }
 
-func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
-	items, ok := p.seq(v, key)
+func (p condParser) list(key string, v *yaml.Node, line, depth int) *Cond {
+	items, ok := p.Seq(v, key)
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		p.errf(line, "%s needs at least one condition", key)
+		p.Errf(line, "%s needs at least one condition", key)
 		return nil
 	}
-	c := &cond{kind: kAll, line: line}
+	c := &Cond{kind: kAll, line: line}
 	if key == "any" {
 		c.kind = kAny
 	}
@@ -305,71 +309,60 @@ func (p condParser) list(key string, v *yaml.Node, line, depth int) *cond {
 	return c
 }
 
-func (p condParser) match(v *yaml.Node, line int) *cond {
-	s, ok := p.str(v, "match")
+func (p condParser) match(v *yaml.Node, line int) *Cond {
+	s, ok := p.Str(v, "match")
 	if !ok {
 		return nil
 	}
-	i, ok := p.c.matcher(p.scope, s, line)
+	i, text, ok := p.cat.Matcher(p.Scope, s, line)
 	if !ok {
 		return nil
 	}
-	text := p.c.set.matchers[i].String()
-	return &cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
+	return &Cond{kind: kMatch, line: line, idx: []int{i}, name: text, text: "match " + text}
 }
 
-func (p condParser) flag(v *yaml.Node, line int) *cond {
-	name, ok := p.str(v, "flag")
+func (p condParser) flag(v *yaml.Node, line int) *Cond {
+	name, ok := p.Str(v, "flag")
 	if !ok {
 		return nil
 	}
-	for _, f := range p.c.set.flags {
-		if f.name == name {
-			return &cond{kind: kFlag, line: line, idx: f.idx, name: name, text: "flag " + name}
-		}
+	if idx, ok := p.cat.Flag(name); ok {
+		return &Cond{kind: kFlag, line: line, idx: idx, name: name, text: "flag " + name}
 	}
-	p.errf(line, "unknown flag %q%s", name, p.c.known(flagNames(p.c.set.flags)))
+	p.Errf(line, "unknown flag %q%s", name, yamlx.Known(p.cat.FlagNames()))
 	return nil
 }
 
-func flagNames(fs []flagDef) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.name
-	}
-	return out
-}
-
-func (p condParser) service(v *yaml.Node, line int) *cond {
-	c := &cond{kind: kService, line: line}
+func (p condParser) service(v *yaml.Node, line int) *Cond {
+	c := &Cond{kind: kService, line: line}
 	var parts []string
 	bad := false
-	p.mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
+	p.Mapping(v, "service condition", []string{"name", "customer_facing", "tier"}, func(key string, _, v *yaml.Node) {
 		switch key {
 		case "name":
-			name, ok := p.str(v, "service name")
+			name, ok := p.Str(v, "service name")
 			if !ok {
 				bad = true
 				return
 			}
-			if p.c.set.byName[name] == nil {
-				p.errf(v.Line, "unknown service %q%s", name, p.c.known(serviceNames(p.c.set.svcs)))
+			if _, known := p.t.index[name]; !known {
+				p.Errf(v.Line, "unknown service %q%s", name, yamlx.Known(p.t.serviceNames()))
 				bad = true
 				return
 			}
 			c.name = name
 		case "customer_facing":
-			b, ok := p.boolean(v, "customer_facing")
+			b, ok := p.Boolean(v, "customer_facing")
 			if !ok {
 				bad = true
 				return
 			}
 			c.cf = &b
 		case "tier":
-			t, ok := p.integer(v, "tier")
+			t, ok := p.Integer(v, "tier")
 			if !ok || t < 1 || t > 3 {
 				if ok {
-					p.errf(v.Line, "tier must be 1, 2 or 3, not %d", t)
+					p.Errf(v.Line, "tier must be 1, 2 or 3, not %d", t)
 				}
 				bad = true
 				return
@@ -390,66 +383,67 @@ func (p condParser) service(v *yaml.Node, line int) *cond {
 		parts = append(parts, "tier="+strconv.Itoa(c.tier))
 	}
 	if len(parts) == 0 {
-		p.errf(line, "a service condition needs name, customer_facing or tier")
+		p.Errf(line, "a service condition needs name, customer_facing or tier")
 		return nil
 	}
 	c.text = "service " + strings.Join(parts, " ")
-	c.svcs = newBitset(len(p.c.set.svcs))
-	for i, e := range p.c.set.svcs {
-		if c.name != "" && e.svc.Name != c.name || c.cf != nil && e.svc.CustomerFacing != *c.cf || c.tier != 0 && e.svc.Tier != c.tier {
+	c.svcs = newBitset(len(p.t.services))
+	for i, sv := range p.t.services {
+		if c.name != "" && sv.Name != c.name || c.cf != nil && sv.CustomerFacing != *c.cf || c.tier != 0 && sv.Tier != c.tier {
 			continue
 		}
 		c.svcs.set(i)
 	}
 	if c.svcs.empty() {
-		p.errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
+		p.Errf(line, "no service in the catalogue satisfies %q, so it never holds", c.text)
 		c.konst = kNever
 	}
 	return c
 }
 
-func serviceNames(es []*svcEntry) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.svc.Name
+// serviceNames lists the catalogue's service names, for hints.
+func (t *Table) serviceNames() []string {
+	out := make([]string, len(t.services))
+	for i, sv := range t.services {
+		out[i] = sv.Name
 	}
 	return out
 }
 
 // count parses `count: {of: tickets, window: 15m, ">=": 20}`.
-func (p condParser) count(v *yaml.Node, line int) *cond {
+func (p condParser) count(v *yaml.Node, line int) *Cond {
 	if !p.isMapping(v, line, "count") {
 		return nil
 	}
-	ofNode := p.lookup(v, "of")
+	ofNode := p.Lookup(v, "of")
 	if ofNode == nil {
-		p.errf(line, "count needs `of:` (one of: %s)", strings.Join(sortedKeys(measureNames), ", "))
+		p.Errf(line, "count needs `of:` (one of: %s)", strings.Join(slices.Sorted(maps.Keys(measureNames)), ", "))
 		return nil
 	}
-	of, ok := p.str(ofNode, "count of")
+	of, ok := p.Str(ofNode, "count of")
 	if !ok {
 		return nil
 	}
 	m, ok := measureNames[of]
 	if !ok {
-		p.errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(sortedKeys(measureNames), ", "))
+		p.Errf(ofNode.Line, "unknown counter %q (expected one of: %s)", of, strings.Join(slices.Sorted(maps.Keys(measureNames)), ", "))
 		return nil
 	}
-	if m == mShare && p.c.customersTotal == 0 {
-		p.errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
+	if m == mShare && p.t.customersTotal == 0 {
+		p.Errf(ofNode.Line, "customer_share needs severity.customers_total to be set")
 		return nil
 	}
 	var window time.Duration
-	if w := p.lookup(v, "window"); w != nil {
+	if w := p.Lookup(v, "window"); w != nil {
 		if !m.windowed() {
-			p.errf(w.Line, "%s is a current value and takes no window", of)
+			p.Errf(w.Line, "%s is a current value and takes no window", of)
 			return nil
 		}
-		if window, ok = p.positiveDuration(w, "window"); !ok {
+		if window, ok = p.PositiveDuration(w, "window"); !ok {
 			return nil
 		}
 	} else if m.windowed() {
-		p.errf(line, "count of %s needs a window, e.g. window: 15m", of)
+		p.Errf(line, "count of %s needs a window, e.g. window: 15m", of)
 		return nil
 	}
 	return p.compare(v, line, "count", m, window)
@@ -457,25 +451,16 @@ func (p condParser) count(v *yaml.Node, line int) *cond {
 
 // isMapping reports whether v is a mapping, reporting it when not.
 func (p condParser) isMapping(v *yaml.Node, line int, what string) bool {
-	v = p.node(v)
+	v = p.Node(v)
 	if v == nil || v.Kind != yaml.MappingNode {
-		p.errf(line, "%s must be a mapping such as {\">=\": 20}", what)
+		p.Errf(line, "%s must be a mapping such as {\">=\": 20}", what)
 		return false
 	}
 	return true
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // compare parses the comparison of a count or duration condition.
-func (p condParser) compare(v *yaml.Node, line int, what string, m measure, window time.Duration) *cond {
+func (p condParser) compare(v *yaml.Node, line int, what string, m measure, window time.Duration) *Cond {
 	if !p.isMapping(v, line, what) {
 		return nil
 	}
@@ -483,10 +468,10 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 	if what == "count" {
 		allowed = append([]string{"of", "window"}, allowed...)
 	}
-	c := &cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
+	c := &Cond{kind: kCompare, line: line, m: m, window: window, slot: -1}
 	nops := 0
 	bad := false
-	p.mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
+	p.Mapping(v, what, allowed, func(key string, k, v *yaml.Node) {
 		i := slices.Index(opNames[:], key)
 		if i < 0 {
 			return
@@ -494,31 +479,31 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 		nops++
 		c.op = op(i)
 		if nops > 1 {
-			p.errf(k.Line, "%s has more than one comparison; use all: for a range", what)
+			p.Errf(k.Line, "%s has more than one comparison; use all: for a range", what)
 			bad = true
 			return
 		}
 		if m == mDuration {
-			d, ok := p.duration(v, "duration")
+			d, ok := p.Duration(v, "duration")
 			if !ok {
 				bad = true
 				return
 			}
 			if c.op == opEQ {
-				p.errf(k.Line, "duration == almost never holds: use >= or <")
+				p.Errf(k.Line, "duration == almost never holds: use >= or <")
 				bad = true
 				return
 			}
 			c.num = float64(d)
 			return
 		}
-		n, ok := p.number(v, what+" threshold")
+		n, ok := p.Number(v, what+" threshold")
 		if !ok {
 			bad = true
 			return
 		}
 		if m.integral() && n != math.Trunc(n) {
-			p.errf(v.Line, "%s of %s counts whole numbers, not %s", what, m.name(), formatNum(n))
+			p.Errf(v.Line, "%s of %s counts whole numbers, not %s", what, m.name(), formatNum(n))
 			bad = true
 			return
 		}
@@ -528,24 +513,24 @@ func (p condParser) compare(v *yaml.Node, line int, what string, m measure, wind
 		return nil
 	}
 	if nops == 0 {
-		p.errf(line, "%s needs a comparison, one of: >=, >, <=, <, == (quote it: \">=\": 20)", what)
+		p.Errf(line, "%s needs a comparison, one of: >=, >, <=, <, == (quote it: \">=\": 20)", what)
 		return nil
 	}
 	c.iv = newInterval(c.op, c.num, m.integral())
 	c.text = c.describe(false, 0)
 	switch iv := c.iv.intersect(domain); {
 	case iv.empty():
-		p.errf(line, "%s can never hold", c.text)
+		p.Errf(line, "%s can never hold", c.text)
 		c.konst = kNever
 	case domain.within(c.iv):
-		p.errf(line, "%s always holds", c.text)
+		p.Errf(line, "%s always holds", c.text)
 		c.konst = kAlways
 	}
 	return c
 }
 
 // describe writes a compare condition, with the measured value when withValue.
-func (c *cond) describe(withValue bool, v float64) string {
+func (c *Cond) describe(withValue bool, v float64) string {
 	thr := formatNum(c.num)
 	if c.m == mDuration {
 		thr = formatDur(time.Duration(c.num))
@@ -580,20 +565,6 @@ func formatDur(d time.Duration) string {
 	return model.Duration(d).String()
 }
 
-// cacheEntry holds one windowed count during an Evaluate call.
-type cacheEntry struct {
-	ok bool
-	v  int64
-}
-
-// evaluator evaluates conditions against one incident's facts.
-type evaluator struct {
-	s      *Set
-	f      *Facts
-	cache  []cacheEntry
-	svcIdx []int32 // catalogue index of each of f.Services, -1 if unknown
-}
-
 // bitset is a set of small non-negative integers.
 type bitset []uint64
 
@@ -622,145 +593,8 @@ func (b bitset) within(o bitset) bool {
 	return true
 }
 
-// value measures what a compare condition reads.
-func (e *evaluator) value(c *cond) float64 {
-	f := e.f
-	switch c.m {
-	case mFiring:
-		return float64(f.FiringAlerts)
-	case mInstances:
-		return float64(f.Instances)
-	case mCustomers:
-		return float64(f.Customers)
-	case mShare:
-		if e.s.customersTotal <= 0 {
-			return 0
-		}
-		return float64(f.Customers) * 100 / float64(e.s.customersTotal)
-	case mDuration:
-		if f.Started.IsZero() {
-			return 0
-		}
-		return float64(Span(f.Started, f.Now))
-	}
-	ce := &e.cache[c.slot]
-	if !ce.ok {
-		ce.ok, ce.v = true, e.count(c.m, c.window)
-	}
-	return float64(ce.v)
-}
-
-// count reads a windowed counter, 0 when the facts have no counters.
-func (e *evaluator) count(m measure, d time.Duration) int64 {
-	if e.f.Count == nil {
-		return 0
-	}
-	return e.f.Count(measureCounter[m], max(d, 0))
-}
-
-// hits counts firing signals matching any of idx (the largest count).
-func (e *evaluator) hits(idx []int) int {
-	best := 0
-	for _, i := range idx {
-		if i < len(e.f.MatcherHits) {
-			best = max(best, e.f.MatcherHits[i])
-		}
-	}
-	return best
-}
-
-// eval reports whether c holds.
-func (e *evaluator) eval(c *cond) bool {
-	switch c.kind {
-	case kAll:
-		for _, k := range c.kids {
-			if !e.eval(k) {
-				return false
-			}
-		}
-		return true
-	case kAny:
-		for _, k := range c.kids {
-			if e.eval(k) {
-				return true
-			}
-		}
-		return false
-	case kNot:
-		return !e.eval(c.kids[0])
-	case kMatch, kFlag:
-		return e.hits(c.idx) > 0
-	case kService:
-		return e.service(c) != ""
-	}
-	return c.op.holds(e.value(c), c.num)
-}
-
-// service returns the first incident service satisfying c, "" if none.
-func (e *evaluator) service(c *cond) string {
-	for i, x := range e.svcIdx {
-		if x >= 0 && c.svcs.has(int(x)) {
-			return e.f.Services[i]
-		}
-	}
-	return ""
-}
-
-// explain writes why c, which holds, holds.
-func (e *evaluator) explain(b *strings.Builder, c *cond) {
-	switch c.kind {
-	case kAll:
-		for i, k := range c.kids {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			e.explain(b, k)
-		}
-	case kAny:
-		for _, k := range c.kids {
-			if e.eval(k) {
-				e.explain(b, k)
-				return
-			}
-		}
-	case kNot:
-		b.WriteString("not (")
-		if k := c.kids[0]; k.kind == kCompare {
-			b.WriteString(k.describe(true, e.value(k)))
-		} else {
-			b.WriteString(k.text)
-		}
-		b.WriteByte(')')
-	case kMatch:
-		n := e.hits(c.idx)
-		fmt.Fprintf(b, "%d %s %s", n, plural(n == 1, "firing signal matches", "firing signals match"), c.name)
-	case kFlag:
-		fmt.Fprintf(b, "flag %s is raised", c.name)
-	case kService:
-		name := e.service(c)
-		b.WriteString(name)
-		b.WriteString(" is ")
-		var parts []string
-		switch {
-		case c.cf != nil && *c.cf:
-			parts = append(parts, "customer facing")
-		case c.cf != nil:
-			parts = append(parts, "not customer facing")
-		}
-		if c.tier != 0 {
-			parts = append(parts, "tier "+strconv.Itoa(c.tier))
-		}
-		if len(parts) == 0 {
-			parts = append(parts, "affected")
-		}
-		b.WriteString(strings.Join(parts, " and "))
-	case kCompare:
-		b.WriteString(c.describe(true, e.value(c)))
-	}
-}
-
 // walk calls fn for c and every condition under it.
-func (c *cond) walk(fn func(*cond)) {
+func (c *Cond) walk(fn func(*Cond)) {
 	fn(c)
 	for _, k := range c.kids {
 		k.walk(fn)
