@@ -44,6 +44,10 @@ type Correlation struct {
 	Window      time.Duration // a signal joins an incident whose last signal is at most this old
 	QuietPeriod time.Duration // an incident resolves this long after its last alert resolved
 	MaxServices int           // cap on services one incident absorbs through dependencies
+	// ReopenWithin, if set, reopens a resolved incident when one of its
+	// alerts fires again this soon after it resolved, instead of opening a
+	// new one (default 0: a re-fire after resolution opens a new incident).
+	ReopenWithin time.Duration
 }
 
 // Class is what the rules say about one signal: its service and grouping key.

@@ -300,7 +300,7 @@ func (c *compiler) keywords(s scope, v *yaml.Node, what string) []string {
 // correlation reads the global correlation settings.
 func (c *compiler) correlation(s scope, v *yaml.Node) {
 	set := c.set
-	s.Mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services"}, func(key string, k, v *yaml.Node) {
+	s.Mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services", "reopen_within"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "group_by":
 			if set.groupBy = s.LabelNames(v, "correlation: group_by"); len(set.groupBy) == 0 {
@@ -314,7 +314,7 @@ func (c *compiler) correlation(s scope, v *yaml.Node) {
 	})
 }
 
-// corrSetting reads window, quiet_period or max_services into corr.
+// corrSetting reads window, quiet_period, max_services or reopen_within into corr.
 func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Correlation) {
 	what += ": " + key
 	switch key {
@@ -325,6 +325,10 @@ func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Co
 	case "quiet_period":
 		if d, ok := s.Duration(v, what); ok {
 			corr.QuietPeriod = d
+		}
+	case "reopen_within":
+		if d, ok := s.Duration(v, what); ok {
+			corr.ReopenWithin = d
 		}
 	case "max_services":
 		if n, ok := s.Integer(v, what); ok {
@@ -492,7 +496,7 @@ func (c *compiler) buildServices() {
 		if lc, ok := c.svcCorr[e]; ok {
 			s := c.scope(lc.file)
 			what := fmt.Sprintf("service %q: correlation", e.svc.Name)
-			s.Mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services"}, func(key string, _, v *yaml.Node) {
+			s.Mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services", "reopen_within"}, func(key string, _, v *yaml.Node) {
 				if key == "group_by" {
 					e.groupBy = s.LabelNames(v, what+": group_by")
 					return

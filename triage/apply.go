@@ -200,6 +200,8 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	switch {
 	case inc != nil && inc.open():
 		s.setFiring(c, inc, a, firing, now, "")
+	case firing && newOccurrence && s.reopen(c, inc, a, now):
+		s.setFiring(c, inc, a, true, now, "")
 	case firing && newOccurrence:
 		s.setAlertFiring(a, false)
 		s.attach(c, a, now)
@@ -540,4 +542,45 @@ func (c *change) event(inc *Incident, e Event) {
 	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
 		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
 	}
+}
+
+// reopen reopens inc, resolved not longer ago than its reopen_within, for
+// its alert a that fires again; it reports whether it did. It does not
+// when another open incident has taken over inc's group meanwhile.
+func (s *State) reopen(c *change, inc *Incident, a *Alert, now time.Time) bool {
+	if inc == nil || inc.open() || inc.Correlation.ReopenWithin <= 0 || now.Sub(inc.ResolvedAt) > inc.Correlation.ReopenWithin {
+		return false
+	}
+	for _, k := range inc.GroupKeys {
+		if s.openByKey[k] != nil {
+			return false
+		}
+	}
+	s.setAlertFiring(a, false)
+	inc.Status, inc.ResolvedAt, inc.ResolvedBy, inc.QuietSince = StatusTriggered, time.Time{}, "", time.Time{}
+	inc.AcknowledgedAt, inc.AcknowledgedBy = time.Time{}, ""
+	s.openCount++
+	s.timers.set(timerEvict, inc.Key, time.Time{})
+	for _, k := range inc.GroupKeys {
+		s.openByKey[k] = inc
+	}
+	for _, name := range inc.Services {
+		if cur := s.openBySvc[name]; cur == nil || cur.Number < inc.Number {
+			s.openBySvc[name] = inc
+		}
+	}
+	inc.derive(s.rules)
+	for _, id := range inc.Alerts {
+		if b := s.alerts[id]; b != nil && b.Incident == inc.Key && b.Firing {
+			inc.addAlert(b, 1)
+		}
+	}
+	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventReopened,
+		Message: fmt.Sprintf("reopened: %s fired again within %s of the resolution (reopen_within)", describe(&a.Signal), inc.Correlation.ReopenWithin)})
+	if e := inc.Escalation; e != nil {
+		// Pages again from the first step, as a new escalation, with new
+		// page IDs: the cycle tells them from the ones before.
+		*e = Escalation{Policy: e.Policy, CurStep: -1, Cycle: e.Cycle + 1}
+	}
+	return true
 }

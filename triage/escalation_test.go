@@ -401,3 +401,39 @@ func TestRoutingContext(t *testing.T) {
 		t.Errorf("the list's routing differs: %+v", list[0].Routing)
 	}
 }
+
+// TestReopenWithin: with correlation.reopen_within, an alert that fires
+// again soon after its incident resolved reopens it, and it pages again;
+// later than that it opens a new incident.
+func TestReopenWithin(t *testing.T) {
+	for _, tc := range []struct {
+		after    time.Duration
+		wantOpen string
+	}{{5 * time.Minute, "INC-1"}, {20 * time.Minute, "INC-2"}} {
+		m := pagingMachine(t)
+		y := strings.Replace(escalationRules, "    escalation_policy: checkout\n", "    escalation_policy: checkout\n    correlation: {reopen_within: 10m}\n", 1)
+		rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: []byte(y)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.apply(t0, &Entry{Rules: rc})
+		down := firing("alertname", "Down", "service", "checkout")
+		m.signals(t0, down)
+		m.deliver(t0, true)
+		if err := m.act(t0.Add(time.Minute), Action{Kind: ActionResolve, Incident: "INC-1", By: "ada"}); err != nil {
+			t.Fatal(err)
+		}
+		at := t0.Add(time.Minute + tc.after)
+		m.signals(at, down) // a re-send of the still-firing alert
+		open := m.list("open")
+		if len(open) != 1 || open[0].Key != tc.wantOpen || open[0].Alerts.Firing != 1 {
+			t.Fatalf("after %s: open %+v, want %s", tc.after, open, tc.wantOpen)
+		}
+		if got := m.pending(at); len(got) != 1 || !strings.HasPrefix(got[0], tc.wantOpen+"/page/") {
+			t.Errorf("after %s: pages %v", tc.after, got)
+		}
+		if r := restoredCopy(t, m); r.OpenCount() != 1 {
+			t.Errorf("restored open count %d", r.OpenCount())
+		}
+	}
+}
