@@ -37,8 +37,10 @@ type klaxon struct {
 // klaxonConfig is what testdata/klaxon.yml is rendered with.
 type klaxonConfig struct {
 	Addr, AdminToken, AlertmanagerToken, PrometheusToken string
-	DataDir                                              string           // default "data", next to the file
-	Storage                                              map[string]int64 // keys of the storage section
+	DataDir                                              string            // default "data", next to the file
+	Storage                                              map[string]int64  // keys of the storage section
+	OnCallFiles                                          []string          // globs, next to the file
+	Notify                                               map[string]string // keys of the notify section
 }
 
 // newKlaxon writes a configuration (tokens above, a 1s quiet period) into a
