@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -152,5 +153,22 @@ func act(t *testing.T, eng *Engine, a triage.Action) {
 	t.Helper()
 	if err := eng.Act(context.Background(), a); err != nil {
 		t.Fatalf("%s %s: %v", a.Kind, a.Incident, err)
+	}
+}
+
+// BenchmarkLogEvents measures the log lines of an entry that opens an
+// incident (its opened and severity events), JSON-encoded as serve does.
+func BenchmarkLogEvents(b *testing.B) {
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	eng := &Engine{log: zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(io.Discard), zapcore.InfoLevel))}
+	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	res := &triage.Result{Events: []triage.IncidentEvent{
+		{Incident: "INC-42", Severity: "none", Event: triage.Event{At: at, Seq: 7, Kind: triage.EventOpened, Message: `opened for {service="api"} by Errors{service="api"}`}},
+		{Incident: "INC-42", Severity: "SEV3", Event: triage.Event{At: at, Seq: 7, Kind: triage.EventSeverity, Message: "no rule holds: the default level"}},
+	}}
+	b.ReportAllocs()
+	for b.Loop() {
+		eng.logEvents(res)
 	}
 }
