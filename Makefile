@@ -11,6 +11,19 @@ FUZZTIME  ?= 20s
 TEST_TIMEOUT ?= 8m
 
 MODULE    := $(shell $(GO) list -m 2>/dev/null)
+
+# Build facts for `klaxon version` and klaxon_build_info, set as Prometheus
+# sets its own (github.com/prometheus/common/version); outside a git checkout
+# the version is "dev" and the rest "unknown".
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS   := -X '$(VERSION_PKG).Version=$(VERSION)' -X '$(VERSION_PKG).Revision=$(REVISION)' \
+	-X '$(VERSION_PKG).Branch=$(BRANCH)' -X '$(VERSION_PKG).BuildUser=$(BUILD_USER)' \
+	-X '$(VERSION_PKG).BuildDate=$(BUILD_DATE)'
 RACE_RE   := ^$(MODULE)/($(shell echo $(RACE_PKGS) | tr ' ' '|'))(/|$$)
 
 .PHONY: all build run deps vet unit rules-test e2e test bench fuzz clean
@@ -19,7 +32,7 @@ all: build
 
 ## build: compile the klaxon binary into bin/.
 build:
-	$(GO) build -o $(BIN) ./cmd/klaxon
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/klaxon
 
 ## run: build, then serve with the example configuration.
 run: build

@@ -140,6 +140,7 @@ func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Resul
 		return nil, fmt.Errorf("journal returned %T, not a triage result", out)
 	}
 	e.metrics.observe(res)
+	e.logEvents(res)
 	e.poke()
 	for _, fn := range e.applied {
 		fn()

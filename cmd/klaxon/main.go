@@ -8,10 +8,23 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	promversion "github.com/prometheus/common/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is Klaxon's version, for logs and the Alertmanager status API:
+// github.com/prometheus/common/version.Version, which the Makefile sets at
+// build time (as Prometheus and Alertmanager do), else "dev". Setting it
+// with -ldflags "-X main.version=…" sets that one too.
 var version = "dev"
+
+func init() {
+	if promversion.Version == "" {
+		promversion.Version = version
+	} else {
+		version = promversion.Version
+	}
+}
 
 // command is one subcommand: args exclude the subcommand's own name(s).
 type command struct {
@@ -28,7 +41,7 @@ var commands = map[string]command{
 	"pages":        {"pages [--listen ADDR]  print the pages a webhook contact method receives (for trying Klaxon out)", runPages},
 	"test rules":   {"test rules TESTFILE...  run rule unit tests", runTestRules},
 	"replay":       {"replay --rules GLOB --from T [--to T]  compare candidate rules with what happened", runReplay},
-	"version":      {"version  print the version", runVersion},
+	"version":      {"version | --version  print the version and build facts", runVersion},
 }
 
 func main() {
@@ -38,6 +51,9 @@ func main() {
 // dispatch runs the subcommand named by the first one or two arguments and
 // returns the exit code.
 func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && args[0] == "--version" {
+		return runVersion(nil, stdout, stderr)
+	}
 	for n := 2; n >= 1; n-- {
 		if len(args) < n {
 			continue
@@ -62,7 +78,9 @@ func usage(w io.Writer) {
 	}
 }
 
+// runVersion prints the version and build facts, as `prometheus --version`
+// does; klaxon_build_info exports the same.
 func runVersion(_ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "klaxon", version)
+	fmt.Fprintln(stdout, promversion.Print("klaxon"))
 	return 0
 }

@@ -12,7 +12,8 @@ func TestSubcommands(t *testing.T) {
 		code     int
 		out, err string // substrings of stdout and stderr
 	}{
-		{[]string{"version"}, 0, "klaxon dev", ""},
+		{[]string{"version"}, 0, "klaxon, version dev (branch: , revision: ", ""},
+		{[]string{"--version"}, 0, "klaxon, version dev (branch: , revision: ", ""},
 		{[]string{"bogus"}, 2, "", "usage: klaxon COMMAND"},
 		{[]string{"check", "config", "../../configs/klaxon.yml"}, 0, "SUCCESS", ""},
 		{[]string{"check", "config", "../../config/testdata/invalid/bad_duration.yml"}, 1, "", "bad_duration.yml:"},

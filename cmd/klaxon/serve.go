@@ -18,6 +18,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	promversion "github.com/prometheus/common/version"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -63,16 +65,28 @@ func runServe(args []string, _, stderr io.Writer) int {
 	return 0
 }
 
+// newLogger builds Klaxon's logger (see loggerConfig).
 func newLogger(level string) (*zap.Logger, error) {
+	zc, err := loggerConfig(level)
+	if err != nil {
+		return nil, err
+	}
+	return zc.Build()
+}
+
+// loggerConfig is the configuration of Klaxon's logger: JSON lines on
+// stderr with ISO 8601 times, at the given level.
+func loggerConfig(level string) (zap.Config, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
-		return nil, fmt.Errorf("log level: %w", err)
+		return zap.Config{}, fmt.Errorf("log level: %w", err)
 	}
 	zc := zap.NewProductionConfig()
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.Sampling = nil
 	zc.DisableStacktrace = true // panics are logged with their stack by the recovery middleware
-	return zc.Build()
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zc, nil
 }
 
 // serve runs Klaxon until ctx is done, then shuts down in order: stop
@@ -83,12 +97,12 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("rules: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("klaxon"))
 
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
-	start := time.Now()
 	j, err := journal.OpenBadger(journal.Options{
 		Dir:            cfg.DataDir,
 		MemTableSize:   cfg.Storage.MemtableBytes,
@@ -104,7 +118,6 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
-	log.Info("journal recovered", zap.Uint64("seq", state.LastSeq()), zap.Duration("took", time.Since(start)))
 	shutdown := newShutdownClock(ctx, cfg.Server.ShutdownTimeout, time.Now)
 	defer shutdown.close()
 	defer func() {
@@ -147,7 +160,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("klaxon listening", zap.String("address", ln.Addr().String()), zap.String("version", version))
+	log.Info("klaxon listening", zap.String("address", ln.Addr().String()), zap.String("version", version),
+		zap.String("revision", promversion.GetRevision()))
 
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
@@ -246,6 +260,8 @@ func (rl *reloader) install(ctx context.Context, files []rules.File) error {
 	}
 	if changed {
 		rl.log.Info("rules installed", zap.Int("files", len(files)))
+	} else {
+		rl.log.Info("rules unchanged", zap.Int("files", len(files)))
 	}
 	rl.ok.Set(1)
 	rl.success.SetToCurrentTime()
@@ -277,6 +293,8 @@ func (rl *reloader) installOnCall(ctx context.Context) error {
 		rl.log.Info("on-call files installed", zap.Int("files", len(files)), zap.Int("people", len(cfg.People)),
 			zap.Int("schedules", len(cfg.Schedules)), zap.Int("policies", len(cfg.Policies)))
 		rl.pager.reload()
+	} else {
+		rl.log.Info("on-call files unchanged", zap.Int("files", len(files)))
 	}
 	return nil
 }
