@@ -207,6 +207,9 @@ func measure(ctx context.Context, o options) (*report, error) {
 	waitPages(ctx, recv, o.Incidents+accepted, 30*time.Second)
 	rep.fill(probes, recv, bgRes)
 	rep.PeakRSSMiB = k.peakRSSMiB()
+	if err := saveURL(base+"/metrics", filepath.Join(o.Work, "metrics.txt")); err != nil {
+		fmt.Fprintln(os.Stderr, "paging: metrics:", err)
+	}
 	return rep, nil
 }
 
@@ -247,26 +250,31 @@ func freeAddr() (string, error) {
 // saveProfile saves a CPU profile of Klaxon over d to path.
 func saveProfile(base string, d time.Duration, path string) error {
 	secs := max(1, int(d.Seconds()))
-	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+	return saveURL(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), path)
+}
+
+// saveURL saves what an admin GET of url answers to path.
+func saveURL(url, path string) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("fetch profile: %w", err)
+		return fmt.Errorf("get %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetch profile: status %d", resp.StatusCode)
+		return fmt.Errorf("get %s: status %d", url, resp.StatusCode)
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("save profile: %w", err)
+		return fmt.Errorf("save %s: %w", url, err)
 	}
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		f.Close()
-		return fmt.Errorf("save profile: %w", err)
+		return fmt.Errorf("save %s: %w", url, err)
 	}
 	return f.Close()
 }
