@@ -35,6 +35,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/klaxonhq/klaxon/bench/internal/latency"
 )
 
 func main() {
@@ -217,9 +219,9 @@ func (rep *report) fill(probes []probe, recv *receiver, bg bgResult) {
 	lat, sent, unpaged := latencies(probes, recv)
 	rep.Probes, rep.ProbesUnpaged = len(lat), unpaged
 	rep.ProbesRefused = len(probes) - len(lat) - unpaged
-	rep.MinMs, rep.P50Ms, rep.P90Ms = millis(quantile(lat, 0)), millis(quantile(lat, 0.50)), millis(quantile(lat, 0.90))
-	rep.P99Ms, rep.MaxMs = millis(quantile(lat, 0.99)), millis(quantile(lat, 1))
-	rep.SentP50Ms, rep.SentP99Ms, rep.SentMaxMs = millis(quantile(sent, 0.50)), millis(quantile(sent, 0.99)), millis(quantile(sent, 1))
+	rep.MinMs, rep.P50Ms, rep.P90Ms = latency.Millis(latency.Quantile(lat, 0)), latency.Millis(latency.Quantile(lat, 0.50)), latency.Millis(latency.Quantile(lat, 0.90))
+	rep.P99Ms, rep.MaxMs = latency.Millis(latency.Quantile(lat, 0.99)), latency.Millis(latency.Quantile(lat, 1))
+	rep.SentP50Ms, rep.SentP99Ms, rep.SentMaxMs = latency.Millis(latency.Quantile(sent, 0.50)), latency.Millis(latency.Quantile(sent, 0.99)), latency.Millis(latency.Quantile(sent, 1))
 	rep.BackgroundRate = float64(bg.Alerts) / bg.Elapsed.Seconds()
 	rep.BackgroundFail, rep.BackgroundError = bg.Failed, bg.Err
 	_, rep.Pages, _ = recv.counts()

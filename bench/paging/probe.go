@@ -93,15 +93,3 @@ func waitPages(ctx context.Context, r *receiver, want int, timeout time.Duration
 		}
 	}
 }
-
-// quantile is the q-quantile of sorted durations (nearest rank), 0 if none.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
-// millis is d in (fractional) milliseconds.
-func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
