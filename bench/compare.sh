@@ -8,9 +8,13 @@
 # Each server gets a fresh data dir on loopback. For every batch size, the
 # runs alternate between the servers so that neither always goes first.
 #
+# Then, unless PAGING=0, it runs bench/paging.sh: Klaxon's paging latency
+# with 10,000 incidents escalating under 10,000 alerts/s of background
+# ingest (see that script for its own settings).
+#
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
-# binary to measure instead of building ./cmd/klaxon).
+# binary to measure instead of building ./cmd/klaxon), PAGING (default 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -242,3 +246,11 @@ for batch in $batches; do
 done
 echo
 echo "Reports and server logs: $run_dir"
+
+# --- paging latency ------------------------------------------------------
+
+if [[ "${PAGING:-1}" == 1 ]]; then
+	cleanup # the ingest runs' servers are done: the paging benchmark starts its own Klaxon
+	pids=()
+	KLAXON_BIN="$klaxon_bin" bash "$root/bench/paging.sh"
+fi

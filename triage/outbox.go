@@ -157,16 +157,22 @@ type DeliveryOutcome struct {
 func (s *State) DueIntents(now time.Time, limit int) []Intent {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var due []Intent
+	// Sort pointers and copy only the first limit: a storm leaves thousands
+	// pending, and copying every one of them on every scan dominated.
+	var due []*Intent
 	for _, in := range s.intents {
 		if !in.Due.After(now) {
-			due = append(due, *in)
+			due = append(due, in)
 		}
 	}
-	slices.SortFunc(due, func(a, b Intent) int {
+	slices.SortFunc(due, func(a, b *Intent) int {
 		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID))
 	})
-	return due[:min(len(due), limit)]
+	out := make([]Intent, 0, min(len(due), limit))
+	for _, in := range due[:min(len(due), limit)] {
+		out = append(out, *in)
+	}
+	return out
 }
 
 // NextIntentDue is when the earliest pending intent is due, if any.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klaxonhq/klaxon/bench/internal/latency"
 )
 
 // Format is the payload shape sent to the endpoint.
@@ -196,7 +198,7 @@ func generate(ctx context.Context, cfg config) (*result, error) {
 		res.Requests += t.requests
 		res.OKRequests += t.ok
 		res.CutOff += t.cutOff
-		res.MaxMs = max(res.MaxMs, millis(t.longest))
+		res.MaxMs = max(res.MaxMs, latency.Millis(t.longest))
 		lat = append(lat, t.latencies...)
 		for k, n := range t.errors {
 			res.Errors[k] += n
@@ -209,8 +211,8 @@ func generate(ctx context.Context, cfg config) (*result, error) {
 		res.RequestsPerSec = float64(res.OKRequests) / s
 	}
 	slices.Sort(lat)
-	res.P50Ms = millis(quantile(lat, 0.50))
-	res.P99Ms = millis(quantile(lat, 0.99))
+	res.P50Ms = latency.Millis(latency.Quantile(lat, 0.50))
+	res.P99Ms = latency.Millis(latency.Quantile(lat, 0.99))
 	return res, nil
 }
 
@@ -242,15 +244,3 @@ func send(ctx context.Context, client *http.Client, cfg config, body []byte) err
 	}
 	return nil
 }
-
-// quantile is the q-quantile of sorted durations (nearest rank), 0 if none.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
-// millis is d in (fractional) milliseconds.
-func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Paging latency (issue 13): with INCIDENTS SEV1 incidents escalating and
+# RATE alerts/s of background ingest, the time from a SEV1 alert's accepted
+# POST (2xx: durable) to its page reaching a webhook receiver, over
+# PROBE_RATE probes/s for DURATION. bench/paging (Go) writes the
+# configuration, starts klaxon on loopback with a fresh data directory, runs
+# the receiver and the senders in one process (one clock for both ends), and
+# reports; this script builds it and prints the figures.
+#
+# Environment: INCIDENTS (default 10000), RATE (background alerts/s, default
+# 10000), PROBE_RATE (default 20), PAGING_DURATION (default 30s), PROFILE=1
+# (save a CPU profile of klaxon during the measurement), KLAXON_BIN (a klaxon
+# binary to measure instead of building ./cmd/klaxon).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+incidents="${INCIDENTS:-10000}"
+rate="${RATE:-10000}"
+probe_rate="${PROBE_RATE:-20}"
+duration="${PAGING_DURATION:-30s}"
+work="$root/bench/.work"
+bin="$work/bin"
+run_dir="$work/paging-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$bin"
+
+log() { echo "paging: $*" >&2; }
+
+klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
+if [[ -z "${KLAXON_BIN:-}" ]]; then
+	log "building klaxon"
+	go build -o "$klaxon_bin" ./cmd/klaxon
+fi
+log "building bench/paging"
+go build -o "$bin/paging" ./bench/paging
+
+profile=()
+if [[ "${PROFILE:-0}" == 1 ]]; then
+	profile=(-profile)
+fi
+log "opening $incidents incidents, then $probe_rate probes/s for $duration under $rate alerts/s (work dir $run_dir)"
+report=$("$bin/paging" -klaxon "$klaxon_bin" -work "$run_dir" -incidents "$incidents" \
+	-rate "$rate" -probe-rate "$probe_rate" -duration "$duration" -json "${profile[@]}")
+echo "$report" >"$run_dir/report.json"
+
+# field NAME: a number from the one-line JSON report.
+field() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" <<<"$report"; }
+
+echo
+echo "Paging: $incidents incidents with active escalations; $probe_rate SEV1 probes/s for $duration among $rate alerts/s of background ingest"
+echo "(re-sends of the open incidents' alerts with a fresh endsAt, every 10th a new alert in one of them: nothing that pages)."
+echo "Latency is from the probe's POST answered 2xx (durable) to its page at the webhook receiver; \"p99 from POST\" counts from the POST's start."
+echo
+row='%6s  %9s  %8s  %8s  %8s  %8s  %8s  %14s  %11s  %12s\n'
+# shellcheck disable=SC2059 # the format is the variable
+printf "$row" probes unpaged "bg/s" "p50 ms" "p90 ms" "p99 ms" "max ms" "p99 from POST" "peak RSS MB" "open+page s"
+# shellcheck disable=SC2059
+printf "$row" "$(field probes)" "$(field probes_unpaged)" "$(printf %.0f "$(field background_per_sec)")" \
+	"$(printf %.2f "$(field p50_ms)")" "$(printf %.2f "$(field p90_ms)")" "$(printf %.2f "$(field p99_ms)")" \
+	"$(printf %.2f "$(field max_ms)")" "$(printf %.2f "$(field sent_p99_ms)")" \
+	"$(printf %.0f "$(field klaxon_peak_rss_mib)")" "$(printf %.1f "$(field open_seconds)")"
+echo
+echo "Report and klaxon's log: $run_dir"
