@@ -74,6 +74,7 @@ func (s *State) addIntent(c *change, in Intent) bool {
 		return false
 	}
 	s.intents[in.ID] = &in
+	s.dueIntents.push(&in)
 	c.res.Intents++
 	return true
 }
@@ -98,12 +99,14 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 		return nil
 	}
 	in.Due = s.now.Add(min(retryBase<<(in.Attempts-1), retryMax))
+	s.dueIntents.fix(in.ID)
 	return nil
 }
 
 // finishIntent ends an intent: it is never carried out again.
 func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg string) {
 	delete(s.intents, in.ID)
+	s.dueIntents.remove(in.ID)
 	c.res.Delivered = append(c.res.Delivered, DeliveryOutcome{Intent: *in, OK: ok})
 	if inc == nil {
 		return
@@ -134,6 +137,7 @@ func (s *State) cancelIntents(inc *Incident, kind IntentKind) {
 	slices.Sort(ids) // the order they join inc.Settled in is part of the state
 	for _, id := range ids {
 		delete(s.intents, id)
+		s.dueIntents.remove(id)
 		inc.Settled = append(inc.Settled, id)
 		s.settled[id] = true
 	}
@@ -157,20 +161,10 @@ type DeliveryOutcome struct {
 func (s *State) DueIntents(now time.Time, limit int) []Intent {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	// Sort pointers and copy only the first limit: a storm leaves thousands
-	// pending, and copying every one of them on every scan dominated.
-	var due []*Intent
-	for _, in := range s.intents {
-		if !in.Due.After(now) {
-			due = append(due, in)
-		}
-	}
-	slices.SortFunc(due, func(a, b *Intent) int {
-		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ID, b.ID))
-	})
-	out := make([]Intent, 0, min(len(due), limit))
-	for _, in := range due[:min(len(due), limit)] {
-		out = append(out, *in)
+	due := s.dueIntents.due(now, limit)
+	out := make([]Intent, len(due))
+	for i, in := range due {
+		out[i] = *in
 	}
 	return out
 }
@@ -179,13 +173,7 @@ func (s *State) DueIntents(now time.Time, limit int) []Intent {
 func (s *State) NextIntentDue() (time.Time, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var next time.Time
-	for _, in := range s.intents {
-		if next.IsZero() || in.Due.Before(next) {
-			next = in.Due
-		}
-	}
-	return next, !next.IsZero()
+	return s.dueIntents.peek()
 }
 
 // sortedIntents returns the pending intents in ID order, for snapshots.

@@ -170,6 +170,7 @@ func (s *State) Restore(data []byte) error {
 	}
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
+		fresh.dueIntents.push(in)
 	}
 	if err := fresh.restoreSilences(snap.Silences); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
@@ -183,7 +184,7 @@ func (s *State) Restore(data []byte) error {
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
-	s.intents, s.settled = fresh.intents, fresh.settled
+	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil

@@ -81,15 +81,16 @@ type State struct {
 	nextInc   uint64
 	openCount int // incidents not resolved
 
-	alerts    map[string]*Alert
-	incidents map[string]*Incident
-	order     []*Incident          // by number, oldest first
-	openByKey map[string]*Incident // grouping key -> open incident
-	openBySvc map[string]*Incident // catalogue service -> newest open incident holding it
-	timers    timerHeap
-	intents   map[string]*Intent // pending effects, by ID
-	settled   map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
-	held      held               // alerts held, counted for admission control (admission.go)
+	alerts     map[string]*Alert
+	incidents  map[string]*Incident
+	order      []*Incident          // by number, oldest first
+	openByKey  map[string]*Incident // grouping key -> open incident
+	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
+	timers     timerHeap
+	intents    map[string]*Intent // pending effects, by ID
+	dueIntents intentHeap         // the same, in due order
+	settled    map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
+	held       held               // alerts held, counted for admission control (admission.go)
 
 	oncallFiles []oncall.File     // the on-call files in force (people, schedules, policies)
 	oncall      *oncall.Config    // compiled from them; nil when none are configured
@@ -109,13 +110,14 @@ func New(rs *rules.Set) *State {
 		rs = rules.Default()
 	}
 	s := &State{
-		alerts:    make(map[string]*Alert),
-		incidents: make(map[string]*Incident),
-		openByKey: make(map[string]*Incident),
-		openBySvc: make(map[string]*Incident),
-		intents:   make(map[string]*Intent),
-		settled:   make(map[string]bool),
-		nextInc:   1,
+		alerts:     make(map[string]*Alert),
+		incidents:  make(map[string]*Incident),
+		openByKey:  make(map[string]*Incident),
+		openBySvc:  make(map[string]*Incident),
+		intents:    make(map[string]*Intent),
+		dueIntents: intentHeap{pos: make(map[string]int)},
+		settled:    make(map[string]bool),
+		nextInc:    1,
 	}
 	s.timers.init()
 	s.setRules(rs, nil)
