@@ -160,14 +160,9 @@ func TestIncidentsCommandsSendAndPrint(t *testing.T) {
 			f.status, f.answer = tt.status, tt.answer
 			tokenFile := writeFile(t, filepath.Join(dir, "token"), testToken+"\n")
 			args := append([]string{"incidents", tt.args[0], "--klaxon.url", f.URL, "--token-file", tokenFile}, tt.args[1:]...)
-			var out, errOut bytes.Buffer
-			code := dispatch(args, &out, &errOut)
-			if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.err) {
-				t.Errorf("klaxon %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout ~ %q, stderr ~ %q",
-					strings.Join(args, " "), code, out.String(), errOut.String(), tt.code, tt.out, tt.err)
-			}
-			if strings.Contains(out.String()+errOut.String(), testToken) {
-				t.Errorf("the token was printed:\n%s%s", out.String(), errOut.String())
+			out, errOut := checkRun(t, args, tt.code, tt.out, tt.err)
+			if strings.Contains(out+errOut, testToken) {
+				t.Errorf("the token was printed:\n%s%s", out, errOut)
 			}
 			switch {
 			case tt.want == nil && len(f.seen) > 0:
@@ -343,21 +338,15 @@ func TestIncidentsAgainstTheAPI(t *testing.T) {
 		{[]string{"show", "INC-2"}, 1, "", `no incident "INC-2" (HTTP 404)`},
 	}
 	for _, s := range steps {
-		args := append([]string{"incidents"}, s.args...)
-		var out, errOut bytes.Buffer
-		code := dispatch(args, &out, &errOut)
-		if code != s.code || !strings.Contains(out.String(), s.out) || !strings.Contains(errOut.String(), s.err) {
-			t.Fatalf("klaxon %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout ~ %q, stderr ~ %q",
-				strings.Join(args, " "), code, out.String(), errOut.String(), s.code, s.out, s.err)
+		checkRun(t, append([]string{"incidents"}, s.args...), s.code, s.out, s.err)
+		if t.Failed() {
+			t.FailNow() // each step needs the ones before it
 		}
 	}
 	d, _ := state.Get("INC-1", 0, 0)
 	if d.Status != triage.StatusResolved || d.AcknowledgedBy != "token-holder" || d.Override != nil {
 		t.Errorf("INC-1 is %s, acknowledged by %q, override %+v; want resolved, token-holder, none", d.Status, d.AcknowledgedBy, d.Override)
 	}
-	var out, errOut bytes.Buffer
 	t.Setenv("KLAXON_TOKEN", "wrong-token-0123456789")
-	if code := dispatch([]string{"incidents", "list"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "invalid bearer token (HTTP 401)") {
-		t.Errorf("with a wrong token: %d, %s", code, errOut.String())
-	}
+	checkRun(t, []string{"incidents", "list"}, 1, "", "invalid bearer token (HTTP 401)")
 }

@@ -25,12 +25,7 @@ func TestSubcommands(t *testing.T) {
 		{[]string{"replay", "--rules", "x.yml"}, 2, "", "usage: klaxon replay"},
 	}
 	for _, tt := range tests {
-		var out, errOut bytes.Buffer
-		code := dispatch(tt.args, &out, &errOut)
-		if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.err) {
-			t.Errorf("klaxon %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout ~ %q, stderr ~ %q",
-				strings.Join(tt.args, " "), code, out.String(), errOut.String(), tt.code, tt.out, tt.err)
-		}
+		checkRun(t, tt.args, tt.code, tt.out, tt.err)
 	}
 }
 
@@ -77,11 +72,19 @@ func TestHelpAndUnknownCommands(t *testing.T) {
 		{[]string{"replay", "--help"}, 0, "  -rules string", ""},
 	}
 	for _, tt := range tests {
-		var out, errOut bytes.Buffer
-		code := dispatch(tt.args, &out, &errOut)
-		if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.err) {
-			t.Errorf("klaxon %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout ~ %q, stderr ~ %q",
-				strings.Join(tt.args, " "), code, out.String(), errOut.String(), tt.code, tt.out, tt.err)
-		}
+		checkRun(t, tt.args, tt.code, tt.out, tt.err)
 	}
+}
+
+// checkRun runs klaxon with args and checks its exit code and that its
+// stdout and stderr contain out and errOut; it returns what both held.
+func checkRun(t *testing.T, args []string, code int, out, errOut string) (stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	got := dispatch(args, &o, &e)
+	if got != code || !strings.Contains(o.String(), out) || !strings.Contains(e.String(), errOut) {
+		t.Errorf("klaxon %s = %d\nstdout: %s\nstderr: %s\nwant %d, stdout ~ %q, stderr ~ %q",
+			strings.Join(args, " "), got, o.String(), e.String(), code, out, errOut)
+	}
+	return o.String(), e.String()
 }
