@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,13 +37,23 @@ type fakeAPI struct {
 	*httptest.Server
 	status int
 	answer string
+	mu     sync.Mutex
 	seen   []request
+}
+
+// requests is what the fake API has seen so far.
+func (f *fakeAPI) requests() []request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.seen)
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	f := &fakeAPI{status: http.StatusOK, answer: "{}"}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		f.seen = append(f.seen, request{r.Method, r.RequestURI, string(body), r.Header.Get("Authorization")})
 		w.WriteHeader(f.status)
 		_, _ = io.WriteString(w, f.answer)
@@ -164,16 +176,17 @@ func TestIncidentsCommandsSendAndPrint(t *testing.T) {
 			if strings.Contains(out+errOut, testToken) {
 				t.Errorf("the token was printed:\n%s%s", out, errOut)
 			}
+			seen := f.requests()
 			switch {
-			case tt.want == nil && len(f.seen) > 0:
-				t.Errorf("sent %+v, want nothing sent", f.seen)
-			case tt.want != nil && len(f.seen) != 1:
-				t.Errorf("sent %+v, want one request", f.seen)
+			case tt.want == nil && len(seen) > 0:
+				t.Errorf("sent %+v, want nothing sent", seen)
+			case tt.want != nil && len(seen) != 1:
+				t.Errorf("sent %+v, want one request", seen)
 			case tt.want != nil:
 				want := *tt.want
 				want.auth = "Bearer " + testToken
-				if f.seen[0] != want {
-					t.Errorf("sent %+v\nwant %+v", f.seen[0], want)
+				if seen[0] != want {
+					t.Errorf("sent %+v\nwant %+v", seen[0], want)
 				}
 			}
 		})
@@ -266,14 +279,15 @@ func TestClientSettings(t *testing.T) {
 				(tt.notErr != "" && strings.Contains(errOut.String(), tt.notErr)) {
 				t.Fatalf("klaxon %s = %d, stderr: %s\nwant %d, stderr ~ %q", strings.Join(args, " "), code, errOut.String(), tt.code, tt.err)
 			}
+			seen := f.requests()
 			if tt.code != 0 {
-				if len(f.seen) != 0 {
-					t.Errorf("sent %+v, want nothing sent", f.seen)
+				if len(seen) != 0 {
+					t.Errorf("sent %+v, want nothing sent", seen)
 				}
 				return
 			}
-			if len(f.seen) != 1 || f.seen[0].auth != tt.auth {
-				t.Errorf("sent %+v, want one request with Authorization %q", f.seen, tt.auth)
+			if len(seen) != 1 || seen[0].auth != tt.auth {
+				t.Errorf("sent %+v, want one request with Authorization %q", seen, tt.auth)
 			}
 		})
 	}
