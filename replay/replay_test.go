@@ -79,8 +79,8 @@ func TestCandidateRulesShowTheDifference(t *testing.T) {
 	var out bytes.Buffer
 	n := rep.Differences(&out)
 	for _, want := range []string{
-		`~ INC-1: SEV3 (rule "", 1 alerts, triggered) -> SEV1 (rule "checkout-down", 2 alerts, triggered)`,
-		"- INC-2 SEV3",
+		`~ INC-1, opened by CheckoutDown{env="prod", service="checkout"}: SEV3 (no rule (default severity); 1 alert; triggered) -> SEV1 (rule "checkout-down"; 2 alerts; triggered)`,
+		`- INC-2 SEV3, opened by PostgresDown{role="primary", service="postgres"} (1 alert): would not open`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
