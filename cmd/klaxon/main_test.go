@@ -70,7 +70,7 @@ func TestHelpAndUnknownCommands(t *testing.T) {
 		{[]string{"incidents", "nosuch", "INC-1"}, 2, "", `klaxon: unknown command "incidents nosuch"`},
 		{[]string{"check", "rules", "../../configs/rules/*.yml", "--help"}, 0, "usage: klaxon check rules", ""},
 		{[]string{"test", "rules", "--", "--help"}, 1, "FAIL", ""}, // after "--", a file name
-		{[]string{"replay", "--help"}, 0, "  -rules string", ""},
+		{[]string{"replay", "--help"}, 0, "  -rules value", ""},
 	}
 	for _, tt := range tests {
 		checkRun(t, tt.args, tt.code, tt.out, tt.err)
