@@ -89,6 +89,7 @@ type Set struct {
 	customersTotal  int64
 	matchers        []match.Set
 	index           match.Index
+	keywords        keywordIndex
 	flags           []flagDef
 	severity        *severity.Table
 	policies        []Policy

@@ -13,18 +13,15 @@ func (s *Set) classify(sig *signal.Signal) Class {
 	if sig != nil {
 		lbls = sig.Labels
 	}
+	if sig != nil && IsReport(sig) {
+		if e := s.reportService(sig); e != nil {
+			return e.class(lbls)
+		}
+	}
 	for _, e := range s.svcs {
-		if !e.matches(lbls) {
-			continue
+		if e.matches(lbls) {
+			return e.class(lbls)
 		}
-		var b strings.Builder
-		b.WriteString("service:")
-		b.WriteString(e.svc.Name)
-		for _, l := range e.groupBy {
-			b.WriteByte('/')
-			writePair(&b, l, lbls[l])
-		}
-		return Class{Service: e.svc, Key: b.String(), Correlation: e.corr}
 	}
 	key := labelKey(lbls, s.groupBy)
 	if key == "" {
@@ -34,6 +31,19 @@ func (s *Set) classify(sig *signal.Signal) Class {
 		key = "ungrouped"
 	}
 	return Class{Key: key, Correlation: s.corr}
+}
+
+// class is the class of a signal of catalogue service e: its key is the
+// service and the values of its grouping labels.
+func (e *svcEntry) class(lbls map[string]string) Class {
+	var b strings.Builder
+	b.WriteString("service:")
+	b.WriteString(e.svc.Name)
+	for _, l := range e.groupBy {
+		b.WriteByte('/')
+		writePair(&b, l, lbls[l])
+	}
+	return Class{Service: e.svc, Key: b.String(), Correlation: e.corr}
 }
 
 // matches reports whether any of the service's matcher strings matches.

@@ -464,6 +464,7 @@ func (c *compiler) build() {
 	c.buildRules()
 	c.buildPolicies()
 	c.set.index = match.NewIndex(c.set.matchers)
+	c.set.keywords = newKeywordIndex(c.set.svcs)
 }
 
 func (c *compiler) buildLevels() {
