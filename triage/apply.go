@@ -335,13 +335,8 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 	s.setAlertFiring(a, firing)
 	if firing {
 		inc.addAlert(a, 1)
-		s.countSignal(inc, &a.Signal, at)
-		if cu := a.Signal.Customer; cu != "" {
-			if inc.Customers == nil {
-				inc.Customers = make(map[string]struct{})
-			}
-			inc.Customers[cu] = struct{}{}
-		}
+		s.countSignal(&inc.tally, &a.Signal, at)
+		inc.customer(a.Signal.Customer)
 		inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring},
 			func() string { return describe(&a.Signal) + " firing" })
 		return
@@ -356,16 +351,16 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 
 // countSignal adds a newly firing signal to the incident's counters: alerts,
 // tickets, or mentions and their reach.
-func (s *State) countSignal(inc *Incident, sig *signal.Signal, at time.Time) {
+func (s *State) countSignal(t *tally, sig *signal.Signal, at time.Time) {
 	keep := s.keepCounts()
 	switch sig.Kind {
 	case signal.KindTicket:
-		inc.count(rules.CounterTickets, 1, at, keep)
+		t.count(rules.CounterTickets, 1, at, keep)
 	case signal.KindMention:
-		inc.count(rules.CounterMentions, 1, at, keep)
-		inc.count(rules.CounterReach, sig.Reach, at, keep)
+		t.count(rules.CounterMentions, 1, at, keep)
+		t.count(rules.CounterReach, sig.Reach, at, keep)
 	default:
-		inc.count(rules.CounterAlerts, 1, at, keep)
+		t.count(rules.CounterAlerts, 1, at, keep)
 	}
 }
 

@@ -42,13 +42,12 @@ type Incident struct {
 	Timeline []Event  `json:"timeline"`
 	// AlertEvents counts per-alert timeline events; past maxAlertEvents a
 	// storm's alerts are counted here instead of listed one by one.
-	AlertEvents int      `json:"alertEvents"`
-	Counts      []bucket `json:"counts"` // per-second event counters, oldest first
+	AlertEvents int `json:"alertEvents"`
+	tally
 	// Settled lists the IDs of its intents that were delivered, given up or
 	// cancelled: the notification log, which keeps a decision from being
 	// carried out twice.
-	Settled   []string            `json:"settled,omitempty"`
-	Customers map[string]struct{} `json:"customers,omitempty"`
+	Settled []string `json:"settled,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int
@@ -134,31 +133,52 @@ func (inc *Incident) addAlertEvent(e Event, message func() string) {
 	}
 }
 
+// tally counts events (alerts, tickets, mentions, reach) in per-second
+// buckets kept for the longest window the rules count over, and in all.
+type tally struct {
+	Counts []bucket `json:"counts"` // per-second event counters, oldest first
+	Totals [4]int64 `json:"totals,omitzero"`
+	// Customers are the distinct customers its signals named.
+	Customers map[string]struct{} `json:"customers,omitempty"`
+}
+
 // count adds n to counter c at time t, dropping buckets older than keep.
-func (inc *Incident) count(c rules.Counter, n int64, t time.Time, keep time.Duration) {
-	sec := t.Unix()
-	if k := len(inc.Counts); k == 0 || inc.Counts[k-1].Unix != sec {
-		inc.Counts = append(inc.Counts, bucket{Unix: sec})
+func (t *tally) count(c rules.Counter, n int64, at time.Time, keep time.Duration) {
+	sec := at.Unix()
+	if k := len(t.Counts); k == 0 || t.Counts[k-1].Unix != sec {
+		t.Counts = append(t.Counts, bucket{Unix: sec})
 	}
-	inc.Counts[len(inc.Counts)-1].N[counterIndex[c]] += n
-	horizon := t.Add(-keep).Unix()
+	t.Counts[len(t.Counts)-1].N[counterIndex[c]] += n
+	t.Totals[counterIndex[c]] += n
+	horizon := at.Add(-keep).Unix()
 	drop := 0
-	for drop < len(inc.Counts)-1 && inc.Counts[drop].Unix <= horizon {
+	for drop < len(t.Counts)-1 && t.Counts[drop].Unix <= horizon {
 		drop++
 	}
 	if drop > 0 {
-		inc.Counts = append(inc.Counts[:0], inc.Counts[drop:]...)
+		t.Counts = append(t.Counts[:0], t.Counts[drop:]...)
 	}
 }
 
 // sum is counter c over (now-d, now].
-func (inc *Incident) sum(c rules.Counter, now time.Time, d time.Duration) int64 {
+func (t *tally) sum(c rules.Counter, now time.Time, d time.Duration) int64 {
 	from := now.Add(-d).Unix()
 	var total int64
-	for i := len(inc.Counts) - 1; i >= 0 && inc.Counts[i].Unix > from; i-- {
-		total += inc.Counts[i].N[counterIndex[c]]
+	for i := len(t.Counts) - 1; i >= 0 && t.Counts[i].Unix > from; i-- {
+		total += t.Counts[i].N[counterIndex[c]]
 	}
 	return total
+}
+
+// customer notes a customer a signal named.
+func (t *tally) customer(name string) {
+	if name == "" {
+		return
+	}
+	if t.Customers == nil {
+		t.Customers = make(map[string]struct{})
+	}
+	t.Customers[name] = struct{}{}
 }
 
 func (inc *Incident) hasService(name string) bool {
