@@ -129,6 +129,8 @@ func (s *State) advance(c *change, now time.Time) {
 				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
 			}
+		case timerPoolExpiry:
+			s.poolExpired(t.id, t.at)
 		case timerEscalate:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() {
 				s.escalationDue(c, inc, t.at)
@@ -169,6 +171,9 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	id := sig.ID()
 	h := hashSignal(sig)
 	a := s.alerts[id]
+	if rules.IsReport(sig) {
+		return s.applyReport(c, sig, a, h)
+	}
 	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
 	// A firing alert whose incident was resolved (by a human, or before the
 	// alert's end arrived) fires into an open incident at once, re-sends

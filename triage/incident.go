@@ -82,6 +82,7 @@ const (
 	EventEscalation    EventKind = "escalation"
 	EventFollowedUp    EventKind = "followed_up" // one of its alerts fired again after it was resolved
 	EventReopened      EventKind = "reopened"
+	EventReport        EventKind = "report" // a ticket or mention joined
 )
 
 // Event is one timeline entry: what changed, when, why, and which journal

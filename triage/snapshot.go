@@ -30,6 +30,7 @@ type snapshot struct {
 	OnCall    []oncall.File     `json:"oncall,omitempty"`
 	Overrides []oncall.Override `json:"overrides,omitempty"`
 	Silences  []*Silence        `json:"silences,omitempty"`
+	Pools     []*pool           `json:"pools,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -43,7 +44,8 @@ const snapshotChunk = 4096
 func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
-		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences()}
+		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences(),
+		Pools: s.capturePools()}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -168,6 +170,9 @@ func (s *State) Restore(data []byte) error {
 			fresh.order = append(fresh.order, inc)
 		}
 	}
+	for _, p := range snap.Pools {
+		fresh.pools[p.Key] = p
+	}
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
 		fresh.dueIntents.push(in)
@@ -185,6 +190,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
+	s.pools = fresh.pools
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
@@ -223,6 +229,15 @@ func (s *State) rebuild() {
 		if e := inc.Escalation; e != nil && !e.Next.IsZero() {
 			s.timers.set(timerEscalate, inc.Key, e.Next) // a step, business hours, or an ack timing out
 		}
+	}
+	for _, p := range s.pools {
+		var last time.Time
+		for _, id := range p.Reports {
+			if a := s.alerts[id]; a != nil {
+				a.poolKey, last = p.Key, a.FirstSeen
+			}
+		}
+		s.timers.set(timerPoolExpiry, p.Key, last.Add(s.keepCounts()))
 	}
 	for id, a := range s.alerts {
 		a.hits = s.rules.MatchSignal(&a.Signal)

@@ -65,6 +65,7 @@ type Alert struct {
 	FirstSeen time.Time     `json:"firstSeen"`
 	LastSeen  time.Time     `json:"lastSeen"`
 	hits      []int         // matcher indexes it matches (derived from rules)
+	poolKey   string        // the pool a report waits in (derived from pools)
 }
 
 // State is the triage state machine. Apply mutates it; the query methods
@@ -87,6 +88,7 @@ type State struct {
 	openByKey  map[string]*Incident // grouping key -> open incident
 	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
 	timers     timerHeap
+	pools      map[string]*pool   // reports no open incident took, by grouping key
 	intents    map[string]*Intent // pending effects, by ID
 	dueIntents intentHeap         // the same, in due order
 	settled    map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
@@ -115,6 +117,7 @@ func New(rs *rules.Set) *State {
 		openByKey:  make(map[string]*Incident),
 		openBySvc:  make(map[string]*Incident),
 		intents:    make(map[string]*Intent),
+		pools:      make(map[string]*pool),
 		dueIntents: intentHeap{pos: make(map[string]int)},
 		settled:    make(map[string]bool),
 		nextInc:    1,

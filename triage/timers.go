@@ -14,6 +14,7 @@ const (
 	timerRecheck                      // the rules want another look at an incident
 	timerEvict                        // a resolved incident leaves the live state for the archive
 	timerEscalate                     // an incident's next escalation step is due
+	timerPoolExpiry                   // a pool of reports took none for the rules' longest window
 )
 
 type timerID struct {

@@ -1,0 +1,216 @@
+package triage
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// A report is a ticket or a mention: people telling that something is
+// wrong. Reports do not fire and resolve as alerts do. A report joins the
+// open incident of its service (or grouping key); without one it waits in
+// its service's pool, where the rules' counts can open an incident from
+// reports alone (twenty tickets about checkout in fifteen minutes). A
+// report nothing attributes is kept and counted in a pool of its own.
+
+// pool holds the reports of one grouping key that no open incident took,
+// for the longest window the rules count over.
+type pool struct {
+	Key     string   `json:"key"`
+	Service string   `json:"service,omitempty"`
+	Reports []string `json:"reports"` // signal IDs, oldest first
+	tally
+}
+
+// applyReport records a ticket or mention and reports whether it changed
+// anything. The same ticket updated is one ticket; a mention delivered
+// again is one mention, and more reach (boosts, reposts) adds reach only.
+func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) bool {
+	now := s.now
+	if a != nil {
+		if a.Hash == h {
+			a.LastSeen = now
+			return false
+		}
+		more := sig.Reach - a.Signal.Reach
+		a.Signal, a.Hash, a.LastSeen = *sig, h, now
+		if t := s.reportTally(a); t != nil && sig.Kind == signal.KindMention && more > 0 {
+			t.count(rules.CounterReach, more, now, s.keepCounts())
+		}
+		return true
+	}
+	if sig.Status == signal.StatusResolved {
+		return true // the end of a report never seen: nothing to record
+	}
+	id := sig.ID()
+	a = &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now, hits: s.rules.MatchSignal(sig)}
+	s.alerts[id] = a
+	cls := s.rules.Classify(sig)
+	inc := s.openByKey[cls.Key]
+	if inc == nil && cls.Service != nil {
+		inc = s.openBySvc[cls.Service.Name]
+	}
+	if inc != nil {
+		s.joinReport(c, inc, a, now)
+		return true
+	}
+	s.poolReport(c, cls, a, now)
+	return true
+}
+
+// reportTally is where a known report was counted: its open incident or
+// its pool; nil when neither holds it any more.
+func (s *State) reportTally(a *Alert) *tally {
+	if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
+		return &inc.tally
+	}
+	if p := s.pools[a.poolKey]; p != nil && a.Incident == "" {
+		return &p.tally
+	}
+	return nil
+}
+
+// joinReport puts a new report into an open incident. A report keeps an
+// incident that has no firing alert from resolving until its quiet period
+// has passed since the last report.
+func (s *State) joinReport(c *change, inc *Incident, a *Alert, now time.Time) {
+	a.Incident = inc.Key
+	inc.Alerts = append(inc.Alerts, a.Signal.ID())
+	inc.LastSignalAt = now
+	s.countSignal(&inc.tally, &a.Signal, now)
+	inc.customer(a.Signal.Customer)
+	inc.addAlertEvent(Event{At: now, Seq: c.seq, Kind: EventReport}, func() string { return describeReport(&a.Signal) })
+	if !inc.QuietSince.IsZero() {
+		inc.QuietSince = now
+		s.timers.set(timerQuietEnd, inc.Key, now.Add(inc.Correlation.QuietPeriod))
+	}
+	c.touch(inc)
+}
+
+// poolReport adds a report to its key's pool and opens an incident from the
+// pool when a severity rule holds for it.
+func (s *State) poolReport(c *change, cls rules.Class, a *Alert, now time.Time) {
+	p := s.pools[cls.Key]
+	if p == nil {
+		p = &pool{Key: cls.Key}
+		if cls.Service != nil {
+			p.Service = cls.Service.Name
+		}
+		s.pools[cls.Key] = p
+	}
+	a.poolKey = p.Key
+	s.expirePool(p, now)
+	p.Reports = append(p.Reports, a.Signal.ID())
+	s.countSignal(&p.tally, &a.Signal, now)
+	p.customer(a.Signal.Customer)
+	s.timers.set(timerPoolExpiry, p.Key, now.Add(s.keepCounts()))
+	if v := s.evaluatePool(p, now); v.Rule != "" {
+		s.openFromPool(c, cls, p, a, v, now)
+	}
+}
+
+// evaluatePool asks the severity rules about a pool as if it were an
+// incident of its service.
+func (s *State) evaluatePool(p *pool, now time.Time) rules.Verdict {
+	hits := make([]int, s.rules.NumMatchers())
+	started := now
+	for _, id := range p.Reports {
+		if a := s.alerts[id]; a != nil {
+			for _, i := range a.hits {
+				hits[i]++
+			}
+			started = minTime(started, a.FirstSeen)
+		}
+	}
+	f := rules.Facts{Now: now, Started: started, MatcherHits: hits, Customers: len(p.Customers),
+		Count: func(ctr rules.Counter, d time.Duration) int64 { return p.sum(ctr, now, d) }}
+	if p.Service != "" {
+		f.Services = []string{p.Service}
+	}
+	return s.rules.Evaluate(&f)
+}
+
+// openFromPool opens an incident from a pool's reports: a rule holds for
+// them although no alert fired.
+func (s *State) openFromPool(c *change, cls rules.Class, p *pool, a *Alert, v rules.Verdict, now time.Time) {
+	inc := s.openIncident(c, cls, &a.Signal, now)
+	inc.tally = p.tally
+	for _, id := range p.Reports {
+		if r := s.alerts[id]; r != nil {
+			r.Incident, r.poolKey = inc.Key, ""
+			inc.Alerts = append(inc.Alerts, id)
+			inc.StartedAt = minTime(inc.StartedAt, r.FirstSeen)
+		}
+	}
+	inc.LastSignalAt = now
+	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventCorrelated, Message: fmt.Sprintf(
+		"opened from reports alone by rule %s: %d tickets, %d mentions (reach %d) about %s",
+		v.Rule, p.Totals[counterIndex[rules.CounterTickets]], p.Totals[counterIndex[rules.CounterMentions]],
+		p.Totals[counterIndex[rules.CounterReach]], p.Key)})
+	delete(s.pools, p.Key)
+	s.timers.set(timerPoolExpiry, p.Key, time.Time{})
+	c.touch(inc)
+}
+
+// expirePool forgets the reports that fell out of the rules' longest window.
+func (s *State) expirePool(p *pool, now time.Time) {
+	horizon := now.Add(-s.keepCounts())
+	keep := slices.IndexFunc(p.Reports, func(id string) bool {
+		a := s.alerts[id]
+		return a != nil && a.FirstSeen.After(horizon)
+	})
+	if keep < 0 {
+		keep = len(p.Reports)
+	}
+	for _, id := range p.Reports[:keep] {
+		delete(s.alerts, id)
+	}
+	p.Reports = p.Reports[keep:]
+}
+
+// poolExpired drops a pool that took no report for the longest window.
+func (s *State) poolExpired(key string, at time.Time) {
+	if p := s.pools[key]; p != nil {
+		s.expirePool(p, at)
+		if len(p.Reports) == 0 {
+			delete(s.pools, key)
+		}
+	}
+}
+
+// describeReport names a report briefly for a timeline.
+func describeReport(sig *signal.Signal) string {
+	what := sig.Annotations["summary"]
+	if what == "" {
+		what = truncate(sig.Text, 120)
+	}
+	who := ""
+	if sig.Customer != "" {
+		who = " from " + sig.Customer
+	}
+	return fmt.Sprintf("%s%s: %s", sig.Kind, who, truncate(what, 200))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// capturePools copies the pools for a snapshot, in key order.
+func (s *State) capturePools() []*pool {
+	out := make([]*pool, 0, len(s.pools))
+	for _, key := range slices.Sorted(maps.Keys(s.pools)) {
+		p := *s.pools[key]
+		p.Reports = slices.Clone(p.Reports)
+		p.Counts = slices.Clone(p.Counts)
+		p.Customers = maps.Clone(p.Customers)
+		out = append(out, &p)
+	}
+	return out
+}
