@@ -332,7 +332,7 @@ func (d *decoder) decodeStruct(v reflect.Value, n *yaml.Node, p pos) error {
 			}
 			f, ok := fieldByKey(t, k.Value)
 			if !ok {
-				return d.errorf(kp, "unknown key")
+				return d.errorf(kp, "unknown key (expected one of: %s)", strings.Join(keysOf(t), ", "))
 			}
 			m.keys[k.Value], m.values[k.Value] = k, val
 			if err := d.decode(v.Field(f), val, kp); err != nil {
@@ -365,6 +365,18 @@ func fieldByKey(t reflect.Type, key string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// keysOf lists the keys a mapping decoded into the struct type t accepts, in
+// field order, for messages.
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		if k, ok := yamlKey(t.Field(i)); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // yamlKey is the key a struct field is decoded from; fields without a yaml
