@@ -1,0 +1,4 @@
+package rules
+
+// ReferenceKeys exposes referenceKeys to the external tests.
+var ReferenceKeys = referenceKeys
