@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/yamlsyntax"
 )
 
 // maxAliases bounds how many YAML aliases a rule set may dereference, so that
@@ -322,6 +324,13 @@ func Truncate(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// SyntaxError reports err, a YAML syntax error found in data, at the line
+// at fault.
+func (s Scope) SyntaxError(err error, data []byte) {
+	line, problem := yamlsyntax.Locate(err, data)
+	s.Errf(line, "invalid YAML: %s", problem)
 }
 
 // Known formats a hint listing the valid names, for "unknown X" messages.

@@ -1,15 +1,16 @@
-package yamlx
+package yamlsyntax
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 )
 
-// TestSyntaxErrorLine parses broken documents with yaml.v3 and checks that
+// TestLocate parses broken documents with yaml.v3 and checks that
 // the reported error names the line at fault, not the enclosing block.
-func TestSyntaxErrorLine(t *testing.T) {
+func TestLocate(t *testing.T) {
 	cases := []struct {
 		name string
 		doc  string
@@ -39,21 +40,18 @@ func TestSyntaxErrorLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			log := &Log{}
-			s := Scope{Log: log, File: "f.yml"}
-			s.SyntaxError(parse([]byte(c.doc)), []byte(c.doc))
-			if len(log.Errs) != 1 || log.Errs[0].Error() != c.want {
-				t.Fatalf("errors = %v\nwant %s", log.Errs, c.want)
+			line, problem := Locate(parse([]byte(c.doc)), []byte(c.doc))
+			if got := fmt.Sprintf("f.yml:%d: invalid YAML: %s", line, problem); got != c.want {
+				t.Fatalf("got  %s\nwant %s", got, c.want)
 			}
 		})
 	}
 }
 
-func TestSyntaxErrorWithoutLine(t *testing.T) {
-	log := &Log{}
-	Scope{Log: log, File: "f.yml"}.SyntaxError(errUnlined{}, nil)
-	if len(log.Errs) != 1 || log.Errs[0].Error() != "f.yml: invalid YAML: something odd" {
-		t.Fatalf("errors = %v", log.Errs)
+func TestLocateWithoutLine(t *testing.T) {
+	line, problem := Locate(errUnlined{}, nil)
+	if line != 0 || problem != "something odd" {
+		t.Fatalf("Locate = %d, %q", line, problem)
 	}
 }
 

@@ -1,4 +1,6 @@
-package yamlx
+// Package yamlsyntax places yaml.v3 syntax errors on the line at fault, for
+// the rule files and the configuration file, which people edit by hand.
+package yamlsyntax
 
 import (
 	"bytes"
@@ -31,25 +33,25 @@ var hints = map[string]string{
 	"found unexpected end of stream":                  "a quoted string opened here is not closed",
 }
 
-// SyntaxError reports err, a YAML syntax error found in data, at the line
-// that causes it. yaml.v3 names the line where the enclosing block starts
-// (often the top-level key) rather than the offending one, so the line is
-// the first whose addition makes data's prefix fail with the same problem.
-func (s Scope) SyntaxError(err error, data []byte) {
+// Locate gives the line of err, a yaml.v3 syntax error found in data, and
+// its problem with a hint when one helps; line is 0 when err names none.
+// yaml.v3 names the line where the enclosing block starts (often the
+// top-level key) rather than the offending one, so the line is the first
+// whose addition makes data's prefix fail with the same problem.
+func Locate(err error, data []byte) (line int, problem string) {
 	m := yamlLineRE.FindStringSubmatch(err.Error())
 	if m == nil {
-		s.Errf(0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		return
+		return 0, strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	line, _ := strconv.Atoi(m[1])
-	problem := m[2]
+	line, _ = strconv.Atoi(m[1])
+	problem = m[2]
 	if l := OffendingLine(data, line, problem); l > 0 {
 		line = l
 	}
 	if h, ok := hints[problem]; ok {
 		problem += " (" + h + ")"
 	}
-	s.Errf(line, "invalid YAML: %s", problem)
+	return line, problem
 }
 
 // OffendingLine returns the line of data that makes it fail to parse with
