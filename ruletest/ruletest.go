@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/rules/yamlsyntax"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
 )
@@ -156,6 +157,10 @@ func load(path string) (*File, *rules.Set, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
+		var typeErr *yaml.TypeError
+		if line, problem := yamlsyntax.Locate(err, data); line > 0 && !errors.As(err, &typeErr) {
+			return nil, nil, fmt.Errorf("%s:%d: invalid YAML: %s", path, line, problem)
+		}
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(f.Tests) == 0 {

@@ -38,6 +38,7 @@ func TestFailuresAreReported(t *testing.T) {
 			`testdata/noexpect_test.yml:15: test "empty expect list" has no expectations`,
 		}},
 		{"testdata/missing.yml", []string{"no such file"}},
+		{"testdata/indent_test.yml", []string{"testdata/indent_test.yml:7: invalid YAML: did not find expected key (check the indentation of this line against the lines above it)"}},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
