@@ -124,7 +124,7 @@ func (c *compiler) parseFile(f File) {
 		return
 	}
 	root := doc.Content[0]
-	s.Mapping(root, "rule file", fileKeys, func(key string, k, v *yaml.Node) {
+	s.Mapping(root, "rule file", []string{"services", "correlation", "severity", "policies", "calendars"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "services":
 			s.Mapping(v, "services", nil, func(name string, k, v *yaml.Node) { c.service(s, name, k, v) })
@@ -201,6 +201,9 @@ func (c *compiler) FlagNames() []string {
 	}
 	return out
 }
+
+var serviceKeys = []string{"display_name", "customer_facing", "tier", "component", "team",
+	"escalation_policy", "matchers", "keywords", "depends_on", "correlation"}
 
 // service reads one catalogue entry.
 func (c *compiler) service(s scope, name string, k, v *yaml.Node) {
@@ -297,7 +300,7 @@ func (c *compiler) keywords(s scope, v *yaml.Node, what string) []string {
 // correlation reads the global correlation settings.
 func (c *compiler) correlation(s scope, v *yaml.Node) {
 	set := c.set
-	s.Mapping(v, "correlation", correlationKeys, func(key string, k, v *yaml.Node) {
+	s.Mapping(v, "correlation", []string{"group_by", "fallback_group_by", "window", "quiet_period", "max_services"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "group_by":
 			if set.groupBy = s.LabelNames(v, "correlation: group_by"); len(set.groupBy) == 0 {
@@ -336,7 +339,8 @@ func (c *compiler) corrSetting(s scope, what, key string, v *yaml.Node, corr *Co
 
 // severity reads the severity section.
 func (c *compiler) severity(s scope, v *yaml.Node) {
-	s.Mapping(v, "severity", severityKeys, func(key string, k, v *yaml.Node) {
+	keys := []string{"levels", "default", "allow_downgrade", "customers_total", "flags", "rules"}
+	s.Mapping(v, "severity", keys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "levels":
 			if s.once("severity.levels", k) {
@@ -391,7 +395,7 @@ func (c *compiler) levels(s scope, k, v *yaml.Node) {
 	for i, it := range items {
 		l := LevelDef{Level: Level(i + 1)}
 		want := l.Level.String()
-		s.Mapping(it, "level", levelKeys, func(key string, _, v *yaml.Node) {
+		s.Mapping(it, "level", []string{"name", "description"}, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "name":
 				l.Name, _ = s.Str(v, "level name")
@@ -423,7 +427,7 @@ func (c *compiler) calendar(s scope, name string, k, v *yaml.Node) {
 	var tz, hours string
 	var days, holidays []string
 	ok := true
-	s.Mapping(v, what, calendarKeys, func(key string, _, v *yaml.Node) {
+	s.Mapping(v, what, []string{"time_zone", "days", "hours", "holidays"}, func(key string, _, v *yaml.Node) {
 		var good bool
 		switch key {
 		case "time_zone":
@@ -488,7 +492,7 @@ func (c *compiler) buildServices() {
 		if lc, ok := c.svcCorr[e]; ok {
 			s := c.scope(lc.file)
 			what := fmt.Sprintf("service %q: correlation", e.svc.Name)
-			s.Mapping(lc.node, what, svcCorrKeys, func(key string, _, v *yaml.Node) {
+			s.Mapping(lc.node, what, []string{"group_by", "window", "quiet_period", "max_services"}, func(key string, _, v *yaml.Node) {
 				if key == "group_by" {
 					e.groupBy = s.LabelNames(v, what+": group_by")
 					return
@@ -622,7 +626,7 @@ func (c *compiler) buildRules() {
 		r := &severity.Rule{File: rn.file, Line: rn.node.Line}
 		hasLevel, bad := false, false
 		errsBefore := len(c.log.Errs)
-		s.Mapping(rn.node, "rule", ruleKeys, func(key string, k, v *yaml.Node) {
+		s.Mapping(rn.node, "rule", []string{"name", "level", "description", "when"}, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
 				r.Name, _ = s.Str(v, "rule name")
@@ -677,6 +681,8 @@ func (c *compiler) buildRules() {
 	}
 	set.severity = table
 }
+
+var policyKeys = []string{"page", "calendar", "status_page", "chat_room"}
 
 func (c *compiler) buildPolicies() {
 	set := c.set

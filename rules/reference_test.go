@@ -51,19 +51,57 @@ func yamlKeys(v any) []string {
 	return out
 }
 
+// probes are rule files with an unknown key (or counter) in each place the
+// loader checks keys, by the README.md heading that documents that place.
+// The loader's error lists the keys it accepts there.
+var probes = map[string]string{
+	"File":                          "zzz: 1",
+	"`services.<name>`":             "services: {s: {zzz: 1}}",
+	"`services.<name>.correlation`": "services: {s: {display_name: S, tier: 1, keywords: [ss], correlation: {zzz: 1}}}",
+	"`correlation`":                 "correlation: {zzz: 1}",
+	"`severity`":                    "severity: {zzz: 1}",
+	"`severity.levels[]`":           "severity: {levels: [{name: SEV1, zzz: 1}]}",
+	"`severity.rules[]`":            "severity: {rules: [{name: r, zzz: 1}]}",
+	"Conditions":                    "severity: {rules: [{name: r, level: SEV1, when: {zzz: 1}}]}",
+	"`service` condition":           "severity: {rules: [{name: r, level: SEV1, when: {service: {zzz: 1}}}]}",
+	"`count` condition":             "severity: {rules: [{name: r, level: SEV1, when: {count: {of: firing_alerts, zzz: 1}}}]}",
+	"`duration` condition":          "severity: {rules: [{name: r, level: SEV1, when: {duration: {zzz: 1}}}]}",
+	"Counters":                      "severity: {rules: [{name: r, level: SEV1, when: {count: {of: zzz, \">\": 1}}}]}",
+	"`policies.<level>`":            "policies: {SEV1: {zzz: 1}}",
+	"`calendars.<name>`":            "calendars: {c: {zzz: 1}}",
+}
+
+// acceptedRE finds the list of accepted names in an "unknown" error.
+var acceptedRE = regexp.MustCompile(`unknown (?:key|counter) "zzz" \(expected one of: ([^)]*)\)`)
+
+// acceptedKeys compiles a probe and returns the names its error lists.
+func acceptedKeys(t *testing.T, heading, probe string) []string {
+	_, err := rules.Compile([]rules.File{{Name: "probe.yml", Data: []byte(probe)}})
+	if err == nil {
+		t.Fatalf("%s: the probe %q compiles", heading, probe)
+	}
+	m := acceptedRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		t.Fatalf("%s: the probe's error does not list the accepted keys:\n%v", heading, err)
+	}
+	return strings.Split(m[1], ", ")
+}
+
 // TestReferenceIsComplete checks that rules/README.md documents exactly the
 // keys the loader and ruletest accept, each in the table of its section, so
 // that the reference cannot fall behind the code.
 func TestReferenceIsComplete(t *testing.T) {
-	want := rules.ReferenceKeys()
-	maps.Copy(want, map[string][]string{
+	want := map[string][]string{
 		"Rule tests":                     yamlKeys(ruletest.File{}),
 		"`tests[]`":                      yamlKeys(ruletest.Test{}),
 		"`tests[].signals[]`":            yamlKeys(ruletest.InputSignal{}),
 		"`tests[].actions[]`":            yamlKeys(ruletest.InputAction{}),
 		"`tests[].expect[]`":             yamlKeys(ruletest.Expectation{}),
 		"`tests[].expect[].incidents[]`": yamlKeys(ruletest.ExpectedIncident{}),
-	})
+	}
+	for heading, probe := range probes {
+		want[heading] = acceptedKeys(t, heading, probe)
+	}
 	got := referenceTables(t)
 	for _, heading := range slices.Sorted(maps.Keys(want)) {
 		keys, ok := got[heading]

@@ -1,4 +1,0 @@
-package rules
-
-// ReferenceKeys exposes referenceKeys to the external tests.
-var ReferenceKeys = referenceKeys
