@@ -17,7 +17,7 @@ import (
 // yamlLineRE splits yaml.v3's "yaml: line N: problem" messages.
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// maxWalkBack bounds the lines OffendingLine walks back over to find the
+// maxWalkBack bounds the lines offendingLine walks back over to find the
 // start of an unclosed flow collection or quoted string.
 const maxWalkBack = 200
 
@@ -45,7 +45,7 @@ func Locate(err error, data []byte) (line int, problem string) {
 	}
 	line, _ = strconv.Atoi(m[1])
 	problem = m[2]
-	if l := OffendingLine(data, line, problem); l > 0 {
+	if l := offendingLine(data, line, problem); l > 0 {
 		line = l
 	}
 	if h, ok := hints[problem]; ok {
@@ -54,14 +54,14 @@ func Locate(err error, data []byte) (line int, problem string) {
 	return line, problem
 }
 
-// OffendingLine returns the line of data that makes it fail to parse with
+// offendingLine returns the line of data that makes it fail to parse with
 // problem, which yaml.v3 reported at line reported (or the line after, as
 // yaml.v3 may name the line before): the first line N from there such that
 // the first N lines fail with problem, found by bisection. When the first
 // N-1 lines fail too, as inside a flow collection or quoted string left
 // open, it walks back to the line after the longest prefix that parses.
 // It returns 0 when it finds no such line.
-func OffendingLine(data []byte, reported int, problem string) int {
+func offendingLine(data []byte, reported int, problem string) int {
 	ends := lineEnds(data)
 	fails := func(n int) bool {
 		m := yamlLineRE.FindStringSubmatch(fmt.Sprint(parse(data[:ends[n]])))

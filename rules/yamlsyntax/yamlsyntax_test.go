@@ -71,8 +71,8 @@ func TestOffendingLineGivesUp(t *testing.T) {
 		{"no problem at all", "a: 1\n", "did not find expected key", 1},
 	}
 	for _, c := range cases {
-		if got := OffendingLine([]byte(c.doc), c.reported, c.problem); got != 0 {
-			t.Errorf("%s: OffendingLine = %d, want 0", c.name, got)
+		if got := offendingLine([]byte(c.doc), c.reported, c.problem); got != 0 {
+			t.Errorf("%s: offendingLine = %d, want 0", c.name, got)
 		}
 	}
 }
@@ -86,7 +86,7 @@ func BenchmarkOffendingLine(b *testing.B) {
 		b.Fatal("the document parses")
 	}
 	for b.Loop() {
-		if OffendingLine(doc, 1, "did not find expected key") == 0 {
+		if offendingLine(doc, 1, "did not find expected key") == 0 {
 			b.Fatal("not found")
 		}
 	}
