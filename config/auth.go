@@ -132,6 +132,7 @@ func (t *Token) check(m *mapping) error {
 	if err := checkToken(t.Token.Reveal()); err != nil {
 		return m.errorf(key, "%w", err)
 	}
+	m.d.warnExample(m.at(key), "token", t.Token)
 	return nil
 }
 

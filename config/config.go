@@ -228,6 +228,7 @@ func (n *Notify) check(m *mapping) error {
 		return m.errorf("ack_key_file", "the key has %d bytes; use at least %d (e.g. head -c 48 /dev/urandom | base64)", len(key), minAckKeyBytes)
 	}
 	n.AckKey = NewSecret(key)
+	m.d.warnExample(m.at("ack_key_file"), "key", n.AckKey)
 	return nil
 }
 

@@ -7,13 +7,14 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/yamlsyntax"
 )
 
 // Error is a problem with one key of a configuration file, located by file,
@@ -141,16 +142,14 @@ func (d *decoder) resolve(path string) string {
 	return filepath.Join(d.dir, path)
 }
 
-// yamlLineError matches the syntax errors yaml.v3 reports.
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 parse error into an *Error with its line.
-func (d *decoder) syntaxError(err error) error {
-	if m := yamlLineError.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: d.file, Line: line, Err: errors.New(m[2])}
+// syntaxError turns a yaml.v3 parse error in data into an *Error on the
+// line at fault.
+func (d *decoder) syntaxError(err error, data []byte) error {
+	line, problem := yamlsyntax.Locate(err, data)
+	if line == 0 {
+		return &Error{File: d.file, Err: err}
 	}
-	return &Error{File: d.file, Err: err}
+	return &Error{File: d.file, Line: line, Err: errors.New(problem)}
 }
 
 // document decodes the single YAML document in data into v, a pointer to a
@@ -159,14 +158,14 @@ func (d *decoder) document(data []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		return d.syntaxError(err)
+		return d.syntaxError(err, data)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
 		return &Error{File: d.file, Line: extra.Line, Err: errors.New("a configuration file holds one YAML document, this is a second one")}
 	case !errors.Is(err, io.EOF):
-		return d.syntaxError(err)
+		return d.syntaxError(err, data)
 	}
 	n := nullNode(0)
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -332,7 +331,7 @@ func (d *decoder) decodeStruct(v reflect.Value, n *yaml.Node, p pos) error {
 			}
 			f, ok := fieldByKey(t, k.Value)
 			if !ok {
-				return d.errorf(kp, "unknown key")
+				return d.errorf(kp, "unknown key (expected one of: %s)", strings.Join(keysOf(t), ", "))
 			}
 			m.keys[k.Value], m.values[k.Value] = k, val
 			if err := d.decode(v.Field(f), val, kp); err != nil {
@@ -365,6 +364,18 @@ func fieldByKey(t reflect.Type, key string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// keysOf lists the keys a mapping decoded into the struct type t accepts, in
+// field order, for messages.
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		if k, ok := yamlKey(t.Field(i)); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // yamlKey is the key a struct field is decoded from; fields without a yaml

@@ -109,7 +109,7 @@ func (c *compiler) parseFile(f File) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			s.SyntaxError(err)
+			s.SyntaxError(err, f.Data)
 		}
 		return
 	}
@@ -118,7 +118,7 @@ func (c *compiler) parseFile(f File) {
 	case err == nil:
 		s.Errf(extra.Line, "a rule file holds one YAML document; split this one into another file")
 	case !errors.Is(err, io.EOF):
-		s.SyntaxError(err)
+		s.SyntaxError(err, f.Data)
 	}
 	if len(doc.Content) == 0 {
 		return

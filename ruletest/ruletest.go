@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/rules/yamlsyntax"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
 )
@@ -35,6 +36,9 @@ type Test struct {
 	Signals []InputSignal `yaml:"signals"`
 	Actions []InputAction `yaml:"actions"`
 	Expect  []Expectation `yaml:"expect"`
+
+	// Line is where the test starts in its file.
+	Line int `yaml:"-"`
 }
 
 // InputSignal is a signal arriving At after the test starts. Repeat sends
@@ -125,7 +129,12 @@ func runFile(w io.Writer, path string) bool {
 	ok := true
 	for _, t := range f.Tests {
 		began := time.Now()
-		errs := runTest(rs, t)
+		var errs []error
+		if len(t.Expect) == 0 {
+			errs = []error{fmt.Errorf("%s:%d: test %q has no expectations, so it cannot fail: add an expect list (at: and incidents:)", path, t.Line, t.Name)}
+		} else {
+			errs = runTest(rs, t)
+		}
 		status := "PASS"
 		if len(errs) > 0 {
 			status, ok = "FAIL", false
@@ -148,11 +157,16 @@ func load(path string) (*File, *rules.Set, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
+		var typeErr *yaml.TypeError
+		if line, problem := yamlsyntax.Locate(err, data); line > 0 && !errors.As(err, &typeErr) {
+			return nil, nil, fmt.Errorf("%s:%d: invalid YAML: %s", path, line, problem)
+		}
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(f.Tests) == 0 {
 		return nil, nil, fmt.Errorf("%s: no tests", path)
 	}
+	testLines(data, f.Tests)
 	files, err := rules.Load(filepath.Dir(path), f.RuleFiles)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -165,6 +179,25 @@ func load(path string) (*File, *rules.Set, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &f, rs, nil
+}
+
+// testLines sets each test's Line from the document, which has decoded.
+func testLines(data []byte, tests []Test) {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "tests" {
+			continue
+		}
+		for j, n := range root.Content[i+1].Content {
+			if j < len(tests) {
+				tests[j].Line = n.Line
+			}
+		}
+	}
 }
 
 // event is one input, signal or action, at its time.

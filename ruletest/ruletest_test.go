@@ -30,7 +30,15 @@ func TestFailuresAreReported(t *testing.T) {
 			"1 incidents, want 2",
 		}},
 		{"testdata/badfile_test.yml", []string{"field signalz not found"}},
+		{"testdata/noexpect_test.yml", []string{
+			"--- PASS: has expectations",
+			"--- FAIL: forgot its expectations",
+			`testdata/noexpect_test.yml:11: test "forgot its expectations" has no expectations, so it cannot fail`,
+			"--- FAIL: empty expect list",
+			`testdata/noexpect_test.yml:15: test "empty expect list" has no expectations`,
+		}},
 		{"testdata/missing.yml", []string{"no such file"}},
+		{"testdata/indent_test.yml", []string{"testdata/indent_test.yml:7: invalid YAML: did not find expected key (check the indentation of this line against the lines above it)"}},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer

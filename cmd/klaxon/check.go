@@ -31,6 +31,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "SUCCESS: %s is valid (%d rule file globs, %d on-call file globs)\n", args[0], len(cfg.RuleFiles), len(cfg.OnCallFiles))
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "WARNING:", w)
+	}
 	return 0
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/klaxonhq/klaxon/rules/yamlsyntax"
 )
 
 // maxAliases bounds how many YAML aliases a rule set may dereference, so that
@@ -279,10 +281,7 @@ func (s Scope) PositiveDuration(n *yaml.Node, what string) (time.Duration, bool)
 	return d, ok
 }
 
-var (
-	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-	yamlLineRE  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-)
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // LabelNames decodes a list of label names.
 func (s Scope) LabelNames(n *yaml.Node, what string) []string {
@@ -327,16 +326,11 @@ func Truncate(s string, n int) string {
 	return s
 }
 
-// SyntaxError reports a YAML syntax error with its line when it has one.
-func (s Scope) SyntaxError(err error) {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if line, err := strconv.Atoi(m[1]); err == nil {
-			s.Errf(line, "invalid YAML: %s", m[2])
-			return
-		}
-	}
-	s.Errf(0, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+// SyntaxError reports err, a YAML syntax error found in data, at the line
+// at fault.
+func (s Scope) SyntaxError(err error, data []byte) {
+	line, problem := yamlsyntax.Locate(err, data)
+	s.Errf(line, "invalid YAML: %s", problem)
 }
 
 // Known formats a hint listing the valid names, for "unknown X" messages.
