@@ -278,10 +278,13 @@ func (rl *reloader) start(ctx context.Context) error {
 		rl.log.Error("the configured rule files did not install: starting with the rules last recorded in the journal; fix them and reload", zap.Error(rulesErr))
 	}
 	var onCallErr error
-	if len(rl.cfg.OnCallFiles) > 0 {
+	switch {
+	case len(rl.cfg.OnCallFiles) > 0:
 		if onCallErr = rl.installOnCall(ctx, rl.cfg); onCallErr != nil {
 			rl.logOnCallFallback(onCallErr)
 		}
+	case len(rl.eng.State().OnCallFiles()) > 0:
+		rl.log.Warn("the configuration names no on-call files: paging goes on with the on-call files last recorded in the journal")
 	}
 	rl.record(rulesErr == nil && onCallErr == nil)
 	return nil
