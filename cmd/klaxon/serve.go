@@ -310,18 +310,25 @@ func (rl *reloader) record(ok bool) {
 	rl.success.SetToCurrentTime()
 }
 
-// installRules reads cfg's rule files and journals them if they changed.
+// installRules reads cfg's rule files and installs them.
 func (rl *reloader) installRules(ctx context.Context, cfg *config.Config) error {
 	files, err := readGlobs("rule files", cfg.RuleFiles)
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	return rl.install(ctx, files)
+}
+
+// install journals rule files if they changed.
+func (rl *reloader) install(ctx context.Context, files []rules.File) error {
 	changed, err := rl.eng.SetRules(ctx, files) // compiles them, once
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
 	if changed {
 		rl.log.Info("rules installed", zap.Int("files", len(files)))
+	} else {
+		rl.log.Info("rules unchanged", zap.Int("files", len(files)))
 	}
 	return nil
 }
@@ -360,6 +367,8 @@ func (rl *reloader) setOnCall(ctx context.Context, set *onCallSet) error {
 		rl.log.Info("on-call files installed", zap.Int("files", len(set.files)), zap.Int("people", len(set.cfg.People)),
 			zap.Int("schedules", len(set.cfg.Schedules)), zap.Int("policies", len(set.cfg.Policies)))
 		rl.pager.reload()
+	} else {
+		rl.log.Info("on-call files unchanged", zap.Int("files", len(set.files)))
 	}
 	return nil
 }
