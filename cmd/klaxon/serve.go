@@ -83,6 +83,11 @@ func newLogger(level zap.AtomicLevel) (*zap.Logger, error) {
 // intake and finish requests in flight, stop the timers, flush the store.
 // A reload sets the log level through level.
 func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.AtomicLevel) error {
+	// SIGHUP is taken from the start: during recovery it would otherwise
+	// end the process; it reloads once Klaxon runs.
+	hup := make(chan os.Signal, 1)
+	ossignal.Notify(hup, syscall.SIGHUP)
+	defer ossignal.Stop(hup)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -150,7 +155,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	wg.Add(3)
 	go func() { defer wg.Done(); eng.Run(loopCtx) }()
-	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx) }()
+	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx, hup) }()
 	go func() { defer wg.Done(); pg.run(loopCtx) }()
 	srv.SetReady(true)
 
@@ -246,6 +251,7 @@ type reloader struct {
 	success prometheus.Gauge
 }
 
+// newReloader returns the reloader of cfg; it registers the reload metrics in reg.
 func newReloader(cfg *config.Config, eng *engine.Engine, pg *pager, srv *server.Server, level zap.AtomicLevel, log *zap.Logger, reg prometheus.Registerer) *reloader {
 	rl := &reloader{
 		cfg: cfg, eng: eng, pager: pg, srv: srv, level: level, log: log,
@@ -443,10 +449,8 @@ func (rl *reloader) setLevel(name string) {
 	rl.level.SetLevel(lvl)
 }
 
-func (rl *reloader) onSIGHUP(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	ossignal.Notify(hup, syscall.SIGHUP)
-	defer ossignal.Stop(hup)
+// onSIGHUP reloads on every signal from hup until ctx ends.
+func (rl *reloader) onSIGHUP(ctx context.Context, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
