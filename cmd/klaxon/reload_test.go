@@ -64,8 +64,8 @@ func (k *instance) logged(level zapcore.Level, msg string) bool {
 func TestReloadRotatesTokens(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	writeFile(t, dir, "rules/sev.yml", goodRules)
-	writeFile(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken))
+	writeIn(t, dir, "rules/sev.yml", goodRules)
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken))
 	k, err := launch(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestReloadRotatesTokens(t *testing.T) {
 	if code, _ := callAs(t, "GET", k.base+"/api/v1/incidents", newToken); code != 401 {
 		t.Fatalf("new token before the reload: %d", code)
 	}
-	writeFile(t, dir, "klaxon.yml", klaxonConfig(addr, newToken))
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(addr, newToken))
 	if code, body := call(t, "POST", k.base+"/-/reload"); code != 200 {
 		t.Fatalf("reload: %d %s", code, body)
 	}
@@ -100,8 +100,8 @@ func tokenName(tok string) string {
 func TestReloadSetsLogLevel(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	writeFile(t, dir, "rules/sev.yml", goodRules)
-	writeFile(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, "log_level: info"))
+	writeIn(t, dir, "rules/sev.yml", goodRules)
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, "log_level: info"))
 	k, err := launch(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestReloadSetsLogLevel(t *testing.T) {
 	if k.logged(zapcore.DebugLevel, "http request") {
 		t.Fatal("a debug line at level info")
 	}
-	writeFile(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, "log_level: debug"))
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, "log_level: debug"))
 	if code, body := call(t, "POST", k.base+"/-/reload"); code != 200 {
 		t.Fatalf("reload: %d %s", code, body)
 	}
@@ -154,7 +154,7 @@ func TestReloadRefusesAndChangesNothing(t *testing.T) {
 			return replaceLine(cfg, "rule_files: ", "rule_files: [rules/*.yml, more-rules/*.yml]")
 		}, "no rule files matched"},
 		{"broken on-call file", onCallConfig, func(t *testing.T, dir, cfg string) string {
-			writeFile(t, dir, "oncall/people.yml", "teams:\n  t: {members: [nobody]}\n")
+			writeIn(t, dir, "oncall/people.yml", "teams:\n  t: {members: [nobody]}\n")
 			return cfg
 		}, "unknown person"},
 		{"on-call files dropped", onCallConfig, func(_ *testing.T, _, cfg string) string {
@@ -167,10 +167,10 @@ func TestReloadRefusesAndChangesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			addr := freeAddr(t)
-			writeFile(t, dir, "rules/sev.yml", goodRules)
-			writeFile(t, dir, "ack.key", ackKey)
-			writeFile(t, dir, "oncall/people.yml", goodOnCall)
-			writeFile(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, tt.start))
+			writeIn(t, dir, "rules/sev.yml", goodRules)
+			writeIn(t, dir, "ack.key", ackKey)
+			writeIn(t, dir, "oncall/people.yml", goodOnCall)
+			writeIn(t, dir, "klaxon.yml", klaxonConfig(addr, adminToken, tt.start))
 			k, err := launch(t, dir)
 			if err != nil {
 				t.Fatal(err)
@@ -179,8 +179,8 @@ func TestReloadRefusesAndChangesNothing(t *testing.T) {
 
 			// Every case also rotates the token, raises the log level and
 			// changes the rules: none of that may happen.
-			writeFile(t, dir, "rules/sev.yml", strings.Replace(goodRules, "SEV1", "SEV2", 1))
-			writeFile(t, dir, "klaxon.yml", tt.change(t, dir, klaxonConfig(addr, newToken, tt.start, "log_level: debug")))
+			writeIn(t, dir, "rules/sev.yml", strings.Replace(goodRules, "SEV1", "SEV2", 1))
+			writeIn(t, dir, "klaxon.yml", tt.change(t, dir, klaxonConfig(addr, newToken, tt.start, "log_level: debug")))
 
 			code, body := call(t, "POST", k.base+"/-/reload")
 			if code != 400 || !strings.Contains(body, tt.want) {
@@ -224,8 +224,8 @@ func TestStartWithBrokenRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFile(t, dir, "rules/sev.yml", goodRules)
-			writeFile(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken))
+			writeIn(t, dir, "rules/sev.yml", goodRules)
+			writeIn(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken))
 			if tt.recorded {
 				k, err := launch(t, dir)
 				if err != nil {
@@ -238,7 +238,7 @@ func TestStartWithBrokenRules(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				writeFile(t, dir, "rules/sev.yml", tt.rules)
+				writeIn(t, dir, "rules/sev.yml", tt.rules)
 			}
 			k, err := launch(t, dir)
 			if tt.want != "" {
@@ -284,10 +284,10 @@ func TestStartWithBrokenOnCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeFile(t, dir, "rules/sev.yml", goodRules)
-			writeFile(t, dir, "ack.key", ackKey)
-			writeFile(t, dir, "oncall/people.yml", goodOnCall)
-			writeFile(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken, onCallConfig))
+			writeIn(t, dir, "rules/sev.yml", goodRules)
+			writeIn(t, dir, "ack.key", ackKey)
+			writeIn(t, dir, "oncall/people.yml", goodOnCall)
+			writeIn(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken, onCallConfig))
 			if tt.recorded {
 				k, err := launch(t, dir)
 				if err != nil {
@@ -296,7 +296,7 @@ func TestStartWithBrokenOnCall(t *testing.T) {
 				waitMetric(t, k.base, "klaxon_paging_enabled", "1")
 				k.stop()
 			}
-			writeFile(t, dir, "oncall/people.yml", "teams:\n  t: {members: [nobody]}\n")
+			writeIn(t, dir, "oncall/people.yml", "teams:\n  t: {members: [nobody]}\n")
 			k, err := launch(t, dir)
 			if err != nil {
 				t.Fatalf("serve: %v", err)

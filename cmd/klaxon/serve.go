@@ -47,12 +47,7 @@ func runServe(args []string, _, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
 	}
-	level, err := zap.ParseAtomicLevel(cfg.LogLevel)
-	if err != nil {
-		fmt.Fprintln(stderr, "klaxon:", err)
-		return 1
-	}
-	log, err := newLogger(level)
+	log, level, err := newLogger(cfg.LogLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
@@ -70,13 +65,18 @@ func runServe(args []string, _, stderr io.Writer) int {
 	return 0
 }
 
-// newLogger builds the logger; a reload changes its level through level.
-func newLogger(level zap.AtomicLevel) (*zap.Logger, error) {
+// newLogger builds the logger and returns the level a reload changes.
+func newLogger(level string) (*zap.Logger, zap.AtomicLevel, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, zap.AtomicLevel{}, fmt.Errorf("log level: %w", err)
+	}
 	zc := zap.NewProductionConfig()
-	zc.Level = level
+	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.Sampling = nil
 	zc.DisableStacktrace = true // panics are logged with their stack by the recovery middleware
-	return zc.Build()
+	log, err := zc.Build()
+	return log, zc.Level, err
 }
 
 // serve runs Klaxon until ctx is done, then shuts down in order: stop

@@ -35,9 +35,9 @@ severity:
 func startServe(t *testing.T, dir string, extra ...string) (base string, stop func()) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, "rules")); os.IsNotExist(err) {
-		writeFile(t, dir, "rules/sev.yml", goodRules)
+		writeIn(t, dir, "rules/sev.yml", goodRules)
 	}
-	writeFile(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken, extra...))
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken, extra...))
 	k, err := launch(t, dir)
 	if err != nil {
 		t.Fatalf("serve: %v", err)
@@ -71,8 +71,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// writeFile writes data to dir/name, making the directories it needs.
-func writeFile(t *testing.T, dir, name, data string) {
+// writeIn writes data to dir/name, making the directories it needs.
+func writeIn(t *testing.T, dir, name, data string) {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
