@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -55,20 +56,50 @@ func (p *principals) find(tok string) (string, bool) {
 	return p.names[match], true
 }
 
+// access is who may call each kind of endpoint. SetAuth replaces it whole,
+// so every request sees one configuration's tokens, never a mix.
+type access struct {
+	admin   *principals
+	metrics *principals
+	ingest  map[string]*principals // by source name
+}
+
+// ingestSources are the sources newAccess builds principals for.
+var ingestSources = []string{config.SourceAlertmanager, config.SourcePrometheus}
+
+// newAccess collects the principals of every endpoint from a.
+func newAccess(a *config.Auth) *access {
+	acc := &access{
+		admin:   newPrincipals(a.AdminOpen, a.Admin),
+		metrics: newPrincipals(a.MetricsOpen, a.Admin, a.Metrics),
+		ingest:  make(map[string]*principals, len(ingestSources)),
+	}
+	for _, name := range ingestSources {
+		src, _ := a.Ingest.Source(name)
+		acc.ingest[name] = newPrincipals(src.Open, src.Tokens)
+	}
+	return acc
+}
+
+// SetAuth installs the principals of a for every request from now on, all
+// at once (a reload calls it); requests already admitted keep their principal.
+func (s *Server) SetAuth(a config.Auth) { s.access.Store(newAccess(&a)) }
+
 // Admin is middleware admitting the configured admins (everyone when
 // auth.admin_open is set), for the incident API and /-/reload.
-func (s *Server) Admin() gin.HandlerFunc { return s.authenticate(s.admin) }
+func (s *Server) Admin() gin.HandlerFunc {
+	return s.authenticate(func(a *access) *principals { return a.admin })
+}
 
 // Ingest is middleware admitting the configured senders of an ingest source
 // ("alertmanager" or "prometheus"), or everyone when the source is open.
 // It panics on a source the configuration does not know: that is a wiring
 // mistake, found at start-up.
 func (s *Server) Ingest(source string) gin.HandlerFunc {
-	src, ok := s.cfg.Auth.Ingest.Source(source)
-	if !ok {
+	if !slices.Contains(ingestSources, source) {
 		panic(fmt.Sprintf("server: unknown ingest source %q", source))
 	}
-	return s.authenticate(newPrincipals(src.Open, src.Tokens))
+	return s.authenticate(func(a *access) *principals { return a.ingest[source] })
 }
 
 // Principal is the name of the request's authenticated principal:
@@ -80,9 +111,11 @@ func Principal(c *gin.Context) string {
 }
 
 // authenticate is middleware requiring "Authorization: Bearer <token>" with
-// one of p's tokens; it answers 401 otherwise.
-func (s *Server) authenticate(p *principals) gin.HandlerFunc {
+// one of the tokens pick chooses from the access in force; it answers 401
+// otherwise.
+func (s *Server) authenticate(pick func(*access) *principals) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		p := pick(s.access.Load())
 		if p.open {
 			c.Set(principalKey{}, Anonymous)
 			return

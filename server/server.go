@@ -30,7 +30,7 @@ type Server struct {
 	log      *zap.Logger
 	engine   *gin.Engine
 	ready    atomic.Bool
-	admin    *principals
+	access   atomic.Pointer[access]
 	duration *prometheus.HistogramVec
 }
 
@@ -49,7 +49,6 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 		cfg:    cfg,
 		log:    log,
 		engine: gin.New(),
-		admin:  newPrincipals(cfg.Auth.AdminOpen, cfg.Auth.Admin),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "klaxon_http_request_duration_seconds",
 			Help:    "Time taken to answer HTTP requests, by route pattern (\"unmatched\" when none), method and status code.",
@@ -57,6 +56,7 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 		}, []string{"handler", "method", "code"}),
 	}
 	reg.MustRegister(s.duration)
+	s.SetAuth(cfg.Auth)
 
 	e := s.engine
 	// Clients are identified by the connection's address, never by headers
@@ -83,11 +83,8 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 			c.String(http.StatusOK, "OK")
 		})
 	}
-	metrics := []gin.HandlerFunc{gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))}
-	if !cfg.Auth.MetricsOpen {
-		metrics = append([]gin.HandlerFunc{s.authenticate(newPrincipals(false, cfg.Auth.Admin, cfg.Auth.Metrics))}, metrics...)
-	}
-	e.GET("/metrics", metrics...)
+	e.GET("/metrics", s.authenticate(func(a *access) *principals { return a.metrics }),
+		gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	return s
 }
 

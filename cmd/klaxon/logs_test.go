@@ -66,7 +66,7 @@ func TestReloadLogsWhetherRulesChanged(t *testing.T) {
 	j := journal.NewMemory(state, nil)
 	defer j.Close()
 	eng := engine.New(j, state, engine.Options{})
-	rl := newReloader(&config.Config{}, eng, nil, zap.New(core), prometheus.NewRegistry())
+	rl := newReloader(&config.Config{}, eng, nil, nil, zap.NewAtomicLevel(), zap.New(core), prometheus.NewRegistry())
 	first := []rules.File{{Name: "sev.yml", Data: []byte(goodRules)}}
 	second := []rules.File{{Name: "sev.yml", Data: []byte(goodRules + "\n# changed\n")}}
 	var got []string

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/klaxonhq/klaxon/oncall"
-	"github.com/klaxonhq/klaxon/rules"
 )
 
 // loadOncall reads the on-call files that globs match and loads them.
@@ -24,14 +23,12 @@ func loadOncall(globs []string) (*oncall.Config, int, error) {
 	return cfg, len(files), err
 }
 
-// readOncall reads the on-call files that globs match; none is an error.
+// readOncall reads the on-call files that globs match; a glob that matches
+// none is an error.
 func readOncall(globs []string) ([]oncall.File, error) {
-	read, err := rules.Load("", globs)
+	read, err := readGlobs("on-call files", globs)
 	if err != nil {
-		return nil, fmt.Errorf("reading on-call files: %w", err)
-	}
-	if len(read) == 0 {
-		return nil, fmt.Errorf("no on-call files matched %q", globs)
+		return nil, err
 	}
 	files := make([]oncall.File, len(read))
 	for i, f := range read {

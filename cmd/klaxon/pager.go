@@ -23,6 +23,7 @@ type pager struct {
 	opts    notify.Options // every field but Receivers
 	log     *zap.Logger
 	changed chan struct{}
+	paging  prometheus.Gauge // 1 while delivery workers run
 
 	mu      sync.Mutex
 	current *notify.Dispatcher
@@ -41,6 +42,11 @@ func newPager(cfg *config.Config, eng *engine.Engine, signer *acklink.Signer, lo
 			Timeout: cfg.Notify.Timeout, Registerer: reg, Logger: log,
 		},
 	}
+	p.paging = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "klaxon_paging_enabled",
+		Help: "1 while pages are delivered from on-call files in force; 0 when nobody can be paged (no on-call files, or their receivers do not build).",
+	})
+	reg.MustRegister(p.paging)
 	eng.OnApplied(p.wake)
 	return p, nil
 }
@@ -91,6 +97,7 @@ func (p *pager) run(ctx context.Context) {
 				p.set(d)
 			}
 		}
+		p.paging.Set(boolGauge(done != nil))
 		select {
 		case <-ctx.Done():
 		case <-p.changed:
@@ -104,6 +111,14 @@ func (p *pager) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// boolGauge is a gauge's value for b.
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (p *pager) set(d *notify.Dispatcher) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	ossignal "os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +49,7 @@ func runServe(args []string, _, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
 	}
-	log, err := newLogger(cfg.LogLevel)
+	log, level, err := newLogger(cfg.LogLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
@@ -58,20 +60,22 @@ func runServe(args []string, _, stderr io.Writer) int {
 	}
 	ctx, stop := ossignal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, level); err != nil {
 		log.Error("klaxon stopped", zap.Error(err))
 		return 1
 	}
 	return 0
 }
 
-// newLogger builds Klaxon's logger (see loggerConfig).
-func newLogger(level string) (*zap.Logger, error) {
+// newLogger builds Klaxon's logger (see loggerConfig) and returns the
+// level a reload changes.
+func newLogger(level string) (*zap.Logger, zap.AtomicLevel, error) {
 	zc, err := loggerConfig(level)
 	if err != nil {
-		return nil, err
+		return nil, zap.AtomicLevel{}, err
 	}
-	return zc.Build()
+	log, err := zc.Build()
+	return log, zc.Level, err
 }
 
 // loggerConfig is the configuration of Klaxon's logger: JSON lines on
@@ -91,11 +95,13 @@ func loggerConfig(level string) (zap.Config, error) {
 
 // serve runs Klaxon until ctx is done, then shuts down in order: stop
 // intake and finish requests in flight, stop the timers, flush the store.
-func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	files, err := rules.Load("", cfg.RuleFiles)
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
-	}
+// A reload sets the log level through level.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.AtomicLevel) error {
+	// SIGHUP is taken from the start: during recovery it would otherwise
+	// end the process; it reloads once Klaxon runs.
+	hup := make(chan os.Signal, 1)
+	ossignal.Notify(hup, syscall.SIGHUP)
+	defer ossignal.Stop(hup)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("klaxon"))
@@ -145,15 +151,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	rl := newReloader(cfg, eng, pg, log.Named("rules"), reg)
-	if err := rl.install(ctx, files); err != nil {
-		return fmt.Errorf("install rules: %w", err)
-	}
-	if err := rl.installOnCall(ctx); err != nil {
-		return fmt.Errorf("install on-call files: %w", err)
-	}
-
 	srv := server.New(cfg, log.Named("http"), reg)
+	rl := newReloader(cfg, eng, pg, srv, level, log.Named("rules"), reg)
+	if err := rl.start(ctx); err != nil {
+		return err
+	}
 	routes(srv, cfg, eng, j, signer, rl, log, reg)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
@@ -167,7 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	wg.Add(3)
 	go func() { defer wg.Done(); eng.Run(loopCtx) }()
-	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx) }()
+	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx, hup) }()
 	go func() { defer wg.Done(); pg.run(loopCtx) }()
 	srv.SetReady(true)
 
@@ -216,7 +218,7 @@ func pprofHandler(w http.ResponseWriter, r *http.Request) {
 
 // loadRules reads and compiles the configured rule files.
 func loadRules(cfg *config.Config) ([]rules.File, *rules.Set, error) {
-	files, err := rules.Load("", cfg.RuleFiles)
+	files, err := readGlobs("rule files", cfg.RuleFiles)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rules: %w", err)
 	}
@@ -227,100 +229,242 @@ func loadRules(cfg *config.Config) ([]rules.File, *rules.Set, error) {
 	return files, rs, nil
 }
 
-// reloader re-reads the rule files on SIGHUP and POST /-/reload, all or
-// nothing: a broken file leaves the running rules in place.
+// readGlobs reads the files that globs match, named kind in errors. Each
+// glob must match a file: one that matches nothing is a mistake (a deleted
+// file, a moved directory), never a wish to run without those files.
+func readGlobs(kind string, globs []string) ([]rules.File, error) {
+	for _, g := range globs {
+		matches, err := filepath.Glob(g)
+		if err != nil {
+			return nil, fmt.Errorf("%s: glob %q: %w", kind, g, err)
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("no %s matched %q", kind, g)
+		}
+	}
+	files, err := rules.Load("", globs)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", kind, err)
+	}
+	return files, nil
+}
+
+// reloader installs the configuration's rule files, on-call files, tokens
+// and log level at start-up, and again, all or nothing, on SIGHUP and
+// POST /-/reload: anything invalid or needing a restart leaves everything
+// as it was.
 type reloader struct {
 	mu      sync.Mutex
-	cfg     *config.Config
+	cfg     *config.Config // in force
 	eng     *engine.Engine
 	pager   *pager
+	srv     *server.Server
+	level   zap.AtomicLevel
 	log     *zap.Logger
 	ok      prometheus.Gauge
 	success prometheus.Gauge
 }
 
-func newReloader(cfg *config.Config, eng *engine.Engine, pg *pager, log *zap.Logger, reg prometheus.Registerer) *reloader {
+// newReloader returns the reloader of cfg; it registers the reload metrics in reg.
+func newReloader(cfg *config.Config, eng *engine.Engine, pg *pager, srv *server.Server, level zap.AtomicLevel, log *zap.Logger, reg prometheus.Registerer) *reloader {
 	rl := &reloader{
-		cfg: cfg, eng: eng, pager: pg, log: log,
+		cfg: cfg, eng: eng, pager: pg, srv: srv, level: level, log: log,
 		ok: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "klaxon_config_last_reload_successful", Help: "Whether the last rule reload succeeded.",
+			Name: "klaxon_config_last_reload_successful",
+			Help: "Whether the last configuration reload succeeded; 0 also when start-up fell back to the rule or on-call files recorded in the journal.",
 		}),
 		success: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "klaxon_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful rule reload.",
+			Name: "klaxon_config_last_reload_success_timestamp_seconds", Help: "Time of the last successful configuration load.",
 		}),
 	}
 	reg.MustRegister(rl.ok, rl.success)
 	return rl
 }
 
-func (rl *reloader) install(ctx context.Context, files []rules.File) error {
-	changed, err := rl.eng.SetRules(ctx, files)
+// start installs the configured rule and on-call files after recovery.
+// Broken rule files fall back to the rules the journal last recorded, and
+// start fails only when it records none; broken on-call files fall back to
+// the recorded ones, or Klaxon runs without paging: ingest never stops for
+// a broken file. Either fallback is logged as an error and sets the reload
+// metric to 0.
+func (rl *reloader) start(ctx context.Context) error {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	rulesErr := rl.installRules(ctx, rl.cfg)
+	if rulesErr != nil {
+		if len(rl.eng.State().RuleFiles()) == 0 {
+			return fmt.Errorf("%w; the journal records no rules to fall back to", rulesErr)
+		}
+		rl.log.Error("the configured rule files did not install: starting with the rules last recorded in the journal; fix them and reload", zap.Error(rulesErr))
+	}
+	var onCallErr error
+	switch {
+	case len(rl.cfg.OnCallFiles) > 0:
+		if onCallErr = rl.installOnCall(ctx, rl.cfg); onCallErr != nil {
+			rl.logOnCallFallback(onCallErr)
+		}
+	case len(rl.eng.State().OnCallFiles()) > 0:
+		rl.log.Warn("the configuration names no on-call files: paging goes on with the on-call files last recorded in the journal")
+	}
+	rl.record(rulesErr == nil && onCallErr == nil)
+	return nil
+}
+
+// logOnCallFallback says, at error level, what pages when the on-call files
+// did not install at start-up.
+func (rl *reloader) logOnCallFallback(err error) {
+	if len(rl.eng.State().OnCallFiles()) > 0 {
+		rl.log.Error("the configured on-call files did not install: paging with the on-call files last recorded in the journal; fix them and reload", zap.Error(err))
+		return
+	}
+	rl.log.Error("the configured on-call files did not install and the journal records none: NOBODY WILL BE PAGED until they are fixed and reloaded; alerts are still taken in", zap.Error(err))
+}
+
+// record sets the reload metrics after a start or reload.
+func (rl *reloader) record(ok bool) {
+	if !ok {
+		rl.ok.Set(0)
+		return
+	}
+	rl.ok.Set(1)
+	rl.success.SetToCurrentTime()
+}
+
+// installRules reads cfg's rule files and installs them.
+func (rl *reloader) installRules(ctx context.Context, cfg *config.Config) error {
+	files, err := readGlobs("rule files", cfg.RuleFiles)
 	if err != nil {
-		return err
+		return fmt.Errorf("rules: %w", err)
+	}
+	return rl.install(ctx, files)
+}
+
+// install journals rule files if they changed.
+func (rl *reloader) install(ctx context.Context, files []rules.File) error {
+	changed, err := rl.eng.SetRules(ctx, files) // compiles them, once
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
 	}
 	if changed {
 		rl.log.Info("rules installed", zap.Int("files", len(files)))
 	} else {
 		rl.log.Info("rules unchanged", zap.Int("files", len(files)))
 	}
-	rl.ok.Set(1)
-	rl.success.SetToCurrentTime()
 	return nil
 }
 
-// installOnCall reads the on-call files and journals them if they changed,
-// once their receivers build; the delivery workers then take them up.
-func (rl *reloader) installOnCall(ctx context.Context) error {
-	if len(rl.cfg.OnCallFiles) == 0 {
-		return nil
-	}
-	files, err := readOncall(rl.cfg.OnCallFiles)
+// onCallSet is on-call files that loaded and whose receivers build.
+type onCallSet struct {
+	files []oncall.File
+	cfg   *oncall.Config
+}
+
+// checkOnCall reads and loads cfg's on-call files and builds their
+// receivers, journaling nothing.
+func (rl *reloader) checkOnCall(cfg *config.Config) (*onCallSet, error) {
+	files, err := readOncall(cfg.OnCallFiles)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cfg, err := oncall.Load(files)
+	oc, err := oncall.Load(files)
 	if err != nil {
-		return fmt.Errorf("on-call files: %w", err)
+		return nil, fmt.Errorf("on-call files: %w", err)
 	}
-	if err := rl.pager.check(cfg); err != nil {
-		return fmt.Errorf("on-call files: receivers: %w", err)
+	if err := rl.pager.check(oc); err != nil {
+		return nil, fmt.Errorf("on-call files: receivers: %w", err)
 	}
-	changed, err := rl.eng.SetOnCall(ctx, files)
+	return &onCallSet{files: files, cfg: oc}, nil
+}
+
+// setOnCall journals checked on-call files if they changed; the delivery
+// workers then take them up.
+func (rl *reloader) setOnCall(ctx context.Context, set *onCallSet) error {
+	changed, err := rl.eng.SetOnCall(ctx, set.files)
 	if err != nil {
 		return err
 	}
 	if changed {
-		rl.log.Info("on-call files installed", zap.Int("files", len(files)), zap.Int("people", len(cfg.People)),
-			zap.Int("schedules", len(cfg.Schedules)), zap.Int("policies", len(cfg.Policies)))
+		rl.log.Info("on-call files installed", zap.Int("files", len(set.files)), zap.Int("people", len(set.cfg.People)),
+			zap.Int("schedules", len(set.cfg.Schedules)), zap.Int("policies", len(set.cfg.Policies)))
 		rl.pager.reload()
 	} else {
-		rl.log.Info("on-call files unchanged", zap.Int("files", len(files)))
+		rl.log.Info("on-call files unchanged", zap.Int("files", len(set.files)))
 	}
 	return nil
 }
 
+// installOnCall checks cfg's on-call files and journals them if they changed.
+func (rl *reloader) installOnCall(ctx context.Context, cfg *config.Config) error {
+	set, err := rl.checkOnCall(cfg)
+	if err != nil {
+		return err
+	}
+	return rl.setOnCall(ctx, set)
+}
+
+// reload re-reads the configuration file and installs it, all or nothing.
 func (rl *reloader) reload(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	files, err := rules.Load("", rl.cfg.RuleFiles)
-	if err == nil {
-		err = rl.install(ctx, files) // compiles them, once
-	}
-	if err == nil {
-		err = rl.installOnCall(ctx)
-	}
+	err := rl.apply(ctx)
+	rl.record(err == nil)
 	if err != nil {
-		rl.ok.Set(0)
-		rl.log.Error("rule reload failed; the previous rules stay in force", zap.Error(err))
+		rl.log.Error("configuration reload failed; the previous configuration stays in force", zap.Error(err))
 		return err
 	}
 	return nil
 }
 
-func (rl *reloader) onSIGHUP(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	ossignal.Notify(hup, syscall.SIGHUP)
-	defer ossignal.Stop(hup)
+// apply installs the configuration file as it is now. Everything is checked
+// before anything changes; only a journal write failing between the rules
+// and the on-call files (503, retried by reloading again) leaves the new
+// rules installed without the rest.
+func (rl *reloader) apply(ctx context.Context) error {
+	cfg, err := config.Load(rl.cfg.File)
+	if err != nil {
+		return err
+	}
+	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
+		return fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
+	}
+	if len(cfg.OnCallFiles) == 0 && len(rl.cfg.OnCallFiles) > 0 {
+		return errors.New("oncall_files: a reload cannot stop paging (the on-call files last recorded would stay in force); keep the globs; nothing was changed")
+	}
+	var onCall *onCallSet
+	if len(cfg.OnCallFiles) > 0 {
+		if onCall, err = rl.checkOnCall(cfg); err != nil {
+			return err
+		}
+	}
+	if err := rl.installRules(ctx, cfg); err != nil {
+		return err
+	}
+	if onCall != nil {
+		if err := rl.setOnCall(ctx, onCall); err != nil {
+			return err
+		}
+	}
+	rl.srv.SetAuth(cfg.Auth)
+	rl.setLevel(cfg.LogLevel)
+	for _, w := range cfg.Warnings {
+		rl.log.Warn(w)
+	}
+	rl.cfg = cfg
+	return nil
+}
+
+// setLevel sets the log level; the configuration has validated it.
+func (rl *reloader) setLevel(name string) {
+	lvl, err := zapcore.ParseLevel(name)
+	if err != nil || lvl == rl.level.Level() {
+		return
+	}
+	rl.log.Info("log level changed", zap.Stringer("from", rl.level.Level()), zap.Stringer("to", lvl))
+	rl.level.SetLevel(lvl)
+}
+
+// onSIGHUP reloads on every signal from hup until ctx ends.
+func (rl *reloader) onSIGHUP(ctx context.Context, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/klaxonhq/klaxon/config"
 )
@@ -29,17 +30,25 @@ severity:
 `
 
 // startServe runs serve in-process on a free port with the rule files in
-// dir/rules; extra is appended to the configuration.
+// dir/rules (goodRules in rules/sev.yml unless the test wrote some); extra
+// is appended to the configuration.
 func startServe(t *testing.T, dir string, extra ...string) (base string, stop func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(filepath.Join(dir, "rules")); os.IsNotExist(err) {
+		writeIn(t, dir, "rules/sev.yml", goodRules)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cfgPath := filepath.Join(dir, "klaxon.yml")
-	cfgText := fmt.Sprintf(`listen_address: %s
+	writeIn(t, dir, "klaxon.yml", klaxonConfig(freeAddr(t), adminToken, extra...))
+	k, err := launch(t, dir)
+	if err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	return k.base, k.stop
+}
+
+// klaxonConfig is a configuration listening on addr with one admin token,
+// open ingest and metrics, the rule files in rules/; extra is appended.
+func klaxonConfig(addr, token string, extra ...string) string {
+	return fmt.Sprintf(`listen_address: %s
 data_dir: data
 rule_files: [rules/*.yml]
 auth:
@@ -48,43 +57,96 @@ auth:
   ingest:
     alertmanager: {open: true}
     prometheus: {open: true}
-`, addr, adminToken) + strings.Join(extra, "\n")
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(cfgPath)
+`, addr, token) + strings.Join(extra, "\n")
+}
+
+// freeAddr is a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// writeIn writes data to dir/name, making the directories it needs.
+func writeIn(t *testing.T, dir, name, data string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// instance is a Klaxon that launch runs in-process.
+type instance struct {
+	base  string // http://address
+	logs  *observer.ObservedLogs
+	level zap.AtomicLevel
+	stop  func() // shuts it down and checks that serve returned no error
+}
+
+// launch runs serve with dir/klaxon.yml and returns once Klaxon is ready,
+// or with serve's error if serve returns first.
+func launch(t *testing.T, dir string) (*instance, error) {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join(dir, "klaxon.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level, err := zap.ParseAtomicLevel(cfg.LogLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(level)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, zap.NewNop()) }()
-	base = "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := http.Get(base + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("klaxon did not become ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return base, func() {
+	go func() { done <- serve(ctx, cfg, zap.New(core), level) }()
+	k := &instance{base: "http://" + cfg.ListenAddress, logs: logs, level: level}
+	k.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			cancel()
+			return nil, err
+		default:
+		}
+		if resp, err := http.Get(k.base + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return k, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			k.stop()
+			t.Fatal("klaxon did not become ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
+// call sends a request with the admin token.
 func call(t *testing.T, method, url string) (int, string) {
 	t.Helper()
+	return callAs(t, method, url, adminToken)
+}
+
+// callAs sends a request with token as its bearer token.
+func callAs(t *testing.T, method, url, token string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
