@@ -214,3 +214,29 @@ func (s *State) capturePools() []*pool {
 	}
 	return out
 }
+
+// PoolView is a pool of reports no open incident took, as the API shows it.
+type PoolView struct {
+	Key       string `json:"key"`
+	Service   string `json:"service,omitempty"` // "" when nothing attributes them
+	Tickets   int64  `json:"tickets"`
+	Mentions  int64  `json:"mentions"`
+	Reach     int64  `json:"reach"`
+	Customers int    `json:"customers"`
+	Reports   int    `json:"reports"` // still within the rules' longest window
+}
+
+// Pools lists the pools of reports waiting, by key.
+func (s *State) Pools() []PoolView {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []PoolView{}
+	for _, key := range slices.Sorted(maps.Keys(s.pools)) {
+		p := s.pools[key]
+		out = append(out, PoolView{Key: p.Key, Service: p.Service, Reports: len(p.Reports), Customers: len(p.Customers),
+			Tickets:  p.Totals[counterIndex[rules.CounterTickets]],
+			Mentions: p.Totals[counterIndex[rules.CounterMentions]],
+			Reach:    p.Totals[counterIndex[rules.CounterReach]]})
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package triage
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/signal"
+)
+
+// acmeMachine runs the shipped Acme Shop rules.
+func acmeMachine(t *testing.T) *machine {
+	t.Helper()
+	files, err := rules.Load("", []string{"../configs/rules/*.yml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMachine(t, nil)
+	rc, err := NewRulesChange(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.apply(t0, &Entry{Rules: rc})
+	return m
+}
+
+func ticket(id, subject, customer string) signal.Signal {
+	return signal.Signal{Source: "tickets", Kind: signal.KindTicket, Fingerprint: id, Status: signal.StatusFiring,
+		Labels: map[string]string{"priority": "high"}, Annotations: map[string]string{"summary": subject},
+		Text: "Hello, " + subject, Customer: customer, StartsAt: t0}
+}
+
+func mention(id, text string, reach int64) signal.Signal {
+	return signal.Signal{Source: "mentions", Kind: signal.KindMention, Fingerprint: id, Status: signal.StatusFiring,
+		Labels: map[string]string{"platform": "mastodon"}, Text: text, Reach: reach, StartsAt: t0}
+}
+
+func TestTicketsJoinTheOpenIncidentOfTheirService(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	m.signals(t0.Add(time.Minute), ticket("t1", "Checkout hangs", "acme-gmbh"), ticket("t2", "I can't pay", "bob"),
+		ticket("t3", "Search is slow", "carol"))
+	d, _ := m.s.Get("INC-1", 0, 100)
+	if d.SignalsTotal != 3 || d.Customers != 2 {
+		t.Fatalf("INC-1 took %d signals from %d customers, want the alert and two checkout tickets from 2", d.SignalsTotal, d.Customers)
+	}
+	if got := m.list("open"); len(got) != 1 {
+		t.Errorf("the search ticket opened an incident alone: %+v", got)
+	}
+	pools := m.s.Pools()
+	if len(pools) != 1 || pools[0].Service != "search" || pools[0].Tickets != 1 {
+		t.Errorf("pools = %+v, want the search ticket waiting", pools)
+	}
+}
+
+func TestTicketsAloneOpenAnIncidentWhenARuleHolds(t *testing.T) {
+	m := acmeMachine(t)
+	for i := range 4 {
+		m.signals(t0.Add(time.Duration(i)*time.Minute), ticket(fmt.Sprint("t", i), "checkout broken", fmt.Sprint("c", i)))
+	}
+	if got := m.list("open"); len(got) != 0 {
+		t.Fatalf("four tickets opened %+v; the rule needs five", got)
+	}
+	m.signals(t0.Add(5*time.Minute), ticket("t4", "checkout broken", "c4"))
+	open := m.list("open")
+	if len(open) != 1 || open[0].Severity != "SEV2" || open[0].Rule != "some-customers-affected" || open[0].Alerts.Total != 5 || open[0].Customers != 5 {
+		t.Fatalf("after five tickets: %+v", open)
+	}
+	if !open[0].StartedAt.Equal(t0) {
+		t.Errorf("started %v, want the first ticket's %v", open[0].StartedAt, t0)
+	}
+	for i := 5; i < 20; i++ {
+		m.signals(t0.Add(6*time.Minute), ticket(fmt.Sprint("t", i), "checkout broken", fmt.Sprint("c", i)))
+	}
+	if d, _ := m.s.Get(open[0].Key, 0, 0); d.Severity != "SEV1" || d.Rule != "all-customers-down" {
+		t.Errorf("after twenty tickets in fifteen minutes: %s by %s", d.Severity, d.Rule)
+	}
+	if len(m.s.Pools()) != 0 {
+		t.Errorf("the pool outlived its incident: %+v", m.s.Pools())
+	}
+	checkRestoreMatches(t, m)
+}
+
+func TestUpdatesAndBoostsAreNotNewReports(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	tk := ticket("t1", "Checkout hangs", "bob")
+	m.signals(t0.Add(time.Minute), tk)
+	tk.Annotations = map[string]string{"summary": "Checkout hangs (update: still)"}
+	res := m.signals(t0.Add(2*time.Minute), tk)
+	mn := mention("m1", "checkout is down again", 100)
+	m.signals(t0.Add(3*time.Minute), mn)
+	dup := m.signals(t0.Add(3*time.Minute), mn)
+	mn.Reach = 250 // boosted
+	m.signals(t0.Add(4*time.Minute), mn)
+	d, _ := m.s.Get("INC-1", 0, 100)
+	if res.Accepted != 1 || dup.Duplicates != 1 || d.SignalsTotal != 3 {
+		t.Fatalf("update accepted %d, duplicate %d, %d signals", res.Accepted, dup.Duplicates, d.SignalsTotal)
+	}
+	inc := m.s.incidents["INC-1"]
+	if got := inc.Totals[counterIndex[rules.CounterTickets]]; got != 1 {
+		t.Errorf("tickets %d, want 1: an update is the same ticket", got)
+	}
+	if got := inc.Totals[counterIndex[rules.CounterMentions]]; got != 1 {
+		t.Errorf("mentions %d, want 1", got)
+	}
+	if got := inc.Totals[counterIndex[rules.CounterReach]]; got != 250 {
+		t.Errorf("reach %d, want 250: a boost adds reach, not a report", got)
+	}
+}
+
+func TestReportOnlyIncidentResolvesAfterQuietSinceTheLastReport(t *testing.T) {
+	m := acmeMachine(t)
+	for i := range 5 {
+		m.signals(t0, ticket(fmt.Sprint("t", i), "checkout broken", ""))
+	}
+	key := m.list("open")[0].Key
+	m.signals(t0.Add(4*time.Minute), ticket("t5", "checkout still broken", ""))
+	m.tick(t0.Add(6 * time.Minute))
+	if d, _ := m.s.Get(key, 0, 0); d.Status == StatusResolved {
+		t.Fatal("resolved within the quiet period after the last report")
+	}
+	m.tick(t0.Add(20 * time.Minute))
+	if d, _ := m.s.Get(key, 0, 0); d.Status != StatusResolved {
+		t.Fatalf("still %s long after the last report", d.Status)
+	}
+}
+
+func TestUnattributedReportsAreKeptAndCounted(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, ticket("t1", "my cat walked on the keyboard", "dora"))
+	pools := m.s.Pools()
+	if len(pools) != 1 || pools[0].Service != "" || pools[0].Tickets != 1 {
+		t.Fatalf("pools = %+v", pools)
+	}
+	m.tick(t0.Add(48 * time.Hour))
+	if len(m.s.Pools()) != 0 || len(m.s.alerts) != 0 {
+		t.Errorf("an old pool is kept: %+v, %d records", m.s.Pools(), len(m.s.alerts))
+	}
+}
+
+// checkRestoreMatches checks that a state restored from m's snapshot
+// serialises exactly as m's.
+func checkRestoreMatches(t *testing.T, m *machine) {
+	t.Helper()
+	want, _ := m.s.Snapshot()()
+	if got, _ := restoredCopy(t, m).Snapshot()(); string(got) != string(want) {
+		t.Errorf("restored state differs: %s", firstDiff(got, want))
+	}
+}
