@@ -129,6 +129,8 @@ func (s *State) advance(c *change, now time.Time) {
 				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
 			}
+		case timerReportText:
+			s.forgetText(t.id)
 		case timerPoolExpiry:
 			s.poolExpired(t.id, t.at)
 		case timerEscalate:

@@ -15,6 +15,9 @@ import (
 func (s *State) evict(inc *Incident, at time.Time) {
 	d := s.detail(inc, 0, len(inc.Alerts))
 	d.Archived = true
+	for i := range d.Signals {
+		d.Signals[i].Text = "" // report bodies may hold personal data: they are never archived
+	}
 	data, err := appendJSON([]byte{FormatVersion}, d)
 	if err != nil {
 		panic(fmt.Sprintf("triage: encode archived incident %s: %v", inc.Key, err)) // a Detail always encodes
@@ -24,6 +27,7 @@ func (s *State) evict(inc *Incident, at time.Time) {
 		if a := s.alerts[id]; a != nil && a.Incident == inc.Key && !a.Firing {
 			delete(s.alerts, id)
 			s.timers.set(timerAlertExpiry, id, time.Time{})
+			s.timers.set(timerReportText, id, time.Time{})
 		}
 	}
 	for _, id := range inc.Settled {

@@ -49,6 +49,7 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 	id := sig.ID()
 	a = &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now, hits: s.rules.MatchSignal(sig)}
 	s.alerts[id] = a
+	s.timers.set(timerReportText, id, now.Add(ReportTextRetention))
 	cls := s.rules.Classify(sig)
 	inc := s.openByKey[cls.Key]
 	if inc == nil && cls.Service != nil {
@@ -60,6 +61,20 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 	}
 	s.poolReport(c, cls, a, now)
 	return true
+}
+
+// ReportTextRetention is how long a ticket's or mention's body is kept
+// (for correlation and responders): then it is deleted from the state, and
+// with the next snapshot from disk, while the report and its counts stay.
+// The journal keeps entries for storage.retention, which should not be
+// longer (the configuration warns).
+const ReportTextRetention = 30 * 24 * time.Hour
+
+// forgetText deletes a report's body once it is kept no longer.
+func (s *State) forgetText(id string) {
+	if a := s.alerts[id]; a != nil {
+		a.Signal.Text = ""
+	}
 }
 
 // reportTally is where a known report was counted: its open incident or
@@ -168,6 +183,7 @@ func (s *State) expirePool(p *pool, now time.Time) {
 	}
 	for _, id := range p.Reports[:keep] {
 		delete(s.alerts, id)
+		s.timers.set(timerReportText, id, time.Time{})
 	}
 	p.Reports = p.Reports[keep:]
 }

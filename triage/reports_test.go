@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +148,64 @@ func checkRestoreMatches(t *testing.T, m *machine) {
 	want, _ := m.s.Snapshot()()
 	if got, _ := restoredCopy(t, m).Snapshot()(); string(got) != string(want) {
 		t.Errorf("restored state differs: %s", firstDiff(got, want))
+	}
+}
+
+func TestImpactAssessment(t *testing.T) {
+	m := acmeMachine(t)
+	early := alert(signal.StatusFiring, t0.Add(-10*time.Minute), "alertname", "CheckoutDown", "service", "checkout", "env", "prod")
+	early.Annotations = map[string]string{"summary": "Checkout returns 500s"}
+	m.signals(t0, early)
+	m.signals(t0.Add(time.Minute), ticket("t1", "Checkout hangs", "acme-gmbh"), ticket("t2", "Checkout hangs", "bob"),
+		ticket("t3", "I can't pay", "bob"))
+	m.signals(t0.Add(2*time.Minute), mention("m1", "checkout down #fail", 1200))
+	d, _ := m.s.Get("INC-1", 0, 0)
+	im := d.Impact
+	if im.Customers != 2 || len(im.CustomerNames) != 2 || im.Tickets != 3 || im.Mentions != 1 || im.Reach != 1200 || im.Alerts != 1 {
+		t.Errorf("figures: %+v", im)
+	}
+	if !im.Since.Equal(t0.Add(-10 * time.Minute)) {
+		t.Errorf("since %v, want the alert's start, before the first signal arrived", im.Since)
+	}
+	if len(im.WhatTheySee) < 2 || im.WhatTheySee[0] != (Seen{What: "Checkout hangs", Count: 2}) {
+		t.Errorf("what they see: %+v", im.WhatTheySee)
+	}
+	if len(im.Factors) != 1 || im.Factors[0] != "social media: 1 mentions, reach 1200" {
+		t.Errorf("factors: %q", im.Factors)
+	}
+}
+
+// TestReportBodiesAreForgotten: a report's body goes after its retention,
+// from the live state and so from every later snapshot, while the report
+// and its counts stay; and it never reaches the archive.
+func TestReportBodiesAreForgotten(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	m.signals(t0, ticket("t1", "Checkout hangs", "bob"))
+	t1 := ticket("t1", "", "")
+	id := t1.ID()
+	m.tick(t0.Add(ReportTextRetention - time.Second))
+	if m.s.alerts[id].Signal.Text == "" {
+		t.Fatal("the body went early")
+	}
+	m.tick(t0.Add(ReportTextRetention))
+	snap, _ := m.s.Snapshot()()
+	if m.s.alerts[id].Signal.Text != "" || strings.Contains(string(snap), "Hello, Checkout hangs") {
+		t.Fatal("the body outlived its retention")
+	}
+	if d, _ := m.s.Get("INC-1", 0, 0); d.Impact.Tickets != 1 {
+		t.Errorf("the count went with the body: %+v", d.Impact)
+	}
+	checkRestoreMatches(t, m)
+
+	m2 := acmeMachine(t)
+	m2.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	m2.signals(t0, ticket("t1", "Checkout hangs", "bob"))
+	m2.act(t0.Add(time.Minute), Action{Kind: ActionResolve, Incident: "INC-1", By: "ada"})
+	m2.tick(t0.Add(time.Minute + Retention))
+	for _, item := range m2.s.TakeArchive() {
+		if strings.Contains(string(item.Data), "Hello, Checkout hangs") {
+			t.Error("a report's body reached the archive")
+		}
 	}
 }

@@ -241,6 +241,9 @@ func (s *State) rebuild() {
 	}
 	for id, a := range s.alerts {
 		a.hits = s.rules.MatchSignal(&a.Signal)
+		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
+			s.timers.set(timerReportText, id, a.FirstSeen.Add(ReportTextRetention))
+		}
 		if !a.Firing {
 			continue
 		}

@@ -15,6 +15,7 @@ const (
 	timerEvict                        // a resolved incident leaves the live state for the archive
 	timerEscalate                     // an incident's next escalation step is due
 	timerPoolExpiry                   // a pool of reports took none for the rules' longest window
+	timerReportText                   // a report's body is kept no longer
 )
 
 type timerID struct {

@@ -78,6 +78,8 @@ type Detail struct {
 	Timeline     []Event      `json:"timeline"`
 	// AlertEventsOmitted counts per-alert events left out of the timeline.
 	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
+	// Impact is the incident's impact assessment, kept current.
+	Impact Impact `json:"impact"`
 	// Archived says the incident left the live state after its retention
 	// and was read from the archive on disk.
 	Archived bool `json:"archived,omitempty"`
@@ -140,7 +142,7 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 
 // detail is inc with up to limit of its signals from offset.
 func (s *State) detail(inc *Incident, offset, limit int) Detail {
-	d := Detail{Summary: s.summary(inc), SignalsTotal: len(inc.Alerts),
+	d := Detail{Summary: s.summary(inc), Impact: s.impact(inc), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	from := min(max(offset, 0), len(inc.Alerts))
