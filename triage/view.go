@@ -86,11 +86,69 @@ type Detail struct {
 // SignalView is one signal of an incident in its latest state.
 type SignalView struct {
 	signal.Signal
-	Firing    bool      `json:"firing"`
+	// Status is the signal's effective status, which hides the embedded
+	// status of its last delivery: firing, or resolved once the sender
+	// resolved it or its endsAt passed.
+	Status signal.Status `json:"status"`
+	// StatusReason says why Status differs from what the last delivery
+	// said: StatusExpired, or "" when they agree.
+	StatusReason string `json:"statusReason,omitempty"`
+	// JoinedAt is when this occurrence of the signal joined the incident;
+	// zero for data written before Klaxon recorded it.
+	JoinedAt time.Time `json:"joinedAt,omitzero"`
+	// FirstSeen is when Klaxon first saw the signal's identity: before
+	// JoinedAt, and before the incident opened, when an earlier occurrence
+	// was in an earlier incident.
 	FirstSeen time.Time `json:"firstSeen"`
 	LastSeen  time.Time `json:"lastSeen"`
 	// SilencedBy lists the active silences that mute it (firing only).
 	SilencedBy []string `json:"silencedBy,omitempty"`
+}
+
+// StatusExpired is the StatusReason of a signal whose last delivery said
+// firing but whose endsAt passed without a refresh.
+const StatusExpired = "expired"
+
+// newSignalView is a's view; a fires or not as its effective status says.
+func newSignalView(a *Alert) SignalView {
+	sv := SignalView{Signal: a.Signal, Status: signal.StatusResolved,
+		JoinedAt: a.Joined, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+	switch {
+	case a.Firing:
+		sv.Status = signal.StatusFiring
+	case a.Signal.Status == signal.StatusFiring:
+		sv.StatusReason = StatusExpired
+	}
+	return sv
+}
+
+// UnmarshalJSON reads a signal view strictly, as archived incidents are
+// read, including those archived before format 4: they gave the last
+// delivery's status in "status" and the effective one in "firing".
+func (v *SignalView) UnmarshalJSON(data []byte) error {
+	type plain SignalView
+	var p struct {
+		plain
+		Firing *bool `json:"firing"`
+	}
+	if err := decodeStrict(data, &p); err != nil {
+		return err
+	}
+	*v = SignalView(p.plain)
+	switch {
+	case p.Firing != nil && *p.Firing:
+		v.Signal.Status, v.Status = v.Status, signal.StatusFiring
+	case p.Firing != nil:
+		v.Signal.Status, v.Status = v.Status, signal.StatusResolved
+		if v.Signal.Status == signal.StatusFiring {
+			v.StatusReason = StatusExpired
+		}
+	case v.Status == signal.StatusResolved && v.StatusReason == "":
+		v.Signal.Status = signal.StatusResolved
+	default:
+		v.Signal.Status = signal.StatusFiring
+	}
+	return nil
 }
 
 // Filter selects incidents for List.
@@ -149,8 +207,7 @@ func (s *State) detail(inc *Incident, offset, limit int) Detail {
 		if a == nil || a.Incident != inc.Key {
 			continue // its record went with an earlier incident's eviction
 		}
-		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
-		sv.Firing = a.Firing
+		sv := newSignalView(a)
 		if a.Firing {
 			sv.SilencedBy = s.silencedBy(&a.Signal, s.now)
 		}
