@@ -49,7 +49,7 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 		cfg:    cfg,
 		log:    log,
 		engine: gin.New(),
-		admin:  newPrincipals(cfg.Auth.AdminOpen, cfg.Auth.Admin),
+		admin:  newPrincipals(cfg.Auth.AdminOpen, cfg.Auth.Admin).add(cfg.Auth.Viewers, roleViewer),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "klaxon_http_request_duration_seconds",
 			Help:    "Time taken to answer HTTP requests, by route pattern (\"unmatched\" when none), method and status code.",
@@ -85,7 +85,8 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 	}
 	metrics := []gin.HandlerFunc{gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))}
 	if !cfg.Auth.MetricsOpen {
-		metrics = append([]gin.HandlerFunc{s.authenticate(newPrincipals(false, cfg.Auth.Admin, cfg.Auth.Metrics))}, metrics...)
+		readers := newPrincipals(false, cfg.Auth.Admin, cfg.Auth.Metrics).add(cfg.Auth.Viewers, roleViewer)
+		metrics = append([]gin.HandlerFunc{s.authenticate(readers, reads)}, metrics...)
 	}
 	e.GET("/metrics", metrics...)
 	return s
