@@ -53,11 +53,11 @@ func (h *Incidents) Register(g gin.IRoutes) {
 func (h *Incidents) list(c *gin.Context) {
 	f, err := h.filter(c)
 	if err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
 	}
 	if f.Limit, err = intParam(c, "limit", 1, 1000); err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
 	}
 	switch c.Query("archived") {
@@ -66,12 +66,12 @@ func (h *Incidents) list(c *gin.Context) {
 		h.listArchived(c, f)
 		return
 	default:
-		server.Fail(c, http.StatusBadRequest, "archived: must be true or absent")
+		failBad(c, badField("archived", "must be true or absent"))
 		return
 	}
 	if cur := c.Query("cursor"); cur != "" {
 		if f.Before, err = strconv.ParseUint(cur, 10, 64); err != nil || f.Before == 0 {
-			server.Fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned")
+			failBad(c, badField("cursor", "not a cursor this API returned"))
 			return
 		}
 	}
@@ -104,7 +104,7 @@ func (h *Incidents) filter(c *gin.Context) (triage.Filter, error) {
 func (h *Incidents) get(c *gin.Context) {
 	offset, limit, err := signalsPage(c)
 	if err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
 	}
 	d, ok := h.state.Get(c.Param("key"), offset, limit)
@@ -159,16 +159,16 @@ func (h *Incidents) severity(c *gin.Context) {
 		h.do(c, act)
 		return
 	case body.Severity == "":
-		server.Fail(c, http.StatusBadRequest, "severity: required (or clear: true)")
+		failBad(c, badField("severity", "required (or clear: true)"))
 		return
 	}
 	sev, err := level(h.state.Rules(), "severity", body.Severity)
 	if err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
 	}
 	if strings.TrimSpace(body.Reason) == "" {
-		server.Fail(c, http.StatusBadRequest, "reason: required when setting a severity")
+		failBad(c, badField("reason", "required when setting a severity"))
 		return
 	}
 	act.Kind, act.Severity, act.Note = triage.ActionSetSeverity, sev, body.Reason
@@ -259,7 +259,7 @@ func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", name, lo, hi)
+		return 0, badField(name, "must be a whole number from %d to %d", lo, hi)
 	}
 	return n, nil
 }

@@ -111,6 +111,9 @@ func TestListRefusesFiltersThatCannotMatch(t *testing.T) {
 			t.Errorf("%s: %d %v, want %d %q", tt.query, code, body["error"], tt.want, tt.err)
 			continue
 		}
+		if field, _, _ := strings.Cut(tt.err, ":"); tt.err != "" && body["field"] != field {
+			t.Errorf("%s: field %v, want %q", tt.query, body["field"], field)
+		}
 		if incs, _ := body["incidents"].([]any); code == 200 && len(incs) != tt.count {
 			t.Errorf("%s: %d incidents, want %d", tt.query, len(incs), tt.count)
 		}
@@ -212,9 +215,11 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 	}
 }
 
-// errorIs checks an error answer's message.
+// errorIs checks an error answer's message, and its field: what the
+// message names before its colon.
 func errorIs(msg string) func(map[string]any) bool {
-	return func(b map[string]any) bool { return b["error"] == msg }
+	field, _, _ := strings.Cut(msg, ":")
+	return func(b map[string]any) bool { return b["error"] == msg && b["field"] == field }
 }
 
 // TestActionBodyMustBeOneObject checks that an action body with anything

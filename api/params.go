@@ -1,14 +1,37 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/klaxonhq/klaxon/rules"
+	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/triage"
 )
+
+// fieldError is a bad query parameter or body field, which the answer
+// names in its "field".
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+// badField is a fieldError with a formatted message.
+func badField(field, format string, args ...any) error {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// failBad answers 400 with err, and its field when it names one.
+func failBad(c *gin.Context, err error) {
+	field := ""
+	if fe, ok := errors.AsType[*fieldError](err); ok {
+		field = fe.field
+	}
+	server.FailField(c, http.StatusBadRequest, err.Error(), field)
+}
 
 // Query parameters are camelCase, as JSON fields are (and as Alertmanager's
 // API v2 names its fields). oldParams maps each name that was snake_case
@@ -30,7 +53,7 @@ func query(c *gin.Context, name string) (string, error) {
 	ov, okOld := c.GetQuery(old)
 	switch {
 	case ok && okOld:
-		return "", fmt.Errorf("%s: given twice, also as %s; give only %s", name, old, name)
+		return "", badField(name, "given twice, also as %s; give only %s", old, name)
 	case okOld:
 		c.Writer.Header().Add("Warning", fmt.Sprintf(`299 klaxon "%s is deprecated and will be removed; use %s"`, old, name))
 		return ov, nil
@@ -48,7 +71,7 @@ func checkStatus(status string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("status: unknown status %q; valid: %s", status, strings.Join(statuses, ", "))
+	return badField("status", "unknown status %q; valid: %s", status, strings.Join(statuses, ", "))
 }
 
 // level turns a level name given in any case ("sev1") into the name the
@@ -63,5 +86,5 @@ func level(set *rules.Set, field, name string) (string, error) {
 	for i, d := range defs {
 		names[i] = d.Name
 	}
-	return "", fmt.Errorf("%s: unknown level %q; the rules in force define %s", field, name, strings.Join(names, ", "))
+	return "", badField(field, "unknown level %q; the rules in force define %s", name, strings.Join(names, ", "))
 }
