@@ -127,7 +127,8 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 				{"no token", "", "401"}, {"viewer", routesViewer, viewerWant}, {"admin", routesAdmin, adminWant},
 			} {
 				if code := send(r.Method, path, tc.token); outcome(code) != tc.want {
-					t.Errorf("%s: %d, want %s", tc.who, code, tc.want)
+					t.Errorf("%s: %d, want %s (a route whose access is meant to differ from the APIs' belongs in publicRoutes, ingestRoutes or adminRoutes)",
+						tc.who, code, tc.want)
 				}
 			}
 		})
