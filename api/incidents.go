@@ -240,23 +240,26 @@ func signalsPage(c *gin.Context) (offset, limit int, err error) {
 	if offset, err = intParam(c, "signalsOffset", 0, 1<<30); err != nil {
 		return 0, 0, err
 	}
-	if limit, err = intParam(c, "signalsLimit", 0, maxSignals); err != nil {
-		return 0, 0, err
+	v, err := query(c, "signalsLimit")
+	if err != nil || v == "" {
+		return offset, maxSignals, err
 	}
-	if v, _ := query(c, "signalsLimit"); v == "" {
-		limit = maxSignals
-	}
-	return offset, limit, nil
+	limit, err = parseInt("signalsLimit", v, 0, maxSignals)
+	return offset, limit, err
 }
 
+// intParam reads an optional whole-number query parameter in [lo, hi];
+// 0 when absent.
 func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
 	v, err := query(c, name)
-	if err != nil {
+	if err != nil || v == "" {
 		return 0, err
 	}
-	if v == "" {
-		return 0, nil
-	}
+	return parseInt(name, v, lo, hi)
+}
+
+// parseInt parses the value v of parameter name as a whole number in [lo, hi].
+func parseInt(name, v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
 		return 0, badField(name, "must be a whole number from %d to %d", lo, hi)

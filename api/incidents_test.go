@@ -151,6 +151,9 @@ func TestSignalsParamsAreCamelCaseWithOldAliases(t *testing.T) {
 			Error   string `json:"error"`
 		}
 		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if n := len(rec.Header().Values("Warning")); n > 1 {
+			t.Errorf("%s: %d Warning headers, want at most one", tt.query, n)
+		}
 		if rec.Code != tt.want || len(body.Signals) != tt.signals || rec.Header().Get("Warning") != tt.warning {
 			t.Errorf("%s: %d, %d signals, Warning %q (%s); want %d, %d, %q",
 				tt.query, rec.Code, len(body.Signals), rec.Header().Get("Warning"), body.Error, tt.want, tt.signals, tt.warning)
