@@ -122,35 +122,6 @@ func newSignalView(a *Alert) SignalView {
 	return sv
 }
 
-// UnmarshalJSON reads a signal view strictly, as archived incidents are
-// read, including those archived before format 4: they gave the last
-// delivery's status in "status" and the effective one in "firing".
-func (v *SignalView) UnmarshalJSON(data []byte) error {
-	type plain SignalView
-	var p struct {
-		plain
-		Firing *bool `json:"firing"`
-	}
-	if err := decodeStrict(data, &p); err != nil {
-		return err
-	}
-	*v = SignalView(p.plain)
-	switch {
-	case p.Firing != nil && *p.Firing:
-		v.Signal.Status, v.Status = v.Status, signal.StatusFiring
-	case p.Firing != nil:
-		v.Signal.Status, v.Status = v.Status, signal.StatusResolved
-		if v.Signal.Status == signal.StatusFiring {
-			v.StatusReason = StatusExpired
-		}
-	case v.Status == signal.StatusResolved && v.StatusReason == "":
-		v.Signal.Status = signal.StatusResolved
-	default:
-		v.Signal.Status = signal.StatusFiring
-	}
-	return nil
-}
-
 // Filter selects incidents for List.
 type Filter struct {
 	Status   string // triggered, acknowledged, resolved, or open (not resolved)

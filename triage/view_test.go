@@ -56,8 +56,11 @@ func TestSignalViewReadsEveryArchivedShape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var sv SignalView
-			err := sv.UnmarshalJSON([]byte(tt.json))
+			version := byte(FormatVersion)
+			if strings.HasPrefix(tt.name, "old") {
+				version = 3 // the last format with "firing"
+			}
+			d, err := DecodeArchived(append([]byte{version}, `{"key":"INC-1","signals":[`+tt.json+`]}`...))
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)
@@ -67,6 +70,7 @@ func TestSignalViewReadsEveryArchivedShape(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sv := d.Signals[0]
 			if sv.Status != tt.status || sv.Signal.Status != tt.delivered || sv.StatusReason != tt.reason {
 				t.Errorf("status %s, delivered %s, reason %q; want %s, %s, %q",
 					sv.Status, sv.Signal.Status, sv.StatusReason, tt.status, tt.delivered, tt.reason)
