@@ -60,7 +60,7 @@ func (h *Incidents) listArchived(c *gin.Context, f triage.Filter) {
 	})
 	switch {
 	case errors.Is(err, journal.ErrUnknownCursor):
-		server.Fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned, or archived too long ago")
+		failBad(c, badField("cursor", "not a cursor this API returned, or archived too long ago"))
 		return
 	case err != nil:
 		failRead(c, err)

@@ -38,7 +38,7 @@ func TestArchivedIncidentsStayReadable(t *testing.T) {
 	if code != 200 || got["archived"] != true || got["title"] != live["title"] || got["resolvedBy"] != "tester" {
 		t.Fatalf("archived INC-1: %d %v", code, got)
 	}
-	if code, got = do(h, "GET", "/api/v1/incidents/INC-1?signals_offset=1", ""); code != 200 || len(got["signals"].([]any)) != 0 {
+	if code, got = do(h, "GET", "/api/v1/incidents/INC-1?signalsOffset=1", ""); code != 200 || len(got["signals"].([]any)) != 0 {
 		t.Errorf("archived INC-1 past its one signal: %d %v", code, got)
 	}
 	if code, _ := do(h, "GET", "/api/v1/incidents/INC-9", ""); code != 404 {

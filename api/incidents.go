@@ -51,16 +51,13 @@ func (h *Incidents) Register(g gin.IRoutes) {
 }
 
 func (h *Incidents) list(c *gin.Context) {
-	f := triage.Filter{Status: c.Query("status"), Severity: c.Query("severity"), Service: c.Query("service")}
-	switch f.Status {
-	case "", "open", string(triage.StatusTriggered), string(triage.StatusAcknowledged), string(triage.StatusResolved):
-	default:
-		server.Fail(c, http.StatusBadRequest, "status: must be open, triggered, acknowledged or resolved")
+	f, err := h.filter(c)
+	if err != nil {
+		failBad(c, err)
 		return
 	}
-	var err error
 	if f.Limit, err = intParam(c, "limit", 1, 1000); err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
 	}
 	switch c.Query("archived") {
@@ -69,12 +66,12 @@ func (h *Incidents) list(c *gin.Context) {
 		h.listArchived(c, f)
 		return
 	default:
-		server.Fail(c, http.StatusBadRequest, "archived: must be true or absent")
+		failBad(c, badField("archived", "must be true or absent"))
 		return
 	}
 	if cur := c.Query("cursor"); cur != "" {
 		if f.Before, err = strconv.ParseUint(cur, 10, 64); err != nil || f.Before == 0 {
-			server.Fail(c, http.StatusBadRequest, "cursor: not a cursor this API returned")
+			failBad(c, badField("cursor", "not a cursor this API returned"))
 			return
 		}
 	}
@@ -86,19 +83,29 @@ func (h *Incidents) list(c *gin.Context) {
 	c.JSON(http.StatusOK, body)
 }
 
+// filter reads the list's filters. Status and severity must be values
+// that can match; service is not checked against the catalogue, since an
+// incident outside it takes its service from a free label value, and a
+// name no incident has is an honest empty list.
+func (h *Incidents) filter(c *gin.Context) (triage.Filter, error) {
+	f := triage.Filter{Status: c.Query("status"), Service: c.Query("service")}
+	if err := checkStatus(f.Status); err != nil {
+		return f, err
+	}
+	if sev := c.Query("severity"); sev != "" {
+		var err error
+		if f.Severity, err = level(h.state.Rules(), "severity", sev); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
 func (h *Incidents) get(c *gin.Context) {
-	offset, err := intParam(c, "signals_offset", 0, 1<<30)
+	offset, limit, err := signalsPage(c)
 	if err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
+		failBad(c, err)
 		return
-	}
-	limit, err := intParam(c, "signals_limit", 0, maxSignals)
-	if err != nil {
-		server.Fail(c, http.StatusBadRequest, err.Error())
-		return
-	}
-	if c.Query("signals_limit") == "" {
-		limit = maxSignals
 	}
 	d, ok := h.state.Get(c.Param("key"), offset, limit)
 	if !ok {
@@ -136,26 +143,35 @@ func (h *Incidents) act(kind triage.ActionKind) gin.HandlerFunc {
 }
 
 // severity sets a human override ({"severity":"SEV1","reason":"…"}) or
-// clears it ({"clear":true}).
+// clears it ({"clear":true}). The level is checked first, against the
+// rules in force, so that a level they do not define is named as such.
 func (h *Incidents) severity(c *gin.Context) {
 	body, ok := h.body(c)
 	if !ok {
 		return
 	}
-	act := triage.Action{Kind: triage.ActionSetSeverity, Incident: c.Param("key"), By: body.By, Note: body.Reason, Severity: body.Severity}
+	act := triage.Action{Kind: triage.ActionClearSeverity, Incident: c.Param("key"), By: body.By}
 	switch {
 	case body.Clear && body.Severity != "":
 		server.Fail(c, http.StatusBadRequest, "give either severity or clear, not both")
 		return
 	case body.Clear:
-		act.Kind, act.Severity = triage.ActionClearSeverity, ""
-	case body.Severity == "":
-		server.Fail(c, http.StatusBadRequest, "severity: required (or clear: true)")
+		h.do(c, act)
 		return
-	case strings.TrimSpace(body.Reason) == "":
-		server.Fail(c, http.StatusBadRequest, "reason: required when setting a severity")
+	case body.Severity == "":
+		failBad(c, badField("severity", "required (or clear: true)"))
 		return
 	}
+	sev, err := level(h.state.Rules(), "severity", body.Severity)
+	if err != nil {
+		failBad(c, err)
+		return
+	}
+	if strings.TrimSpace(body.Reason) == "" {
+		failBad(c, badField("reason", "required when setting a severity"))
+		return
+	}
+	act.Kind, act.Severity, act.Note = triage.ActionSetSeverity, sev, body.Reason
 	h.do(c, act)
 }
 
@@ -217,14 +233,36 @@ func (h *Incidents) do(c *gin.Context, act triage.Action) {
 	c.JSON(http.StatusOK, d.Summary)
 }
 
-func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
-	v := c.Query(name)
-	if v == "" {
-		return 0, nil
+// signalsPage reads which of an incident's signals to return:
+// signalsOffset (default 0) and signalsLimit (default and at most
+// maxSignals).
+func signalsPage(c *gin.Context) (offset, limit int, err error) {
+	if offset, err = intParam(c, "signalsOffset", 0, 1<<30); err != nil {
+		return 0, 0, err
 	}
+	v, err := query(c, "signalsLimit")
+	if err != nil || v == "" {
+		return offset, maxSignals, err
+	}
+	limit, err = parseInt("signalsLimit", v, 0, maxSignals)
+	return offset, limit, err
+}
+
+// intParam reads an optional whole-number query parameter in [lo, hi];
+// 0 when absent.
+func intParam(c *gin.Context, name string, lo, hi int) (int, error) {
+	v, err := query(c, name)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return parseInt(name, v, lo, hi)
+}
+
+// parseInt parses the value v of parameter name as a whole number in [lo, hi].
+func parseInt(name, v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s: must be a whole number from %d to %d", name, lo, hi)
+		return 0, badField(name, "must be a whole number from %d to %d", lo, hi)
 	}
 	return n, nil
 }

@@ -79,10 +79,97 @@ func TestListFiltersAndPages(t *testing.T) {
 	if incs := body["incidents"].([]any); len(incs) != 1 || incs[0].(map[string]any)["key"] != "INC-3" {
 		t.Fatalf("by service: %v", body)
 	}
-	for _, q := range []string{"status=bogus", "limit=0", "limit=abc", "cursor=x"} {
-		if code, _ := do(h, "GET", "/api/v1/incidents?"+q, ""); code != 400 {
-			t.Errorf("%s: %d, want 400", q, code)
+}
+
+// TestListRefusesFiltersThatCannotMatch checks that a status or severity
+// no incident can have is a 400 naming the valid values, that a level
+// matches in any case, and that an unknown service is an empty list.
+func TestListRefusesFiltersThatCannotMatch(t *testing.T) {
+	eng, _, h := stack(t)
+	submit(t, eng, "api")
+	tests := []struct {
+		query string
+		want  int
+		err   string
+		count int
+	}{
+		{"status=bogus", 400, `status: unknown status "bogus"; valid: open, triggered, acknowledged, resolved`, 0},
+		{"severity=SEV9", 400, `severity: unknown level "SEV9"; the rules in force define SEV1, SEV2, SEV3`, 0},
+		{"severity=P1", 400, `severity: unknown level "P1"; the rules in force define SEV1, SEV2, SEV3`, 0},
+		{"severity=sev3", 200, "", 1},
+		{"severity=SEV3", 200, "", 1},
+		{"severity=sev1", 200, "", 0},
+		{"service=not-in-the-catalogue", 200, "", 0},
+		{"service=api", 200, "", 1},
+		{"limit=0", 400, "limit: must be a whole number from 1 to 1000", 0},
+		{"limit=abc", 400, "limit: must be a whole number from 1 to 1000", 0},
+		{"cursor=x", 400, "cursor: not a cursor this API returned", 0},
+	}
+	for _, tt := range tests {
+		code, body := do(h, "GET", "/api/v1/incidents?"+tt.query, "")
+		if code != tt.want || (tt.err != "" && body["error"] != tt.err) {
+			t.Errorf("%s: %d %v, want %d %q", tt.query, code, body["error"], tt.want, tt.err)
+			continue
 		}
+		if field, _, _ := strings.Cut(tt.err, ":"); tt.err != "" && body["field"] != field {
+			t.Errorf("%s: field %v, want %q", tt.query, body["field"], field)
+		}
+		if incs, _ := body["incidents"].([]any); code == 200 && len(incs) != tt.count {
+			t.Errorf("%s: %d incidents, want %d", tt.query, len(incs), tt.count)
+		}
+	}
+}
+
+// TestSignalsParamsAreCamelCaseWithOldAliases checks signalsOffset and
+// signalsLimit, and their snake_case names of the release before, which
+// answer with a Warning header.
+func TestSignalsParamsAreCamelCaseWithOldAliases(t *testing.T) {
+	eng, _, h := stack(t)
+	submit(t, eng, "api")
+	tests := []struct {
+		query   string
+		want    int
+		signals int
+		warning string
+	}{
+		{"", 200, 1, ""},
+		{"signalsOffset=1", 200, 0, ""},
+		{"signalsLimit=0", 200, 0, ""},
+		{"signals_offset=1", 200, 0, `299 klaxon "signals_offset is deprecated and will be removed; use signalsOffset"`},
+		{"signals_limit=0", 200, 0, `299 klaxon "signals_limit is deprecated and will be removed; use signalsLimit"`},
+		{"signalsLimit=5000", 400, 0, ""},
+		{"signals_limit=5000", 400, 0, `299 klaxon "signals_limit is deprecated and will be removed; use signalsLimit"`},
+		{"signalsOffset=-1", 400, 0, ""},
+		{"signalsOffset=0&signals_offset=0", 400, 0, ""},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", "/api/v1/incidents/INC-1?"+tt.query, nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var body struct {
+			Signals []any  `json:"signals"`
+			Error   string `json:"error"`
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if n := len(rec.Header().Values("Warning")); n > 1 {
+			t.Errorf("%s: %d Warning headers, want at most one", tt.query, n)
+		}
+		if rec.Code != tt.want || len(body.Signals) != tt.signals || rec.Header().Get("Warning") != tt.warning {
+			t.Errorf("%s: %d, %d signals, Warning %q (%s); want %d, %d, %q",
+				tt.query, rec.Code, len(body.Signals), rec.Header().Get("Warning"), body.Error, tt.want, tt.signals, tt.warning)
+		}
+	}
+}
+
+// TestSignalHasOneStatus checks that a signal shows its effective status
+// once, with no separate "firing", and when it joined the incident.
+func TestSignalHasOneStatus(t *testing.T) {
+	eng, _, h := stack(t)
+	submit(t, eng, "api")
+	_, body := do(h, "GET", "/api/v1/incidents/INC-1", "")
+	sig := body["signals"].([]any)[0].(map[string]any)
+	if _, dup := sig["firing"]; dup || sig["status"] != "firing" || sig["joinedAt"] == nil || sig["firstSeen"] == nil {
+		t.Fatalf("signal %v: want status firing, joinedAt and firstSeen, and no firing field", sig)
 	}
 }
 
@@ -100,8 +187,13 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 			func(b map[string]any) bool { return b["status"] == "acknowledged" && b["acknowledgedBy"] == "alice" }},
 		{"POST", "/api/v1/incidents/INC-1/ack", `{"by":`, 400, nil},
 		{"POST", "/api/v1/incidents/INC-1/ack", `{"who":"x"}`, 400, nil},
-		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"SEV1"}`, 400, nil},
-		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"SEV7","reason":"x"}`, 400, nil},
+		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"SEV1"}`, 400, errorIs("reason: required when setting a severity")},
+		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"SEV7","reason":"x"}`, 400,
+			errorIs(`severity: unknown level "SEV7"; the rules in force define SEV1, SEV2, SEV3`)},
+		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"P1"}`, 400,
+			errorIs(`severity: unknown level "P1"; the rules in force define SEV1, SEV2, SEV3`)},
+		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"sev2","reason":"half down"}`, 200,
+			func(b map[string]any) bool { return b["severity"] == "SEV2" }},
 		{"POST", "/api/v1/incidents/INC-1/severity", `{"severity":"SEV1","reason":"all down"}`, 200,
 			func(b map[string]any) bool { return b["severity"] == "SEV1" && b["override"] != nil }},
 		{"POST", "/api/v1/incidents/INC-1/severity", `{"clear":true}`, 200,
@@ -112,12 +204,8 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 		{"POST", "/api/v1/incidents/INC-1/resolve", "", 409, nil},
 		{"GET", "/api/v1/incidents/INC-1", "", 200,
 			func(b map[string]any) bool { return len(b["timeline"].([]any)) >= 6 && len(b["signals"].([]any)) == 1 }},
-		{"GET", "/api/v1/incidents/INC-1?signals_offset=1", "", 200,
+		{"GET", "/api/v1/incidents/INC-1?signalsOffset=1", "", 200,
 			func(b map[string]any) bool { return b["signals"] == nil && b["signalsTotal"] == 1.0 }},
-		{"GET", "/api/v1/incidents/INC-1?signals_limit=0", "", 200,
-			func(b map[string]any) bool { return b["signals"] == nil }},
-		{"GET", "/api/v1/incidents/INC-1?signals_limit=5000", "", 400, nil},
-		{"GET", "/api/v1/incidents/INC-1?signals_offset=-1", "", 400, nil},
 	}
 	for _, tt := range tests {
 		code, body := do(h, tt.method, tt.path, tt.body)
@@ -128,6 +216,13 @@ func TestActionsAnswerLikeTheStateSays(t *testing.T) {
 			t.Errorf("%s %s: error without a message", tt.method, tt.path)
 		}
 	}
+}
+
+// errorIs checks an error answer's message, and its field: what the
+// message names before its colon.
+func errorIs(msg string) func(map[string]any) bool {
+	field, _, _ := strings.Cut(msg, ":")
+	return func(b map[string]any) bool { return b["error"] == msg && b["field"] == field }
 }
 
 // TestActionBodyMustBeOneObject checks that an action body with anything

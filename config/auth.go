@@ -34,6 +34,10 @@ type Auth struct {
 	AdminOpen bool `yaml:"admin_open"`
 	// Admin are the principals allowed on the incident API and /-/reload.
 	Admin Tokens `yaml:"admin"`
+	// Viewers are read-only principals, for dashboards and wallboards: they
+	// may read the incident, on-call and silence APIs and /metrics, and
+	// nothing else.
+	Viewers Tokens `yaml:"viewers"`
 	// MetricsOpen serves /metrics without credentials; it excludes Metrics.
 	MetricsOpen bool `yaml:"metrics_open"`
 	// Metrics are principals allowed on /metrics besides the admins.
@@ -90,6 +94,22 @@ func (a *Auth) check(m *mapping) error {
 	}
 	if a.MetricsOpen && len(a.Metrics) > 0 {
 		return m.errorf("metrics_open", "metrics_open: true and metrics tokens exclude each other; keep one")
+	}
+	return a.checkViewers(m)
+}
+
+// checkViewers keeps each token to one role: a token both admin and
+// viewer would be read-only or not depending on which is checked first.
+func (a *Auth) checkViewers(m *mapping) error {
+	if a.AdminOpen && len(a.Viewers) > 0 {
+		return m.errorf("viewers", "admin_open: true lets anyone read and act, so viewers would be refused nothing; keep one")
+	}
+	for i, v := range a.Viewers {
+		for j, ad := range a.Admin {
+			if v.Token == ad.Token {
+				return m.d.errorf(m.elemAt("viewers", i), "same token as auth.admin[%d] (%s): a token has one role", j, ad.Name)
+			}
+		}
 	}
 	return nil
 }

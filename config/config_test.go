@@ -51,6 +51,7 @@ func TestLoadValid(t *testing.T) {
 					{Name: "sre", Token: NewSecret("testdata-admin-token-0001"), TokenFile: filepath.Join(secrets, "admin.token")},
 					{Name: "oncall-bot", Token: NewSecret("testdata-crlf-token-00000003"), TokenFile: filepath.Join(secrets, "crlf.token")},
 				},
+				Viewers: Tokens{{Name: "wallboard", Token: NewSecret("testdata-viewer-token-00000005")}},
 				Metrics: Tokens{prom},
 				Ingest: Ingest{
 					Alertmanager: Source{Tokens: Tokens{
@@ -209,6 +210,12 @@ var invalid = map[string]string{
 	"zero_snapshot.yml":            `:2: storage.snapshot_every: must be positive`,
 	"zero_retention.yml":           `:2: storage.retention: must be positive, got 0s`,
 	"negative_archive.yml":         `:3: storage.archive_retention: must be positive, got -24h0m0s`,
+	"viewers_admin_open.yml":       `:6: auth.viewers: admin_open: true lets anyone read and act, so viewers would be refused nothing; keep one`,
+	"viewer_admin_token.yml":       `:8: auth.viewers[1]: same token as auth.admin[0] (sre): a token has one role`,
+	"viewer_no_token.yml":          `:4: auth.viewers[0]: one of token and token_file is required`,
+	"viewer_short_token.yml":       `:5: auth.viewers[0].token: token is 9 bytes long, at least 16 are required`,
+	"viewers_duplicate_name.yml":   `:5: auth.viewers[1]: name "wallboard" is already used by auth.viewers[0]`,
+	"viewers_not_list.yml":         `:2: auth.viewers: want a list of tokens`,
 }
 
 func TestLoadInvalid(t *testing.T) {

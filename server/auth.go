@@ -20,40 +20,58 @@ const Anonymous = "anonymous"
 // principalKey is the gin context key of the authenticated principal.
 type principalKey struct{}
 
+// role is what a principal may do.
+type role uint8
+
+const (
+	// roleFull may use every method of the endpoints it is admitted to.
+	roleFull role = iota
+	// roleViewer may only read: GET and HEAD.
+	roleViewer
+)
+
 // principals is who may call an endpoint: anyone when open, otherwise the
-// holders of its tokens, kept as SHA-256 digests.
+// holders of its tokens, kept as SHA-256 digests, each with its role.
 type principals struct {
 	open    bool
 	names   []string
+	roles   []role
 	digests [][sha256.Size]byte
 }
 
-// newPrincipals collects the tokens of lists.
+// newPrincipals collects the tokens of lists, all with full rights.
 func newPrincipals(open bool, lists ...config.Tokens) *principals {
 	p := &principals{open: open}
 	for _, list := range lists {
-		for _, t := range list {
-			p.names = append(p.names, t.Name)
-			p.digests = append(p.digests, sha256.Sum256([]byte(t.Token.Reveal())))
-		}
+		p.add(list, roleFull)
 	}
 	return p
 }
 
-// find gives the name of the principal whose token is tok. It compares
-// digests, so the time taken reveals neither the tokens' lengths nor how
-// much of one matched, and it compares every token, so neither does it
-// reveal which one matched.
-func (p *principals) find(tok string) (string, bool) {
+// add admits the holders of list with role r.
+func (p *principals) add(list config.Tokens, r role) *principals {
+	for _, t := range list {
+		p.names = append(p.names, t.Name)
+		p.roles = append(p.roles, r)
+		p.digests = append(p.digests, sha256.Sum256([]byte(t.Token.Reveal())))
+	}
+	return p
+}
+
+// find gives the name and role of the principal whose token is tok. It
+// compares digests, so the time taken reveals neither the tokens' lengths
+// nor how much of one matched, and it compares every token, so neither
+// does it reveal which one matched.
+func (p *principals) find(tok string) (string, role, bool) {
 	d := sha256.Sum256([]byte(tok))
 	match := -1
 	for i := range p.digests {
 		match = subtle.ConstantTimeSelect(subtle.ConstantTimeCompare(d[:], p.digests[i][:]), i, match)
 	}
 	if match < 0 {
-		return "", false
+		return "", 0, false
 	}
-	return p.names[match], true
+	return p.names[match], p.roles[match], true
 }
 
 // access is who may call each kind of endpoint. SetAuth replaces it whole,
@@ -70,8 +88,8 @@ var ingestSources = []string{config.SourceAlertmanager, config.SourcePrometheus}
 // newAccess collects the principals of every endpoint from a.
 func newAccess(a *config.Auth) *access {
 	acc := &access{
-		admin:   newPrincipals(a.AdminOpen, a.Admin),
-		metrics: newPrincipals(a.MetricsOpen, a.Admin, a.Metrics),
+		admin:   newPrincipals(a.AdminOpen, a.Admin).add(a.Viewers, roleViewer),
+		metrics: newPrincipals(a.MetricsOpen, a.Admin, a.Metrics).add(a.Viewers, roleViewer),
 		ingest:  make(map[string]*principals, len(ingestSources)),
 	}
 	for _, name := range ingestSources {
@@ -86,10 +104,25 @@ func newAccess(a *config.Auth) *access {
 func (s *Server) SetAuth(a config.Auth) { s.access.Store(newAccess(&a)) }
 
 // Admin is middleware admitting the configured admins (everyone when
-// auth.admin_open is set), for the incident API and /-/reload.
+// auth.admin_open is set), for /-/reload and the profiles; it refuses
+// viewers with 403.
 func (s *Server) Admin() gin.HandlerFunc {
-	return s.authenticate(func(a *access) *principals { return a.admin })
+	return s.authenticate(func(a *access) *principals { return a.admin }, never)
 }
+
+// API is middleware for the incident, on-call and silence APIs: it admits
+// the configured admins to every method (everyone when auth.admin_open is
+// set), and viewers to GET and HEAD only, refusing them anything else
+// with 403.
+func (s *Server) API() gin.HandlerFunc {
+	return s.authenticate(func(a *access) *principals { return a.admin }, reads)
+}
+
+// never admits viewers to no method.
+func never(string) bool { return false }
+
+// reads admits viewers to the methods that only read.
+func reads(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 // Ingest is middleware admitting the configured senders of an ingest source
 // ("alertmanager" or "prometheus"), or everyone when the source is open.
@@ -99,7 +132,7 @@ func (s *Server) Ingest(source string) gin.HandlerFunc {
 	if !slices.Contains(ingestSources, source) {
 		panic(fmt.Sprintf("server: unknown ingest source %q", source))
 	}
-	return s.authenticate(func(a *access) *principals { return a.ingest[source] })
+	return s.authenticate(func(a *access) *principals { return a.ingest[source] }, never)
 }
 
 // Principal is the name of the request's authenticated principal:
@@ -111,9 +144,10 @@ func Principal(c *gin.Context) string {
 }
 
 // authenticate is middleware requiring "Authorization: Bearer <token>" with
-// one of the tokens pick chooses from the access in force; it answers 401
-// otherwise.
-func (s *Server) authenticate(pick func(*access) *principals) gin.HandlerFunc {
+// one of the tokens pick chooses from the access in force, answering 401
+// otherwise; a viewer's token is answered 403 unless viewerMay admits the
+// request's method.
+func (s *Server) authenticate(pick func(*access) *principals, viewerMay func(method string) bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p := pick(s.access.Load())
 		if p.open {
@@ -122,7 +156,13 @@ func (s *Server) authenticate(pick func(*access) *principals) gin.HandlerFunc {
 		}
 		msg := "missing bearer token"
 		if tok, ok := bearer(c.GetHeader("Authorization")); ok {
-			if name, found := p.find(tok); found {
+			name, r, found := p.find(tok)
+			switch {
+			case found && r == roleViewer && !viewerMay(c.Request.Method):
+				Fail(c, http.StatusForbidden, fmt.Sprintf("%s holds a read-only viewer token: %s %s needs an admin token",
+					name, c.Request.Method, c.Request.URL.Path))
+				return
+			case found:
 				c.Set(principalKey{}, name)
 				return
 			}

@@ -83,7 +83,7 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 			c.String(http.StatusOK, "OK")
 		})
 	}
-	e.GET("/metrics", s.authenticate(func(a *access) *principals { return a.metrics }),
+	e.GET("/metrics", s.authenticate(func(a *access) *principals { return a.metrics }, reads),
 		gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	return s
 }

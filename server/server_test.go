@@ -26,6 +26,7 @@ const (
 	adminToken   = "admin-token-0123456789"
 	metricsToken = "metrics-token-0123456789"
 	amToken      = "am-token-0123456789"
+	viewerToken  = "viewer-token-0123456789"
 )
 
 // baseConfig is the test configuration; extra YAML is appended to it.
@@ -34,6 +35,7 @@ server: {max_body_bytes: 16, shutdown_timeout: 5s}
 auth:
   admin: [{name: sre, token: ` + adminToken + `}]
   metrics: [{name: prom, token: ` + metricsToken + `}]
+  viewers: [{name: wallboard, token: ` + viewerToken + `}]
   ingest:
     alertmanager: {tokens: [{name: am, token: ` + amToken + `}]}
     prometheus: {open: true}
@@ -47,7 +49,8 @@ type fixture struct {
 }
 
 // newFixture builds a Server from yaml (baseConfig when empty) with routes:
-// GET /admin and GET /things/:id (admin), POST /ingest/am and
+// GET /admin and GET /things/:id (admin), /api with every method (API),
+// POST /ingest/am and
 // POST /ingest/prom (ingest), POST /echo (reads its body) and GET /panic.
 func newFixture(t *testing.T, yaml string) *fixture {
 	t.Helper()
@@ -65,6 +68,9 @@ func newFixture(t *testing.T, yaml string) *fixture {
 	r := s.Engine()
 	r.GET("/admin", s.Admin(), whoami)
 	r.GET("/things/:id", s.Admin(), whoami)
+	for _, method := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		r.Handle(method, "/api", s.API(), whoami)
+	}
 	r.POST("/ingest/am", s.Ingest(config.SourceAlertmanager), whoami)
 	r.POST("/ingest/prom", s.Ingest(config.SourcePrometheus), whoami)
 	r.POST("/echo", func(c *gin.Context) {
@@ -132,6 +138,19 @@ func TestAuthMatrix(t *testing.T) {
 		{"metrics ingest token", "GET", "/metrics", "Bearer " + amToken, 401, ""},
 		{"metrics metrics token", "GET", "/metrics", "Bearer " + metricsToken, 200, ""},
 		{"metrics admin token", "GET", "/metrics", "Bearer " + adminToken, 200, ""},
+		{"metrics viewer token", "GET", "/metrics", "Bearer " + viewerToken, 200, ""},
+		{"admin viewer token", "GET", "/admin", "Bearer " + viewerToken, 403, ""},
+		{"ingest viewer token", "POST", "/ingest/am", "Bearer " + viewerToken, 401, ""},
+		{"api viewer GET", "GET", "/api", "Bearer " + viewerToken, 200, "wallboard"},
+		{"api viewer HEAD", "HEAD", "/api", "Bearer " + viewerToken, 200, ""},
+		{"api viewer POST", "POST", "/api", "Bearer " + viewerToken, 403, ""},
+		{"api viewer PUT", "PUT", "/api", "Bearer " + viewerToken, 403, ""},
+		{"api viewer PATCH", "PATCH", "/api", "Bearer " + viewerToken, 403, ""},
+		{"api viewer DELETE", "DELETE", "/api", "Bearer " + viewerToken, 403, ""},
+		{"api admin POST", "POST", "/api", "Bearer " + adminToken, 200, "sre"},
+		{"api admin DELETE", "DELETE", "/api", "Bearer " + adminToken, 200, "sre"},
+		{"api metrics token", "GET", "/api", "Bearer " + metricsToken, 401, ""},
+		{"api without header", "GET", "/api", "", 401, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +163,13 @@ func TestAuthMatrix(t *testing.T) {
 					t.Errorf("WWW-Authenticate %q", got)
 				}
 				jsonError(t, w)
+				return
+			}
+			if tt.want == http.StatusForbidden {
+				want := "wallboard holds a read-only viewer token: " + tt.method + " " + tt.path + " needs an admin token"
+				if got := jsonError(t, w); got != want {
+					t.Errorf("error %q, want %q", got, want)
+				}
 				return
 			}
 			if tt.principal != "" && w.Body.String() != tt.principal {

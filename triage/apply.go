@@ -240,7 +240,7 @@ func (s *State) attach(c *change, a *Alert, now time.Time) {
 	if inc == nil {
 		inc = s.openIncident(c, cls, &a.Signal, now)
 	}
-	a.Incident = inc.Key
+	a.Incident, a.Joined = inc.Key, now
 	inc.Alerts = append(inc.Alerts, a.Signal.ID())
 	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
 		inc.StartedAt = st

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 // evict moves a resolved incident out of the live state into the archive:
@@ -51,11 +52,50 @@ func (s *State) TakeArchive() []journal.ArchiveItem {
 	return out
 }
 
-// DecodeArchived decodes an incident the archive holds.
+// DecodeArchived decodes an incident the archive holds, in any format.
 func DecodeArchived(data []byte) (Detail, error) {
-	var d Detail
-	if err := decodeFormat("archived incident", data, &d); err != nil {
+	var ad archivedDetail
+	if err := decodeFormat("archived incident", data, &ad); err != nil {
 		return Detail{}, err
 	}
+	d := ad.Detail
+	d.Signals = nil
+	for _, as := range ad.Signals {
+		d.Signals = append(d.Signals, as.view())
+	}
 	return d, nil
+}
+
+// archivedDetail is an incident as the archive holds it, its signals in
+// any format.
+type archivedDetail struct {
+	Detail
+	Signals []archivedSignal `json:"signals"`
+}
+
+// archivedSignal is a signal view as the archive holds it. Before format 4
+// its "status" was the last delivery's, and "firing" the effective one.
+type archivedSignal struct {
+	SignalView
+	Firing *bool `json:"firing"`
+}
+
+// view is the signal view in the current form, with the delivery's status
+// told apart from the effective one.
+func (as archivedSignal) view() SignalView {
+	v := as.SignalView
+	switch {
+	case as.Firing != nil && *as.Firing:
+		v.Signal.Status, v.Status = v.Status, signal.StatusFiring
+	case as.Firing != nil:
+		v.Signal.Status, v.Status = v.Status, signal.StatusResolved
+		if v.Signal.Status == signal.StatusFiring {
+			v.StatusReason = StatusExpired
+		}
+	case v.Status == signal.StatusResolved && v.StatusReason == "":
+		v.Signal.Status = signal.StatusResolved
+	default:
+		v.Signal.Status = signal.StatusFiring
+	}
+	return v
 }

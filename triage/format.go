@@ -16,10 +16,13 @@ import (
 //   - 3: the outbox and paging: delivery, on-call, schedule-override and
 //     silence entries, the escalate action; intents, the notification log,
 //     escalations, on-call files, overrides and silences in the snapshot.
+//   - 4: an alert records when it joined its incident (joined); an archived
+//     incident's signals give their effective status and why it differs
+//     from the last delivery's (statusReason), and no longer "firing".
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

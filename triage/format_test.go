@@ -395,8 +395,8 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 		want []string
 	}{
 		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
-		{"unknown kind", append([]byte{triage.FormatVersion}, `{"maintenance":{"id":"x"}}`...), []string{"record 2", `unknown field "maintenance"`, "format version 3"}},
-		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", "format version 3"}},
+		{"unknown kind", append([]byte{triage.FormatVersion}, `{"maintenance":{"id":"x"}}`...), []string{"record 2", `unknown field "maintenance"`, fmt.Sprintf("format version %d", triage.FormatVersion)}},
+		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", fmt.Sprintf("format version %d", triage.FormatVersion)}},
 		{"empty", nil, []string{"record 2", "no data"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,6 +64,7 @@ type Alert struct {
 	Firing    bool          `json:"firing"`   // effective status: firing and not past endsAt
 	FirstSeen time.Time     `json:"firstSeen"`
 	LastSeen  time.Time     `json:"lastSeen"`
+	Joined    time.Time     `json:"joined,omitzero"` // when this occurrence joined Incident
 	hits      []int         // matcher indexes it matches (derived from rules)
 	poolKey   string        // the pool a report waits in (derived from pools)
 }

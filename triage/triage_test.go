@@ -191,8 +191,8 @@ func TestAlertExpiresAtEndsAt(t *testing.T) {
 	m.signals(t0, a)
 	m.tick(t0.Add(4 * time.Minute))
 	d, _ := m.s.Get("INC-1", 0, 10)
-	if d.Alerts.Firing != 0 || d.Signals[0].Firing {
-		t.Fatalf("alert did not expire: %+v", d.Summary)
+	if sv := d.Signals[0]; d.Alerts.Firing != 0 || sv.Status != signal.StatusResolved || sv.StatusReason != StatusExpired {
+		t.Fatalf("alert did not expire: %+v, signal %s (%s)", d.Summary, sv.Status, sv.StatusReason)
 	}
 	// A refresh before expiry moves it: Prometheus re-sends with a later endsAt.
 	b := firing("alertname", "Y", "service", "web")

@@ -88,11 +88,40 @@ type Detail struct {
 // SignalView is one signal of an incident in its latest state.
 type SignalView struct {
 	signal.Signal
-	Firing    bool      `json:"firing"`
+	// Status is the signal's effective status, which hides the embedded
+	// status of its last delivery: firing, or resolved once the sender
+	// resolved it or its endsAt passed.
+	Status signal.Status `json:"status"`
+	// StatusReason says why Status differs from what the last delivery
+	// said: StatusExpired, or "" when they agree.
+	StatusReason string `json:"statusReason,omitempty"`
+	// JoinedAt is when this occurrence of the signal joined the incident;
+	// zero for data written before Klaxon recorded it.
+	JoinedAt time.Time `json:"joinedAt,omitzero"`
+	// FirstSeen is when Klaxon first saw the signal's identity: before
+	// JoinedAt, and before the incident opened, when an earlier occurrence
+	// was in an earlier incident.
 	FirstSeen time.Time `json:"firstSeen"`
 	LastSeen  time.Time `json:"lastSeen"`
 	// SilencedBy lists the active silences that mute it (firing only).
 	SilencedBy []string `json:"silencedBy,omitempty"`
+}
+
+// StatusExpired is the StatusReason of a signal whose last delivery said
+// firing but whose endsAt passed without a refresh.
+const StatusExpired = "expired"
+
+// newSignalView is a's view; a fires or not as its effective status says.
+func newSignalView(a *Alert) SignalView {
+	sv := SignalView{Signal: a.Signal, Status: signal.StatusResolved,
+		JoinedAt: a.Joined, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+	switch {
+	case a.Firing:
+		sv.Status = signal.StatusFiring
+	case a.Signal.Status == signal.StatusFiring:
+		sv.StatusReason = StatusExpired
+	}
+	return sv
 }
 
 // Filter selects incidents for List.
@@ -151,8 +180,7 @@ func (s *State) detail(inc *Incident, offset, limit int) Detail {
 		if a == nil || a.Incident != inc.Key {
 			continue // its record went with an earlier incident's eviction
 		}
-		sv := SignalView{Signal: a.Signal, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
-		sv.Firing = a.Firing
+		sv := newSignalView(a)
 		if a.Firing {
 			sv.SilencedBy = s.silencedBy(&a.Signal, s.now)
 		}

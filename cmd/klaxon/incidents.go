@@ -195,7 +195,7 @@ func runIncidentsShow(args []string, stdout, stderr io.Writer) int {
 	if code != 0 {
 		return code
 	}
-	q := url.Values{"signals_limit": {strconv.Itoa(*signals)}}
+	q := url.Values{"signalsLimit": {strconv.Itoa(*signals)}}
 	data, err := c.call(context.Background(), http.MethodGet, incidentPath(pos[0]), q, nil)
 	return finish(data, err, cf.output, stdout, stderr, func(data []byte) error {
 		var d triage.Detail
@@ -224,9 +224,9 @@ func printDetail(w io.Writer, d triage.Detail, at time.Time) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tFIRST SEEN\tLAST SEEN\tLABELS")
 	for _, sig := range d.Signals {
-		state := "resolved"
-		if sig.Firing {
-			state = "firing"
+		state := string(sig.Status)
+		if sig.StatusReason != "" {
+			state += " (" + sig.StatusReason + ")"
 		}
 		if len(sig.SilencedBy) > 0 {
 			state += " (silenced by " + strings.Join(sig.SilencedBy, ", ") + ")"

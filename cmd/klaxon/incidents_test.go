@@ -133,9 +133,9 @@ func TestIncidentsCommandsSendAndPrint(t *testing.T) {
 		{"list takes no arguments", []string{"list", "INC-1"}, 200, list, nil, 2, "", "usage: klaxon incidents list"},
 		{"list bad output", []string{"list", "-o", "yaml"}, 200, list, nil, 2, "", `-o: "yaml" is neither table nor json`},
 		{"show", []string{"show", "INC-7"}, 200, detail,
-			&request{"GET", "/api/v1/incidents/INC-7?signals_limit=100", "", ""}, 0, "SIGNALS (2 of 3)", ""},
+			&request{"GET", "/api/v1/incidents/INC-7?signalsLimit=100", "", ""}, 0, "SIGNALS (2 of 3)", ""},
 		{"show escapes the key", []string{"show", "--signals", "5", "a/b c"}, 200, detail,
-			&request{"GET", "/api/v1/incidents/a%2Fb%20c?signals_limit=5", "", ""}, 0, "INC-7", ""},
+			&request{"GET", "/api/v1/incidents/a%2Fb%20c?signalsLimit=5", "", ""}, 0, "INC-7", ""},
 		{"show needs a key", []string{"show"}, 200, detail, nil, 2, "", "usage: klaxon incidents show"},
 		{"show refuses a dot key", []string{"show", ".."}, 200, detail, nil, 2, "", "usage: klaxon incidents show"},
 		{"ack with flags after the key", []string{"ack", "INC-7", "--by", "alice", "--note", "looking"}, 200, summary,
@@ -163,7 +163,7 @@ func TestIncidentsCommandsSendAndPrint(t *testing.T) {
 		{"an answer not from the API", []string{"list"}, 502, "<html>bad gateway</html>",
 			&request{"GET", "/api/v1/incidents?status=open", "", ""}, 1, "", "<html>bad gateway</html> (HTTP 502)"},
 		{"an answer that is not an incident", []string{"show", "INC-7"}, 200, "[1]",
-			&request{"GET", "/api/v1/incidents/INC-7?signals_limit=100", "", ""}, 1, "", "reading incident INC-7:"},
+			&request{"GET", "/api/v1/incidents/INC-7?signalsLimit=100", "", ""}, 1, "", "reading incident INC-7:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

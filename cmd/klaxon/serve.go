@@ -185,13 +185,14 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
 	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
-	silences := r.Group("/", srv.Admin()) // Alertmanager's silences API, for amtool
-	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(silences)
-	silences.GET("/api/v2/status", api.Status(version, time.Now()))
+	// The APIs: admins may do anything, viewers only read.
+	apis := r.Group("/", srv.API())
+	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(apis) // Alertmanager's, for amtool
+	apis.GET("/api/v2/status", api.Status(version, time.Now()))
+	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(apis)
+	api.NewOnCall(eng.State(), eng, time.Now).Register(apis)
 
 	admin := r.Group("/", srv.Admin())
-	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(admin)
-	api.NewOnCall(eng.State(), eng, time.Now).Register(admin)
 	if signer != nil {
 		api.NewAckLinks(signer, eng, time.Now).Register(r) // the signed link is the credential
 	}
