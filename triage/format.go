@@ -18,7 +18,10 @@ import (
 //     escalations, on-call files, overrides and silences in the snapshot.
 //   - 4: an alert records when it joined its incident (joined); an archived
 //     incident's signals give their effective status and why it differs
-//     from the last delivery's (statusReason), and no longer "firing".
+//     from the last delivery's (statusReason), and no longer "firing";
+//     incidents keep all-time totals beside their windowed counts; tickets
+//     and mentions wait in pools (in the snapshot) until an incident takes
+//     them; correlation settings carry reopen_within.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
