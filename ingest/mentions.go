@@ -100,13 +100,14 @@ type mastodonEvent struct {
 
 // mastodonStatus is a Mastodon Status entity.
 type mastodonStatus struct {
-	ID        flexID  `json:"id"`
-	URI       string  `json:"uri"`
-	URL       string  `json:"url"`
-	CreatedAt isoTime `json:"created_at"`
-	Content   string  `json:"content"` // HTML
-	Language  string  `json:"language"`
-	Account   struct {
+	ID         flexID  `json:"id"`
+	Visibility string  `json:"visibility"`
+	URI        string  `json:"uri"`
+	URL        string  `json:"url"`
+	CreatedAt  isoTime `json:"created_at"`
+	Content    string  `json:"content"` // HTML
+	Language   string  `json:"language"`
+	Account    struct {
 		Acct           string `json:"acct"`
 		DisplayName    string `json:"display_name"`
 		FollowersCount int64  `json:"followers_count"`
@@ -132,6 +133,11 @@ func (s *mastodonStatus) key() string {
 // webhooks is one mention; a boost has RepostOf set to the boosted post's
 // identity and carries its text. Text is the content with HTML removed.
 // Labels: platform (mastodon), lang, tags (hashtags).
+//
+// A server's webhook sees followers-only and direct statuses too: those
+// (visibility "private" or "direct") are not public mentions, and are
+// accepted with no signal at all (an empty, non-nil slice), so that the
+// handler answers 2xx, stores nothing and Mastodon does not retry.
 func ParseMastodon(body []byte, now time.Time, lim Limits) ([]signal.Signal, error) {
 	var e mastodonEvent
 	if err := decodeObject(body, &e); err != nil {
@@ -144,6 +150,9 @@ func ParseMastodon(body []byte, now time.Time, lim Limits) ([]signal.Signal, err
 		return nil, &Error{Field: "object", Msg: "must be a status"}
 	}
 	s := e.Object
+	if s.Visibility == "private" || s.Visibility == "direct" {
+		return []signal.Signal{}, nil
+	}
 	b := newBuilder(lim, signal.SourceMastodon, signal.KindMention, now)
 	b.label("event", labelPlatform, "mastodon")
 	b.id("object.uri", "", s.key())

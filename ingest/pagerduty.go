@@ -79,8 +79,9 @@ type PagerDutyEvent struct {
 // trigger, its re-triggers, its acknowledge and its resolve share one ID.
 // A trigger is firing, with labels severity, source, component, group,
 // class and dedup_key, the summary, client and custom_details (as compact
-// JSON) as annotations, the first link (or client_url) as Link and
-// payload.timestamp (else now) as StartsAt. A resolve is resolved and an
+// JSON) as annotations, the first usable link (or client_url) as Link and
+// payload.timestamp (else now) as StartsAt; links and client_url that
+// are not http(s) URLs are skipped, as PagerDuty takes any text there. A resolve is resolved and an
 // acknowledge is firing with Ack set; both carry only the dedup_key label,
 // so triage should keep the trigger's labels and ignore an acknowledge of
 // an ID it does not know.
@@ -156,12 +157,23 @@ func pagerDutyTrigger(b *builder, e *pagerDutyBody) {
 	b.annotation("client", "client", e.Client)
 	b.annotation("payload.custom_details", "custom_details", compactJSON(p.CustomDetails))
 	b.startsAt("payload.timestamp", p.Timestamp)
-	switch {
-	case len(e.Links) > 0:
-		b.link("links[0].href", e.Links[0].Href)
-	default:
-		b.link("client_url", e.ClientURL)
+	b.sig.Link = pagerDutyLink(e, b.lim.MaxAnnotationBytes)
+}
+
+// pagerDutyLink returns the first link of the event, or its client_url,
+// that is an absolute http or https URL of at most limit bytes. PagerDuty
+// accepts any text there, so an unusable one is skipped rather than
+// refusing the event.
+func pagerDutyLink(e *pagerDutyBody, limit int) string {
+	for _, l := range e.Links {
+		if len(l.Href) <= limit && usableLink(l.Href) {
+			return l.Href
+		}
 	}
+	if len(e.ClientURL) <= limit && usableLink(e.ClientURL) {
+		return e.ClientURL
+	}
+	return ""
 }
 
 // dotted prefixes a non-empty field path with a dot.

@@ -192,12 +192,18 @@ func (b *builder) link(field, link string) {
 	if b.tooLong(field, link, b.lim.MaxAnnotationBytes) {
 		return
 	}
-	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !usableLink(link) {
 		b.fail(field, "must be an absolute http or https URL, got "+quote(link))
 		return
 	}
 	b.sig.Link = link
+}
+
+// usableLink reports whether link is an absolute http or https URL, which
+// notifications and the UI can offer to open.
+func usableLink(link string) bool {
+	u, err := url.Parse(link)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // startsAt sets the start from t when it was given.

@@ -83,12 +83,13 @@ func closedStatus(s string) bool {
 // zendeskEvent is a Zendesk event webhook body for a ticket event
 // (zen:event-type:ticket.*).
 type zendeskEvent struct {
-	Type    string        `json:"type"`
-	ID      string        `json:"id"`
-	Time    isoTime       `json:"time"`
-	Subject string        `json:"subject"`
-	Detail  zendeskDetail `json:"detail"`
-	Event   struct {
+	Type      string        `json:"type"`
+	AccountID flexID        `json:"account_id"`
+	ID        string        `json:"id"`
+	Time      isoTime       `json:"time"`
+	Subject   string        `json:"subject"`
+	Detail    zendeskDetail `json:"detail"`
+	Event     struct {
 		Current json.RawMessage `json:"current"`
 	} `json:"event"`
 }
@@ -119,6 +120,7 @@ var zendeskGone = map[string]bool{
 // ParseZendesk parses a Zendesk ticket event webhook body (type
 // zen:event-type:ticket.created, .status_changed or any other ticket event)
 // into a signal from signal.SourceZendesk; other event types are refused.
+// The identity is the ticket id within the Zendesk account (account_id).
 // The body must pass VerifyZendesk first. Customer is the ticket's
 // organization id, or its requester's id if it has no organization. The
 // payload carries no ticket URL, so Link is empty.
@@ -140,7 +142,7 @@ func ParseZendesk(body []byte, now time.Time, lim Limits) ([]signal.Signal, erro
 		}
 	}
 	b := newBuilder(lim, signal.SourceZendesk, signal.KindTicket, now)
-	b.id("detail.id", "", string(d.ID))
+	b.id("detail.id", string(e.AccountID), string(d.ID))
 	b.label("detail.id", labelTicket, string(d.ID))
 	b.label("detail.priority", labelPriority, strings.ToLower(d.Priority))
 	b.label("detail.type", labelCategory, strings.ToLower(d.Type))
@@ -208,7 +210,7 @@ type jiraNamed struct {
 // ParseJSM parses a Jira Service Management issue webhook body
 // (jira:issue_created, jira:issue_updated, jira:issue_deleted) into a
 // signal from signal.SourceJSM, identified by the issue's id (which, unlike
-// its key, survives a move). It is resolved when the issue's status is in
+// its key, survives a move) on its Jira site (the host of issue.self). It is resolved when the issue's status is in
 // the done category, it has a resolution, or it was deleted. Labels: ticket
 // (the key, or the id if there is none), project, service (the first component), priority, category
 // (the issue type), tags (Jira labels). Customer is the reporter's account
@@ -228,7 +230,7 @@ func ParseJSM(body []byte, now time.Time, lim Limits) ([]signal.Signal, error) {
 	if e.Timestamp != nil {
 		b.startsAt("timestamp", isoTime{at: time.UnixMilli(*e.Timestamp).UTC()})
 	}
-	b.id("issue.id", "", string(is.ID))
+	b.id("issue.id", jiraSite(is.Self), string(is.ID))
 	b.label("issue.key", labelTicket, cmp.Or(is.Key, string(is.ID)))
 	if f.Project != nil {
 		b.label("issue.fields.project.key", labelProject, f.Project.Key)
@@ -261,6 +263,15 @@ func ParseJSM(body []byte, now time.Time, lim Limits) ([]signal.Signal, error) {
 		b.resolved()
 	}
 	return b.done()
+}
+
+// jiraSite returns the host of an issue's REST URL, or "".
+func jiraSite(self string) string {
+	u, err := url.Parse(self)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // jiraBrowseURL turns an issue's REST URL into the URL people open, or ""
