@@ -35,10 +35,23 @@ type Source string
 const (
 	SourceAlertmanager Source = "alertmanager"
 	SourcePrometheus   Source = "prometheus"
+
+	SourceTicketsGeneric  Source = "tickets-generic"
+	SourceZendesk         Source = "zendesk"
+	SourceJSM             Source = "jsm"
+	SourceMentionsGeneric Source = "mentions-generic"
+	SourceMastodon        Source = "mastodon"
+	SourceX               Source = "x"
+	SourceHeartbeat       Source = "heartbeat"
+	SourcePagerDuty       Source = "pagerduty-events"
 )
 
 // Signal is one report from the outside world: an alert, a ticket, a mention
 // or a heartbeat, normalised. Signals are immutable once journaled.
+//
+// Text is a ticket's body or a mention's text, for keyword matching; it is
+// written by customers and the public and may hold personal data, so it
+// never goes into labels, logs or external pages.
 type Signal struct {
 	Source      Source            `json:"source"`
 	Kind        Kind              `json:"kind"`
@@ -52,6 +65,14 @@ type Signal struct {
 	Customer    string            `json:"customer,omitempty"`
 	Link        string            `json:"link,omitempty"`
 	Reach       int64             `json:"reach,omitempty"`
+	// RepostOf, on a mention that is a repost (a Mastodon boost, an X
+	// retweet), is the Fingerprint of the original post's mention: the
+	// repost adds its Reach to that mention rather than being a new report.
+	RepostOf string `json:"repostOf,omitempty"`
+	// Ack marks a PagerDuty acknowledge event: not a new report but a
+	// request to acknowledge whatever incident holds the signal with this
+	// ID. Status stays firing.
+	Ack bool `json:"ack,omitempty"`
 }
 
 // ID is the signal's identity across deliveries: repeated deliveries of the
