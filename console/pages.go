@@ -69,9 +69,17 @@ type errorPage struct {
 	Message string
 }
 
+// noteForm is an action's form that takes an optional note.
+type noteForm struct{ Key, Action, Button, CSRF string }
+
+// newNoteForm is the noteForm of action on the incident key.
+func newNoteForm(key, action, button, csrf string) noteForm {
+	return noteForm{Key: key, Action: action, Button: button, CSRF: csrf}
+}
+
 // mustParse parses each page's template with the shared layout.
 func mustParse() map[string]*template.Template {
-	funcs := template.FuncMap{"when": when, "whenp": whenp, "statusText": statusText, "lower": strings.ToLower}
+	funcs := template.FuncMap{"when": when, "whenp": whenp, "statusText": statusText, "lower": strings.ToLower, "noteForm": newNoteForm}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"list", "incident", "login", "error"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
