@@ -129,7 +129,7 @@ func standard(t *testing.T) *fixture {
 	f.later(time.Hour)
 	f.alert("c", "api", 1, true) // INC-3
 	f.ticket("c", "api")
-	f.alert("d", "reports", 3, true) // INC-4: approval
+	f.alert("d", "reports", 3, true)   // INC-4: approval
 	f.alert("e", "ledger-db", 1, true) // INC-5: internal
 	f.alert("f", "shop", 2, true)      // INC-6
 	f.later(time.Minute)
