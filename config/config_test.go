@@ -61,7 +61,7 @@ func TestLoadValid(t *testing.T) {
 				},
 			},
 			StatusPage: statusPageDefaults(),
-			File: "testdata/valid/full.yml",
+			File:       "testdata/valid/full.yml",
 		}},
 		{"minimal.yml", &Config{
 			ListenAddress: DefaultListenAddress,
@@ -86,7 +86,7 @@ func TestLoadValid(t *testing.T) {
 				},
 			},
 			StatusPage: statusPageDefaults(),
-			File: "testdata/valid/minimal.yml",
+			File:       "testdata/valid/minimal.yml",
 		}},
 		{"open.yml", &Config{
 			ListenAddress: "[::]:9095",
@@ -109,7 +109,7 @@ func TestLoadValid(t *testing.T) {
 				Ingest:      Ingest{Alertmanager: Source{Open: true}, Prometheus: Source{Open: true}},
 			},
 			StatusPage: statusPageDefaults(),
-			File: "testdata/valid/open.yml",
+			File:       "testdata/valid/open.yml",
 			Warnings: []string{
 				"testdata/valid/open.yml:4: limits.active_alerts: 0 turns the limit off: any ingest token holder can make Klaxon hold alerts until memory runs out",
 				"testdata/valid/open.yml:6: auth.admin_open: the incident API and /-/reload are open to anyone who can reach the server",
