@@ -47,6 +47,9 @@ func Collect(m *Mapper, src Source, archive Archive, since time.Time) ([]Inciden
 	for {
 		page, next := src.List(triage.Filter{Limit: 1000, Before: before})
 		for _, sum := range page {
+			if !m.Wants(sum) {
+				continue // spare copying the timeline of what never shows
+			}
 			d, ok := src.Get(sum.Key, 0, 0)
 			if !ok {
 				continue // evicted since the listing

@@ -22,14 +22,14 @@ var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
 // fixture applies entries to a triage state under testdata/rules.yml.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	state *triage.State
 	seq   uint64
 	now   time.Time
 	arch  memArchive
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	data, err := os.ReadFile("testdata/rules.yml")
 	if err != nil {
@@ -115,7 +115,7 @@ func (a *memArchive) ScanArchive(_ string, fn func(journal.ArchiveItem) (bool, e
 // standard is a small history with every incident and component state:
 // a resolved SEV1, an identified SEV2, an investigating SEV1, a monitored
 // SEV2, one needing approval (SEV3) and one of an internal service.
-func standard(t *testing.T) *fixture {
+func standard(t testing.TB) *fixture {
 	f := newFixture(t)
 	f.alert("a", "shop", 1, true) // INC-1
 	f.later(10 * time.Minute)
@@ -161,7 +161,7 @@ func (f *fixture) site(lang string, withArchive bool) *Site {
 	return p.Handler().Site()
 }
 
-func berlin(t *testing.T) *time.Location {
+func berlin(t testing.TB) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -171,7 +171,7 @@ func berlin(t *testing.T) *time.Location {
 }
 
 // golden compares got with testdata/name (rewritten with -update).
-func golden(t *testing.T, name string, got []byte) {
+func golden(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
 	if *update {

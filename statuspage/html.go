@@ -25,22 +25,17 @@ var icons = map[ComponentStatus]string{
 	Operational: "✓", UnderMaintenance: "⚙", DegradedPerformance: "!", PartialOutage: "▲", MajorOutage: "✕",
 }
 
+// pageTemplate is the page's template, parsed once; each rendering binds
+// its functions to the page's language and time zone.
+var pageTemplate = template.Must(template.New("page").Funcs(pageFuncs(words("en"), time.UTC)).Parse(pageHTML))
+
 // renderHTML renders the page with html/template, which escapes every text.
 func renderHTML(p *Page) ([]byte, error) {
-	w := words(p.Language)
-	loc := p.TimeZone
-	funcs := template.FuncMap{
-		"icon":    func(s ComponentStatus) string { return icons[s] },
-		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"when":    func(t time.Time) string { return t.In(loc).Format(w.TimeFormat) },
-		"day":     func(t time.Time) string { return t.In(loc).Format(w.DayFormat) },
-		"join":    func(s []string) string { return strings.Join(s, ", ") },
-		"percent": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + " %" },
-	}
-	tpl, err := template.New("page").Funcs(funcs).Parse(pageHTML)
+	tpl, err := pageTemplate.Clone()
 	if err != nil {
-		return nil, fmt.Errorf("status page: parse page template: %w", err)
+		return nil, fmt.Errorf("status page: page template: %w", err)
 	}
+	tpl.Funcs(pageFuncs(words(p.Language), p.TimeZone))
 	past := p.Past[:min(len(p.Past), maxPast)]
 	days := 0
 	if len(p.Components) > 0 {
@@ -48,11 +43,23 @@ func renderHTML(p *Page) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	err = tpl.Execute(&b, map[string]any{
-		"Lang": p.Language, "P": p, "W": w, "Past": past, "Days": days,
+		"Lang": p.Language, "P": p, "W": words(p.Language), "Past": past, "Days": days,
 		"Style": template.CSS(pageStyle), //nolint:gosec // a constant of this package, allowed by its CSP hash
 	})
 	if err != nil {
 		return nil, fmt.Errorf("status page: render page: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// pageFuncs are the page template's functions in wording w and zone loc.
+func pageFuncs(w *vocabulary, loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"icon":    func(s ComponentStatus) string { return icons[s] },
+		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"when":    func(t time.Time) string { return t.In(loc).Format(w.TimeFormat) },
+		"day":     func(t time.Time) string { return t.In(loc).Format(w.DayFormat) },
+		"join":    func(s []string) string { return strings.Join(s, ", ") },
+		"percent": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + " %" },
+	}
 }

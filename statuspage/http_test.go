@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -226,5 +227,62 @@ func TestPublisherRendersOnChange(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "api", "v2", "incidents", "unresolved.json"))
 	if err != nil || !strings.Contains(string(got), "issues with Reports") {
 		t.Errorf("the export lacks the new incident (%v)", err)
+	}
+}
+
+// TestRunRendersWhenDirty drives Run: a change and Dirty bring a new
+// rendering; cancelling the context stops it.
+func TestRunRendersWhenDirty(t *testing.T) {
+	f := standard(t)
+	tpl, err := LoadTemplates("", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return f.now }
+	p := NewPublisher(f.state, nil, Options{Page: PageOptions{Name: "S", URL: "https://s"}, Interval: time.Millisecond,
+		Mapper: Mapper{Templates: tpl, Language: "en", Location: time.UTC}, Now: now})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+	for p.Handler().Site() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	f.alert("late", "reports", 1, true)
+	mu.Unlock()
+	p.Dirty()
+	p.Dirty() // never blocks
+	for !strings.Contains(string(p.Handler().Site().Files["api/v2/incidents/unresolved.json"].Body), "issues with Reports") {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+}
+
+func BenchmarkServe(b *testing.B) {
+	var h Handler
+	h.Set(standard(b).site("en", false))
+	req := httptest.NewRequest(http.MethodGet, "/status/", nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+		}
+	})
+}
+
+func BenchmarkRender(b *testing.B) {
+	f := many(b, 50)
+	tpl, _ := LoadTemplates("", "en")
+	p := NewPublisher(f.state, &f.arch, Options{Page: PageOptions{Name: "S", URL: "https://s"},
+		Mapper: Mapper{Templates: tpl, Language: "en", Location: time.UTC}, Now: func() time.Time { return f.now }})
+	b.ReportAllocs()
+	for b.Loop() {
+		p.handler.Set(nil)
+		if err := p.Render(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

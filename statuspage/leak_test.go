@@ -13,7 +13,7 @@ import (
 
 // many opens n incidents across every service, severity and lifecycle,
 // with canaries in every internal field, and archives the oldest.
-func many(t *testing.T, n int) *fixture {
+func many(t testing.TB, n int) *fixture {
 	f := newFixture(t)
 	services := []string{"shop", "api", "payments", "reports", "ledger-db"}
 	for i := range n {

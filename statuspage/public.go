@@ -48,10 +48,10 @@ func AutoPublishable(s triage.Summary) bool {
 // false when it must not appear (no customer-facing service, or not
 // publishable). Only the kind and time of timeline events are read.
 func (m *Mapper) Incident(sum triage.Summary, timeline []triage.Event) (inc Incident, ok bool, err error) {
-	publicName, components := m.public(sum)
-	if publicName == "" || !m.publishable(sum) {
+	if !m.Wants(sum) {
 		return Incident{}, false, nil
 	}
+	publicName, components := m.public(sum)
 	inc = Incident{
 		ID: opaqueID("incident", sum.Key), PublicName: publicName, Components: components,
 		Status: currentStatus(sum), Impact: m.state(sum.Severity), StartedAt: sum.StartedAt.UTC(),
@@ -74,6 +74,12 @@ func (m *Mapper) Incident(sum triage.Summary, timeline []triage.Event) (inc Inci
 	inc.UpdatedAt = steps[len(steps)-1].at
 	slices.Reverse(inc.Updates)
 	return inc, true, nil
+}
+
+// Wants reports whether an incident so summarised appears on the page.
+func (m *Mapper) Wants(sum triage.Summary) bool {
+	name, _ := m.public(sum)
+	return name != "" && m.publishable(sum)
 }
 
 func (m *Mapper) publishable(sum triage.Summary) bool {
