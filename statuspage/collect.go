@@ -191,7 +191,7 @@ func history(spans []span, first time.Time, days int, now time.Time) ([]Day, flo
 func downtime(spans []span, from, to time.Time) float64 {
 	var cuts []time.Time
 	for _, s := range spans {
-		cuts = append(cuts, maxTime(s.from, from), minTime(s.to, to))
+		cuts = append(cuts, clamp(s.from, from, to), clamp(s.to, from, to))
 	}
 	slices.SortFunc(cuts, time.Time.Compare)
 	var down float64
@@ -211,16 +211,13 @@ func downtime(spans []span, from, to time.Time) float64 {
 	return down
 }
 
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+// clamp is t moved into [lo, hi].
+func clamp(t, lo, hi time.Time) time.Time {
+	switch {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
 	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	return t
 }
