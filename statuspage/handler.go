@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -49,22 +50,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
+	body, etag := f.Body, f.ETag
+	if f.Gzip != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body, etag = f.Gzip, strings.TrimSuffix(f.ETag, `"`)+`-gz"`
+		hd.Set("Content-Encoding", "gzip")
+	}
 	hd.Set("Content-Type", f.Type)
-	hd.Set("ETag", f.ETag)
+	hd.Set("ETag", etag)
 	hd.Set("Cache-Control", CacheControl)
 	hd.Set("Vary", "Accept-Encoding")
 	if strings.HasPrefix(f.Type, "application/json") {
 		hd.Set("Access-Control-Allow-Origin", "*") // Statuspage widgets read it from other sites
 	}
-	if etagMatches(r.Header.Get("If-None-Match"), f.ETag) {
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	hd.Set("Last-Modified", site.At.UTC().Format(http.TimeFormat))
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method == http.MethodHead {
 		return
 	}
-	_, _ = w.Write(f.Body)
+	_, _ = w.Write(body)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header admits gzip.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
+		}
+	}
+	return false
 }
 
 // pathOf maps a request path to an output's path: /status and /status/

@@ -1,8 +1,10 @@
 package statuspage
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -283,6 +285,46 @@ func BenchmarkRender(b *testing.B) {
 		p.handler.Set(nil)
 		if err := p.Render(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestGzip(t *testing.T) {
+	var h Handler
+	site := standard(t).site("en", false)
+	h.Set(site)
+	tests := []struct {
+		accept string
+		gz     bool
+	}{{"", false}, {"gzip", true}, {"br, gzip;q=0.8", true}, {"gzip;q=0", false}, {"deflate", false}}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/status/", nil)
+		req.Header.Set("Accept-Encoding", tt.accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		gotGz := rec.Header().Get("Content-Encoding") == "gzip"
+		if gotGz != tt.gz {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tt.accept, gotGz, tt.gz)
+			continue
+		}
+		body := rec.Body.Bytes()
+		if gotGz {
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Header().Get("ETag") == site.Files["index.html"].ETag {
+				t.Error("the gzipped body has the plain body's ETag")
+			}
+		}
+		if string(body) != string(site.Files["index.html"].Body) {
+			t.Errorf("Accept-Encoding %q: the body differs from the rendering", tt.accept)
+		}
+		if rec.Header().Get("Vary") != "Accept-Encoding" {
+			t.Error("no Vary: Accept-Encoding")
 		}
 	}
 }

@@ -72,12 +72,6 @@ func (c ComponentStatus) downtime() float64 {
 	return 0
 }
 
-// ValidComponentStatus reports whether s names a component state.
-func ValidComponentStatus(s string) bool {
-	c := ComponentStatus(s)
-	return c == Operational || c.rank() > 0
-}
-
 // IncidentStatus is an incident's state, as Statuspage names it.
 type IncidentStatus string
 

@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -15,6 +16,9 @@ type File struct {
 	Body []byte
 	Type string // Content-Type
 	ETag string // strong, quoted
+	// Gzip is Body gzipped, served to clients that accept it; nil when
+	// that would not be smaller.
+	Gzip []byte
 }
 
 // Site is every output of one rendering, by path below /status/.
@@ -65,7 +69,19 @@ func Render(p *Page) (*Site, error) {
 
 func (s *Site) put(path, typ string, body []byte) {
 	sum := sha256.Sum256(body)
-	s.Files[path] = &File{Body: body, Type: typ, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	s.Files[path] = &File{Body: body, Type: typ, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Gzip: gzipped(body)}
+}
+
+// gzipped is body compressed, or nil when that saves nothing.
+func gzipped(body []byte) []byte {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression) // the level is valid
+	_, _ = zw.Write(body)                                  // a bytes.Buffer does not fail
+	_ = zw.Close()
+	if b.Len() >= len(body) {
+		return nil
+	}
+	return b.Bytes()
 }
 
 // Equal reports whether s and o hold the same outputs.
