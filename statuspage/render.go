@@ -76,7 +76,7 @@ func (s *Site) put(path, typ string, body []byte) {
 func gzipped(body []byte) []byte {
 	var b bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression) // the level is valid
-	_, _ = zw.Write(body)                                  // a bytes.Buffer does not fail
+	_, _ = zw.Write(body)                                     // a bytes.Buffer does not fail
 	_ = zw.Close()
 	if b.Len() >= len(body) {
 		return nil
