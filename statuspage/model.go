@@ -97,6 +97,17 @@ type Component struct {
 	Uptime    float64 // percent over the history
 }
 
+// Disrupted are the days of c's history not all operational.
+func (c *Component) Disrupted() []Day {
+	var out []Day
+	for _, d := range c.Days {
+		if d.Status != Operational {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // Day is one day of a component's history: the worst state it was in.
 type Day struct {
 	Date   time.Time // midnight in the page's time zone
