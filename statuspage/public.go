@@ -166,7 +166,10 @@ func transitions(timeline []triage.Event) []step {
 			next = Monitoring
 		case triage.EventAlertFiring:
 			if cur == Monitoring {
-				next = map[bool]IncidentStatus{false: Investigating, true: Identified}[acked]
+				next = Investigating
+				if acked {
+					next = Identified
+				}
 			}
 		case triage.EventResolved:
 			next = Resolved

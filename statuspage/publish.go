@@ -62,6 +62,7 @@ func (p *Publisher) Dirty() {
 }
 
 // Render renders the page now, serves it and, when it changed, exports it.
+// One goroutine at a time may call it (Run, or a caller before Run).
 func (p *Publisher) Render() error {
 	now := p.opts.Now()
 	m := p.opts.Mapper
