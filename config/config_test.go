@@ -60,7 +60,8 @@ func TestLoadValid(t *testing.T) {
 					Prometheus: Source{Tokens: Tokens{prom}},
 				},
 			},
-			File: "testdata/valid/full.yml",
+			StatusPage: statusPageDefaults(),
+			File:       "testdata/valid/full.yml",
 		}},
 		{"minimal.yml", &Config{
 			ListenAddress: DefaultListenAddress,
@@ -84,7 +85,8 @@ func TestLoadValid(t *testing.T) {
 					Prometheus:   Source{Open: true},
 				},
 			},
-			File: "testdata/valid/minimal.yml",
+			StatusPage: statusPageDefaults(),
+			File:       "testdata/valid/minimal.yml",
 		}},
 		{"open.yml", &Config{
 			ListenAddress: "[::]:9095",
@@ -106,7 +108,8 @@ func TestLoadValid(t *testing.T) {
 				MetricsOpen: true,
 				Ingest:      Ingest{Alertmanager: Source{Open: true}, Prometheus: Source{Open: true}},
 			},
-			File: "testdata/valid/open.yml",
+			StatusPage: statusPageDefaults(),
+			File:       "testdata/valid/open.yml",
 			Warnings: []string{
 				"testdata/valid/open.yml:4: limits.active_alerts: 0 turns the limit off: any ingest token holder can make Klaxon hold alerts until memory runs out",
 				"testdata/valid/open.yml:6: auth.admin_open: the incident API and /-/reload are open to anyone who can reach the server",
@@ -202,7 +205,7 @@ var invalid = map[string]string{
 	"token_unknown_key.yml":        `:4: auth.admin[0].tokne: unknown key (expected one of: name, token, token_file)`,
 	"token_whitespace.yml":         `:4: auth.admin[0].token: token must not contain whitespace or control characters`,
 	"two_documents.yml":            `:6: a configuration file holds one YAML document, this is a second one`,
-	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth)`,
+	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth, statuspage)`,
 	"unknown_nested_key.yml":       `:3: server.max_body_byte: unknown key (expected one of: max_body_bytes, read_timeout, write_timeout, shutdown_timeout)`,
 	"unknown_source.yml":           `:6: auth.ingest.pagerduty: unknown key (expected one of: alertmanager, prometheus)`,
 	"zero_block_cache.yml":         `:2: storage.block_cache_bytes: must be positive, got 0`,

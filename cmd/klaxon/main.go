@@ -45,6 +45,8 @@ var commands = map[string]command{
 	"replay":       {"replay --rules GLOB --from T [--to T]  compare candidate rules with what happened", runReplay},
 	"version":      {"version | --version  print the version and build facts", runVersion},
 
+	"statuspage export": {usageStatusPageExport, runStatusPageExport},
+
 	"incidents list":     {usageIncidentsList, runIncidentsList},
 	"incidents show":     {usageIncidentsShow, runIncidentsShow},
 	"incidents ack":      {usageIncidentsAck, runIncidentsAck},
@@ -60,6 +62,7 @@ var parsesFlags = map[string]bool{
 	"serve": true, "check oncall": true, "oncall": true, "pages": true, "replay": true,
 	"incidents list": true, "incidents show": true, "incidents ack": true, "incidents resolve": true,
 	"incidents escalate": true, "incidents severity": true,
+	"statuspage export": true,
 }
 
 func main() {

@@ -158,6 +158,17 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		return err
 	}
 	routes(srv, cfg, eng, j, signer, rl, log, reg)
+	sp, err := newStatusPublisher(cfg, eng.State(), j, log.Named("statuspage"))
+	if err != nil {
+		return err
+	}
+	if sp != nil {
+		registerStatusPage(srv.Engine(), sp.Handler())
+		eng.OnApplied(sp.Dirty)
+		if err := sp.Render(); err != nil {
+			log.Error("rendering the status page failed; it answers 503 until a rendering succeeds", zap.Error(err))
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
@@ -172,6 +183,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	go func() { defer wg.Done(); eng.Run(loopCtx) }()
 	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx, hup) }()
 	go func() { defer wg.Done(); pg.run(loopCtx) }()
+	if sp != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); sp.Run(loopCtx) }()
+	}
 	srv.SetReady(true)
 
 	err = srv.Serve(ctx, ln)
