@@ -25,6 +25,10 @@ const maxNameLength = 64
 const (
 	SourceAlertmanager = "alertmanager"
 	SourcePrometheus   = "prometheus"
+	SourceTickets      = "tickets"
+	SourceMentions     = "mentions"
+	SourceHeartbeats   = "heartbeats"
+	SourcePagerDuty    = "pagerduty"
 )
 
 // Auth says who may call which endpoint. An endpoint is open to anyone only
@@ -50,6 +54,15 @@ type Auth struct {
 type Ingest struct {
 	Alertmanager Source `yaml:"alertmanager"`
 	Prometheus   Source `yaml:"prometheus"`
+	// Tickets, Mentions and Heartbeats take bearer tokens; PagerDuty's
+	// tokens are the routing keys accepted in the body of POST /v2/enqueue.
+	// Left out, each refuses every request.
+	Tickets    OptionalSource `yaml:"tickets"`
+	Mentions   OptionalSource `yaml:"mentions"`
+	Heartbeats OptionalSource `yaml:"heartbeats"`
+	PagerDuty  OptionalSource `yaml:"pagerduty"`
+	// Zendesk is authenticated by its webhook signature, not by a token.
+	Zendesk Zendesk `yaml:"zendesk"`
 }
 
 // Source is one ingest endpoint's access: open to anyone, or to its tokens.
@@ -77,6 +90,14 @@ func (i *Ingest) Source(name string) (Source, bool) {
 		return i.Alertmanager, true
 	case SourcePrometheus:
 		return i.Prometheus, true
+	case SourceTickets:
+		return Source(i.Tickets), true
+	case SourceMentions:
+		return Source(i.Mentions), true
+	case SourceHeartbeats:
+		return Source(i.Heartbeats), true
+	case SourcePagerDuty:
+		return Source(i.PagerDuty), true
 	}
 	return Source{}, false
 }

@@ -54,6 +54,8 @@ type Config struct {
 	Storage       Storage  `yaml:"storage"`
 	Limits        Limits   `yaml:"limits"`
 	Auth          Auth     `yaml:"auth"`
+	// Heartbeats are the jobs expected to report in; read at start-up.
+	Heartbeats Heartbeats `yaml:"heartbeats"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`
