@@ -129,6 +129,8 @@ func (s *State) advance(c *change, now time.Time) {
 				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
 			}
+		case timerHeartbeat:
+			s.heartbeatMissed(c, t.id, t.at)
 		case timerReportText:
 			s.forgetText(t.id)
 		case timerPoolExpiry:
@@ -173,8 +175,16 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	id := sig.ID()
 	h := hashSignal(sig)
 	a := s.alerts[id]
-	if rules.IsReport(sig) {
+	switch {
+	case rules.IsReport(sig):
 		return s.applyReport(c, sig, a, h)
+	case sig.Ack:
+		return s.applyEventAck(c, sig, a)
+	case sig.Kind == signal.KindHeartbeat:
+		sig = s.beat(sig)
+	}
+	if a != nil && sig.Status == signal.StatusResolved && len(sig.Labels) < len(a.Signal.Labels) {
+		sig = keepLabels(sig, a) // an event API's resolve names its alert by key alone
 	}
 	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
 	// A firing alert whose incident was resolved (by a human, or before the
@@ -470,6 +480,12 @@ func hashSignal(sig *signal.Signal) uint64 {
 	str(sig.Customer)
 	str(sig.Link)
 	num(sig.Reach)
+	if sig.RepostOf != "" { // only when set, so that other signals hash as before
+		str("repost:" + sig.RepostOf)
+	}
+	if sig.Ack {
+		str("ack")
+	}
 	var annotations uint64
 	for k, v := range sig.Annotations {
 		ah := fnv.New64a()

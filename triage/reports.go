@@ -46,6 +46,9 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 	if sig.Status == signal.StatusResolved {
 		return true // the end of a report never seen: nothing to record
 	}
+	if sig.RepostOf != "" {
+		return s.applyRepost(c, sig, h)
+	}
 	id := sig.ID()
 	a = &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now, hits: s.rules.MatchSignal(sig)}
 	s.alerts[id] = a
@@ -255,4 +258,28 @@ func (s *State) Pools() []PoolView {
 			Reach:    p.Totals[counterIndex[rules.CounterReach]]})
 	}
 	return out
+}
+
+// applyRepost counts a boost or retweet as reach for the post it reposts:
+// it is recorded under its own identity, so a delivery again changes
+// nothing, but it adds no report. A repost of a post never seen counts as
+// that post's first report.
+func (s *State) applyRepost(c *change, sig *signal.Signal, h uint64) bool {
+	now := s.now
+	orig := s.alerts[string(sig.Kind)+"/"+sig.RepostOf]
+	if orig == nil {
+		first := *sig
+		first.Fingerprint, first.RepostOf = sig.RepostOf, ""
+		s.applyReport(c, &first, nil, hashSignal(&first))
+		orig = s.alerts[first.ID()]
+	} else if t := s.reportTally(orig); t != nil {
+		t.count(rules.CounterReach, sig.Reach, now, s.keepCounts())
+	}
+	rp := &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now}
+	rp.Signal.Text = "" // the reposted text is the original's
+	if orig != nil {
+		rp.Incident, rp.poolKey = orig.Incident, orig.poolKey
+	}
+	s.alerts[sig.ID()] = rp
+	return true
 }

@@ -209,3 +209,77 @@ func TestReportBodiesAreForgotten(t *testing.T) {
 		}
 	}
 }
+
+func TestRepostsAddReachNotReports(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	m.signals(t0.Add(time.Minute), mention("m1", "checkout is down", 100))
+	boost := mention("b1", "", 5000)
+	boost.RepostOf = "m1"
+	m.signals(t0.Add(2*time.Minute), boost)
+	if res := m.signals(t0.Add(3*time.Minute), boost); res.Duplicates != 1 {
+		t.Errorf("a boost delivered again counted: %+v", res)
+	}
+	orphan := mention("b2", "", 700) // a boost of a post never seen
+	orphan.RepostOf = "m9"
+	orphan.Text = "checkout is still down"
+	m.signals(t0.Add(4*time.Minute), orphan)
+	d, _ := m.s.Get("INC-1", 0, 0)
+	if d.Impact.Mentions != 2 || d.Impact.Reach != 5800 {
+		t.Errorf("mentions %d reach %d, want 2 (m1, and m9 through its boost) and 100+5000+700", d.Impact.Mentions, d.Impact.Reach)
+	}
+	checkRestoreMatches(t, m)
+}
+
+func TestEventAPIAckAndResolve(t *testing.T) {
+	m := acmeMachine(t)
+	trigger := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
+		Labels: map[string]string{"dedup_key": "k1", "source": "db-1", "severity": "critical", "component": "checkout"},
+		Annotations: map[string]string{"summary": "DB down"}, StartsAt: t0}
+	m.signals(t0, trigger)
+	ack := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
+		Labels: map[string]string{"dedup_key": "k1"}, Ack: true, StartsAt: t0}
+	m.signals(t0.Add(time.Minute), ack)
+	d, _ := m.s.Get("INC-1", 0, 10)
+	if d.Status != StatusAcknowledged || d.AcknowledgedBy != "pagerduty-events event" {
+		t.Fatalf("after the event's ack: %s by %q", d.Status, d.AcknowledgedBy)
+	}
+	resolve := ack
+	resolve.Ack, resolve.Status, resolve.EndsAt = false, signal.StatusResolved, t0.Add(2*time.Minute)
+	m.signals(t0.Add(2*time.Minute), resolve)
+	d, _ = m.s.Get("INC-1", 0, 10)
+	if d.Alerts.Firing != 0 || d.Signals[0].Labels["source"] != "db-1" {
+		t.Errorf("after the event's resolve: %d firing, labels %v", d.Alerts.Firing, d.Signals[0].Labels)
+	}
+	if res := m.signals(t0.Add(3*time.Minute), signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert,
+		Fingerprint: "unknown", Status: signal.StatusFiring, Labels: map[string]string{"dedup_key": "zz"}, Ack: true}); res.Accepted != 0 {
+		t.Errorf("an ack for an unknown key changed something: %+v", res)
+	}
+}
+
+func TestMissingHeartbeatOpensAnIncidentAndTheNextBeatResolvesIt(t *testing.T) {
+	m := acmeMachine(t)
+	beat := func(at time.Time) signal.Signal {
+		return signal.Signal{Source: signal.SourceHeartbeat, Kind: signal.KindHeartbeat, Fingerprint: "hb-watchdog",
+			Status: signal.StatusResolved, Labels: map[string]string{"heartbeat": "watchdog", "service": "monitoring"},
+			StartsAt: at, EndsAt: at.Add(2 * time.Minute)}
+	}
+	for i := range 3 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		m.tick(at)
+		m.signals(at, beat(at))
+	}
+	if got := m.list("open"); len(got) != 0 {
+		t.Fatalf("beats on time opened %+v", got)
+	}
+	m.tick(t0.Add(10 * time.Minute)) // the beat due at 12:04 never came
+	open := m.list("open")
+	if len(open) != 1 || !strings.HasPrefix(open[0].Title, "heartbeat watchdog stopped") || !open[0].StartedAt.Equal(t0.Add(4*time.Minute)) {
+		t.Fatalf("after the missed beat: %+v", open)
+	}
+	checkRestoreMatches(t, m)
+	m.signals(t0.Add(11*time.Minute), beat(t0.Add(11*time.Minute)))
+	if d, _ := m.s.Get(open[0].Key, 0, 0); d.Alerts.Firing != 0 {
+		t.Errorf("the next beat did not resolve it: %+v", d.Summary)
+	}
+}

@@ -20,17 +20,18 @@ import (
 // Alerts and incidents are stored in chunks that encode and decode on all
 // cores: a snapshot of a million alerts must restore in seconds.
 type snapshot struct {
-	Seq       uint64            `json:"seq"`
-	Now       time.Time         `json:"now"`
-	NextInc   uint64            `json:"nextIncident"`
-	RuleFiles []rules.File      `json:"ruleFiles,omitempty"`
-	Alerts    []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
-	Incidents []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
-	Intents   []*Intent         `json:"intents,omitempty"`
-	OnCall    []oncall.File     `json:"oncall,omitempty"`
-	Overrides []oncall.Override `json:"overrides,omitempty"`
-	Silences  []*Silence        `json:"silences,omitempty"`
-	Pools     []*pool           `json:"pools,omitempty"`
+	Seq        uint64            `json:"seq"`
+	Now        time.Time         `json:"now"`
+	NextInc    uint64            `json:"nextIncident"`
+	RuleFiles  []rules.File      `json:"ruleFiles,omitempty"`
+	Alerts     []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
+	Incidents  []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
+	Intents    []*Intent         `json:"intents,omitempty"`
+	OnCall     []oncall.File     `json:"oncall,omitempty"`
+	Overrides  []oncall.Override `json:"overrides,omitempty"`
+	Silences   []*Silence        `json:"silences,omitempty"`
+	Pools      []*pool           `json:"pools,omitempty"`
+	Heartbeats []*heartbeat      `json:"heartbeats,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -45,7 +46,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
 		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences(),
-		Pools: s.capturePools()}
+		Pools: s.capturePools(), Heartbeats: s.captureHeartbeats()}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -173,6 +174,9 @@ func (s *State) Restore(data []byte) error {
 	for _, p := range snap.Pools {
 		fresh.pools[p.Key] = p
 	}
+	for _, hb := range snap.Heartbeats {
+		fresh.heartbeats[hb.Fingerprint] = hb
+	}
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
 		fresh.dueIntents.push(in)
@@ -190,7 +194,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
-	s.pools = fresh.pools
+	s.pools, s.heartbeats = fresh.pools, fresh.heartbeats
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
@@ -229,6 +233,9 @@ func (s *State) rebuild() {
 		if e := inc.Escalation; e != nil && !e.Next.IsZero() {
 			s.timers.set(timerEscalate, inc.Key, e.Next) // a step, business hours, or an ack timing out
 		}
+	}
+	for fp, hb := range s.heartbeats {
+		s.timers.set(timerHeartbeat, fp, hb.Due)
 	}
 	for _, p := range s.pools {
 		var last time.Time

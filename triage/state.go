@@ -89,11 +89,12 @@ type State struct {
 	openByKey  map[string]*Incident // grouping key -> open incident
 	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
 	timers     timerHeap
-	pools      map[string]*pool   // reports no open incident took, by grouping key
-	intents    map[string]*Intent // pending effects, by ID
-	dueIntents intentHeap         // the same, in due order
-	settled    map[string]bool    // IDs of intents settled or cancelled (derived from incidents' Settled)
-	held       held               // alerts held, counted for admission control (admission.go)
+	pools      map[string]*pool      // reports no open incident took, by grouping key
+	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
+	intents    map[string]*Intent    // pending effects, by ID
+	dueIntents intentHeap            // the same, in due order
+	settled    map[string]bool       // IDs of intents settled or cancelled (derived from incidents' Settled)
+	held       held                  // alerts held, counted for admission control (admission.go)
 
 	oncallFiles []oncall.File     // the on-call files in force (people, schedules, policies)
 	oncall      *oncall.Config    // compiled from them; nil when none are configured
@@ -119,6 +120,7 @@ func New(rs *rules.Set) *State {
 		openBySvc:  make(map[string]*Incident),
 		intents:    make(map[string]*Intent),
 		pools:      make(map[string]*pool),
+		heartbeats: make(map[string]*heartbeat),
 		dueIntents: intentHeap{pos: make(map[string]int)},
 		settled:    make(map[string]bool),
 		nextInc:    1,

@@ -16,6 +16,7 @@ const (
 	timerEscalate                     // an incident's next escalation step is due
 	timerPoolExpiry                   // a pool of reports took none for the rules' longest window
 	timerReportText                   // a report's body is kept no longer
+	timerHeartbeat                    // a heartbeat's next beat was due
 )
 
 type timerID struct {
