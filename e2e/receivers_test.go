@@ -326,3 +326,41 @@ func TestHeartbeatMissed(t *testing.T) {
 		return fmt.Errorf("timeline %+v has no alert_resolved", v.Timeline)
 	})
 }
+
+// TestWatchdogHeartbeat routes Prometheus's Watchdog alert through the real
+// Alertmanager to a heartbeat, with the README's route: Klaxon takes the
+// notification as a beat.
+func TestWatchdogHeartbeat(t *testing.T) {
+	k := newReceiversKlaxon(t, heartbeatConfig{Name: "watchdog", Interval: "1m", Grace: "1m"})
+	requireBinary(t, alertmanagerBin)
+	dir := t.TempDir()
+	cfg := writeTemplate(t, "alertmanager-watchdog.yml", dir, "alertmanager.yml", map[string]string{
+		"KlaxonURL": k.url, "Token": alertmanagerToken, "HeartbeatsToken": heartbeatsToken,
+	})
+	addr := freePort(t)
+	p := startProc(t, "alertmanager", alertmanagerBin, "--config.file="+cfg, "--storage.path="+dir+"/data",
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=debug")
+	amURL := "http://" + addr
+	p.waitHTTP200(amURL + "/-/ready")
+
+	postToAlertmanager(t, amURL, []alert{{Labels: map[string]string{"alertname": "Watchdog", "severity": "none"},
+		StartsAt: time.Now().UTC()}})
+	eventually(t, waitTimeout, "a heartbeat from Alertmanager", func() error {
+		status, data, err := k.do("GET", "/metrics", "", nil)
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("GET /metrics: %d %v", status, err)
+		}
+		for _, want := range []string{
+			`klaxon_signals_received_total{outcome="accepted",source="heartbeat"} 1`,
+			`klaxon_signals_received_total{outcome="rejected",source="heartbeat"} 0`,
+		} {
+			if !bytes.Contains(data, []byte(want)) {
+				return fmt.Errorf("/metrics has no %s", want)
+			}
+		}
+		return nil
+	})
+	if all := k.mustIncidents(url.Values{}); len(all) != 0 {
+		t.Errorf("incidents %+v: a Watchdog routed to a heartbeat opens none", all)
+	}
+}

@@ -141,7 +141,8 @@ func (r *Receivers) report(c *gin.Context, kind string, parsers map[string]inges
 }
 
 // Heartbeat serves POST /ingest/heartbeats/:name for a configured
-// heartbeat. The body is optional (see ingest.ParseHeartbeat). Each beat's
+// heartbeat. The body is optional (see ingest.ParseHeartbeat), or an
+// Alertmanager webhook notification (see alertmanagerBeat). Each beat's
 // EndsAt is the deadline for the next, receipt + interval + grace, which
 // triage watches; the heartbeat's configured labels are added to it.
 func (r *Receivers) Heartbeat(c *gin.Context) {
@@ -164,7 +165,7 @@ func (r *Receivers) Heartbeat(c *gin.Context) {
 		body = buf.Bytes()
 	}
 	now := r.in.clock()
-	sigs, err := ingest.ParseHeartbeat(name, body, now, r.in.lim)
+	sigs, err := ingest.ParseHeartbeat(name, alertmanagerBeat(body, now, r.in.lim), now, r.in.lim)
 	if err != nil {
 		r.in.reject(c, src, m, body, err)
 		return
@@ -178,6 +179,35 @@ func (r *Receivers) Heartbeat(c *gin.Context) {
 		}
 	}
 	r.in.store(c, src, m, sigs)
+}
+
+// Beat bodies standing for an Alertmanager notification.
+var (
+	beatFiring   = []byte(`{"status":"ok"}`)
+	beatResolved = []byte(`{"status":"fail","message":"Alertmanager resolved the alert that stands for this heartbeat"}`)
+)
+
+// alertmanagerBeat reads an Alertmanager webhook notification, sent by a
+// route of an always-firing alert (Watchdog) to a heartbeat, as a beat:
+// firing alerts are the heartbeat, and all of them resolved is a failure.
+// Any other body is returned as it is.
+func alertmanagerBeat(body []byte, now time.Time, lim ingest.Limits) []byte {
+	if len(body) == 0 {
+		return body
+	}
+	_, sigs, err := ingest.ParseWebhook(body, now, lim)
+	if err != nil {
+		return body
+	}
+	for _, s := range sigs {
+		if s.Status == signal.StatusFiring {
+			return beatFiring
+		}
+	}
+	if len(sigs) == 0 {
+		return beatFiring
+	}
+	return beatResolved
 }
 
 // PagerDuty serves POST /v2/enqueue, the PagerDuty Events API v2: the

@@ -269,6 +269,10 @@ func TestHeartbeatDeadline(t *testing.T) {
 	}{
 		{"watchdog, empty body, default grace", "/ingest/heartbeats/watchdog", nil, signal.StatusResolved,
 			testNow.Add(2 * time.Minute), map[string]string{"heartbeat": "watchdog", "service": "monitoring"}},
+		{"watchdog from Alertmanager, firing", "/ingest/heartbeats/watchdog", ingestFixture(t, "webhook/firing.json"), signal.StatusResolved,
+			testNow.Add(2 * time.Minute), map[string]string{"heartbeat": "watchdog", "service": "monitoring"}},
+		{"watchdog from Alertmanager, resolved", "/ingest/heartbeats/watchdog", ingestFixture(t, "webhook/resolved.json"), signal.StatusFiring,
+			testNow.Add(2 * time.Minute), map[string]string{"heartbeat": "watchdog", "service": "monitoring"}},
 		{"backup fails, no grace", "/ingest/heartbeats/backup", []byte(`{"status":"fail","message":"disk full"}`), signal.StatusFiring,
 			testNow.Add(24 * time.Hour), map[string]string{"heartbeat": "backup"}},
 	} {
