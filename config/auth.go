@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 	"unicode"
 
@@ -235,28 +234,14 @@ func readTokenFile(path string) (string, error) {
 // unmarshalNode decodes the list element by element and rejects a name or a
 // token given twice.
 func (ts *Tokens) unmarshalNode(d *decoder, n *yaml.Node, p pos) error {
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return d.errorf(p, "want a list of tokens")
-	}
-	list := make(Tokens, len(n.Content))
-	names := make(map[string]int, len(list))
-	secrets := make(map[Secret]int, len(list))
-	for i, el := range n.Content {
-		ep := p.index(i, el.Line)
-		if err := d.decode(reflect.ValueOf(&list[i]).Elem(), el, ep); err != nil {
-			return err
-		}
-		if j, dup := names[list[i].Name]; dup {
-			return d.errorf(ep, "name %q is already used by %s[%d]", list[i].Name, p.path, j)
-		}
+	secrets := make(map[Secret]int, len(n.Content))
+	list, err := decodeNamed(d, n, p, "tokens", func(t *Token) string { return t.Name }, func(list []Token, i int, ep pos) error {
 		if j, dup := secrets[list[i].Token]; dup {
 			return d.errorf(ep, "same token as %s[%d] (%s)", p.path, j, list[j].Name)
 		}
-		names[list[i].Name], secrets[list[i].Token] = i, i
-	}
+		secrets[list[i].Token] = i
+		return nil
+	})
 	*ts = list
-	return nil
+	return err
 }

@@ -98,29 +98,42 @@ func (hs Heartbeats) Find(name string) (Heartbeat, bool) {
 	return Heartbeat{}, false
 }
 
-// unmarshalNode decodes the list element by element and rejects a name
-// given twice.
+// unmarshalNode decodes the list and rejects a name given twice.
 func (hs *Heartbeats) unmarshalNode(d *decoder, n *yaml.Node, p pos) error {
+	list, err := decodeNamed(d, n, p, "heartbeats", func(h *Heartbeat) string { return h.Name }, nil)
+	*hs = list
+	return err
+}
+
+// decodeNamed decodes a sequence of what into a list, element by element,
+// and rejects a name given twice; check, if set, vets element i (at ep)
+// against those before it.
+func decodeNamed[T any](d *decoder, n *yaml.Node, p pos, what string, name func(*T) string,
+	check func(list []T, i int, ep pos) error) ([]T, error) {
 	if isNull(n) {
-		return nil
+		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return d.errorf(p, "want a list of heartbeats")
+		return nil, d.errorf(p, "want a list of %s", what)
 	}
-	list := make(Heartbeats, len(n.Content))
+	list := make([]T, len(n.Content))
 	names := make(map[string]int, len(list))
 	for i, el := range n.Content {
 		ep := p.index(i, el.Line)
 		if err := d.decode(reflect.ValueOf(&list[i]).Elem(), el, ep); err != nil {
-			return err
+			return nil, err
 		}
-		if j, dup := names[list[i].Name]; dup {
-			return d.errorf(ep, "name %q is already used by %s[%d]", list[i].Name, p.path, j)
+		if j, dup := names[name(&list[i])]; dup {
+			return nil, d.errorf(ep, "name %q is already used by %s[%d]", name(&list[i]), p.path, j)
 		}
-		names[list[i].Name] = i
+		names[name(&list[i])] = i
+		if check != nil {
+			if err := check(list, i, ep); err != nil {
+				return nil, err
+			}
+		}
 	}
-	*hs = list
-	return nil
+	return list, nil
 }
 
 // labelName is the form of a Prometheus label name.

@@ -248,15 +248,7 @@ func TestPagerDutyEvents(t *testing.T) {
 	if got := k.mustPost("/v2/enqueue", event("trigger"), nil, http.StatusAccepted); string(got) != want {
 		t.Errorf("trigger answered %s, want %s", got, want)
 	}
-	var key string
-	eventually(t, waitTimeout, "an incident from the trigger", func() error {
-		all, err := k.incidents(url.Values{})
-		if err != nil || len(all) != 1 {
-			return fmt.Errorf("incidents %+v (%v), want one", all, err)
-		}
-		key = all[0].Key
-		return nil
-	})
+	key := onlyIncident(t, k, "an incident from the trigger")
 	k.mustPost("/v2/enqueue", event("acknowledge"), nil, http.StatusAccepted)
 	waitIncident(t, k, key, func(v impactView) error {
 		if v.Status != "acknowledged" {
@@ -279,6 +271,21 @@ func TestPagerDutyEvents(t *testing.T) {
 	}
 }
 
+// onlyIncident waits until k has exactly one incident, what, and returns its key.
+func onlyIncident(t *testing.T, k *klaxon, what string) string {
+	t.Helper()
+	var key string
+	eventually(t, waitTimeout, what, func() error {
+		all, err := k.incidents(url.Values{})
+		if err != nil || len(all) != 1 {
+			return fmt.Errorf("incidents %+v (%v), want one", all, err)
+		}
+		key = all[0].Key
+		return nil
+	})
+	return key
+}
+
 // waitIncident waits until the incident key satisfies ok.
 func waitIncident(t *testing.T, k *klaxon, key string, ok func(impactView) error) {
 	t.Helper()
@@ -299,15 +306,7 @@ func TestHeartbeatMissed(t *testing.T) {
 		t.Errorf("unconfigured heartbeat: %d %s, want 404", status, data)
 	}
 	k.mustPost("/ingest/heartbeats/watchdog", map[string]string{"status": "ok"}, bearer(heartbeatsToken), http.StatusOK)
-	var key string
-	eventually(t, waitTimeout, "the missing-heartbeat incident", func() error {
-		all, err := k.incidents(url.Values{})
-		if err != nil || len(all) != 1 {
-			return fmt.Errorf("incidents %+v (%v), want one", all, err)
-		}
-		key = all[0].Key
-		return nil
-	})
+	key := onlyIncident(t, k, "the missing-heartbeat incident")
 	waitIncident(t, k, key, func(v impactView) error {
 		if len(v.Signals) != 1 || v.Signals[0].Status != "firing" || v.Signals[0].Labels["heartbeat"] != "watchdog" {
 			return fmt.Errorf("signals %+v, want the watchdog's missing-heartbeat alert firing", v.Signals)
