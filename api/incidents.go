@@ -48,6 +48,8 @@ func (h *Incidents) Register(g gin.IRoutes) {
 	g.POST("/api/v1/incidents/:key/resolve", h.act(triage.ActionResolve))
 	g.POST("/api/v1/incidents/:key/escalate", h.act(triage.ActionEscalate))
 	g.POST("/api/v1/incidents/:key/severity", h.severity)
+	g.POST("/api/v1/incidents/:key/merge", h.merge)
+	g.POST("/api/v1/incidents/:key/signals/move", h.move)
 }
 
 func (h *Incidents) list(c *gin.Context) {
@@ -121,14 +123,21 @@ func (h *Incidents) get(c *gin.Context) {
 	c.JSON(http.StatusOK, d)
 }
 
-// actionBody is what ack, resolve and severity take.
+// actionBody is what the actions take: ack and resolve (by, note),
+// severity (severity, reason, clear), merge (from), move (signals, to).
 type actionBody struct {
-	By       string `json:"by"`
-	Note     string `json:"note"`
-	Reason   string `json:"reason"`
-	Severity string `json:"severity"`
-	Clear    bool   `json:"clear"`
+	By       string   `json:"by"`
+	Note     string   `json:"note"`
+	Reason   string   `json:"reason"`
+	Severity string   `json:"severity"`
+	Clear    bool     `json:"clear"`
+	From     string   `json:"from"`
+	Signals  []string `json:"signals"`
+	To       string   `json:"to"`
 }
+
+// maxMove bounds how many signals one move names.
+const maxMove = 1000
 
 const maxText = 4096
 
@@ -190,7 +199,7 @@ func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
 	}
 	// In the order of the struct, so that the answer never depends on map order.
 	for _, f := range []struct{ name, value string }{
-		{"by", b.By}, {"note", b.Note}, {"reason", b.Reason}, {"severity", b.Severity},
+		{"by", b.By}, {"note", b.Note}, {"reason", b.Reason}, {"severity", b.Severity}, {"from", b.From}, {"to", b.To},
 	} {
 		if len(f.value) > maxText {
 			server.Fail(c, http.StatusBadRequest, fmt.Sprintf("%s: longer than %d bytes", f.name, maxText))
@@ -279,4 +288,35 @@ func (h *Incidents) notLive(c *gin.Context, key string) {
 	default:
 		server.Fail(c, http.StatusNotFound, fmt.Sprintf("no incident %q", key))
 	}
+}
+
+// merge answers POST /api/v1/incidents/{key}/merge {"from":"INC-2"}: the
+// open incident from joins the open incident key, and is resolved as merged.
+func (h *Incidents) merge(c *gin.Context) {
+	body, ok := h.body(c)
+	if !ok {
+		return
+	}
+	if body.From == "" {
+		failBad(c, badField("from", "required: the incident to merge into this one"))
+		return
+	}
+	h.do(c, triage.Action{Kind: triage.ActionMerge, Incident: c.Param("key"), From: body.From, By: body.By, Note: body.Note})
+}
+
+// move answers POST /api/v1/incidents/{key}/signals/move {"signals":[…],"to":"INC-3"}.
+func (h *Incidents) move(c *gin.Context) {
+	body, ok := h.body(c)
+	if !ok {
+		return
+	}
+	switch {
+	case body.To == "":
+		failBad(c, badField("to", "required: the incident the signals move to"))
+		return
+	case len(body.Signals) == 0 || len(body.Signals) > maxMove:
+		failBad(c, badField("signals", "list from 1 to %d signal IDs (as the incident's signals show them: kind/fingerprint)", maxMove))
+		return
+	}
+	h.do(c, triage.Action{Kind: triage.ActionMoveSignals, Incident: c.Param("key"), Signals: body.Signals, To: body.To, By: body.By, Note: body.Note})
 }

@@ -88,7 +88,7 @@ func silenceIDs(list []amSilence) []string {
 type silencedSignals struct {
 	Signals []struct {
 		Labels     map[string]string `json:"labels"`
-		Firing     bool              `json:"firing"`
+		Status     string            `json:"status"` // effective: firing or resolved
 		SilencedBy []string          `json:"silencedBy"`
 	} `json:"signals"`
 	Timeline []timelineEntry `json:"timeline"`
@@ -152,8 +152,8 @@ func TestAmtoolSilences(t *testing.T) {
 		return nil
 	})
 	for _, sig := range k.silencedSignals(inc.Key).Signals {
-		if !sig.Firing || !slices.Equal(sig.SilencedBy, []string{id}) {
-			t.Errorf("signal %v: firing %v silencedBy %v, want firing and silenced by %s", sig.Labels, sig.Firing, sig.SilencedBy, id)
+		if sig.Status != "firing" || !slices.Equal(sig.SilencedBy, []string{id}) {
+			t.Errorf("signal %v: status %s silencedBy %v, want firing and silenced by %s", sig.Labels, sig.Status, sig.SilencedBy, id)
 		}
 	}
 
@@ -166,8 +166,8 @@ func TestAmtoolSilences(t *testing.T) {
 	}
 	d := k.silencedSignals(inc.Key)
 	for _, sig := range d.Signals {
-		if !sig.Firing || len(sig.SilencedBy) != 0 {
-			t.Errorf("after expiry, signal %v: firing %v silencedBy %v", sig.Labels, sig.Firing, sig.SilencedBy)
+		if sig.Status != "firing" || len(sig.SilencedBy) != 0 {
+			t.Errorf("after expiry, signal %v: status %s silencedBy %v", sig.Labels, sig.Status, sig.SilencedBy)
 		}
 	}
 	if !slices.ContainsFunc(d.Timeline, func(e timelineEntry) bool {

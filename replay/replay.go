@@ -267,7 +267,7 @@ func opener(s *triage.State, key string) (string, map[string]string) {
 	if len(d.Signals) == 0 {
 		return "", nil
 	}
-	return d.Signals[0].ID(), d.Signals[0].Labels
+	return d.Signals[0].ID, d.Signals[0].Labels
 }
 
 // identity pairs the same incident across runs: opened at the same moment
@@ -300,7 +300,7 @@ func (l *live) apply(rec journal.Record, inRange bool) {
 		}
 		d, ok := l.state.Get(ev.Incident, 0, 1)
 		if ok && len(d.Signals) > 0 {
-			l.keys[identity(d.OpenedAt, d.Signals[0].ID())] = ev.Incident
+			l.keys[identity(d.OpenedAt, d.Signals[0].ID)] = ev.Incident
 		}
 	}
 }

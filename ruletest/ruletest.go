@@ -50,6 +50,8 @@ type InputSignal struct {
 	Labels      map[string]string `yaml:"labels"`
 	Annotations map[string]string `yaml:"annotations"`
 	Customer    string            `yaml:"customer"`
+	Text        string            `yaml:"text"`      // a ticket's body or a mention's text, read for the catalogue's keywords
+	Reach       int64             `yaml:"reach"`     // a mention's reach
 	StartsAt    *Duration         `yaml:"starts_at"` // default At
 	EndsAt      *Duration         `yaml:"ends_at"`
 	Repeat      int               `yaml:"repeat"`
@@ -277,7 +279,7 @@ func (in InputSignal) signals() ([]signal.Signal, error) {
 		sig := signal.Signal{
 			Source: signal.SourceAlertmanager, Kind: in.Kind, Status: in.Status,
 			Fingerprint: signal.Fingerprint(labels), Labels: labels,
-			Annotations: in.Annotations, Customer: in.Customer,
+			Annotations: in.Annotations, Customer: in.Customer, Text: in.Text, Reach: in.Reach,
 			StartsAt: start.Add(time.Duration(in.At)),
 		}
 		if sig.Kind == "" {

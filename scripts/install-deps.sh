@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Klaxon's end-to-end tests run against: the real
-# Prometheus and Alertmanager, from Debian, and e2fsprogs. Quick and silent when they are
+# Prometheus and Alertmanager, from Debian, e2fsprogs, and Chromium for the
+# console's real-browser test. Quick and silent when they are
 # already there; runs apt-get update once, then installs, when they are not.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ declare -A want=(
 	# The disk fault tests make and check ext4 images.
 	[/usr/sbin/mkfs.ext4]=e2fsprogs
 	[/usr/sbin/e2fsck]=e2fsprogs
+	# The console test drives headless Chromium (e2e/console_test.go).
+	[/usr/bin/chromium]=chromium
 )
 
 missing=()

@@ -36,6 +36,10 @@ func (s *State) applyAction(c *change, act *Action) error {
 		s.resolve(c, inc, now, by, "resolved by "+by+note)
 	case ActionSetSeverity:
 		return s.override(c, inc, act, now)
+	case ActionMerge:
+		return s.merge(c, inc, act)
+	case ActionMoveSignals:
+		return s.moveSignals(c, inc, act)
 	case ActionEscalate:
 		if !inc.open() {
 			return fmt.Errorf("%w: %s is resolved", ErrConflict, inc.Key)

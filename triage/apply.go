@@ -370,14 +370,27 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 // tickets, or mentions and their reach.
 func (s *State) countSignal(t *tally, sig *signal.Signal, at time.Time) {
 	keep := s.keepCounts()
+	for _, d := range tallied(sig) {
+		t.count(d.counter, d.n, at, keep)
+	}
+}
+
+// delta is what one signal adds to one counter.
+type delta struct {
+	counter rules.Counter
+	n       int64
+}
+
+// tallied is what a signal adds to the tallies: an alert, a ticket, or a
+// mention and its reach.
+func tallied(sig *signal.Signal) []delta {
 	switch sig.Kind {
 	case signal.KindTicket:
-		t.count(rules.CounterTickets, 1, at, keep)
+		return []delta{{rules.CounterTickets, 1}}
 	case signal.KindMention:
-		t.count(rules.CounterMentions, 1, at, keep)
-		t.count(rules.CounterReach, sig.Reach, at, keep)
+		return []delta{{rules.CounterMentions, 1}, {rules.CounterReach, sig.Reach}}
 	default:
-		t.count(rules.CounterAlerts, 1, at, keep)
+		return []delta{{rules.CounterAlerts, 1}}
 	}
 }
 

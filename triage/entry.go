@@ -36,7 +36,9 @@ const (
 	ActionResolve       ActionKind = "resolve"
 	ActionSetSeverity   ActionKind = "set_severity"
 	ActionClearSeverity ActionKind = "clear_severity"
-	ActionEscalate      ActionKind = "escalate" // page the next escalation step now
+	ActionEscalate      ActionKind = "escalate"     // page the next escalation step now
+	ActionMerge         ActionKind = "merge"        // merge incident From into Incident
+	ActionMoveSignals   ActionKind = "move_signals" // move Signals from Incident to To
 )
 
 // Action is a human decision about one incident, made through the API.
@@ -46,6 +48,9 @@ type Action struct {
 	By       string     `json:"by"`
 	Note     string     `json:"note,omitempty"`
 	Severity string     `json:"severity,omitempty"` // level name, for set_severity
+	From     string     `json:"from,omitempty"`     // the incident merged in, for merge
+	Signals  []string   `json:"signals,omitempty"`  // signal IDs to move, for move_signals
+	To       string     `json:"to,omitempty"`       // the incident they move to, for move_signals
 }
 
 // Tick records that a scheduled time came due; Apply acts on every timer

@@ -1,6 +1,8 @@
 package triage
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/klaxonhq/klaxon/rules"
@@ -143,15 +145,21 @@ type tally struct {
 	Customers map[string]struct{} `json:"customers,omitempty"`
 }
 
-// count adds n to counter c at time t, dropping buckets older than keep.
+// count adds n (negative to take back) to counter c at time at, in the
+// bucket of that second (counts usually arrive in time order; a moved
+// signal's may not), dropping buckets older than keep.
 func (t *tally) count(c rules.Counter, n int64, at time.Time, keep time.Duration) {
 	sec := at.Unix()
-	if k := len(t.Counts); k == 0 || t.Counts[k-1].Unix != sec {
-		t.Counts = append(t.Counts, bucket{Unix: sec})
+	i, found := slices.BinarySearchFunc(t.Counts, sec, func(b bucket, sec int64) int { return cmp.Compare(b.Unix, sec) })
+	if !found {
+		t.Counts = slices.Insert(t.Counts, i, bucket{Unix: sec})
 	}
-	t.Counts[len(t.Counts)-1].N[counterIndex[c]] += n
+	t.Counts[i].N[counterIndex[c]] += n
 	t.Totals[counterIndex[c]] += n
 	horizon := at.Add(-keep).Unix()
+	if last := t.Counts[len(t.Counts)-1].Unix; last > sec {
+		horizon = last - int64(keep/time.Second)
+	}
 	drop := 0
 	for drop < len(t.Counts)-1 && t.Counts[drop].Unix <= horizon {
 		drop++

@@ -234,7 +234,7 @@ func TestRepostsAddReachNotReports(t *testing.T) {
 func TestEventAPIAckAndResolve(t *testing.T) {
 	m := acmeMachine(t)
 	trigger := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
-		Labels: map[string]string{"dedup_key": "k1", "source": "db-1", "severity": "critical", "component": "checkout"},
+		Labels:      map[string]string{"dedup_key": "k1", "source": "db-1", "severity": "critical", "component": "checkout"},
 		Annotations: map[string]string{"summary": "DB down"}, StartsAt: t0}
 	m.signals(t0, trigger)
 	ack := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
@@ -282,4 +282,52 @@ func TestMissingHeartbeatOpensAnIncidentAndTheNextBeatResolvesIt(t *testing.T) {
 	if d, _ := m.s.Get(open[0].Key, 0, 0); d.Alerts.Firing != 0 {
 		t.Errorf("the next beat did not resolve it: %+v", d.Summary)
 	}
+}
+
+func TestMergeAndMoveSignals(t *testing.T) {
+	m := acmeMachine(t)
+	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
+	m.signals(t0.Add(time.Minute), firing("alertname", "SearchSlow", "service", "search"),
+		ticket("t1", "search is slow", "bob"))
+	if got := m.list("open"); len(got) != 2 {
+		t.Fatalf("open: %+v", got)
+	}
+	if err := m.act(t0.Add(2*time.Minute), Action{Kind: ActionMerge, Incident: "INC-1", From: "INC-2", By: "ada", Note: "same outage"}); err != nil {
+		t.Fatal(err)
+	}
+	one, _ := m.s.Get("INC-1", 0, 10)
+	two, _ := m.s.Get("INC-2", 0, 10)
+	if one.Alerts.Firing != 2 || one.SignalsTotal != 3 || one.Impact.Tickets != 1 || one.Customers != 1 || two.Status != StatusResolved || two.SignalsTotal != 0 {
+		t.Fatalf("after the merge: INC-1 %+v, INC-2 %s with %d signals", one.Summary, two.Status, two.SignalsTotal)
+	}
+	if !timelineSays(two.Timeline, "merged into INC-1 by ada: same outage") || !timelineSays(one.Timeline, "INC-2 merged in by ada: 2 signals") {
+		t.Errorf("timelines: %+v / %+v", one.Timeline, two.Timeline)
+	}
+	// New search signals now join INC-1, which took over the group.
+	m.signals(t0.Add(3*time.Minute), firing("alertname", "SearchDown", "service", "search"))
+	if got := m.list("open"); len(got) != 1 || got[0].Alerts.Firing != 3 {
+		t.Fatalf("after the merge a search alert went elsewhere: %+v", got)
+	}
+
+	m.signals(t0.Add(4*time.Minute), firing("alertname", "BillingDown", "service", "billing"))
+	slow := firing("alertname", "SearchSlow", "service", "search")
+	if err := m.act(t0.Add(5*time.Minute), Action{Kind: ActionMoveSignals, Incident: "INC-1", To: "INC-3", Signals: []string{slow.ID()}, By: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	one, _ = m.s.Get("INC-1", 0, 10)
+	three, _ := m.s.Get("INC-3", 0, 10)
+	if one.Alerts.Firing != 2 || three.Alerts.Firing != 2 || one.Impact.Alerts != 2 || three.Impact.Alerts != 2 {
+		t.Errorf("after the move: INC-1 %d firing %d counted, INC-3 %d firing %d counted", one.Alerts.Firing, one.Impact.Alerts, three.Alerts.Firing, three.Impact.Alerts)
+	}
+	for _, bad := range []Action{
+		{Kind: ActionMerge, Incident: "INC-1", From: "INC-1"},
+		{Kind: ActionMerge, Incident: "INC-1", From: "INC-2"}, // resolved by the merge
+		{Kind: ActionMoveSignals, Incident: "INC-1", To: "INC-3", Signals: []string{"alert/nope"}},
+		{Kind: ActionMoveSignals, Incident: "INC-1", To: "INC-9", Signals: []string{slow.ID()}},
+	} {
+		if err := m.act(t0.Add(6*time.Minute), bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	checkRestoreMatches(t, m)
 }

@@ -87,6 +87,9 @@ type Detail struct {
 
 // SignalView is one signal of an incident in its latest state.
 type SignalView struct {
+	// ID is the signal's identity (kind/fingerprint), which moving it
+	// between incidents names.
+	ID string `json:"id"`
 	signal.Signal
 	// Status is the signal's effective status, which hides the embedded
 	// status of its last delivery: firing, or resolved once the sender
@@ -113,7 +116,7 @@ const StatusExpired = "expired"
 
 // newSignalView is a's view; a fires or not as its effective status says.
 func newSignalView(a *Alert) SignalView {
-	sv := SignalView{Signal: a.Signal, Status: signal.StatusResolved,
+	sv := SignalView{ID: a.Signal.ID(), Signal: a.Signal, Status: signal.StatusResolved,
 		JoinedAt: a.Joined, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
 	switch {
 	case a.Firing:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/acklink"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/server"
@@ -113,6 +114,10 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		if publicRoutes[route] {
 			continue
 		}
+		if strings.HasPrefix(r.Path, console.Prefix) {
+			consoleRoute(t, send, r.Method, r.Path)
+			continue
+		}
 		checked++
 		// Parameters name nothing that exists, so no action acts; the
 		// profile is the command line, which answers at once.
@@ -138,4 +143,25 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 	if checked < 15 {
 		t.Errorf("checked %d routes; the wiring registers more", checked)
 	}
+}
+
+// consoleRoute checks a console route without a session: bearer tokens,
+// even an admin's, admit to nothing; pages send to the sign-in form and
+// forms are refused. Only the sign-in form and the static files are open.
+func consoleRoute(t *testing.T, send func(method, path, token string) int, method, path string) {
+	t.Run(method+" "+path, func(t *testing.T) {
+		path = strings.NewReplacer(":key", "INC-404", "*file", "console.css").Replace(path)
+		want := http.StatusForbidden
+		switch {
+		case method == http.MethodGet && (path == console.Prefix+"/login" || strings.HasPrefix(path, console.Prefix+"/static/")):
+			want = http.StatusOK
+		case method == http.MethodGet:
+			want = http.StatusSeeOther
+		}
+		for _, token := range []string{"", routesViewer, routesAdmin} {
+			if code := send(method, path, token); code != want {
+				t.Errorf("token %q: %d, want %d", token, code, want)
+			}
+		}
+	})
 }

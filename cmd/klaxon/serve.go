@@ -28,6 +28,7 @@ import (
 	"github.com/klaxonhq/klaxon/acklink"
 	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/journal"
@@ -193,6 +194,10 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(apis)
 	api.NewOnCall(eng.State(), eng, time.Now).Register(apis)
 
+	// The responder console signs in with the same tokens and keeps its own
+	// sessions, CSRF tokens and viewer checks.
+	console.New(console.Options{State: eng.State(), Actor: eng, Identify: srv.Identify,
+		Secure: strings.HasPrefix(cfg.ExternalURL, "https://")}).Register(r)
 	admin := r.Group("/", srv.Admin())
 	if signer != nil {
 		api.NewAckLinks(signer, eng, time.Now).Register(r) // the signed link is the credential
