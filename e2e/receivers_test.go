@@ -330,7 +330,7 @@ func TestHeartbeatMissed(t *testing.T) {
 // Alertmanager to a heartbeat, with the README's route: Klaxon takes the
 // notification as a beat.
 func TestWatchdogHeartbeat(t *testing.T) {
-	k := newReceiversKlaxon(t, heartbeatConfig{Name: "watchdog", Interval: "1m", Grace: "1m"})
+	k := newReceiversKlaxon(t, heartbeatConfig{Name: "prometheus-watchdog", Interval: "1m", Grace: "1m"})
 	requireBinary(t, alertmanagerBin)
 	dir := t.TempDir()
 	cfg := writeTemplate(t, "alertmanager-watchdog.yml", dir, "alertmanager.yml", map[string]string{
