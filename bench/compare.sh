@@ -126,6 +126,7 @@ wait_ready() {
 
 token_am="bench-alertmanager-token-0123456789"
 token_prom="bench-prometheus-token-0123456789"
+declare -A token_report=([ticket]="bench-tickets-token-0123456789" [mention]="bench-mentions-token-0123456789")
 klaxon_port=$(free_port)
 mkdir -p "$run_dir/klaxon"
 cat >"$run_dir/klaxon/klaxon.yml" <<EOF
@@ -146,6 +147,10 @@ auth:
       tokens: [{name: bench, token: $token_am}]
     prometheus:
       tokens: [{name: bench, token: $token_prom}]
+    tickets:
+      tokens: [{name: bench, token: ${token_report[ticket]}}]
+    mentions:
+      tokens: [{name: bench, token: ${token_report[mention]}}]
 EOF
 "$klaxon_bin" serve --config "$run_dir/klaxon/klaxon.yml" >"$run_dir/klaxon.log" 2>&1 &
 klaxon_pid=$!
@@ -220,6 +225,20 @@ for batch in $batches; do
 	done
 done
 
+# Tickets and mentions: one generic report per request, into the same Klaxon.
+declare -A report_rate report_p50 report_p99 report_errs
+for kind in ticket mention; do
+	log "klaxon /ingest/${kind}s/generic for $duration"
+	report=$("$bin/loadgen" -url "http://127.0.0.1:$klaxon_port/ingest/${kind}s/generic" -format "$kind" \
+		-token "${token_report[$kind]}" -concurrency "$concurrency" -batch 1 \
+		-duration "$duration" -services "$services" -run "r-$kind" -json) || true
+	echo "$report" >"$run_dir/loadgen-klaxon-$kind.json"
+	report_rate[$kind]=$(field "$report" alerts_per_sec)
+	report_p50[$kind]=$(field "$report" p50_ms)
+	report_p99[$kind]=$(field "$report" p99_ms)
+	report_errs[$kind]=$(field "$report" error_count)
+done
+
 # --- report --------------------------------------------------------------
 
 # num FORMAT VALUE: VALUE printf-formatted, or n/a when there is none.
@@ -243,6 +262,16 @@ for batch in $batches; do
 			"$(num %.0f "${rate[$k]:-}")" "$(num %.2f "${p50[$k]:-}")" "$(num %.2f "${p99[$k]:-}")" "$(num %.0f "${maxl[$k]:-}")" \
 			"${errs[$k]:-n/a}" "${rss[$k]:-n/a}" "$ratio"
 	done
+done
+echo
+echo "Reports: one generic ticket or mention per request ($concurrency concurrent senders, $duration per run)"
+report_row='%-40s  %10s  %8s  %8s  %6s\n'
+# shellcheck disable=SC2059
+printf "$report_row" target reports/s "p50 ms" "p99 ms" errors
+for kind in ticket mention; do
+	# shellcheck disable=SC2059
+	printf "$report_row" "klaxon /ingest/${kind}s/generic" "$(num %.0f "${report_rate[$kind]:-}")" \
+		"$(num %.2f "${report_p50[$kind]:-}")" "$(num %.2f "${report_p99[$kind]:-}")" "${report_errs[$kind]:-n/a}"
 done
 echo
 echo "Reports and server logs: $run_dir"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 	"unicode"
 
@@ -25,6 +24,10 @@ const maxNameLength = 64
 const (
 	SourceAlertmanager = "alertmanager"
 	SourcePrometheus   = "prometheus"
+	SourceTickets      = "tickets"
+	SourceMentions     = "mentions"
+	SourceHeartbeats   = "heartbeats"
+	SourcePagerDuty    = "pagerduty"
 )
 
 // Auth says who may call which endpoint. An endpoint is open to anyone only
@@ -50,6 +53,15 @@ type Auth struct {
 type Ingest struct {
 	Alertmanager Source `yaml:"alertmanager"`
 	Prometheus   Source `yaml:"prometheus"`
+	// Tickets, Mentions and Heartbeats take bearer tokens; PagerDuty's
+	// tokens are the routing keys accepted in the body of POST /v2/enqueue.
+	// Left out, each refuses every request.
+	Tickets    OptionalSource `yaml:"tickets"`
+	Mentions   OptionalSource `yaml:"mentions"`
+	Heartbeats OptionalSource `yaml:"heartbeats"`
+	PagerDuty  OptionalSource `yaml:"pagerduty"`
+	// Zendesk is authenticated by its webhook signature, not by a token.
+	Zendesk Zendesk `yaml:"zendesk"`
 }
 
 // Source is one ingest endpoint's access: open to anyone, or to its tokens.
@@ -77,6 +89,14 @@ func (i *Ingest) Source(name string) (Source, bool) {
 		return i.Alertmanager, true
 	case SourcePrometheus:
 		return i.Prometheus, true
+	case SourceTickets:
+		return Source(i.Tickets), true
+	case SourceMentions:
+		return Source(i.Mentions), true
+	case SourceHeartbeats:
+		return Source(i.Heartbeats), true
+	case SourcePagerDuty:
+		return Source(i.PagerDuty), true
 	}
 	return Source{}, false
 }
@@ -214,28 +234,14 @@ func readTokenFile(path string) (string, error) {
 // unmarshalNode decodes the list element by element and rejects a name or a
 // token given twice.
 func (ts *Tokens) unmarshalNode(d *decoder, n *yaml.Node, p pos) error {
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return d.errorf(p, "want a list of tokens")
-	}
-	list := make(Tokens, len(n.Content))
-	names := make(map[string]int, len(list))
-	secrets := make(map[Secret]int, len(list))
-	for i, el := range n.Content {
-		ep := p.index(i, el.Line)
-		if err := d.decode(reflect.ValueOf(&list[i]).Elem(), el, ep); err != nil {
-			return err
-		}
-		if j, dup := names[list[i].Name]; dup {
-			return d.errorf(ep, "name %q is already used by %s[%d]", list[i].Name, p.path, j)
-		}
+	secrets := make(map[Secret]int, len(n.Content))
+	list, err := decodeNamed(d, n, p, "tokens", func(t *Token) string { return t.Name }, func(list []Token, i int, ep pos) error {
 		if j, dup := secrets[list[i].Token]; dup {
 			return d.errorf(ep, "same token as %s[%d] (%s)", p.path, j, list[j].Name)
 		}
-		names[list[i].Name], secrets[list[i].Token] = i, i
-	}
+		secrets[list[i].Token] = i
+		return nil
+	})
 	*ts = list
-	return nil
+	return err
 }

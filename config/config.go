@@ -43,18 +43,20 @@ const MinMemtableBytes = 1 << 20
 // Config is Klaxon's whole configuration; Load and Parse return it
 // validated, with defaults filled in and relative paths resolved.
 type Config struct {
-	ListenAddress string     `yaml:"listen_address"`
-	ExternalURL   string     `yaml:"external_url"` // absolute http(s) URL without a trailing slash
-	DataDir       string     `yaml:"data_dir"`     // resolved against the file's directory
-	LogLevel      string     `yaml:"log_level"`    // debug, info, warn or error
-	RuleFiles     []string   `yaml:"rule_files"`   // globs, resolved against the file's directory
-	OnCallFiles   []string   `yaml:"oncall_files"` // globs of people, schedules and escalation policies
-	Notify        Notify     `yaml:"notify"`
-	Server        Server     `yaml:"server"`
-	Storage       Storage    `yaml:"storage"`
-	Limits        Limits     `yaml:"limits"`
-	Auth          Auth       `yaml:"auth"`
-	StatusPage    StatusPage `yaml:"statuspage"`
+	ListenAddress string   `yaml:"listen_address"`
+	ExternalURL   string   `yaml:"external_url"` // absolute http(s) URL without a trailing slash
+	DataDir       string   `yaml:"data_dir"`     // resolved against the file's directory
+	LogLevel      string   `yaml:"log_level"`    // debug, info, warn or error
+	RuleFiles     []string `yaml:"rule_files"`   // globs, resolved against the file's directory
+	OnCallFiles   []string `yaml:"oncall_files"` // globs of people, schedules and escalation policies
+	Notify        Notify   `yaml:"notify"`
+	Server        Server   `yaml:"server"`
+	Storage       Storage  `yaml:"storage"`
+	Limits        Limits   `yaml:"limits"`
+	Auth          Auth     `yaml:"auth"`
+	// Heartbeats are the jobs expected to report in; read at start-up.
+	Heartbeats Heartbeats `yaml:"heartbeats"`
+	StatusPage StatusPage `yaml:"statuspage"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`

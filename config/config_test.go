@@ -58,7 +58,17 @@ func TestLoadValid(t *testing.T) {
 						{Name: "am", Token: NewSecret("testdata-alertmanager-token-0002"), TokenFile: filepath.Join(secrets, "alertmanager.token")},
 					}},
 					Prometheus: Source{Tokens: Tokens{prom}},
+					Tickets:    OptionalSource{Tokens: Tokens{{Name: "helpdesk", Token: NewSecret("testdata-tickets-token-000007")}}},
+					Mentions:   OptionalSource{Open: true},
+					PagerDuty:  OptionalSource{Tokens: Tokens{{Name: "legacy-monitor", Token: NewSecret("testdata-routing-key-00000008")}}},
+					Zendesk: Zendesk{SigningSecretFile: filepath.Join(secrets, "zendesk.secret"),
+						SigningSecret: NewSecret("testdata-zendesk-signing-secret-0006")},
 				},
+			},
+			Heartbeats: Heartbeats{
+				{Name: "prometheus-watchdog", Interval: time.Minute, Grace: DefaultHeartbeatGrace,
+					Labels: Labels{"service": "monitoring", "team": "sre"}},
+				{Name: "nightly-backup.db_1", Interval: 24 * time.Hour},
 			},
 			StatusPage: statusPageDefaults(),
 			File:       "testdata/valid/full.yml",
@@ -136,11 +146,14 @@ func TestLoadValid(t *testing.T) {
 // allSecrets reveals every token of cfg, in order.
 func allSecrets(cfg *Config) []string {
 	var out []string
-	for _, ts := range []Tokens{cfg.Auth.Admin, cfg.Auth.Metrics, cfg.Auth.Ingest.Alertmanager.Tokens, cfg.Auth.Ingest.Prometheus.Tokens} {
+	in := &cfg.Auth.Ingest
+	for _, ts := range []Tokens{cfg.Auth.Admin, cfg.Auth.Metrics, in.Alertmanager.Tokens, in.Prometheus.Tokens,
+		in.Tickets.Tokens, in.Mentions.Tokens, in.Heartbeats.Tokens, in.PagerDuty.Tokens} {
 		for _, tok := range ts {
 			out = append(out, tok.Token.Reveal())
 		}
 	}
+	out = append(out, in.Zendesk.SigningSecret.Reveal())
 	return out
 }
 
@@ -205,9 +218,9 @@ var invalid = map[string]string{
 	"token_unknown_key.yml":        `:4: auth.admin[0].tokne: unknown key (expected one of: name, token, token_file)`,
 	"token_whitespace.yml":         `:4: auth.admin[0].token: token must not contain whitespace or control characters`,
 	"two_documents.yml":            `:6: a configuration file holds one YAML document, this is a second one`,
-	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth, statuspage)`,
+	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth, heartbeats, statuspage)`,
 	"unknown_nested_key.yml":       `:3: server.max_body_byte: unknown key (expected one of: max_body_bytes, read_timeout, write_timeout, shutdown_timeout)`,
-	"unknown_source.yml":           `:6: auth.ingest.pagerduty: unknown key (expected one of: alertmanager, prometheus)`,
+	"unknown_source.yml":           `:6: auth.ingest.opsgenie: unknown key (expected one of: alertmanager, prometheus, tickets, mentions, heartbeats, pagerduty, zendesk)`,
 	"zero_block_cache.yml":         `:2: storage.block_cache_bytes: must be positive, got 0`,
 	"zero_body.yml":                `:2: server.max_body_bytes: must be positive, got 0`,
 	"zero_snapshot.yml":            `:2: storage.snapshot_every: must be positive`,
@@ -219,6 +232,21 @@ var invalid = map[string]string{
 	"viewer_short_token.yml":       `:5: auth.viewers[0].token: token is 9 bytes long, at least 16 are required`,
 	"viewers_duplicate_name.yml":   `:5: auth.viewers[1]: name "wallboard" is already used by auth.viewers[0]`,
 	"viewers_not_list.yml":         `:2: auth.viewers: want a list of tokens`,
+
+	"heartbeat_bad_name.yml":        `:7: heartbeats[0].name: want 1 to 128 letters, digits, '.', '_' or '-', got "nightly backup"`,
+	"heartbeat_no_name.yml":         `:7: heartbeats[0].name: want 1 to 128 letters, digits, '.', '_' or '-', got ""`,
+	"heartbeat_duplicate.yml":       `:8: heartbeats[1]: name "backup" is already used by heartbeats[0]`,
+	"heartbeat_no_interval.yml":     `:7: heartbeats[0].interval: must be positive, got 0s`,
+	"heartbeat_negative_grace.yml":  `:7: heartbeats[0].grace: must not be negative, got -1m0s`,
+	"heartbeat_label_heartbeat.yml": `:7: heartbeats[0].labels: the heartbeat label is the heartbeat's name; it cannot be set`,
+	"heartbeat_bad_label.yml":       `:7: heartbeats[0].labels.team-name: not a valid label name`,
+	"heartbeat_empty_label.yml":     `:7: heartbeats[0].labels.service: want a non-empty string value`,
+	"heartbeats_mapping.yml":        `:6: heartbeats: want a list of heartbeats`,
+	"tickets_open_and_tokens.yml":   `:6: auth.ingest.tickets.open: open: true and tokens exclude each other; keep one`,
+	"pagerduty_short_key.yml":       `:6: auth.ingest.pagerduty.tokens[0].token: token is 10 bytes long, at least 16 are required`,
+	"zendesk_missing_secret.yml":    `:6: auth.ingest.zendesk.signing_secret_file: stat {secrets}/missing.secret: no such file or directory`,
+	"zendesk_short_secret.yml":      `:6: auth.ingest.zendesk.signing_secret_file: the secret is 5 bytes long, at least 16 are required`,
+	"zendesk_empty_file_name.yml":   `:6: auth.ingest.zendesk.signing_secret_file: must not be empty`,
 }
 
 func TestLoadInvalid(t *testing.T) {
@@ -280,7 +308,9 @@ func TestParseResolvesAgainstGivenPath(t *testing.T) {
 }
 
 func TestIngestSource(t *testing.T) {
-	in := Ingest{Alertmanager: Source{Open: true}, Prometheus: Source{Tokens: Tokens{{Name: "p"}}}}
+	in := Ingest{Alertmanager: Source{Open: true}, Prometheus: Source{Tokens: Tokens{{Name: "p"}}},
+		Tickets: OptionalSource{Tokens: Tokens{{Name: "t"}}}, Mentions: OptionalSource{Open: true},
+		Heartbeats: OptionalSource{Tokens: Tokens{{Name: "h"}}}, PagerDuty: OptionalSource{Tokens: Tokens{{Name: "k"}}}}
 	for _, tt := range []struct {
 		name string
 		want Source
@@ -288,7 +318,12 @@ func TestIngestSource(t *testing.T) {
 	}{
 		{SourceAlertmanager, in.Alertmanager, true},
 		{SourcePrometheus, in.Prometheus, true},
-		{"pagerduty", Source{}, false},
+		{SourceTickets, Source(in.Tickets), true},
+		{SourceMentions, Source{Open: true}, true},
+		{SourceHeartbeats, Source(in.Heartbeats), true},
+		{SourcePagerDuty, Source(in.PagerDuty), true},
+		{"zendesk", Source{}, false},
+		{"opsgenie", Source{}, false},
 	} {
 		got, ok := in.Source(tt.name)
 		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {

@@ -14,6 +14,11 @@ var exampleSecrets = map[string]string{
 	"dd59f1e4b65f6c40be724f833683ee1b8b1ae9d92f40f80ee1a757c341cf57dd": "alertmanager.token",
 	"a0622da9a6b5cf75fcd51844a919509b7507c4efa18bc5a9bd1566709e107465": "prometheus.token",
 	"03c5db02c1db898dd85d80541e400bb30d205c4dd6df0597490a727251ec8edf": "ack.key",
+	"5c5fd87f541ec0e97983308669a3e82dcf295f20b87ba0d9d75e38a337f17d0a": "tickets.token",
+	"96f9634fe9e11d840124320178782c2146897d2ba57be8d0b31cd71ad94329c3": "mentions.token",
+	"e96ee28f626eacf38013773c3a5740ddf51a0b72d1949f8da2ec2003bf192ed2": "heartbeats.token",
+	"d378dbd7abf8698ffbe2a348884b9a0e742f77f58e1a31b2b7faa7745200398a": "pagerduty.key",
+	"358a88459afd2e5785506b61251973e96fa43bd87d91a5e49bc570a73091026c": "zendesk.secret",
 }
 
 // isExample reports whether s is one of the examples in configs/secrets.

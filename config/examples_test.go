@@ -49,6 +49,11 @@ func TestShippedConfigWarnsOfExamples(t *testing.T) {
 		path + ":52: auth.admin[0].token_file" + msg,
 		path + ":61: auth.ingest.alertmanager.tokens[0].token_file" + msg,
 		path + ":65: auth.ingest.prometheus.tokens[0].token_file" + msg,
+		path + ":70: auth.ingest.tickets.tokens[0].token_file" + msg,
+		path + ":75: auth.ingest.mentions.tokens[0].token_file" + msg,
+		path + ":80: auth.ingest.heartbeats.tokens[0].token_file" + msg,
+		path + ":86: auth.ingest.pagerduty.tokens[0].token_file" + msg,
+		path + ":90: auth.ingest.zendesk.signing_secret_file: this is the example signing secret shipped in configs/secrets; replace it before exposing Klaxon",
 	}
 	if !reflect.DeepEqual(cfg.Warnings, want) {
 		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(cfg.Warnings, "\n"), strings.Join(want, "\n"))

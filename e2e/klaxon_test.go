@@ -41,6 +41,7 @@ type klaxonConfig struct {
 	Storage                                              map[string]int64  // keys of the storage section
 	OnCallFiles                                          []string          // globs, next to the file
 	Notify                                               map[string]string // keys of the notify section
+	Receivers                                            *receiversConfig  // tickets, mentions, heartbeats, PagerDuty
 }
 
 // newKlaxon writes a configuration (tokens above, a 1s quiet period) into a

@@ -80,10 +80,12 @@ type access struct {
 	admin   *principals
 	metrics *principals
 	ingest  map[string]*principals // by source name
+	zendesk []byte                 // the Zendesk webhook signing secret; nil refuses every request
 }
 
 // ingestSources are the sources newAccess builds principals for.
-var ingestSources = []string{config.SourceAlertmanager, config.SourcePrometheus}
+var ingestSources = []string{config.SourceAlertmanager, config.SourcePrometheus,
+	config.SourceTickets, config.SourceMentions, config.SourceHeartbeats, config.SourcePagerDuty}
 
 // newAccess collects the principals of every endpoint from a.
 func newAccess(a *config.Auth) *access {
@@ -95,6 +97,9 @@ func newAccess(a *config.Auth) *access {
 	for _, name := range ingestSources {
 		src, _ := a.Ingest.Source(name)
 		acc.ingest[name] = newPrincipals(src.Open, src.Tokens)
+	}
+	if sec := a.Ingest.Zendesk.SigningSecret; !sec.IsZero() {
+		acc.zendesk = []byte(sec.Reveal())
 	}
 	return acc
 }
@@ -125,7 +130,7 @@ func never(string) bool { return false }
 func reads(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 // Ingest is middleware admitting the configured senders of an ingest source
-// ("alertmanager" or "prometheus"), or everyone when the source is open.
+// (config.SourceAlertmanager...), or everyone when the source is open.
 // It panics on a source the configuration does not know: that is a wiring
 // mistake, found at start-up.
 func (s *Server) Ingest(source string) gin.HandlerFunc {

@@ -38,6 +38,7 @@ type IngestHandler struct {
 	log       *zap.Logger
 	am        sourceCounters
 	prom      sourceCounters
+	others    map[signal.Source]sourceCounters // tickets, mentions, heartbeats, events
 	truncated prometheus.Counter
 }
 
@@ -79,6 +80,12 @@ func NewIngestHandler(sink Sink, lim ingest.Limits, clock func() time.Time, log 
 		log:   log,
 		am:    counters(signal.SourceAlertmanager),
 		prom:  counters(signal.SourcePrometheus),
+		others: map[signal.Source]sourceCounters{
+			signal.SourceTicketsGeneric: counters(signal.SourceTicketsGeneric), signal.SourceZendesk: counters(signal.SourceZendesk),
+			signal.SourceJSM: counters(signal.SourceJSM), signal.SourceMentionsGeneric: counters(signal.SourceMentionsGeneric),
+			signal.SourceMastodon: counters(signal.SourceMastodon), signal.SourceX: counters(signal.SourceX),
+			signal.SourceHeartbeat: counters(signal.SourceHeartbeat), signal.SourcePagerDuty: counters(signal.SourcePagerDuty),
+		},
 		truncated: f.NewCounter(prometheus.CounterOpts{
 			Name: "klaxon_alertmanager_truncated_alerts_total",
 			Help: "Alerts Alertmanager left out of webhook notifications because of max_alerts.",
@@ -106,7 +113,12 @@ func (h *IngestHandler) Webhook(c *gin.Context) {
 			zap.String("group_key", meta.GroupKey), zap.String("receiver", meta.Receiver),
 			zap.Uint64("truncated_alerts", meta.TruncatedAlerts))
 	}
-	res, ok := h.submit(c, src, h.am, sigs)
+	h.store(c, src, h.am, sigs)
+}
+
+// store submits sigs and answers 200 with {"accepted":N,"duplicates":M}.
+func (h *IngestHandler) store(c *gin.Context, src signal.Source, m sourceCounters, sigs []signal.Signal) {
+	res, ok := h.submit(c, src, m, sigs)
 	if !ok {
 		return
 	}

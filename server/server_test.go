@@ -203,7 +203,7 @@ func TestIngestUnknownSourcePanics(t *testing.T) {
 			t.Error("Ingest accepted an unknown source")
 		}
 	}()
-	f.srv.Ingest("pagerduty")
+	f.srv.Ingest("opsgenie")
 }
 
 func TestRecovery(t *testing.T) {

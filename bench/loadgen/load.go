@@ -24,6 +24,8 @@ type Format string
 const (
 	FormatWebhook Format = "webhook" // Alertmanager's webhook payload, version 4
 	FormatV2      Format = "v2"      // the alert list of POST /api/v2/alerts
+	FormatTicket  Format = "ticket"  // one ticket for POST /ingest/tickets/generic
+	FormatMention Format = "mention" // one post for POST /ingest/mentions/generic
 )
 
 // config is one load to send.
@@ -50,8 +52,10 @@ func (cfg config) validate() error {
 		return fmt.Errorf("-url: %w", err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("-url %q: want an http:// or https:// URL", cfg.URL)
-	case cfg.Format != FormatWebhook && cfg.Format != FormatV2:
-		return fmt.Errorf("-format %q: want webhook or v2", cfg.Format)
+	case !slices.Contains([]Format{FormatWebhook, FormatV2, FormatTicket, FormatMention}, cfg.Format):
+		return fmt.Errorf("-format %q: want webhook, v2, ticket or mention", cfg.Format)
+	case (cfg.Format == FormatTicket || cfg.Format == FormatMention) && cfg.Batch != 1:
+		return fmt.Errorf("-batch %d: a %s request carries one report, want 1", cfg.Batch, cfg.Format)
 	case cfg.Concurrency < 1:
 		return fmt.Errorf("-concurrency %d: want at least 1", cfg.Concurrency)
 	case cfg.Batch < 1:

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/klaxonhq/klaxon/ingest"
 )
 
 // sentAlert is what a receiving server sees of one alert, in either format.
@@ -188,6 +190,30 @@ func TestGenerateStopsAfterDuration(t *testing.T) {
 	}
 }
 
+// TestEncodeReports checks that generated tickets and mentions are what
+// Klaxon's generic endpoints take, each a report of its own.
+func TestEncodeReports(t *testing.T) {
+	for _, tt := range []struct {
+		format Format
+		parse  ingest.Parser
+	}{{FormatTicket, ingest.ParseTicketGeneric}, {FormatMention, ingest.ParseMentionGeneric}} {
+		cfg := config{Format: tt.format, Batch: 1, Services: 3, RunID: "r-1"}
+		seen := map[string]bool{}
+		for n := range int64(5) {
+			var buf bytes.Buffer
+			encode(&buf, cfg, n, time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC))
+			sigs, err := tt.parse(buf.Bytes(), time.Now(), ingest.Limits{})
+			if err != nil || len(sigs) != 1 {
+				t.Fatalf("%s %d: %s: %v", tt.format, n, buf.Bytes(), err)
+			}
+			if seen[sigs[0].Fingerprint] {
+				t.Errorf("%s %d repeats a report", tt.format, n)
+			}
+			seen[sigs[0].Fingerprint] = true
+		}
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
@@ -199,6 +225,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-url", "ftp://h/x"}, "want an http"},
 		{[]string{"-url", "127.0.0.1:1"}, "-url"},
 		{[]string{"-url", "http://h/", "-format", "v1"}, "-format"},
+		{[]string{"-url", "http://h/", "-format", "ticket"}, ""},
+		{[]string{"-url", "http://h/", "-format", "mention", "-batch", "2"}, "one report"},
 		{[]string{"-url", "http://h/", "-batch", "0"}, "-batch"},
 		{[]string{"-url", "http://h/", "-concurrency", "0"}, "-concurrency"},
 		{[]string{"-url", "http://h/", "-services", "0"}, "-services"},

@@ -5,7 +5,8 @@
 // It speaks both of the formats Klaxon takes: Alertmanager's webhook payload
 // (-format webhook, for Klaxon's /ingest/alertmanager) and the alert list of
 // POST /api/v2/alerts (-format v2, for Klaxon and for Alertmanager itself), so
-// that bench/compare.sh can put the same load on both.
+// that bench/compare.sh can put the same load on both; and generic tickets
+// and mentions (-format ticket, mention), one per request.
 package main
 
 import (
@@ -62,7 +63,7 @@ func parseFlags(args []string) (config, bool, error) {
 	var cfg config
 	var format string
 	fs.StringVar(&cfg.URL, "url", "", "endpoint to POST to, e.g. http://127.0.0.1:9095/ingest/alertmanager")
-	fs.StringVar(&format, "format", "webhook", "payload format: webhook (Alertmanager's webhook, v4) or v2 (POST /api/v2/alerts)")
+	fs.StringVar(&format, "format", "webhook", "payload format: webhook (Alertmanager's webhook, v4), v2 (POST /api/v2/alerts), ticket (/ingest/tickets/generic) or mention (/ingest/mentions/generic)")
 	fs.StringVar(&cfg.Token, "token", "", "bearer token to send, if any")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent senders")
 	fs.IntVar(&cfg.Batch, "batch", 1, "alerts per request")

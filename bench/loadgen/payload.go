@@ -20,6 +20,10 @@ const (
 // first, in cfg's format. Every number gives a label set of its own (its
 // instance label), and the run label keeps runs apart.
 func encode(buf *bytes.Buffer, cfg config, first int64, now time.Time) {
+	if cfg.Format == FormatTicket || cfg.Format == FormatMention {
+		encodeReport(buf, cfg, first, now)
+		return
+	}
 	startsAt := now.UTC().AppendFormat(nil, time.RFC3339Nano)
 	if cfg.Format == FormatWebhook {
 		buf.WriteString(`{"version":"4","groupKey":`)
@@ -67,6 +71,23 @@ func encode(buf *bytes.Buffer, cfg config, first int64, now time.Time) {
 	if cfg.Format == FormatWebhook {
 		buf.WriteByte('}')
 	}
+}
+
+// encodeReport appends one generic ticket or mention numbered n: its id is
+// new, and its customer (a ticket's) or text names one of cfg.Services.
+func encodeReport(buf *bytes.Buffer, cfg config, n int64, now time.Time) {
+	id := cfg.RunID + "-" + strconv.FormatInt(n, 10)
+	svc := strconv.FormatInt(n%int64(cfg.Services), 10)
+	at := now.UTC().AppendFormat(nil, time.RFC3339Nano)
+	if cfg.Format == FormatTicket {
+		buf.WriteString(`{"id":"` + id + `","subject":"` + summary + `","body":"svc-` + svc + ` fails","customer_id":"c` + svc +
+			`","service":"svc-` + svc + `","priority":"high","created_at":"`)
+	} else {
+		buf.WriteString(`{"id":"` + id + `","platform":"loadgen","author":"u` + svc + `","text":"is svc-` + svc +
+			` down?","reach":100,"posted_at":"`)
+	}
+	buf.Write(at)
+	buf.WriteString(`"}`)
 }
 
 // labelSafe reports whether s is a non-empty label value that needs no JSON

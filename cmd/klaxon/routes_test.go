@@ -34,9 +34,11 @@ var (
 	publicRoutes = map[string]bool{
 		"GET /-/healthy": true, "HEAD /-/healthy": true, "GET /-/ready": true, "HEAD /-/ready": true,
 		"GET /ack/:token": true, "POST /ack/:token": true, // the signed link is the credential
+		"POST /v2/enqueue": true, // the routing key in the body is the credential (server tests it)
 	}
 	// ingestRoutes take only their senders' tokens.
-	ingestRoutes = map[string]bool{"POST /ingest/alertmanager": true, "POST /api/v2/alerts": true}
+	ingestRoutes = map[string]bool{"POST /ingest/alertmanager": true, "POST /api/v2/alerts": true,
+		"POST /ingest/tickets/:format": true, "POST /ingest/mentions/:format": true, "POST /ingest/heartbeats/:name": true}
 	// adminRoutes refuse viewers whatever the method.
 	adminRoutes = map[string]bool{"POST /-/reload": true, "GET /debug/pprof/*profile": true}
 )
@@ -119,7 +121,7 @@ func TestEveryRouteChecksItsRole(t *testing.T) {
 		checked++
 		// Parameters name nothing that exists, so no action acts; the
 		// profile is the command line, which answers at once.
-		path := strings.NewReplacer(":key", "INC-404", ":id", "none", "*profile", "cmdline").Replace(r.Path)
+		path := strings.NewReplacer(":key", "INC-404", ":id", "none", "*profile", "cmdline", ":format", "generic", ":name", "watchdog").Replace(r.Path)
 		t.Run(route, func(t *testing.T) {
 			viewerWant, adminWant := "passed", "passed"
 			switch {

@@ -201,6 +201,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
 	r.POST("/api/v2/alerts", srv.Ingest("prometheus"), in.AlertsV2)
+	server.NewReceivers(srv, in, cfg.Heartbeats).Register(r) // tickets, mentions, heartbeats, PagerDuty events
 	// The APIs: admins may do anything, viewers only read.
 	apis := r.Group("/", srv.API())
 	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(apis) // Alertmanager's, for amtool
