@@ -300,8 +300,16 @@ func (s *Storage) check(m *mapping) error {
 	case s.MinFreeBytes < 0:
 		return m.errorf("min_free_bytes", "must not be negative (0 derives it from memtable_bytes), got %d", s.MinFreeBytes)
 	}
+	if s.Retention > MaxReportBodyDays*24*time.Hour {
+		m.d.warnf(m.at("retention"), "ticket and mention bodies stay in the journal as long as its entries, %s, longer than the %d days they are kept anywhere else",
+			s.Retention, MaxReportBodyDays)
+	}
 	return nil
 }
+
+// MaxReportBodyDays is how many days ticket and mention bodies are kept
+// (triage.ReportTextRetention): a longer journal retention keeps them longer.
+const MaxReportBodyDays = 30
 
 // check validates the limits; turning one off is legal but warned about.
 func (l *Limits) check(m *mapping) error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -355,4 +356,15 @@ func ackKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return strings.TrimRight(string(b), "\n")
+}
+
+func TestLongJournalRetentionWarnsAboutReportBodies(t *testing.T) {
+	cfg, err := Load("testdata/warn/long_retention.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "testdata/warn/long_retention.yml:2: storage.retention: ticket and mention bodies stay in the journal as long as its entries, 1440h0m0s, longer than the 30 days they are kept anywhere else"
+	if !slices.Contains(cfg.Warnings, want) {
+		t.Errorf("warnings %q lack %q", cfg.Warnings, want)
+	}
 }
