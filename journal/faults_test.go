@@ -27,7 +27,7 @@ func TestNoSpaceRefusesAndRecovers(t *testing.T) {
 	defer j.Close()
 	disk := &fakeFree{}
 	disk.bytes.Store(1 << 40)
-	j.space.stat = disk.stat
+	j.space.setStat(disk.stat)
 	ctx := context.Background()
 	if _, _, err := j.Append(ctx, []byte("one"), nil); err != nil {
 		t.Fatalf("Append: %v", err)
@@ -76,7 +76,7 @@ func TestNoSpaceSkipsSnapshot(t *testing.T) {
 	j := openTest(t, Options{Dir: t.TempDir(), MinFreeBytes: 1 << 20}, fsm)
 	disk := &fakeFree{}
 	disk.bytes.Store(1<<20 + 1000) // room for a small record, not for the snapshot
-	j.space.stat = disk.stat
+	j.space.setStat(disk.stat)
 	for i := range 20 {
 		if _, _, err := j.Append(context.Background(), []byte{byte(i)}, nil); err != nil {
 			t.Fatalf("Append: %v", err)
@@ -243,7 +243,7 @@ func BenchmarkAppendSpaceCheck(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			j := openTest(b, Options{Dir: b.TempDir()}, &countFSM{})
 			defer j.Close()
-			j.space.stat = bc.stat
+			j.space.setStat(bc.stat)
 			data := bytes.Repeat([]byte("a"), 512)
 			for b.Loop() {
 				if _, _, err := j.Append(context.Background(), data, nil); err != nil {

@@ -66,14 +66,22 @@ type spaceGuard struct {
 	// pending is what writes checked but not yet finished (a snapshot
 	// being stored) will still take; every check counts it.
 	pending atomic.Int64
-	// stat describes dir's filesystem; tests replace it.
-	stat func(dir string) (fsSpace, error)
+	// statFn describes dir's filesystem (statfs); tests replace it with
+	// setStat while the journal's goroutines run.
+	statFn atomic.Pointer[func(dir string) (fsSpace, error)]
 }
 
 // newSpaceGuard returns a guard for dir keeping min bytes free.
 func newSpaceGuard(dir string, min int64) *spaceGuard {
-	return &spaceGuard{dir: dir, min: min, stat: statfs}
+	g := &spaceGuard{dir: dir, min: min}
+	g.setStat(statfs)
+	return g
 }
+
+// setStat replaces how the guard reads its filesystem's free space.
+func (g *spaceGuard) setStat(fn func(dir string) (fsSpace, error)) { g.statFn.Store(&fn) }
+
+func (g *spaceGuard) stat(dir string) (fsSpace, error) { return (*g.statFn.Load())(dir) }
 
 // check returns an error wrapping ErrUnavailable and ErrNoSpace unless the
 // filesystem has room for need more bytes on top of the reserve and of
