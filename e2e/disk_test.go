@@ -293,6 +293,22 @@ func (l *ledger) floodUntil503(t *testing.T, k *klaxon) ingestAnswer {
 	if refusal.status == 0 {
 		t.Fatalf("no 503 after %d alerts acknowledged", len(l.acked))
 	}
+	// Concurrent requests share a commit, and a shared commit can be refused
+	// while one request alone still fits: send alone until one is refused,
+	// so that the disk is full for any request from here on.
+	for {
+		ans, err := l.send(k)
+		if err != nil {
+			t.Fatalf("after the first 503: %v", err)
+		}
+		if ans.status == http.StatusServiceUnavailable {
+			refusal = ans
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("single requests still fit after %d alerts", len(l.acked))
+		}
+	}
 	t.Logf("first 503 after %d alerts (%d MB) acknowledged: Retry-After %q, %s",
 		len(l.acked), len(l.acked)*diskPad>>20, refusal.retryAfter, strings.TrimSpace(refusal.body))
 	return refusal
