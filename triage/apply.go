@@ -55,6 +55,8 @@ func (s *State) Apply(rec journal.Record) any {
 		}
 	case e.Silence != nil:
 		c.res.Err = s.applySilence(c, e.Silence)
+	case e.Update != nil:
+		c.res.Err = s.applyUpdate(c, e.Update)
 	}
 	c.finish(s.now)
 	return c.res
@@ -141,6 +143,8 @@ func (s *State) advance(c *change, now time.Time) {
 			}
 		case timerSilence:
 			s.silenceDue(c, t.id, t.at)
+		case timerUpdate:
+			s.publishDue(c, t.id, t.at)
 		}
 		c.finish(t.at)
 	}
@@ -570,6 +574,7 @@ func (s *State) inOpenIncident(a *Alert) bool {
 // gets.
 func (c *change) event(inc *Incident, e Event) {
 	inc.addEvent(e)
+	c.state.autoUpdates(c, inc, e)
 	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
 		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
 	}

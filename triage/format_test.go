@@ -194,6 +194,8 @@ func TestEntryEncodingGolden(t *testing.T) {
 		"action-set-sev":  history[4],
 		"tick":            history[6],
 		"delivery":        history[10],
+		"update": {Update: &triage.UpdateChange{Op: triage.UpdatePost, Incident: "INC-3", Audience: triage.AudienceExternal,
+			State: triage.StateIdentified, Text: "We found the cause: a failed disk.", By: "ada"}},
 		"action-escalate": {Action: &triage.Action{Kind: triage.ActionEscalate, Incident: "INC-3", By: "ada"}},
 		"oncall":          {OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "people.yml", Data: []byte("people: {}\n")}}}},
 		"override": {Override: &triage.OverrideChange{Set: &oncall.Override{Schedule: "checkout-primary", Person: "ben",

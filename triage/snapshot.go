@@ -117,6 +117,7 @@ func (inc *Incident) capture() Incident {
 	c.GroupKeys = slices.Clip(inc.GroupKeys)
 	c.Alerts = slices.Clip(inc.Alerts)
 	c.Timeline = slices.Clip(inc.Timeline)
+	c.Updates = slices.Clone(inc.Updates) // edits and approvals change them in place
 	c.Counts = slices.Clone(inc.Counts)
 	c.Settled = slices.Clip(inc.Settled)
 	if inc.Escalation != nil {
@@ -210,6 +211,7 @@ func (s *State) rebuild() {
 	clear(s.settled)
 	for _, inc := range s.order {
 		inc.derive(s.rules)
+		s.armUpdates(inc)
 		for _, id := range inc.Settled {
 			s.settled[id] = true
 		}
