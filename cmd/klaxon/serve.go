@@ -206,7 +206,9 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	apis := r.Group("/", srv.API())
 	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(apis) // Alertmanager's, for amtool
 	apis.GET("/api/v2/status", api.Status(version, time.Now()))
-	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(apis)
+	incidents := api.NewIncidents(eng.State(), eng, archive, server.Principal)
+	incidents.Register(apis)
+	api.NewUpdates(incidents, eng).Register(apis) // post, edit, approve, withdraw incident updates
 	api.NewOnCall(eng.State(), eng, time.Now).Register(apis)
 
 	// The responder console signs in with the same tokens and keeps its own
