@@ -13,7 +13,7 @@ import (
 type Options struct {
 	Page PageOptions
 	// Mapper maps incidents; its Rules are taken from the source at each
-	// rendering. Replace Mapper.Publishable to hold incidents for approval.
+	// rendering. Narrow Mapper.Publishable to show fewer updates.
 	Mapper Mapper
 	// ExportDir, if set, receives every new rendering as static files.
 	ExportDir string
