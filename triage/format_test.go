@@ -188,12 +188,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestEntryEncodingGolden(t *testing.T) {
 	history := formatHistory(t)
 	kinds := map[string]*triage.Entry{
-		"rules":           history[0],
-		"signals":         history[1],
-		"action-ack":      history[3],
-		"action-set-sev":  history[4],
-		"tick":            history[6],
-		"delivery":        history[10],
+		"rules":          history[0],
+		"signals":        history[1],
+		"action-ack":     history[3],
+		"action-set-sev": history[4],
+		"tick":           history[6],
+		"delivery":       history[10],
 		"update": {Update: &triage.UpdateChange{Op: triage.UpdatePost, Incident: "INC-3", Audience: triage.AudienceExternal,
 			State: triage.StateIdentified, Text: "We found the cause: a failed disk.", By: "ada"}},
 		"action-escalate": {Action: &triage.Action{Kind: triage.ActionEscalate, Incident: "INC-3", By: "ada"}},
