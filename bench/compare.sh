@@ -12,9 +12,14 @@
 # with 10,000 incidents escalating under 10,000 alerts/s of background
 # ingest (see that script for its own settings).
 #
+# Then, unless STATUSPAGE=0, it runs bench/statuspage.sh: the external
+# status page served by Klaxon beside the same exported file served by
+# nginx (Debian package), requests/s of each and the ratio.
+#
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
-# binary to measure instead of building ./cmd/klaxon), PAGING (default 1).
+# binary to measure instead of building ./cmd/klaxon), PAGING (default 1),
+# STATUSPAGE (default 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -282,4 +287,12 @@ if [[ "${PAGING:-1}" == 1 ]]; then
 	cleanup # the ingest runs' servers are done: the paging benchmark starts its own Klaxon
 	pids=()
 	KLAXON_BIN="$klaxon_bin" bash "$root/bench/paging.sh"
+fi
+
+# --- status page against nginx -------------------------------------------
+
+if [[ "${STATUSPAGE:-1}" == 1 ]]; then
+	cleanup
+	pids=()
+	KLAXON_BIN="$klaxon_bin" bash "$root/bench/statuspage.sh"
 fi
