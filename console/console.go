@@ -74,7 +74,7 @@ type Options struct {
 
 // Console serves the console's pages.
 type Console struct {
-	opts     Options
+	opts      Options
 	sessions  *sessions
 	pages     map[string]*template.Template
 	templates updateTemplates
