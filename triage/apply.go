@@ -57,6 +57,10 @@ func (s *State) Apply(rec journal.Record) any {
 		c.res.Err = s.applySilence(c, e.Silence)
 	case e.Update != nil:
 		c.res.Err = s.applyUpdate(c, e.Update)
+	case e.Maintenance != nil:
+		if c.res.Err = s.applyMaintenance(c, e.Maintenance); c.res.Err != nil {
+			c.res.Created = ""
+		}
 	}
 	c.finish(s.now)
 	return c.res
@@ -145,6 +149,8 @@ func (s *State) advance(c *change, now time.Time) {
 			s.silenceDue(c, t.id, t.at)
 		case timerUpdate:
 			s.publishDue(c, t.id, t.at)
+		case timerMaintenance:
+			s.maintenanceDue(t.id, t.at)
 		}
 		c.finish(t.at)
 	}

@@ -26,6 +26,8 @@ type Entry struct {
 	Override *OverrideChange `json:"override,omitempty"`
 	Silence  *SilenceChange  `json:"silence,omitempty"`
 	Update   *UpdateChange   `json:"update,omitempty"`
+	// Maintenance schedules or cancels a maintenance window (maintenance.go).
+	Maintenance *MaintenanceChange `json:"maintenance,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -122,13 +124,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil, e.Update != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil, e.Update != nil, e.Maintenance != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence, update")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence, update, maintenance")
 	}
 	return nil
 }

@@ -23,7 +23,8 @@ import (
 //     and mentions wait in pools (in the snapshot) until an incident takes
 //     them; correlation settings carry reopen_within.
 //   - 5: incident updates: the update entry (post, edit, approve, withdraw)
-//     and each incident's updates per audience (updates) in the snapshot.
+//     and each incident's updates per audience (updates) in the snapshot;
+//     the maintenance entry and maintenance windows in the snapshot.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
