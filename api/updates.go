@@ -1,20 +1,27 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
-// Updater journals human decisions about incident updates (engine.Engine).
+// Updater journals human decisions about incident updates and
+// maintenance windows (engine.Engine).
 type Updater interface {
 	Update(ctx context.Context, uc triage.UpdateChange) error
+	Maintenance(ctx context.Context, mc triage.MaintenanceChange) (string, error)
 }
 
 // Updates serves /api/v1/incidents/{key}/updates: reading an incident's
@@ -39,6 +46,78 @@ func (h *Updates) Register(g gin.IRoutes) {
 	g.PATCH("/api/v1/incidents/:key/updates/:id", h.edit)
 	g.POST("/api/v1/incidents/:key/updates/:id/approve", h.decide(triage.UpdateApprove))
 	g.POST("/api/v1/incidents/:key/updates/:id/withdraw", h.decide(triage.UpdateWithdraw))
+	g.GET("/api/v1/maintenances", h.maintenances)
+	g.POST("/api/v1/maintenances", h.schedule)
+	g.POST("/api/v1/maintenances/:id/cancel", h.cancel)
+}
+
+// maintenanceBody schedules a window: title, components, start, end.
+type maintenanceBody struct {
+	Title      string    `json:"title"`
+	Components []string  `json:"components"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	By         string    `json:"by"`
+}
+
+func (h *Updates) maintenances(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"maintenances": h.incidents.state.Maintenances()})
+}
+
+// schedule answers POST /api/v1/maintenances; the components must be the
+// status page's (a customer-facing service's component or public name).
+func (h *Updates) schedule(c *gin.Context) {
+	var b maintenanceBody
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4*triage.MaxUpdateText)
+	if err := decodeBody(c.Request.Body, &b); err != nil {
+		server.Fail(c, http.StatusBadRequest, "body: "+err.Error())
+		return
+	}
+	known := pageComponents(h.incidents.state.Rules())
+	for _, name := range b.Components {
+		if !slices.Contains(known, name) {
+			failBad(c, badField("components", "%q is not a status-page component; they are: %s", name, strings.Join(known, ", ")))
+			return
+		}
+	}
+	if b.By == "" {
+		b.By = h.incidents.principal(c)
+	}
+	mc := triage.MaintenanceChange{Title: b.Title, Components: b.Components, Start: b.Start, End: b.End, By: b.By}
+	h.doMaintenance(c, mc, http.StatusCreated)
+}
+
+func (h *Updates) cancel(c *gin.Context) {
+	h.doMaintenance(c, triage.MaintenanceChange{Cancel: c.Param("id"), By: h.incidents.principal(c)}, http.StatusOK)
+}
+
+func (h *Updates) doMaintenance(c *gin.Context, mc triage.MaintenanceChange, status int) {
+	if err := mc.Check(); err != nil {
+		failAction(c, err)
+		return
+	}
+	id, err := h.updater.Maintenance(c.Request.Context(), mc)
+	if err != nil {
+		failAction(c, err)
+		return
+	}
+	if id == "" {
+		id = mc.Cancel
+	}
+	c.JSON(status, gin.H{"id": id})
+}
+
+// pageComponents are the status page's components: those of the
+// catalogue's customer-facing services with a public name.
+func pageComponents(rs *rules.Set) []string {
+	var out []string
+	for _, svc := range rs.Services() {
+		name := cmp.Or(svc.Component, svc.DisplayName)
+		if svc.CustomerFacing && svc.DisplayName != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // updateBody is what posting (audience, state, text) and editing (text)

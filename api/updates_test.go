@@ -1,14 +1,17 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -80,6 +83,51 @@ func TestUpdateAPI(t *testing.T) {
 		}
 		if code != s.code || got != s.want {
 			t.Errorf("%s %s %.40s: %d %q\nwant %d %q", s.method, s.path, s.body, code, got, s.code, s.want)
+		}
+	}
+}
+
+func TestMaintenanceAPI(t *testing.T) {
+	eng, h := updateStack(t)
+	catalogue := "services:\n  checkout: {display_name: Checkout, customer_facing: true, tier: 1, team: shop, component: Checkout API, matchers: ['{service=\"checkout\"}']}\n"
+	if _, err := eng.SetRules(context.Background(), []rules.File{{Name: "r.yml", Data: []byte(catalogue)}}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	end := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	window := func(component string) string {
+		return fmt.Sprintf(`{"title":"Database upgrade","components":[%q],"start":%q,"end":%q}`, component, start, end)
+	}
+	steps := []struct {
+		method, path, body string
+		code               int
+		want               string // the answer's id or error, or the listing's states
+	}{
+		{"POST", "/api/v1/maintenances", window("Payments"), 400, `components: "Payments" is not a status-page component; they are: Checkout API`},
+		{"POST", "/api/v1/maintenances", window("Checkout API"), 201, "MNT-2"},
+		{"GET", "/api/v1/maintenances", "", 200, "MNT-2:scheduled"},
+		{"POST", "/api/v1/maintenances", `{"title":"x","components":["Checkout API"],"start":"` + end + `","end":"` + start + `"}`, 400,
+			"invalid action: a maintenance needs a start and an end after it"},
+		{"POST", "/api/v1/maintenances/MNT-2/cancel", "", 200, "MNT-2"},
+		{"GET", "/api/v1/maintenances", "", 200, "MNT-2:cancelled"},
+		{"POST", "/api/v1/maintenances/MNT-2/cancel", "", 409, "conflicts with the incident's state: maintenance MNT-2 is cancelled"},
+		{"POST", "/api/v1/maintenances/MNT-9/cancel", "", 404, `no such incident: no maintenance "MNT-9"`},
+	}
+	for _, s := range steps {
+		code, body := do(h, s.method, s.path, s.body)
+		got, _ := body["error"].(string)
+		if id, ok := body["id"].(string); ok {
+			got = id
+		}
+		if ms, ok := body["maintenances"].([]any); ok {
+			var parts []string
+			for _, m := range ms {
+				parts = append(parts, fmt.Sprintf("%v:%v", m.(map[string]any)["id"], m.(map[string]any)["state"]))
+			}
+			got = strings.Join(parts, " ")
+		}
+		if code != s.code || got != s.want {
+			t.Errorf("%s %s: %d %q\nwant %d %q", s.method, s.path, code, got, s.code, s.want)
 		}
 	}
 }

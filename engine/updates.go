@@ -17,3 +17,14 @@ func (e *Engine) Update(ctx context.Context, uc triage.UpdateChange) error {
 	}
 	return res.Err
 }
+
+// Maintenance journals a maintenance window's scheduling or cancellation
+// and returns the new window's ID ("" for a cancellation); the error wraps
+// triage.ErrNotFound, ErrConflict or ErrInvalid when the state refuses it.
+func (e *Engine) Maintenance(ctx context.Context, mc triage.MaintenanceChange) (string, error) {
+	res, err := e.append(ctx, &triage.Entry{Maintenance: &mc})
+	if err != nil {
+		return "", err
+	}
+	return res.Created, res.Err
+}
