@@ -16,6 +16,7 @@ type Source interface {
 	List(f triage.Filter) ([]triage.Summary, uint64)
 	Get(key string, offset, limit int) (triage.Detail, bool)
 	Rules() *rules.Set
+	Maintenances() []triage.Maintenance
 }
 
 // Archive is where incidents go after they leave the live state

@@ -112,6 +112,38 @@ func (m *Mapper) published(updates []triage.Update) []step {
 	return out
 }
 
+// Maintenances maps maintenance windows to the public model: their titles
+// (written for the public), states, times and those of their components
+// that are on page; a window cancelled before it began, or with no
+// component on the page, does not appear.
+func (m *Mapper) Maintenances(ms []triage.Maintenance, p *Page) []Maintenance {
+	var out []Maintenance
+	for _, t := range ms {
+		if t.State == triage.MaintenanceCancelled && !t.End.After(t.Start) {
+			continue
+		}
+		pm := Maintenance{ID: opaqueID("maintenance", t.ID), Name: t.Title, ScheduledFor: t.Start.UTC(),
+			ScheduledUntil: t.End.UTC(), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		switch t.State {
+		case triage.MaintenanceScheduled:
+			pm.Status = MaintenanceScheduled
+		case triage.MaintenanceInProgress:
+			pm.Status = MaintenanceInProgress
+		default:
+			pm.Status = MaintenanceCompleted
+		}
+		for _, c := range p.Components {
+			if slices.Contains(t.Components, c.Name) {
+				pm.Components = append(pm.Components, c.Name)
+			}
+		}
+		if len(pm.Components) > 0 {
+			out = append(out, pm)
+		}
+	}
+	return out
+}
+
 // Wants reports whether an incident so summarised may appear on the page:
 // it concerns a customer-facing service.
 func (m *Mapper) Wants(sum triage.Summary) bool {

@@ -71,7 +71,9 @@ func (p *Publisher) Render() error {
 	if err != nil {
 		return err
 	}
-	site, err := Render(BuildPage(p.opts.Page, m.Rules, incidents, now))
+	page := BuildPage(p.opts.Page, m.Rules, incidents, now)
+	addMaintenances(page, m.Maintenances(p.src.Maintenances(), page), p.opts.Page.Since(now))
+	site, err := Render(page)
 	if err != nil {
 		return err
 	}
