@@ -43,7 +43,7 @@ func NewUpdates(incidents *Incidents, updater Updater) *Updates {
 func (h *Updates) Register(g gin.IRoutes) {
 	g.GET("/api/v1/incidents/:key/updates", h.list)
 	g.POST("/api/v1/incidents/:key/updates", h.post)
-	g.PATCH("/api/v1/incidents/:key/updates/:id", h.edit)
+	g.PATCH("/api/v1/incidents/:key/updates/:id", h.decide(triage.UpdateEdit))
 	g.POST("/api/v1/incidents/:key/updates/:id/approve", h.decide(triage.UpdateApprove))
 	g.POST("/api/v1/incidents/:key/updates/:id/withdraw", h.decide(triage.UpdateWithdraw))
 	g.GET("/api/v1/maintenances", h.maintenances)
@@ -162,24 +162,8 @@ func (h *Updates) post(c *gin.Context) {
 	h.do(c, triage.UpdateChange{Op: triage.UpdatePost, Incident: c.Param("key"), Audience: b.Audience, State: b.State, Text: b.Text, By: b.By})
 }
 
-// edit answers PATCH …/updates/{id} {"text":"…"}.
-func (h *Updates) edit(c *gin.Context) {
-	id, ok := updateID(c)
-	if !ok {
-		return
-	}
-	b, ok := h.body(c)
-	if !ok {
-		return
-	}
-	if b.Audience != "" || b.State != "" {
-		server.Fail(c, http.StatusBadRequest, "an edit changes the text only")
-		return
-	}
-	h.do(c, triage.UpdateChange{Op: triage.UpdateEdit, Incident: c.Param("key"), Update: id, Text: b.Text, By: b.By})
-}
-
-// decide answers POST …/updates/{id}/approve and …/withdraw.
+// decide answers PATCH …/updates/{id} {"text":"…"} (edit), and POST
+// …/updates/{id}/approve and …/withdraw.
 func (h *Updates) decide(op triage.UpdateOp) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id, ok := updateID(c)
@@ -190,7 +174,11 @@ func (h *Updates) decide(op triage.UpdateOp) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		h.do(c, triage.UpdateChange{Op: op, Incident: c.Param("key"), Update: id, By: b.By})
+		if b.Audience != "" || b.State != "" || (op != triage.UpdateEdit && b.Text != "") {
+			server.Fail(c, http.StatusBadRequest, "an update's audience and state never change; only an edit takes a text")
+			return
+		}
+		h.do(c, triage.UpdateChange{Op: op, Incident: c.Param("key"), Update: id, Text: b.Text, By: b.By})
 	}
 }
 

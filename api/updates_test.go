@@ -72,7 +72,7 @@ func TestUpdateAPI(t *testing.T) {
 			`body: json: unknown field "secret"`},
 		{"PATCH", "/api/v1/incidents/INC-1/updates/3", `{"text":"A disk failed; it is being replaced."}`, 200,
 			"1:internal/investigating/published 2:external/investigating/published 3:external/identified/published:A disk failed; it is being replaced."},
-		{"PATCH", "/api/v1/incidents/INC-1/updates/3", `{"text":"x","state":"resolved"}`, 400, "an edit changes the text only"},
+		{"PATCH", "/api/v1/incidents/INC-1/updates/3", `{"text":"x","state":"resolved"}`, 400, "an update's audience and state never change; only an edit takes a text"},
 		{"POST", "/api/v1/incidents/INC-2/updates", `{"audience":"internal","state":"identified","text":"x"}`, 404, `no incident "INC-2"`},
 	}
 	for _, s := range steps {

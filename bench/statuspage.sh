@@ -62,43 +62,9 @@ nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
 
 # --- start the servers ---------------------------------------------------
 
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready
 trap cleanup EXIT
-
-free_port() {
-	local port
-	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	log "no free port found"
-	return 1
-}
-
-wait_for() { # wait_for URL PID NAME
-	for _ in $(seq 600); do
-		if curl -fsS -o /dev/null "$1" 2>/dev/null; then
-			return
-		fi
-		if ! kill -0 "$2" 2>/dev/null; then
-			log "$3 exited; its log:"
-			tail -50 "$run_dir/$3.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	log "$3 not ready at $1 after 60s"
-	return 1
-}
 
 klaxon_port=$(free_port)
 export_dir="$run_dir/export"
@@ -128,7 +94,7 @@ EOF
 "$klaxon_bin" serve --config "$run_dir/klaxon/klaxon.yml" >"$run_dir/klaxon.log" 2>&1 &
 klaxon_pid=$!
 pids+=("$klaxon_pid")
-wait_for "http://127.0.0.1:$klaxon_port/-/ready" "$klaxon_pid" klaxon
+wait_ready "http://127.0.0.1:$klaxon_port/-/ready" "$klaxon_pid" klaxon
 
 # A few open incidents, so that the page has components out and updates.
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -180,7 +146,7 @@ mkdir -p "$run_dir/nginx/tmp"
 "$nginx_bin" -c "$run_dir/nginx/nginx.conf" -e "$run_dir/nginx/error.log" >"$run_dir/nginx.log" 2>&1 &
 nginx_pid=$!
 pids+=("$nginx_pid")
-wait_for "http://127.0.0.1:$nginx_port/status/index.html" "$nginx_pid" nginx
+wait_ready "http://127.0.0.1:$nginx_port/status/index.html" "$nginx_pid" nginx
 
 klaxon_url="http://127.0.0.1:$klaxon_port/status/"
 nginx_url="http://127.0.0.1:$nginx_port/status/index.html"

@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -106,19 +105,7 @@ func TestMaintenanceSurvivesRestore(t *testing.T) {
 	m := newMachine(t, nil)
 	id := m.maintenance(t0, MaintenanceChange{Title: "Upgrade", Components: []string{"Checkout API"},
 		Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour), By: "ada"}).Created
-	snap, err := m.s.Snapshot()()
-	if err != nil {
-		t.Fatal(err)
-	}
-	restored := New(nil)
-	if err := restored.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := restored.Snapshot()(); !bytes.Equal(again, snap) {
-		t.Fatal("the restored state differs")
-	}
-	r := &machine{t: t, s: restored, d: NewDriver(restored)}
-	r.d.Live = true
+	r := restoredMachine(t, m)
 	r.tick(t0.Add(time.Hour))
 	if got := r.maintenanceState(id); got != MaintenanceInProgress {
 		t.Errorf("after restore, at the start: %s", got)

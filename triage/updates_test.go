@@ -212,6 +212,17 @@ func TestUpdatesSurviveRestore(t *testing.T) {
 		State: StateInvestigating, Text: "Checkout is down.", By: "comms"}); err != nil {
 		t.Fatal(err)
 	}
+	r := restoredMachine(t, m)
+	r.tick(t0.Add(10 * time.Minute))
+	if got := r.updates("INC-1")[1]; got != "external/investigating/published" {
+		t.Errorf("after restore and 10m: %s", got)
+	}
+}
+
+// restoredMachine is a machine restored from a snapshot of m's state,
+// which must restore to the same bytes.
+func restoredMachine(t *testing.T, m *machine) *machine {
+	t.Helper()
 	snap, err := m.s.Snapshot()()
 	if err != nil {
 		t.Fatal(err)
@@ -225,8 +236,5 @@ func TestUpdatesSurviveRestore(t *testing.T) {
 	}
 	r := &machine{t: t, s: restored, d: NewDriver(restored)}
 	r.d.Live = true
-	r.tick(t0.Add(10 * time.Minute))
-	if got := r.updates("INC-1")[1]; got != "external/investigating/published" {
-		t.Errorf("after restore and 10m: %s", got)
-	}
+	return r
 }
