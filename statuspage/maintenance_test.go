@@ -1,6 +1,8 @@
 package statuspage
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +54,26 @@ func TestMaintenanceOnThePage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestInternalTemplates(t *testing.T) {
+	for _, lang := range Languages {
+		tpl, err := LoadInternalTemplates("", lang)
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		_, body, err := tpl.Render(Investigating, InternalInputs{Service: "checkout", Severity: "SEV1", State: "investigating", Started: "09:00"})
+		if err != nil || !strings.Contains(body, "checkout") || !strings.Contains(body, "SEV1") {
+			t.Errorf("%s: %q, %v: want the service and severity named", lang, body, err)
+		}
+	}
+	dir := t.TempDir()
+	bad := "investigating: {title: t, body: '{{.PublicName}}'}\nidentified: {title: t, body: b}\nmonitoring: {title: t, body: b}\nresolved: {title: t, body: b}\n"
+	if err := os.WriteFile(filepath.Join(dir, "internal.en.yml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadInternalTemplates(dir, "en"); err == nil || !strings.Contains(err.Error(), ".Service, .Severity, .State and .Started") {
+		t.Errorf("a template naming an unknown input: %v", err)
 	}
 }
