@@ -106,6 +106,7 @@ func (c *change) finish(now time.Time) {
 	for _, inc := range c.touched {
 		if inc.open() {
 			c.state.settle(c, inc, now)
+			c.state.autoUpdates(c, inc, now)
 		}
 	}
 	c.touched, c.seen = c.touched[:0], nil
@@ -580,7 +581,7 @@ func (s *State) inOpenIncident(a *Alert) bool {
 // gets.
 func (c *change) event(inc *Incident, e Event) {
 	inc.addEvent(e)
-	c.state.autoUpdates(c, inc, e)
+	c.state.eventUpdates(c, inc, e)
 	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
 		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
 	}

@@ -234,15 +234,22 @@ func (inc *Incident) lastAuto() *Update {
 	return nil
 }
 
-// autoUpdates posts Klaxon's automatic updates after a timeline event
-// when the incident's state or severity changed since its last ones: an
-// internal update always, an external one as the severity's policy says.
-func (s *State) autoUpdates(c *change, inc *Incident, e Event) {
+// eventUpdates posts automatic updates after a timeline event of a kind
+// that may change the incident's state or severity.
+func (s *State) eventUpdates(c *change, inc *Incident, e Event) {
 	switch e.Kind {
-	case EventSeverity, EventOverride, EventAcknowledged, EventQuiet, EventAlertFiring, EventResolved, EventReopened:
-	default:
-		return
+	case EventSeverity, EventOverride, EventAcknowledged, EventQuiet, EventResolved, EventReopened:
+		s.autoUpdates(c, inc, e.At)
 	}
+}
+
+// autoUpdates posts Klaxon's automatic updates at time at when the
+// incident's state or severity changed since its last ones: an internal
+// update always, an external one as the severity's policy says. Apply
+// calls it after the events that change them, and once an entry settled
+// an incident it touched (an alert firing again ends monitoring without
+// an event of its own).
+func (s *State) autoUpdates(c *change, inc *Incident, at time.Time) {
 	if inc.Severity == 0 {
 		return // not yet classified: the first severity posts the first updates
 	}
@@ -250,7 +257,6 @@ func (s *State) autoUpdates(c *change, inc *Incident, e Event) {
 	if last := inc.lastAuto(); last != nil && last.State == st && last.Severity == sev {
 		return
 	}
-	at := e.At
 	inc.addUpdate(Update{Audience: AudienceInternal, State: st, At: at, By: AutoAuthor, Status: UpdatePublished, PublishedAt: at, Severity: sev})
 	ext := Update{Audience: AudienceExternal, State: st, At: at, By: AutoAuthor}
 	switch p := s.rules.Policy(inc.Severity); {

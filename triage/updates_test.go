@@ -92,6 +92,21 @@ func TestAutomaticUpdatesFollowTheSeverityPolicy(t *testing.T) {
 	}
 }
 
+func TestAlertFiringAgainEndsMonitoring(t *testing.T) {
+	m := updateMachine(t, "status_page: auto")
+	down := firing("alertname", "Down", "service", "api")
+	m.signals(t0, down)
+	m.signals(t0.Add(time.Minute), resolved(down, t0.Add(time.Minute)))
+	again := down
+	again.StartsAt = t0.Add(2 * time.Minute)
+	m.signals(t0.Add(2*time.Minute), again)
+	want := "internal/investigating/published external/investigating/published internal/monitoring/published " +
+		"external/monitoring/published internal/investigating/published external/investigating/published"
+	if got := strings.Join(m.updates("INC-1"), " "); got != want {
+		t.Errorf("updates:\n got %s\nwant %s", got, want)
+	}
+}
+
 func TestSeverityChangePostsAnUpdateInTheSameState(t *testing.T) {
 	m := updateMachine(t, "status_page: auto")
 	m.signals(t0, firing("alertname", "Slow", "service", "api"))
