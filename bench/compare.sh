@@ -12,9 +12,14 @@
 # with 10,000 incidents escalating under 10,000 alerts/s of background
 # ingest (see that script for its own settings).
 #
+# Then, unless STATUSPAGE=0, it runs bench/statuspage.sh: the external
+# status page served by Klaxon beside the same exported file served by
+# nginx (Debian package), requests/s of each and the ratio.
+#
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
-# binary to measure instead of building ./cmd/klaxon), PAGING (default 1).
+# binary to measure instead of building ./cmd/klaxon), PAGING (default 1),
+# STATUSPAGE (default 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -84,45 +89,9 @@ fi
 
 # --- start the servers ---------------------------------------------------
 
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready
 trap cleanup EXIT
-
-# free_port prints a loopback port nothing is listening on.
-free_port() {
-	local port
-	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	log "no free port found"
-	return 1
-}
-
-# wait_ready URL PID NAME: polls URL until it answers 200.
-wait_ready() {
-	for _ in $(seq 600); do
-		if curl -fsS -o /dev/null "$1" 2>/dev/null; then
-			return
-		fi
-		if ! kill -0 "$2" 2>/dev/null; then
-			log "$3 exited; its log:"
-			tail -50 "$run_dir/$3.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	log "$3 not ready at $1 after 60s"
-	return 1
-}
 
 token_am="bench-alertmanager-token-0123456789"
 token_prom="bench-prometheus-token-0123456789"
@@ -282,4 +251,12 @@ if [[ "${PAGING:-1}" == 1 ]]; then
 	cleanup # the ingest runs' servers are done: the paging benchmark starts its own Klaxon
 	pids=()
 	KLAXON_BIN="$klaxon_bin" bash "$root/bench/paging.sh"
+fi
+
+# --- status page against nginx -------------------------------------------
+
+if [[ "${STATUSPAGE:-1}" == 1 ]]; then
+	cleanup
+	pids=()
+	KLAXON_BIN="$klaxon_bin" bash "$root/bench/statuspage.sh"
 fi

@@ -1,8 +1,9 @@
 // Package console is the responder console: server-rendered HTML pages,
 // under /console, where people who hold an admin or viewer token sign in,
 // see the open incidents and recent history, read an incident's signals,
-// timeline, impact and escalation, and (admins only) acknowledge, resolve,
-// escalate and override severity. It uses no JavaScript.
+// timeline, impact, escalation and updates, and (admins only) acknowledge,
+// resolve, escalate, override severity, and post, edit, approve and
+// withdraw updates. It uses no JavaScript.
 package console
 
 import (
@@ -44,9 +45,11 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Actor carries out human actions, durably (engine.Engine).
+// Actor carries out human actions and update decisions, durably
+// (engine.Engine).
 type Actor interface {
 	Act(ctx context.Context, act triage.Action) error
+	Update(ctx context.Context, uc triage.UpdateChange) error
 }
 
 // Identify checks a sign-in token: the principal's name, whether it may
@@ -71,9 +74,10 @@ type Options struct {
 
 // Console serves the console's pages.
 type Console struct {
-	opts     Options
-	sessions *sessions
-	pages    map[string]*template.Template
+	opts      Options
+	sessions  *sessions
+	pages     map[string]*template.Template
+	templates updateTemplates
 }
 
 // New returns the console of opts; it panics if the embedded templates do
@@ -88,7 +92,8 @@ func New(opts Options) *Console {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	return &Console{opts: opts, sessions: newSessions(opts.SessionTTL, opts.MaxSessions, opts.Clock), pages: mustParse()}
+	return &Console{opts: opts, sessions: newSessions(opts.SessionTTL, opts.MaxSessions, opts.Clock), pages: mustParse(),
+		templates: loadUpdateTemplates()}
 }
 
 // Register mounts the console under Prefix on r.
@@ -110,6 +115,10 @@ func (c *Console) Register(r gin.IRouter) {
 	act.POST("/resolve", c.act(triage.ActionResolve))
 	act.POST("/escalate", c.act(triage.ActionEscalate))
 	act.POST("/severity", c.severity)
+	act.POST("/updates", c.postUpdate)
+	act.POST("/updates/:id/edit", c.decideUpdate(triage.UpdateEdit))
+	act.POST("/updates/:id/approve", c.decideUpdate(triage.UpdateApprove))
+	act.POST("/updates/:id/withdraw", c.decideUpdate(triage.UpdateWithdraw))
 }
 
 // csp allows the console's own stylesheet and icon and nothing else: no

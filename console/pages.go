@@ -51,8 +51,9 @@ type listPage struct {
 type detailPage struct {
 	page
 	triage.Detail
-	Events []triage.Event // newest first
-	Levels []string
+	Events  []triage.Event // newest first
+	Levels  []string
+	Updates []updateRow // newest first
 }
 
 // loginPage is the sign-in form.
@@ -229,7 +230,8 @@ func (c *Console) incident(ctx *gin.Context) {
 	for _, l := range c.opts.State.Rules().Levels() {
 		levels = append(levels, l.Name)
 	}
-	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Events: events, Levels: levels})
+	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Events: events, Levels: levels,
+		Updates: c.updateRows(&d)})
 }
 
 // act is the handler of an action that takes an optional note.

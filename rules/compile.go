@@ -687,7 +687,7 @@ func (c *compiler) buildRules() {
 	set.severity = table
 }
 
-var policyKeys = []string{"page", "calendar", "status_page", "chat_room"}
+var policyKeys = []string{"page", "calendar", "status_page", "status_page_delay", "chat_room"}
 
 func (c *compiler) buildPolicies() {
 	set := c.set
@@ -725,6 +725,10 @@ func (c *compiler) buildPolicies() {
 					if p.StatusPage = StatusPage(v); p.StatusPage != StatusPageAuto && p.StatusPage != StatusPageApproval && p.StatusPage != StatusPageOff {
 						s.Errf(pn.key.Line, "%s: status_page must be auto, approval or off, not %q", what, v)
 					}
+				}
+			case "status_page_delay":
+				if d, ok := s.Duration(v, what+": status_page_delay"); ok {
+					p.StatusPageDelay = d
 				}
 			case "chat_room":
 				p.ChatRoom, _ = s.Boolean(v, what+": chat_room")

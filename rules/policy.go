@@ -31,7 +31,10 @@ type Policy struct {
 	Page       Page
 	Calendar   *Calendar // set when Page is PageBusinessHours
 	StatusPage StatusPage
-	ChatRoom   bool // open a chat room for the incident
+	// StatusPageDelay holds an automatic external update back this long,
+	// unless withdrawn, before it is published (auto only).
+	StatusPageDelay time.Duration
+	ChatRoom        bool // open a chat room for the incident
 }
 
 // defaultPolicy applies to levels the rule files give no policy: page at

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,7 @@ type Server struct {
 	ready    atomic.Bool
 	access   atomic.Pointer[access]
 	duration *prometheus.HistogramVec
+	direct   directRoute
 }
 
 // New builds a Server for cfg whose middleware logs to log and records
@@ -100,7 +102,7 @@ func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
 // connections are closed and Serve returns an error. Serve closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.engine,
+		Handler:           s.handler(),
 		ReadHeaderTimeout: s.cfg.Server.ReadTimeout,
 		ReadTimeout:       s.cfg.Server.ReadTimeout,
 		WriteTimeout:      s.cfg.Server.WriteTimeout,
@@ -126,4 +128,34 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("graceful shutdown within %s: %w", s.cfg.Server.ShutdownTimeout, errors.Join(err, closeErr))
 	}
 	return nil
+}
+
+// directRoute is a path prefix served ahead of the router (Server.Direct).
+type directRoute struct {
+	prefix  string
+	handler http.Handler
+}
+
+// Direct serves requests for prefix and the paths below it with h, ahead
+// of the router: none of the middleware (request metrics, panic recovery,
+// security headers, body limit) runs for them, so h sets its own headers.
+// It is for public, pre-rendered content that must be served as fast as a
+// static web server would (the status page). Call it before Serve.
+func (s *Server) Direct(prefix string, h http.Handler) {
+	s.direct = directRoute{prefix: prefix, handler: h}
+}
+
+// handler is the router, behind the direct route if there is one.
+func (s *Server) handler() http.Handler {
+	d := s.direct
+	if d.handler == nil {
+		return s.engine
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, d.prefix) && (len(p) == len(d.prefix) || p[len(d.prefix)] == '/') {
+			d.handler.ServeHTTP(w, r)
+			return
+		}
+		s.engine.ServeHTTP(w, r)
+	})
 }

@@ -71,6 +71,36 @@ type apiIncident struct {
 	Components      []apiComponent `json:"components"`
 }
 
+// apiMaintenance is a scheduled maintenance: an incident with its window.
+type apiMaintenance struct {
+	apiIncident
+	ScheduledFor   string `json:"scheduled_for"`
+	ScheduledUntil string `json:"scheduled_until"`
+}
+
+// apiMaintenanceOf is m as Statuspage shows it, with one update: its
+// current state, its title as the body.
+func apiMaintenanceOf(p *Page, pageID string, m Maintenance, byName map[string]apiComponent) apiMaintenance {
+	am := apiMaintenance{apiIncident: apiIncident{ID: m.ID, Name: m.Name, Status: string(m.Status), CreatedAt: stamp(m.CreatedAt),
+		UpdatedAt: stamp(m.UpdatedAt), Impact: "maintenance", Shortlink: p.URL + "/#maintenance-" + m.ID,
+		StartedAt: stamp(m.ScheduledFor), PageID: pageID, IncidentUpdates: []apiUpdate{}, Components: []apiComponent{}},
+		ScheduledFor: stamp(m.ScheduledFor), ScheduledUntil: stamp(m.ScheduledUntil)}
+	if m.Status == MaintenanceCompleted {
+		am.ResolvedAt = optStamp(m.ScheduledUntil)
+	}
+	au := apiUpdate{ID: opaqueID("maintenance-update", m.ID+"/"+string(m.Status)), Status: string(m.Status), Body: m.Name,
+		IncidentID: m.ID, CreatedAt: stamp(m.UpdatedAt), UpdatedAt: stamp(m.UpdatedAt), DisplayAt: stamp(m.UpdatedAt),
+		AffectedComponents: []apiAffected{}, DeliverNotifications: true}
+	for _, name := range m.Components {
+		if c, ok := byName[name]; ok {
+			am.Components = append(am.Components, c)
+			au.AffectedComponents = append(au.AffectedComponents, apiAffected{Code: c.ID, Name: name, OldStatus: string(Operational), NewStatus: string(UnderMaintenance)})
+		}
+	}
+	am.IncidentUpdates = append(am.IncidentUpdates, au)
+	return am
+}
+
 // maxListed is how many incidents incidents.json lists, as Statuspage does.
 const maxListed = 50
 
@@ -100,15 +130,22 @@ func apiDocuments(p *Page) map[string]any {
 	if status.Indicator == "maintenance" {
 		status.Indicator = "none"
 	}
-	none := []struct{}{}
+	openMaint, allMaint := []apiMaintenance{}, []apiMaintenance{}
+	for _, m := range p.Maintenances {
+		am := apiMaintenanceOf(p, page.ID, m, byName)
+		allMaint = append(allMaint, am)
+		if m.Open() {
+			openMaint = append(openMaint, am)
+		}
+	}
 	return map[string]any{
 		"api/v2/summary.json": struct {
-			Page        apiPage        `json:"page"`
-			Components  []apiComponent `json:"components"`
-			Incidents   []apiIncident  `json:"incidents"`
-			Maintenance []struct{}     `json:"scheduled_maintenances"`
-			Status      apiStatus      `json:"status"`
-		}{page, comps, unresolved, none, status},
+			Page        apiPage          `json:"page"`
+			Components  []apiComponent   `json:"components"`
+			Incidents   []apiIncident    `json:"incidents"`
+			Maintenance []apiMaintenance `json:"scheduled_maintenances"`
+			Status      apiStatus        `json:"status"`
+		}{page, comps, unresolved, openMaint, status},
 		"api/v2/status.json": struct {
 			Page   apiPage   `json:"page"`
 			Status apiStatus `json:"status"`
@@ -120,9 +157,9 @@ func apiDocuments(p *Page) map[string]any {
 		"api/v2/incidents.json":            incidentsDoc{page, all},
 		"api/v2/incidents/unresolved.json": incidentsDoc{page, unresolved},
 		"api/v2/scheduled-maintenances.json": struct {
-			Page        apiPage    `json:"page"`
-			Maintenance []struct{} `json:"scheduled_maintenances"`
-		}{page, none},
+			Page        apiPage          `json:"page"`
+			Maintenance []apiMaintenance `json:"scheduled_maintenances"`
+		}{page, allMaint},
 	}
 }
 

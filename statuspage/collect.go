@@ -16,6 +16,7 @@ type Source interface {
 	List(f triage.Filter) ([]triage.Summary, uint64)
 	Get(key string, offset, limit int) (triage.Detail, bool)
 	Rules() *rules.Set
+	Maintenances() []triage.Maintenance
 }
 
 // Archive is where incidents go after they leave the live state
@@ -29,12 +30,12 @@ type Archive interface {
 func Collect(m *Mapper, src Source, archive Archive, since time.Time) ([]Incident, error) {
 	var out []Incident
 	seen := map[string]bool{}
-	add := func(sum triage.Summary, timeline []triage.Event) error {
+	add := func(sum triage.Summary, updates []triage.Update, timeline []triage.Event) error {
 		if seen[sum.Key] {
 			return nil
 		}
 		seen[sum.Key] = true
-		inc, ok, err := m.Incident(sum, timeline)
+		inc, ok, err := m.Incident(sum, updates, timeline)
 		if err != nil {
 			return fmt.Errorf("incident %s: %w", sum.Key, err)
 		}
@@ -48,13 +49,13 @@ func Collect(m *Mapper, src Source, archive Archive, since time.Time) ([]Inciden
 		page, next := src.List(triage.Filter{Limit: 1000, Before: before})
 		for _, sum := range page {
 			if !m.Wants(sum) {
-				continue // spare copying the timeline of what never shows
+				continue // spare copying the detail of what never shows
 			}
 			d, ok := src.Get(sum.Key, 0, 0)
 			if !ok {
 				continue // evicted since the listing
 			}
-			if err := add(d.Summary, d.Timeline); err != nil {
+			if err := add(d.Summary, d.Updates, d.Timeline); err != nil {
 				return nil, err
 			}
 		}
@@ -72,7 +73,7 @@ func Collect(m *Mapper, src Source, archive Archive, since time.Time) ([]Inciden
 			if err != nil {
 				return false, fmt.Errorf("archived incident %s: %w", item.Key, err)
 			}
-			return true, add(d.Summary, d.Timeline)
+			return true, add(d.Summary, d.Updates, d.Timeline)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("status page: reading the archive: %w", err)

@@ -88,6 +88,17 @@ func (f *fixture) act(kind triage.ActionKind, key, severity string) {
 		Note: "CANARY-note " + key, Severity: severity}})
 }
 
+// post applies a human update of incident key.
+func (f *fixture) post(key string, audience triage.Audience, state triage.UpdateState, text string) {
+	f.apply(&triage.Entry{Update: &triage.UpdateChange{Op: triage.UpdatePost, Incident: key, Audience: audience,
+		State: state, Text: text, By: "CANARY-person@example.com"}})
+}
+
+// decide applies a decision (approve, withdraw) about update id of key.
+func (f *fixture) decide(op triage.UpdateOp, key string, id int) {
+	f.apply(&triage.Entry{Update: &triage.UpdateChange{Op: op, Incident: key, Update: id, By: "CANARY-comms@example.com"}})
+}
+
 // newest is the key of the newest incident.
 func (f *fixture) newest() string {
 	list, _ := f.state.List(triage.Filter{Limit: 1})

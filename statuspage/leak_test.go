@@ -22,6 +22,10 @@ func many(t testing.TB, n int) *fixture {
 		f.alert(id, svc, 1+i%2, true)
 		key := f.newest()
 		f.ticket(id, svc)
+		f.post(key, triage.AudienceInternal, triage.StateInvestigating, "CANARY-internal-update "+id)
+		if i%3 == 1 {
+			f.post(key, triage.AudienceExternal, triage.StateIdentified, "We found the cause and are fixing it.")
+		}
 		f.later(time.Minute)
 		if i%2 == 0 {
 			f.act(triage.ActionAck, key, "")

@@ -149,6 +149,9 @@ type Page struct {
 	Components []Component
 	Active     []Incident // open incidents, newest first
 	Past       []Incident // resolved within the history, newest first
+	// Maintenances are the windows ending within the history: upcoming
+	// and under way first, by start, then completed ones, newest first.
+	Maintenances []Maintenance
 }
 
 // Status is the page's overall state: the worst component state.

@@ -14,9 +14,10 @@ import (
 
 // This file is the leak-proof boundary: the only code of the package that
 // reads triage's types. It copies out component names, public service
-// names, states and times, and texts rendered from templates whose only
-// inputs are Inputs; titles, explanations, labels, annotations, signal
-// texts, customers and people stay behind.
+// names, states and times, texts rendered from templates whose only
+// inputs are Inputs, and the texts humans wrote for the public in
+// published external updates; titles, explanations, labels, annotations,
+// signal texts, internal updates, customers and people stay behind.
 
 // Mapper turns triage's incidents into public ones.
 type Mapper struct {
@@ -28,10 +29,10 @@ type Mapper struct {
 	// put their components in; levels not named mean DefaultState.
 	States       map[string]ComponentStatus
 	DefaultState ComponentStatus
-	// Publishable says whether an incident may be published without a
-	// human: AutoPublishable unless the caller replaces it (an approval
-	// flow). It only ever answers yes or no.
-	Publishable func(triage.Summary) bool
+	// Publishable says whether an incident update may appear on the page:
+	// (*triage.Update).Public (a published external update) unless the
+	// caller narrows it. It only ever answers yes or no.
+	Publishable func(triage.Update) bool
 }
 
 // DefaultStates is the default severity-to-component-state mapping.
@@ -39,28 +40,45 @@ var DefaultStates = map[string]ComponentStatus{"SEV1": MajorOutage, "SEV2": Part
 
 // AutoPublishable admits incidents whose severity policy says
 // status_page: auto; approval and off are never published automatically.
+// It decides for incidents recorded before Klaxon kept updates (they have
+// none), whose page states are derived from their timelines.
 func AutoPublishable(s triage.Summary) bool {
 	p := s.Routing.SeverityPolicy
 	return p != nil && p.StatusPage == string(rules.StatusPageAuto)
 }
 
-// Incident maps one incident and its timeline to the public model; ok is
-// false when it must not appear (no customer-facing service, or not
-// publishable). Only the kind and time of timeline events are read.
-func (m *Mapper) Incident(sum triage.Summary, timeline []triage.Event) (inc Incident, ok bool, err error) {
+// Incident maps one incident, its updates and timeline to the public
+// model; ok is false when it must not appear (no customer-facing service,
+// or no publishable update). Its page shows its publishable updates alone:
+// their states, times and, for the texts humans wrote for the public,
+// their texts. Only incidents without updates (recorded before Klaxon kept
+// them) read the kind and time of timeline events instead.
+func (m *Mapper) Incident(sum triage.Summary, updates []triage.Update, timeline []triage.Event) (inc Incident, ok bool, err error) {
 	if !m.Wants(sum) {
 		return Incident{}, false, nil
 	}
 	publicName, components := m.public(sum)
 	inc = Incident{
 		ID: opaqueID("incident", sum.Key), PublicName: publicName, Components: components,
-		Status: currentStatus(sum), Impact: m.state(sum.Severity), StartedAt: sum.StartedAt.UTC(),
+		Impact: m.state(sum.Severity), StartedAt: sum.StartedAt.UTC(),
 	}
-	if sum.ResolvedAt != nil {
-		inc.ResolvedAt = sum.ResolvedAt.UTC()
+	var steps []step
+	if len(updates) == 0 {
+		if !AutoPublishable(sum) {
+			return Incident{}, false, nil
+		}
+		steps = reconcile(transitions(timeline), currentStatus(sum), sum)
+	} else {
+		steps = m.published(updates)
 	}
-	steps := reconcile(transitions(timeline), inc.Status, sum)
+	if len(steps) == 0 {
+		return Incident{}, false, nil
+	}
 	for i, s := range steps {
+		inc.Status = s.status
+		if s.status == Resolved {
+			inc.ResolvedAt = s.at
+		}
 		u, err := m.update(&inc, s, i)
 		if err != nil {
 			return Incident{}, false, err
@@ -76,17 +94,68 @@ func (m *Mapper) Incident(sum triage.Summary, timeline []triage.Event) (inc Inci
 	return inc, true, nil
 }
 
-// Wants reports whether an incident so summarised appears on the page.
-func (m *Mapper) Wants(sum triage.Summary) bool {
-	name, _ := m.public(sum)
-	return name != "" && m.publishable(sum)
+// published are the steps of the publishable updates, in the order they
+// went out; a human's text comes along, nothing else of the update.
+func (m *Mapper) published(updates []triage.Update) []step {
+	var out []step
+	for _, u := range updates {
+		if !m.publishable(u) {
+			continue
+		}
+		at := u.At
+		if !u.PublishedAt.IsZero() {
+			at = u.PublishedAt
+		}
+		out = append(out, step{status: IncidentStatus(u.State), at: at.UTC(), text: u.Text})
+	}
+	slices.SortStableFunc(out, func(a, b step) int { return a.at.Compare(b.at) })
+	return out
 }
 
-func (m *Mapper) publishable(sum triage.Summary) bool {
-	if m.Publishable != nil {
-		return m.Publishable(sum)
+// Maintenances maps maintenance windows to the public model: their titles
+// (written for the public), states, times and those of their components
+// that are on page; a window cancelled before it began, or with no
+// component on the page, does not appear.
+func (m *Mapper) Maintenances(ms []triage.Maintenance, p *Page) []Maintenance {
+	var out []Maintenance
+	for _, t := range ms {
+		if t.State == triage.MaintenanceCancelled && !t.End.After(t.Start) {
+			continue
+		}
+		pm := Maintenance{ID: opaqueID("maintenance", t.ID), Name: t.Title, ScheduledFor: t.Start.UTC(),
+			ScheduledUntil: t.End.UTC(), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		switch t.State {
+		case triage.MaintenanceScheduled:
+			pm.Status = MaintenanceScheduled
+		case triage.MaintenanceInProgress:
+			pm.Status = MaintenanceInProgress
+		default:
+			pm.Status = MaintenanceCompleted
+		}
+		for _, c := range p.Components {
+			if slices.Contains(t.Components, c.Name) {
+				pm.Components = append(pm.Components, c.Name)
+			}
+		}
+		if len(pm.Components) > 0 {
+			out = append(out, pm)
+		}
 	}
-	return AutoPublishable(sum)
+	return out
+}
+
+// Wants reports whether an incident so summarised may appear on the page:
+// it concerns a customer-facing service.
+func (m *Mapper) Wants(sum triage.Summary) bool {
+	name, _ := m.public(sum)
+	return name != ""
+}
+
+func (m *Mapper) publishable(u triage.Update) bool {
+	if m.Publishable != nil {
+		return u.Public() && m.Publishable(u)
+	}
+	return u.Public()
 }
 
 // public is the incident's public service name and components: those of
@@ -128,10 +197,12 @@ func (m *Mapper) state(level string) ComponentStatus {
 	return DegradedPerformance
 }
 
-// step is one published state of an incident.
+// step is one published state of an incident, with the text a human
+// wrote for the public, if any.
 type step struct {
 	status IncidentStatus
 	at     time.Time
+	text   string
 }
 
 // currentStatus is the incident's state now: resolved; monitoring while
@@ -175,12 +246,12 @@ func transitions(timeline []triage.Event) []step {
 			next = Resolved
 		case triage.EventSeverity, triage.EventOverride:
 			if cur != "" && cur != Resolved && e.At.After(out[len(out)-1].at) {
-				out = append(out, step{cur, e.At.UTC()})
+				out = append(out, step{status: cur, at: e.At.UTC()})
 			}
 			continue
 		}
 		if next != cur && next != "" {
-			out = append(out, step{next, e.At.UTC()})
+			out = append(out, step{status: next, at: e.At.UTC()})
 			cur = next
 		}
 	}
@@ -191,7 +262,7 @@ func transitions(timeline []triage.Event) []step {
 // current state, for timelines that are short of events.
 func reconcile(steps []step, now IncidentStatus, sum triage.Summary) []step {
 	if len(steps) == 0 {
-		steps = []step{{Investigating, sum.StartedAt.UTC()}}
+		steps = []step{{status: Investigating, at: sum.StartedAt.UTC()}}
 	}
 	last := steps[len(steps)-1]
 	if last.status == now {
@@ -207,7 +278,7 @@ func reconcile(steps []step, now IncidentStatus, sum triage.Summary) []step {
 	if at.Before(last.at) {
 		at = last.at
 	}
-	return append(steps, step{now, at.UTC()})
+	return append(steps, step{status: now, at: at.UTC()})
 }
 
 // update renders the i-th update of inc, in state s.
@@ -221,6 +292,11 @@ func (m *Mapper) update(inc *Incident, s step, i int) (Update, error) {
 	if err != nil {
 		return Update{}, err
 	}
+	if s.text != "" {
+		body = s.text
+	}
+	// Numbered in the order they went out, which only ever grows at the
+	// end, so identifiers (and feed entries) stay put.
 	return Update{ID: opaqueID("update", fmt.Sprintf("%s/%d", inc.ID, i)), Status: s.status,
 		Title: title, Body: body, At: s.at, Components: inc.Components}, nil
 }

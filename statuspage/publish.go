@@ -13,7 +13,7 @@ import (
 type Options struct {
 	Page PageOptions
 	// Mapper maps incidents; its Rules are taken from the source at each
-	// rendering. Replace Mapper.Publishable to hold incidents for approval.
+	// rendering. Narrow Mapper.Publishable to show fewer updates.
 	Mapper Mapper
 	// ExportDir, if set, receives every new rendering as static files.
 	ExportDir string
@@ -71,7 +71,9 @@ func (p *Publisher) Render() error {
 	if err != nil {
 		return err
 	}
-	site, err := Render(BuildPage(p.opts.Page, m.Rules, incidents, now))
+	page := BuildPage(p.opts.Page, m.Rules, incidents, now)
+	addMaintenances(page, m.Maintenances(p.src.Maintenances(), page), p.opts.Page.Since(now))
+	site, err := Render(page)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,8 @@ type File struct {
 	// Gzip is Body gzipped, served to clients that accept it; nil when
 	// that would not be smaller.
 	Gzip []byte
+	// The answers prepared by Site.put, plain and gzipped.
+	plain, gzip variant
 }
 
 // Site is every output of one rendering, by path below /status/.
@@ -69,7 +71,12 @@ func Render(p *Page) (*Site, error) {
 
 func (s *Site) put(path, typ string, body []byte) {
 	sum := sha256.Sum256(body)
-	s.Files[path] = &File{Body: body, Type: typ, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Gzip: gzipped(body)}
+	f := &File{Body: body, Type: typ, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Gzip: gzipped(body)}
+	f.plain = f.variant(s.At, false)
+	if f.Gzip != nil {
+		f.gzip = f.variant(s.At, true)
+	}
+	s.Files[path] = f
 }
 
 // gzipped is body compressed, or nil when that saves nothing.

@@ -19,6 +19,9 @@ type vocabulary struct {
 	Updated        string
 	Affected       string
 	NotFound       string
+	// Maintenance heads the scheduled maintenance windows.
+	Maintenance       string
+	MaintenanceStates map[MaintenanceStatus]string
 }
 
 var vocabularies = map[string]*vocabulary{
@@ -33,7 +36,9 @@ var vocabularies = map[string]*vocabulary{
 		Active: "Active incidents", Past: "Past incidents", NoPast: "No incidents in this period.",
 		ComponentsHead: "Components", Uptime: "uptime", DaysAgo: "days ago", Today: "Today",
 		Started: "Started", Feeds: "Subscribe", Updated: "Last updated", Affected: "Affects",
-		NotFound: "Not found",
+		NotFound: "Not found", Maintenance: "Scheduled maintenance",
+		MaintenanceStates: map[MaintenanceStatus]string{MaintenanceScheduled: "Scheduled", MaintenanceInProgress: "In progress",
+			MaintenanceCompleted: "Completed"},
 	},
 	"de": {
 		TimeFormat: "02.01.2006 15:04 MST", DayFormat: "02.01.2006",
@@ -46,7 +51,9 @@ var vocabularies = map[string]*vocabulary{
 		Active: "Aktuelle Vorfälle", Past: "Frühere Vorfälle", NoPast: "Keine Vorfälle in diesem Zeitraum.",
 		ComponentsHead: "Komponenten", Uptime: "Verfügbarkeit", DaysAgo: "Tage zuvor", Today: "Heute",
 		Started: "Beginn", Feeds: "Abonnieren", Updated: "Zuletzt aktualisiert", Affected: "Betrifft",
-		NotFound: "Nicht gefunden",
+		NotFound: "Nicht gefunden", Maintenance: "Geplante Wartungsarbeiten",
+		MaintenanceStates: map[MaintenanceStatus]string{MaintenanceScheduled: "Geplant", MaintenanceInProgress: "Laufend",
+			MaintenanceCompleted: "Abgeschlossen"},
 	},
 }
 

@@ -55,6 +55,12 @@ func (s *State) Apply(rec journal.Record) any {
 		}
 	case e.Silence != nil:
 		c.res.Err = s.applySilence(c, e.Silence)
+	case e.Update != nil:
+		c.res.Err = s.applyUpdate(c, e.Update)
+	case e.Maintenance != nil:
+		if c.res.Err = s.applyMaintenance(c, e.Maintenance); c.res.Err != nil {
+			c.res.Created = ""
+		}
 	}
 	c.finish(s.now)
 	return c.res
@@ -100,6 +106,7 @@ func (c *change) finish(now time.Time) {
 	for _, inc := range c.touched {
 		if inc.open() {
 			c.state.settle(c, inc, now)
+			c.state.autoUpdates(c, inc, now)
 		}
 	}
 	c.touched, c.seen = c.touched[:0], nil
@@ -141,6 +148,10 @@ func (s *State) advance(c *change, now time.Time) {
 			}
 		case timerSilence:
 			s.silenceDue(c, t.id, t.at)
+		case timerUpdate:
+			s.publishDue(c, t.id, t.at)
+		case timerMaintenance:
+			s.maintenanceDue(t.id, t.at)
 		}
 		c.finish(t.at)
 	}
@@ -570,6 +581,7 @@ func (s *State) inOpenIncident(a *Alert) bool {
 // gets.
 func (c *change) event(inc *Incident, e Event) {
 	inc.addEvent(e)
+	c.state.eventUpdates(c, inc, e)
 	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
 		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
 	}

@@ -25,6 +25,9 @@ type Entry struct {
 	OnCall   *OnCallChange   `json:"oncall,omitempty"`
 	Override *OverrideChange `json:"override,omitempty"`
 	Silence  *SilenceChange  `json:"silence,omitempty"`
+	Update   *UpdateChange   `json:"update,omitempty"`
+	// Maintenance schedules or cancels a maintenance window (maintenance.go).
+	Maintenance *MaintenanceChange `json:"maintenance,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -121,13 +124,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil, e.Update != nil, e.Maintenance != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence, update, maintenance")
 	}
 	return nil
 }

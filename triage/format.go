@@ -22,10 +22,13 @@ import (
 //     incidents keep all-time totals beside their windowed counts; tickets
 //     and mentions wait in pools (in the snapshot) until an incident takes
 //     them; correlation settings carry reopen_within.
+//   - 5: incident updates: the update entry (post, edit, approve, withdraw)
+//     and each incident's updates per audience (updates) in the snapshot;
+//     the maintenance entry and maintenance windows in the snapshot.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

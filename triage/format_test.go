@@ -188,12 +188,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestEntryEncodingGolden(t *testing.T) {
 	history := formatHistory(t)
 	kinds := map[string]*triage.Entry{
-		"rules":           history[0],
-		"signals":         history[1],
-		"action-ack":      history[3],
-		"action-set-sev":  history[4],
-		"tick":            history[6],
-		"delivery":        history[10],
+		"rules":          history[0],
+		"signals":        history[1],
+		"action-ack":     history[3],
+		"action-set-sev": history[4],
+		"tick":           history[6],
+		"delivery":       history[10],
+		"maintenance": {Maintenance: &triage.MaintenanceChange{Title: "Database upgrade", Components: []string{"Checkout API"},
+			Start: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC), By: "ada"}},
+		"update": {Update: &triage.UpdateChange{Op: triage.UpdatePost, Incident: "INC-3", Audience: triage.AudienceExternal,
+			State: triage.StateIdentified, Text: "We found the cause: a failed disk.", By: "ada"}},
 		"action-escalate": {Action: &triage.Action{Kind: triage.ActionEscalate, Incident: "INC-3", By: "ada"}},
 		"oncall":          {OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "people.yml", Data: []byte("people: {}\n")}}}},
 		"override": {Override: &triage.OverrideChange{Set: &oncall.Override{Schedule: "checkout-primary", Person: "ben",
@@ -395,7 +399,7 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 		want []string
 	}{
 		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
-		{"unknown kind", append([]byte{triage.FormatVersion}, `{"maintenance":{"id":"x"}}`...), []string{"record 2", `unknown field "maintenance"`, fmt.Sprintf("format version %d", triage.FormatVersion)}},
+		{"unknown kind", append([]byte{triage.FormatVersion}, `{"teleport":{"id":"x"}}`...), []string{"record 2", `unknown field "teleport"`, fmt.Sprintf("format version %d", triage.FormatVersion)}},
 		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", fmt.Sprintf("format version %d", triage.FormatVersion)}},
 		{"empty", nil, []string{"record 2", "no data"}},
 	} {

@@ -50,6 +50,8 @@ type Incident struct {
 	// cancelled: the notification log, which keeps a decision from being
 	// carried out twice.
 	Settled []string `json:"settled,omitempty"`
+	// Updates are its updates for each audience, oldest first (updates.go).
+	Updates []Update `json:"updates,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int

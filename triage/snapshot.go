@@ -32,6 +32,8 @@ type snapshot struct {
 	Silences   []*Silence        `json:"silences,omitempty"`
 	Pools      []*pool           `json:"pools,omitempty"`
 	Heartbeats []*heartbeat      `json:"heartbeats,omitempty"`
+	// Maintenances are the maintenance windows, by ID (format 5).
+	Maintenances []*Maintenance `json:"maintenances,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -46,7 +48,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
 		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences(),
-		Pools: s.capturePools(), Heartbeats: s.captureHeartbeats()}
+		Pools: s.capturePools(), Heartbeats: s.captureHeartbeats(), Maintenances: s.captureMaintenances()}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -117,6 +119,7 @@ func (inc *Incident) capture() Incident {
 	c.GroupKeys = slices.Clip(inc.GroupKeys)
 	c.Alerts = slices.Clip(inc.Alerts)
 	c.Timeline = slices.Clip(inc.Timeline)
+	c.Updates = slices.Clone(inc.Updates) // edits and approvals change them in place
 	c.Counts = slices.Clone(inc.Counts)
 	c.Settled = slices.Clip(inc.Settled)
 	if inc.Escalation != nil {
@@ -184,6 +187,7 @@ func (s *State) Restore(data []byte) error {
 	if err := fresh.restoreSilences(snap.Silences); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
+	fresh.restoreMaintenances(snap.Maintenances)
 	fresh.rebuild()
 
 	s.mu.Lock()
@@ -194,7 +198,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
-	s.pools, s.heartbeats = fresh.pools, fresh.heartbeats
+	s.pools, s.heartbeats, s.maintenances = fresh.pools, fresh.heartbeats, fresh.maintenances
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
 	return nil
@@ -208,8 +212,12 @@ func (s *State) rebuild() {
 	s.openCount = 0
 	s.timers.init()
 	clear(s.settled)
+	for _, m := range s.maintenances {
+		s.armMaintenance(m)
+	}
 	for _, inc := range s.order {
 		inc.derive(s.rules)
+		s.armUpdates(inc)
 		for _, id := range inc.Settled {
 			s.settled[id] = true
 		}

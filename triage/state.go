@@ -102,6 +102,8 @@ type State struct {
 
 	silences silenceSet // by ID, until their retention ends (silence.go)
 
+	maintenances map[string]*Maintenance // by ID, until their retention ends (maintenance.go)
+
 	// archived holds what evictions moved out since the journal last took
 	// it (TakeArchive). It is not part of the snapshot: the journal stores
 	// it before it snapshots, and replay archives it again after a crash.

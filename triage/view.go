@@ -76,6 +76,8 @@ type Detail struct {
 	Signals      []SignalView `json:"signals"`
 	SignalsTotal int          `json:"signalsTotal"`
 	Timeline     []Event      `json:"timeline"`
+	// Updates are its updates for every audience, oldest first.
+	Updates []Update `json:"updates,omitempty"`
 	// AlertEventsOmitted counts per-alert events left out of the timeline.
 	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
 	// Impact is the incident's impact assessment, kept current.
@@ -177,6 +179,7 @@ func (s *State) detail(inc *Incident, offset, limit int) Detail {
 	d := Detail{Summary: s.summary(inc), Impact: s.impact(inc), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
+	d.Updates = append([]Update(nil), inc.Updates...)
 	from := min(max(offset, 0), len(inc.Alerts))
 	for _, id := range inc.Alerts[from:min(from+max(limit, 0), len(inc.Alerts))] {
 		a := s.alerts[id]

@@ -35,6 +35,7 @@ import (
 	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/server"
+	"github.com/klaxonhq/klaxon/statuspage"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -163,7 +164,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		return err
 	}
 	if sp != nil {
-		registerStatusPage(srv.Engine(), sp.Handler())
+		srv.Direct(statuspage.Prefix, sp.Handler()) // ahead of the router: as fast as a static file server
 		eng.OnApplied(sp.Dirty)
 		if err := sp.Render(); err != nil {
 			log.Error("rendering the status page failed; it answers 503 until a rendering succeeds", zap.Error(err))
@@ -206,7 +207,9 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	apis := r.Group("/", srv.API())
 	api.NewSilences(eng.State(), eng, server.Principal, time.Now).Register(apis) // Alertmanager's, for amtool
 	apis.GET("/api/v2/status", api.Status(version, time.Now()))
-	api.NewIncidents(eng.State(), eng, archive, server.Principal).Register(apis)
+	incidents := api.NewIncidents(eng.State(), eng, archive, server.Principal)
+	incidents.Register(apis)
+	api.NewUpdates(incidents, eng).Register(apis) // post, edit, approve, withdraw incident updates
 	api.NewOnCall(eng.State(), eng, time.Now).Register(apis)
 
 	// The responder console signs in with the same tokens and keeps its own

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
 	"github.com/klaxonhq/klaxon/config"
@@ -48,15 +47,6 @@ func newStatusPublisher(cfg *config.Config, src statuspage.Source, archive statu
 		Interval:  sc.RenderInterval,
 		Log:       log,
 	}), nil
-}
-
-// registerStatusPage serves the external status page at /status, without
-// credentials: it holds public wording only.
-func registerStatusPage(r gin.IRoutes, h http.Handler) {
-	for _, path := range []string{statuspage.Prefix, statuspage.Prefix + "/*path"} {
-		r.GET(path, gin.WrapH(h))
-		r.HEAD(path, gin.WrapH(h))
-	}
 }
 
 const usageStatusPageExport = "statuspage export --out DIR [--klaxon.url URL]  copy a running Klaxon's status page into DIR, replacing it atomically"

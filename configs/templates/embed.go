@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds the default templates: external.en.yml, external.de.yml.
+// FS holds the default templates: external.en.yml, external.de.yml,
+// internal.en.yml and internal.de.yml.
 //
 //go:embed *.yml
 var FS embed.FS
