@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	})
 
 	tab, errs := startBrowser(t)
-	t.Log("the public status page is not checked: no status page route exists on this branch")
+	checkStatusPage(t, tab, k.url)
 	link := chromedp.CSS(`a[href="/console/incidents/` + inc.Key + `"]`)
 	err := chromedp.Do(tab,
 		chromedp.Navigate(k.url+"/console/login"),
@@ -206,4 +207,34 @@ func text[S chromedp.Selectable](t *testing.T, tab context.Context, sel S) strin
 		t.Fatalf("reading the text of %v: %v", sel, err)
 	}
 	return s
+}
+
+// checkStatusPage loads the public status page, without credentials, until
+// it shows the incident in public wording and its component's state, and
+// checks that nothing internal (alert name, instance) is on it.
+func checkStatusPage(t *testing.T, tab context.Context, base string) {
+	t.Helper()
+	want := []string{"Investigating issues with Checkout", "Checkout API", "Major outage"}
+	var page string
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if err := chromedp.Do(tab, chromedp.Navigate(base+"/status/"), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+			t.Fatalf("load the status page: %v", err)
+		}
+		page = text(t, tab, chromedp.CSS("body"))
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return strings.Contains(page, w) })
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the status page never showed %q:\n%s", missing, page)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, internal := range []string{"CheckoutDown", "web-1", "service=", "SEV1"} {
+		if strings.Contains(page, internal) {
+			t.Errorf("the public status page shows %q:\n%s", internal, page)
+		}
+	}
+	screenshot(t, tab, "status.png")
 }

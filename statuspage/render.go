@@ -35,14 +35,20 @@ const (
 	typeJSON = "application/json; charset=utf-8"
 	typeAtom = "application/atom+xml; charset=utf-8"
 	typeRSS  = "application/rss+xml; charset=utf-8"
+	typeSVG  = "image/svg+xml"
 )
+
+// icon is the page's icon, linked from its head so that browsers do not
+// ask the server's root for /favicon.ico (which the exported copy lacks).
+const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#2b7a3d"/></svg>
+`
 
 // Paths are the paths below /status/ of every output, in a fixed order.
 var Paths = []string{
 	"index.html",
 	"api/v2/summary.json", "api/v2/status.json", "api/v2/components.json", "api/v2/incidents.json",
 	"api/v2/incidents/unresolved.json", "api/v2/scheduled-maintenances.json",
-	"history.atom", "history.rss",
+	"history.atom", "history.rss", "icon.svg",
 }
 
 // Render renders every output of p.
@@ -66,6 +72,7 @@ func Render(p *Page) (*Site, error) {
 	}
 	s.put("history.atom", typeAtom, atom)
 	s.put("history.rss", typeRSS, rss)
+	s.put("icon.svg", typeSVG, []byte(icon))
 	return s, nil
 }
 
