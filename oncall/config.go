@@ -28,6 +28,7 @@ type Config struct {
 	Teams     map[string]*Team
 	Schedules map[string]*Schedule
 	Policies  map[string]*Policy
+	Roles     map[string]*Role // incident roles (roles.go); the defaults when no file names any
 }
 
 // Person is someone who can be paged.

@@ -51,6 +51,9 @@ func (l Loader) Load(files []File) (*Config, error) {
 	if len(b.errs) > 0 {
 		return nil, sortedJoin(b.errs)
 	}
+	if b.cfg.Roles == nil {
+		b.cfg.Roles = DefaultRoles()
+	}
 	return b.cfg, nil
 }
 
@@ -80,11 +83,12 @@ func (b *builder) file(f File) {
 	if len(doc.Content) == 0 {
 		return
 	}
-	top, _ := b.object(doc.Content[0], "file", nil, []string{"people", "teams", "schedules", "escalation_policies"})
+	top, _ := b.object(doc.Content[0], "file", nil, []string{"people", "teams", "schedules", "escalation_policies", "roles"})
 	b.each(top.get("people"), "people", "person", b.person)
 	b.each(top.get("teams"), "teams", "team", b.team)
 	b.each(top.get("schedules"), "schedules", "schedule", b.schedule)
 	b.each(top.get("escalation_policies"), "escalation_policies", "escalation policy", b.policy)
+	b.each(top.get("roles"), "roles", "role", b.role)
 }
 
 // each decodes every id-keyed definition of one kind, refusing ids that

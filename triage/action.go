@@ -59,6 +59,10 @@ func (s *State) applyAction(c *change, act *Action) error {
 		inc.Severity = 0 // the rules decide afresh, downwards too
 		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note + "; rules apply again"})
 		c.touch(inc)
+	case ActionAssignRole:
+		return s.assignRoleAction(c, inc, act)
+	case ActionUnassignRole:
+		return s.unassignRoleAction(c, inc, act)
 	default:
 		return fmt.Errorf("%w: unknown action %q", ErrInvalid, act.Kind)
 	}
@@ -81,6 +85,7 @@ func (s *State) override(c *change, inc *Incident, act *Action, now time.Time) e
 	inc.Severity, inc.Rule = level, ""
 	inc.Why = fmt.Sprintf("%s set by %s: %s", level, act.By, act.Note)
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
+	s.autoRoles(c, inc, now)
 	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: act.By,
 		Message: fmt.Sprintf("%s -> %s set by %s: %s; rules no longer change it", old, level, act.By, act.Note)})
 	return nil

@@ -152,6 +152,8 @@ func (s *State) advance(c *change, now time.Time) {
 			s.publishDue(c, t.id, t.at)
 		case timerMaintenance:
 			s.maintenanceDue(t.id, t.at)
+		case timerRole:
+			s.roleReminderDue(c, t.id, t.at)
 		}
 		c.finish(t.at)
 	}

@@ -54,6 +54,8 @@ type Action struct {
 	From     string     `json:"from,omitempty"`     // the incident merged in, for merge
 	Signals  []string   `json:"signals,omitempty"`  // signal IDs to move, for move_signals
 	To       string     `json:"to,omitempty"`       // the incident they move to, for move_signals
+	Role     string     `json:"role,omitempty"`     // the role, for assign_role and unassign_role (roles.go)
+	Person   string     `json:"person,omitempty"`   // who is given the role, for assign_role
 }
 
 // Tick records that a scheduled time came due; Apply acts on every timer

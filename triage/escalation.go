@@ -36,6 +36,7 @@ const defaultPolicy = "default"
 // touched, once its severity is known: at once, or when the severity
 // policy's business hours open. It runs after evaluate.
 func (s *State) escalate(c *change, inc *Incident, now time.Time) {
+	s.autoRoles(c, inc, now)
 	if s.oncall == nil || inc.Severity == 0 || inc.Status != StatusTriggered || s.silenced(inc, now) {
 		return
 	}
@@ -232,7 +233,7 @@ func (s *State) ackTimedOut(c *change, inc *Incident, at time.Time) {
 // step reached nobody: every page of it failed for good and none is left.
 func (s *State) escalateAfterDelivery(c *change, inc *Incident, in *Intent, ok bool) {
 	e := inc.Escalation
-	if e == nil || e.Stopped || e.Fallback || in.Round != e.CurRound || in.Step != e.CurStep {
+	if e == nil || in.Kind != IntentPage || e.Stopped || e.Fallback || in.Round != e.CurRound || in.Step != e.CurStep {
 		return
 	}
 	if ok {

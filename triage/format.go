@@ -25,10 +25,12 @@ import (
 //   - 5: incident updates: the update entry (post, edit, approve, withdraw)
 //     and each incident's updates per audience (updates) in the snapshot;
 //     the maintenance entry and maintenance windows in the snapshot.
+//   - 6: incident roles: the assign_role and unassign_role actions (role,
+//     person) and each incident's roles, roleHistory and roleReminders.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 5
+const FormatVersion = 6
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

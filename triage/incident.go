@@ -52,6 +52,12 @@ type Incident struct {
 	Settled []string `json:"settled,omitempty"`
 	// Updates are its updates for each audience, oldest first (updates.go).
 	Updates []Update `json:"updates,omitempty"`
+	// Roles maps each held role to its holder; RoleHistory lists every
+	// term, and RoleReminders when each unheld required role is next
+	// reminded about (roles.go).
+	Roles         map[string]string    `json:"roles,omitempty"`
+	RoleHistory   []RoleTerm           `json:"roleHistory,omitempty"`
+	RoleReminders map[string]time.Time `json:"roleReminders,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int

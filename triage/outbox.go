@@ -113,7 +113,7 @@ func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg 
 	}
 	inc.Settled = append(inc.Settled, in.ID)
 	s.settled[in.ID] = true
-	if ok && inc.FirstPaged.IsZero() {
+	if ok && in.Kind == IntentPage && inc.FirstPaged.IsZero() {
 		inc.FirstPaged = s.now
 		c.res.FirstPage = append(c.res.FirstPage, s.now.Sub(inc.OpenedAt))
 	}

@@ -218,6 +218,7 @@ func (s *State) rebuild() {
 	for _, inc := range s.order {
 		inc.derive(s.rules)
 		s.armUpdates(inc)
+		s.armRoleTimers(inc)
 		for _, id := range inc.Settled {
 			s.settled[id] = true
 		}

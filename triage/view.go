@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -34,6 +35,10 @@ type Summary struct {
 	// Routing is what the catalogue and the severity policy say about the
 	// incident, for whatever routes it downstream.
 	Routing Routing `json:"routing"`
+	// Roles maps each held role to its holder; RoleHistory is who held
+	// which role from when to when (roles.go).
+	Roles       map[string]string `json:"roles,omitempty"`
+	RoleHistory []RoleTerm        `json:"roleHistory,omitempty"`
 }
 
 // Routing is an incident's routing context: its service's catalogue entry
@@ -248,6 +253,7 @@ func (s *State) summary(inc *Incident) Summary {
 		AcknowledgedBy: inc.AcknowledgedBy, ResolvedBy: inc.ResolvedBy,
 		Alerts:    AlertCounts{Firing: inc.firing, Total: len(inc.Alerts)},
 		Customers: len(inc.Customers),
+		Roles:     maps.Clone(inc.Roles), RoleHistory: slices.Clone(inc.RoleHistory),
 	}
 	if o := inc.Override; o != nil {
 		sum.Override = &OverrideView{Severity: o.Level.String(), By: o.By, Reason: o.Reason, At: o.At}
