@@ -50,6 +50,7 @@ func (h *Incidents) Register(g gin.IRoutes) {
 	g.POST("/api/v1/incidents/:key/severity", h.severity)
 	g.POST("/api/v1/incidents/:key/merge", h.merge)
 	g.POST("/api/v1/incidents/:key/signals/move", h.move)
+	h.registerRoles(g)
 }
 
 func (h *Incidents) list(c *gin.Context) {
