@@ -6,31 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"github.com/klaxonhq/klaxon/engine"
-	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
-	"github.com/klaxonhq/klaxon/triage"
 )
 
 // rolesStack serves the incident API over on-call files without a roles
 // section (the three default roles) and one open incident, INC-1.
 func rolesStack(t *testing.T) http.Handler {
 	t.Helper()
-	gin.SetMode(gin.ReleaseMode)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	state := triage.New(nil)
-	j := journal.NewMemory(state, clock)
-	eng := engine.New(j, state, engine.Options{Clock: clock})
+	eng, _, h := stackAt(t, func() time.Time { return now })
 	if _, err := eng.SetOnCall(context.Background(), []oncall.File{{Name: "o.yml", Data: []byte(apiOnCall)}}); err != nil {
 		t.Fatal(err)
 	}
 	submit(t, eng, "api")
-	r := gin.New()
-	NewIncidents(state, eng, j, func(*gin.Context) string { return "tester" }).Register(r)
-	return r
+	return h
 }
 
 func TestIncidentRoles(t *testing.T) {

@@ -145,7 +145,7 @@ func (s *State) roleRequired(inc *Incident, r *oncall.Role) bool {
 // held, from their schedules, and arms reminders for those still unheld.
 // It runs whenever the severity may have changed.
 func (s *State) autoRoles(c *change, inc *Incident, now time.Time) {
-	if s.oncall == nil {
+	if s.oncall == nil || !s.rolesWanted(inc) {
 		return
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.oncall.Roles)) {
@@ -163,6 +163,17 @@ func (s *State) autoRoles(c *change, inc *Incident, now time.Time) {
 			s.armRoleReminder(inc, r, now)
 		}
 	}
+}
+
+// rolesWanted reports, without allocating (it runs for every incident an
+// entry touches), whether a role inc requires is unheld.
+func (s *State) rolesWanted(inc *Incident) bool {
+	for id, r := range s.oncall.Roles {
+		if inc.Roles[id] == "" && s.roleRequired(inc, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // autoHolder is who takes r automatically at now, and why: the on-call of

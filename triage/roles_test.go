@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/oncall"
-	"github.com/klaxonhq/klaxon/rules"
 )
 
 // rolesOnCall is a second on-call file beside escalationOnCall: a
@@ -33,15 +32,10 @@ roles:
   scribe: {name: Scribe}
 `
 
-// rolesMachine is a machine with the escalation rules and rolesOnCall.
+// rolesMachine is pagingMachine with rolesOnCall beside its on-call file.
 func rolesMachine(t *testing.T) *machine {
 	t.Helper()
-	m := newMachine(t, nil)
-	rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: []byte(escalationRules)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.apply(t0, &Entry{Rules: rc})
+	m := pagingMachine(t)
 	oc, err := NewOnCallChange([]oncall.File{{Name: "oncall.yml", Data: []byte(escalationOnCall)},
 		{Name: "roles.yml", Data: []byte(rolesOnCall)}})
 	if err != nil {
@@ -76,6 +70,12 @@ func roleEvents(d Detail) []string {
 	return out
 }
 
+// autoAssigned are the events of rolesMachine's automatic assignments.
+var autoAssigned = []string{
+	`Incident manager: bob assigned automatically: on call in schedule "managers" (layer "all", rotation turn 3)`,
+	`Technical lead: ada assigned automatically: first paged by escalation policy "checkout" (schedule primary)`,
+}
+
 func TestRoles(t *testing.T) {
 	down := firing("alertname", "Down", "service", "checkout")
 	minute := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
@@ -91,10 +91,7 @@ func TestRoles(t *testing.T) {
 		steps:   func(t *testing.T, m *machine) { m.signals(t0, down) },
 		roles:   map[string]string{"incident_manager": "bob", "technical_lead": "ada"},
 		history: []string{"incident_manager=bob[0s-now]", "technical_lead=ada[0s-now]"},
-		events: []string{
-			`Incident manager: bob assigned automatically: on call in schedule "managers" (layer "all", rotation turn 3)`,
-			`Technical lead: ada assigned automatically: first paged by escalation policy "checkout" (schedule primary)`,
-		},
+		events:  autoAssigned,
 		intents: []string{"INC-1/role/incident_manager/bob/1", "INC-1/role/technical_lead/ada/2"},
 	}, {
 		name: "manual assignment replaces the holder and keeps the history",
@@ -107,13 +104,11 @@ func TestRoles(t *testing.T) {
 		roles: map[string]string{"technical_lead": "bob", "communications_manager": "ada"},
 		history: []string{"incident_manager=bob[0s-4m0s]", "technical_lead=ada[0s-2m0s]",
 			"technical_lead=bob[2m0s-now]carol", "communications_manager=ada[3m0s-now]carol"},
-		events: []string{
-			`Incident manager: bob assigned automatically: on call in schedule "managers" (layer "all", rotation turn 3)`,
-			`Technical lead: ada assigned automatically: first paged by escalation policy "checkout" (schedule primary)`,
+		events: append(slices.Clone(autoAssigned),
 			"Technical lead: bob assigned by carol",
 			"Comms: ada assigned by carol",
 			"Incident manager: bob unassigned by carol",
-		},
+		),
 		intents: []string{"INC-1/role/incident_manager/bob/1", "INC-1/role/technical_lead/ada/2",
 			"INC-1/role/technical_lead/bob/3", "INC-1/role/communications_manager/ada/4"},
 	}, {
@@ -127,13 +122,11 @@ func TestRoles(t *testing.T) {
 		roles: map[string]string{"incident_manager": "bob", "technical_lead": "ada", "communications_manager": "ada"},
 		history: []string{"incident_manager=bob[0s-now]", "technical_lead=ada[0s-now]",
 			"communications_manager=ada[32m0s-now]carol"},
-		events: []string{
-			`Incident manager: bob assigned automatically: on call in schedule "managers" (layer "all", rotation turn 3)`,
-			`Technical lead: ada assigned automatically: first paged by escalation policy "checkout" (schedule primary)`,
+		events: append(slices.Clone(autoAssigned),
 			"reminder: Comms is unassigned; SEV1 incidents need one",
 			"reminder: Comms is unassigned; SEV1 incidents need one",
 			"Comms: ada assigned by carol",
-		},
+		),
 		intents: []string{"INC-1/role/incident_manager/bob/1", "INC-1/role/technical_lead/ada/2", "INC-1/role/communications_manager/ada/3"},
 	}, {
 		name: "below the role's severity nothing is assigned or reminded",
