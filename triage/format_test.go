@@ -67,8 +67,19 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-2", By: "ada"}},
 		{Signals: []signal.Signal{sig(signal.StatusFiring, "alertname", "PaymentsSlow", "service", "payments")}},
 		{Delivery: &triage.Delivery{Intent: "INC-3/page/0/0/ada/ada-webhook", Attempt: 1, Error: "503 Service Unavailable", Retry: true}},
+		{OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "roles.yml", Data: []byte(formatRoles)}}}},
+		{Action: &triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-3", By: "ada", Role: "scribe", Person: "ada"}},
 	}
 }
+
+// formatRoles is an on-call file with a person and a role, so that the
+// format's history holds a role assignment (format 6).
+const formatRoles = `
+people:
+  ada: {name: Ada, time_zone: UTC, contact_methods: [{name: push, webhook_configs: [{url: "http://127.0.0.1:1/ada"}]}]}
+roles:
+  scribe: {name: Scribe, instructions: Keep the notes.}
+`
 
 // views is what the API shows of a state: every incident's detail.
 func views(s *triage.State) []triage.Detail {
