@@ -76,6 +76,9 @@ func (kv *Strings) UnmarshalJSON(b []byte) error {
 			}
 			i = next
 		case 'n':
+			if !bytes.HasPrefix(b[i:], []byte("null")) {
+				return errBadObject
+			}
 			i += len("null")
 		default:
 			return &json.UnmarshalTypeError{Value: JSONKind(b[i:]), Type: stringType}
