@@ -123,24 +123,6 @@ func typeName(t reflect.Type) string {
 	}
 }
 
-// jsonKind names the kind of the JSON value b, which must be valid JSON.
-func jsonKind(b []byte) string {
-	switch b[0] {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "null"
-	default:
-		return "number"
-	}
-}
-
 // alertPath is the path of field in the i-th alert; field may be empty.
 func alertPath(i int, field string) string {
 	p := "alerts[" + strconv.Itoa(i) + "]"

@@ -1,12 +1,9 @@
 package ingest
 
 import (
-	"encoding/json"
-	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -60,32 +57,4 @@ func checkFuzzResult(t *testing.T, sigs []signal.Signal, err error) {
 		return
 	}
 	checkSignals(t, sigs)
-}
-
-// FuzzWireKV checks the hand-written labels decoder against encoding/json's
-// map decoding, on the valid UTF-8 JSON it is given (decode rejects the
-// rest before it gets there).
-func FuzzWireKV(f *testing.F) {
-	for _, s := range []string{
-		`{}`, `null`, `{"a":"b"}`, ` { "a" : "b" , "c":"d" } `, `{"a":null}`, `{"a":"b","a":"c"}`,
-		`{"esc\"aped":"v\\al\u00fc\ud83d\udea8"}`, `{"lone":"\udc00"}`, `{"a":1}`, `{"a":{}}`, `[]`, `"x"`, `true`,
-		`{"alertname":"HighErrorRate","severity":"critical"}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if !json.Valid(b) || !utf8.Valid(b) {
-			return
-		}
-		var want map[string]string
-		wantErr := json.Unmarshal(b, &want)
-		var got wireKV
-		gotErr := json.Unmarshal(b, &got)
-		if (wantErr == nil) != (gotErr == nil) {
-			t.Fatalf("encoding/json error %v, wireKV error %v", wantErr, gotErr)
-		}
-		if wantErr == nil && !maps.Equal(want, map[string]string(got)) {
-			t.Fatalf("encoding/json decoded %q, wireKV %q", want, got)
-		}
-	})
 }

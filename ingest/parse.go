@@ -34,7 +34,7 @@ func (t *wireTime) UnmarshalJSON(b []byte) error {
 		if b[0] == '"' {
 			t.bad = "must be an RFC3339 timestamp, got " + quote(string(b[1:len(b)-1]))
 		} else {
-			t.bad = "wrong type: got JSON " + jsonKind(b) + ", want RFC3339 timestamp string"
+			t.bad = "wrong type: got JSON " + signal.JSONKind(b) + ", want RFC3339 timestamp string"
 		}
 	}
 	return nil
@@ -50,7 +50,7 @@ func (skipString) UnmarshalJSON(b []byte) error {
 	if b[0] == '"' || b[0] == 'n' {
 		return nil
 	}
-	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
+	return &json.UnmarshalTypeError{Value: signal.JSONKind(b), Type: reflect.TypeFor[string]()}
 }
 
 // alertParser validates decoded alerts and turns them into signals. It

@@ -259,7 +259,7 @@ var isoLayouts = []string{time.RFC3339, "2006-01-02T15:04:05Z0700"}
 func (t *isoTime) UnmarshalJSON(b []byte) error {
 	if b[0] != '"' {
 		if string(b) != "null" {
-			t.bad = "wrong type: got JSON " + jsonKind(b) + ", want ISO 8601 timestamp string"
+			t.bad = "wrong type: got JSON " + signal.JSONKind(b) + ", want ISO 8601 timestamp string"
 		}
 		return nil
 	}
@@ -302,7 +302,7 @@ func (id *flexID) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	}
-	return &json.UnmarshalTypeError{Value: jsonKind(b), Type: stringType}
+	return &json.UnmarshalTypeError{Value: signal.JSONKind(b), Type: stringType}
 }
 
 // decodeObject decodes a JSON object body into v, turning every failure

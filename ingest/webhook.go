@@ -117,7 +117,7 @@ func (s *wireStatus) UnmarshalJSON(b []byte) error {
 	case "null":
 	default:
 		if b[0] != '"' {
-			return &json.UnmarshalTypeError{Value: jsonKind(b), Type: stringType}
+			return &json.UnmarshalTypeError{Value: signal.JSONKind(b), Type: stringType}
 		}
 		if err := json.Unmarshal(b, &s.got); err != nil {
 			return err

@@ -53,18 +53,18 @@ const (
 // written by customers and the public and may hold personal data, so it
 // never goes into labels, logs or external pages.
 type Signal struct {
-	Source      Source            `json:"source"`
-	Kind        Kind              `json:"kind"`
-	Fingerprint string            `json:"fingerprint"`
-	Status      Status            `json:"status"`
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-	Text        string            `json:"text,omitempty"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt,omitzero"`
-	Customer    string            `json:"customer,omitempty"`
-	Link        string            `json:"link,omitempty"`
-	Reach       int64             `json:"reach,omitempty"`
+	Source      Source    `json:"source"`
+	Kind        Kind      `json:"kind"`
+	Fingerprint string    `json:"fingerprint"`
+	Status      Status    `json:"status"`
+	Labels      Strings   `json:"labels"`
+	Annotations Strings   `json:"annotations,omitempty"`
+	Text        string    `json:"text,omitempty"`
+	StartsAt    time.Time `json:"startsAt"`
+	EndsAt      time.Time `json:"endsAt,omitzero"`
+	Customer    string    `json:"customer,omitempty"`
+	Link        string    `json:"link,omitempty"`
+	Reach       int64     `json:"reach,omitempty"`
 	// RepostOf, on a mention that is a repost (a Mastodon boost, an X
 	// retweet), is the Fingerprint of the original post's mention: the
 	// repost adds its Reach to that mention rather than being a new report.

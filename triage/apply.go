@@ -6,7 +6,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
@@ -541,22 +541,24 @@ func title(sig *signal.Signal) string {
 
 // describe names a signal briefly: alertname{other labels}.
 func describe(sig *signal.Signal) string {
-	var b strings.Builder
-	b.WriteString(sig.Labels["alertname"])
-	b.WriteByte('{')
+	b := make([]byte, 0, 128)
+	b = append(b, sig.Labels["alertname"]...)
+	b = append(b, '{')
 	first := true
 	for _, k := range slices.Sorted(maps.Keys(sig.Labels)) {
 		if k == "alertname" {
 			continue
 		}
 		if !first {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
 		first = false
-		fmt.Fprintf(&b, "%s=%q", k, sig.Labels[k])
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, sig.Labels[k]) // as %q quotes it
 	}
-	b.WriteByte('}')
-	return truncate(b.String(), 300)
+	b = append(b, '}')
+	return truncate(string(b), 300)
 }
 
 func truncate(s string, n int) string {

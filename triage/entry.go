@@ -105,6 +105,14 @@ func Encode(e *Entry) ([]byte, error) {
 // *FormatError: skipping it would make this binary's state differ from the
 // writer's.
 func Decode(data []byte) (*Entry, error) {
+	if len(data) > 0 && data[0] == FormatVersion {
+		if sigs, ok := decodeSignalsFast(data[1:]); ok {
+			e := Entry{Signals: sigs}
+			if e.validate() == nil {
+				return &e, nil
+			}
+		}
+	}
 	var e Entry
 	if err := decodeFormat("entry", data, &e); err != nil {
 		return nil, fmt.Errorf("decode entry: %w", err)
