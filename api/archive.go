@@ -40,7 +40,7 @@ func (h *Incidents) archived(key string, offset, limit int) (triage.Detail, bool
 // of the last one returned.
 func (h *Incidents) listArchived(c *gin.Context, f triage.Filter) {
 	if f.Limit == 0 {
-		f.Limit = 50
+		f.Limit = triage.DefaultLimit
 	}
 	var out []triage.Summary
 	next := ""

@@ -12,10 +12,6 @@ func (s *State) applyAction(c *change, act *Action) error {
 		return fmt.Errorf("%w: %q", ErrNotFound, act.Incident)
 	}
 	now, by := s.now, act.By
-	note := ""
-	if act.Note != "" {
-		note = ": " + act.Note
-	}
 	switch act.Kind {
 	case ActionAck:
 		if !inc.open() {
@@ -28,12 +24,12 @@ func (s *State) applyAction(c *change, act *Action) error {
 		s.stopEscalation(c, inc, "acknowledged by "+by)
 		c.res.Acknowledged = append(c.res.Acknowledged, now.Sub(inc.OpenedAt))
 		inc.AcknowledgedAt, inc.AcknowledgedBy = now, by
-		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note})
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventAcknowledged, By: by, Message: "acknowledged by " + by + note(act.Note)})
 	case ActionResolve:
 		if !inc.open() {
 			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
 		}
-		s.resolve(c, inc, now, by, "resolved by "+by+note)
+		s.resolve(c, inc, now, by, "resolved by "+by+note(act.Note))
 	case ActionSetSeverity:
 		return s.override(c, inc, act, now)
 	case ActionMerge:
@@ -57,7 +53,7 @@ func (s *State) applyAction(c *change, act *Action) error {
 		}
 		inc.Override = nil
 		inc.Severity = 0 // the rules decide afresh, downwards too
-		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note + "; rules apply again"})
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: by, Message: "severity override cleared by " + by + note(act.Note) + "; rules apply again"})
 		c.touch(inc)
 	case ActionAssignRole:
 		return s.assignRoleAction(c, inc, act)

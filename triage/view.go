@@ -134,12 +134,15 @@ func newSignalView(a *Alert) SignalView {
 	return sv
 }
 
+// DefaultLimit is how many incidents a listing gives when it names no limit.
+const DefaultLimit = 50
+
 // Filter selects incidents for List.
 type Filter struct {
 	Status   string // triggered, acknowledged, resolved, or open (not resolved)
 	Severity string // level name
 	Service  string
-	Limit    int    // default 50, at most 1000
+	Limit    int    // default DefaultLimit, at most 1000
 	Before   uint64 // only incidents numbered below this (pagination cursor); 0 for the newest
 }
 
@@ -148,7 +151,7 @@ type Filter struct {
 func (s *State) List(f Filter) ([]Summary, uint64) {
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 50
+		limit = DefaultLimit
 	}
 	limit = min(limit, 1000)
 	s.mu.RLock()
