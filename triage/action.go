@@ -59,6 +59,8 @@ func (s *State) applyAction(c *change, act *Action) error {
 		return s.assignRoleAction(c, inc, act)
 	case ActionUnassignRole:
 		return s.unassignRoleAction(c, inc, act)
+	case ActionTimelinePost, ActionTimelineCorrect, ActionTimelineStrike:
+		return s.applyTimeline(c, inc, act)
 	default:
 		return fmt.Errorf("%w: unknown action %q", ErrInvalid, act.Kind)
 	}

@@ -56,6 +56,12 @@ type Action struct {
 	To       string     `json:"to,omitempty"`       // the incident they move to, for move_signals
 	Role     string     `json:"role,omitempty"`     // the role, for assign_role and unassign_role (roles.go)
 	Person   string     `json:"person,omitempty"`   // who is given the role, for assign_role
+	// EntryKind, Entry and At are for the human timeline actions
+	// (timeline.go): the entry's kind, which entry a correction or strike
+	// is about, and when what it tells happened (zero: when posted).
+	EntryKind EntryKind `json:"entryKind,omitempty"`
+	Entry     int       `json:"entry,omitempty"`
+	At        time.Time `json:"at,omitzero"`
 }
 
 // Tick records that a scheduled time came due; Apply acts on every timer

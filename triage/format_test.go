@@ -69,6 +69,12 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Delivery: &triage.Delivery{Intent: "INC-3/page/0/0/ada/ada-webhook", Attempt: 1, Error: "503 Service Unavailable", Retry: true}},
 		{OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "roles.yml", Data: []byte(formatRoles)}}}},
 		{Action: &triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-3", By: "ada", Role: "scribe", Person: "ada"}},
+		{Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ada", EntryKind: triage.EntryObservation,
+			Note: "payments latency up since the deploy", At: t0.Add(12 * time.Minute)}},
+		{Action: &triage.Action{Kind: triage.ActionTimelineCorrect, Incident: "INC-3", By: "ada", Entry: 1,
+			Note: "payments latency up since the 12:10 deploy"}},
+		{Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ben", EntryKind: triage.EntryTheory, Note: "the deploy"}},
+		{Action: &triage.Action{Kind: triage.ActionTimelineStrike, Incident: "INC-3", By: "ben", Entry: 2, Note: "wrong incident"}},
 	}
 }
 
@@ -212,6 +218,10 @@ func TestEntryEncodingGolden(t *testing.T) {
 		"action-escalate": {Action: &triage.Action{Kind: triage.ActionEscalate, Incident: "INC-3", By: "ada"}},
 		"action-assign-role": {Action: &triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-3", By: "ada",
 			Role: "technical_lead", Person: "ben"}},
+		"action-timeline-post": {Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ada",
+			EntryKind: triage.EntryExperiment, Note: "rolled back payments to v41", At: time.Date(2026, 11, 25, 12, 12, 0, 0, time.UTC)}},
+		"action-timeline-correct": {Action: &triage.Action{Kind: triage.ActionTimelineCorrect, Incident: "INC-3", By: "ada",
+			Entry: 1, EntryKind: triage.EntryAction, Note: "rolled back payments to v40"}},
 		"oncall": {OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "people.yml", Data: []byte("people: {}\n")}}}},
 		"override": {Override: &triage.OverrideChange{Set: &oncall.Override{Schedule: "checkout-primary", Person: "ben",
 			Start: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}}},

@@ -58,6 +58,9 @@ type Incident struct {
 	Roles         map[string]string    `json:"roles,omitempty"`
 	RoleHistory   []RoleTerm           `json:"roleHistory,omitempty"`
 	RoleReminders map[string]time.Time `json:"roleReminders,omitempty"`
+	// HumanEntries are what people wrote on its timeline, in the order
+	// posted (timeline.go).
+	HumanEntries []HumanEntry `json:"humanEntries,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int

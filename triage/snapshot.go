@@ -122,11 +122,15 @@ func (inc *Incident) capture() Incident {
 	c.Updates = slices.Clone(inc.Updates) // edits and approvals change them in place
 	c.Counts = slices.Clone(inc.Counts)
 	c.Settled = slices.Clip(inc.Settled)
+	c.HumanEntries = cloneEntries(inc.HumanEntries) // corrections and strikes change them in place
 	if inc.Escalation != nil {
 		e := *inc.Escalation
 		c.Escalation = &e
 	}
 	c.Customers = maps.Clone(inc.Customers)
+	// Role changes write the map and end terms in place while the copy is encoded.
+	c.Roles, c.RoleReminders = maps.Clone(inc.Roles), maps.Clone(inc.RoleReminders)
+	c.RoleHistory = slices.Clone(inc.RoleHistory)
 	return c
 }
 

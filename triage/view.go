@@ -83,6 +83,9 @@ type Detail struct {
 	Timeline     []Event      `json:"timeline"`
 	// Updates are its updates for every audience, oldest first.
 	Updates []Update `json:"updates,omitempty"`
+	// HumanEntries are what people wrote on its timeline, in the order
+	// posted; MergeTimeline merges them with the events.
+	HumanEntries []HumanEntry `json:"humanEntries,omitempty"`
 	// AlertEventsOmitted counts per-alert events left out of the timeline.
 	AlertEventsOmitted int `json:"alertEventsOmitted,omitempty"`
 	// Impact is the incident's impact assessment, kept current.
@@ -188,6 +191,7 @@ func (s *State) detail(inc *Incident, offset, limit int) Detail {
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	d.Updates = append([]Update(nil), inc.Updates...)
+	d.HumanEntries = cloneEntries(inc.HumanEntries)
 	from := min(max(offset, 0), len(inc.Alerts))
 	for _, id := range inc.Alerts[from:min(from+max(limit, 0), len(inc.Alerts))] {
 		a := s.alerts[id]
