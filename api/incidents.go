@@ -51,6 +51,7 @@ func (h *Incidents) Register(g gin.IRoutes) {
 	g.POST("/api/v1/incidents/:key/merge", h.merge)
 	g.POST("/api/v1/incidents/:key/signals/move", h.move)
 	h.registerRoles(g)
+	h.registerTimeline(g)
 }
 
 func (h *Incidents) list(c *gin.Context) {
