@@ -57,6 +57,10 @@ type Config struct {
 	// Heartbeats are the jobs expected to report in; read at start-up.
 	Heartbeats Heartbeats `yaml:"heartbeats"`
 	StatusPage StatusPage `yaml:"statuspage"`
+	// Chat holds Slack's slash-command settings (slackcommands.go).
+	Chat Chat `yaml:"chat"`
+	// Postmortem holds the post-mortem draft's template (postmortem.go).
+	Postmortem Postmortem `yaml:"postmortem"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`

@@ -19,12 +19,13 @@ import (
 
 // The incidents subcommands' usage lines: synopsis, two spaces, what it does.
 const (
-	usageIncidentsList     = "incidents list [--status S] [--severity S] [--service S] [--limit N] [--cursor C] [--archived]  list incidents, newest first"
-	usageIncidentsShow     = "incidents show [--signals N] KEY  show an incident: summary, signals, timeline"
-	usageIncidentsAck      = "incidents ack [--by NAME] [--note TEXT] KEY  acknowledge an incident"
-	usageIncidentsResolve  = "incidents resolve [--by NAME] [--note TEXT] KEY  resolve an incident"
-	usageIncidentsEscalate = "incidents escalate [--by NAME] [--note TEXT] KEY  page the next escalation step now"
-	usageIncidentsSeverity = "incidents severity [--by NAME] (KEY LEVEL --reason TEXT | KEY --clear)  override an incident's severity, or hand it back to the rules"
+	usageIncidentsList       = "incidents list [--status S] [--severity S] [--service S] [--limit N] [--cursor C] [--archived]  list incidents, newest first"
+	usageIncidentsShow       = "incidents show [--signals N] KEY  show an incident: summary, signals, timeline"
+	usageIncidentsAck        = "incidents ack [--by NAME] [--note TEXT] KEY  acknowledge an incident"
+	usageIncidentsResolve    = "incidents resolve [--by NAME] [--note TEXT] KEY  resolve an incident"
+	usageIncidentsEscalate   = "incidents escalate [--by NAME] [--note TEXT] KEY  page the next escalation step now"
+	usageIncidentsPostmortem = "incidents postmortem KEY  print an incident's post-mortem draft (Markdown)"
+	usageIncidentsSeverity   = "incidents severity [--by NAME] (KEY LEVEL --reason TEXT | KEY --clear)  override an incident's severity, or hand it back to the rules"
 )
 
 // now is the clock the tables measure ages with; tests replace it.
@@ -394,5 +395,20 @@ func post(c *apiClient, path string, body actionRequest, output string, stdout, 
 		}
 		printList(stdout, []triage.Summary{s}, now())
 		return nil
+	})
+}
+
+// runIncidentsPostmortem prints an incident's post-mortem draft, the
+// Markdown the API renders, as it is.
+func runIncidentsPostmortem(args []string, stdout, stderr io.Writer) int {
+	fs, cf := clientFlagSet("incidents postmortem", stderr)
+	pos, c, code := startAPI(fs, cf, args, 1, 1, usageIncidentsPostmortem, stderr)
+	if code != 0 {
+		return code
+	}
+	data, err := c.call(context.Background(), http.MethodGet, incidentPath(pos[0], "postmortem"), nil, nil)
+	return finish(data, err, "", stdout, stderr, func(data []byte) error {
+		_, err := stdout.Write(data)
+		return err
 	})
 }

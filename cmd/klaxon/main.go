@@ -53,6 +53,8 @@ var commands = map[string]command{
 	"incidents resolve":  {usageIncidentsResolve, runIncidentsResolve},
 	"incidents escalate": {usageIncidentsEscalate, runIncidentsEscalate},
 	"incidents severity": {usageIncidentsSeverity, runIncidentsSeverity},
+
+	"incidents postmortem": {usageIncidentsPostmortem, runIncidentsPostmortem},
 }
 
 // parsesFlags names the commands whose run parses its arguments with a
@@ -61,7 +63,7 @@ var commands = map[string]command{
 var parsesFlags = map[string]bool{
 	"serve": true, "check oncall": true, "oncall": true, "pages": true, "replay": true,
 	"incidents list": true, "incidents show": true, "incidents ack": true, "incidents resolve": true,
-	"incidents escalate": true, "incidents severity": true,
+	"incidents escalate": true, "incidents severity": true, "incidents postmortem": true,
 	"statuspage export": true,
 }
 
