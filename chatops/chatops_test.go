@@ -151,6 +151,10 @@ type people map[string]string
 
 func (p people) PersonForSlackUser(id string) (string, bool) { k, ok := p[id]; return k, ok }
 
+type incidents map[string]bool
+
+func (i incidents) Exists(key string) (bool, bool) { return i[key], i[key] }
+
 type recorder struct {
 	got []string
 	err error
@@ -175,6 +179,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"ack in the room", "C1", "U1", "ack", nil, `ack INC-1 by=ada role= person= kind= note=""`, "INC-1: acknowledged by ada"},
 		{"ack named elsewhere", "C9", "U1", "ack INC-5", nil, `ack INC-5 by=ada role= person= kind= note=""`, "INC-5: acknowledged"},
+		{"no such incident", "C1", "U1", "ack INC-6", nil, "", "INC-6: no such incident"},
 		{"ack outside a room", "C9", "U1", "ack", nil, "", "This channel is not an incident's room"},
 		{"unlinked sender", "C1", "U9", "ack", nil, "", "Your Slack user (U9) is not linked"},
 		{"role by mention", "C1", "U1", "role im <@U2|ben>", nil,
@@ -193,7 +198,8 @@ func TestRun(t *testing.T) {
 		{"store down", "C1", "U1", "ack", errors.New("store unavailable"), `ack INC-1 by=ada role= person= kind= note=""`, "try again"},
 	} {
 		rec := &recorder{err: tc.engineErr}
-		h := &Handler{Rooms: rooms{"C1": "INC-1"}, People: people{"U1": "ada", "U2": "ben"}, Actor: rec, Updater: rec}
+		h := &Handler{Rooms: rooms{"C1": "INC-1"}, People: people{"U1": "ada", "U2": "ben"},
+			Incidents: incidents{"INC-1": true, "INC-5": true}, Actor: rec, Updater: rec}
 		reply := h.Run(context.Background(), Request{Command: "/klaxon", Text: tc.text, UserID: tc.user, ChannelID: tc.channel})
 		if reply.ResponseType != "ephemeral" || !strings.Contains(reply.Text, tc.reply) {
 			t.Errorf("%s: reply %+v, want it to say %q", tc.name, reply, tc.reply)

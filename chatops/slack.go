@@ -114,12 +114,20 @@ type Updater interface {
 	Update(ctx context.Context, uc triage.UpdateChange) error
 }
 
+// Incidents says whether the live state holds an incident
+// (triage.State), so that a command for none journals nothing, as the API
+// does.
+type Incidents interface {
+	Exists(key string) (exists, open bool)
+}
+
 // Handler carries out slash commands.
 type Handler struct {
-	Rooms   Rooms
-	People  People
-	Actor   Actor
-	Updater Updater
+	Rooms     Rooms
+	People    People
+	Incidents Incidents
+	Actor     Actor
+	Updater   Updater
 }
 
 // Run carries out one command and says how it went; every answer is for
@@ -142,6 +150,9 @@ func (h *Handler) Run(ctx context.Context, req Request) Reply {
 	by, ok := h.People.PersonForSlackUser(req.UserID)
 	if !ok {
 		return ephemeral("Your Slack user (%s) is not linked to an on-call person, so Klaxon cannot say who did this.", req.UserID)
+	}
+	if exists, _ := h.Incidents.Exists(key); !exists {
+		return ephemeral("%s: no such incident, or it was resolved and archived", key)
 	}
 	msg, err := h.carryOut(ctx, cmd, key, by)
 	if err != nil {
