@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/postmortem"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/ruletest"
 )
@@ -25,6 +26,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	_, rs, err := loadRules(cfg)
 	if err == nil && len(cfg.OnCallFiles) > 0 {
 		err = checkOnCallFor(cfg.OnCallFiles, rs)
+	}
+	if err == nil {
+		_, err = postmortem.Load(cfg.Postmortem.TemplateFile)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "FAILED:", err)

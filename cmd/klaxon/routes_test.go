@@ -34,7 +34,8 @@ var (
 	publicRoutes = map[string]bool{
 		"GET /-/healthy": true, "HEAD /-/healthy": true, "GET /-/ready": true, "HEAD /-/ready": true,
 		"GET /ack/:token": true, "POST /ack/:token": true, // the signed link is the credential
-		"POST /v2/enqueue": true, // the routing key in the body is the credential (server tests it)
+		"POST /v2/enqueue":     true, // the routing key in the body is the credential (server tests it)
+		"POST /slack/commands": true, // Slack's request signature is the credential (server tests it)
 	}
 	// ingestRoutes take only their senders' tokens.
 	ingestRoutes = map[string]bool{"POST /ingest/alertmanager": true, "POST /api/v2/alerts": true,
@@ -80,7 +81,9 @@ auth:
 		t.Fatal(err)
 	}
 	srv := server.New(cfg, zap.NewNop(), reg)
-	routes(srv, cfg, eng, j, signer, newReloader(cfg, eng, pg, srv, zap.NewAtomicLevel(), zap.NewNop(), reg), zap.NewNop(), reg)
+	if err := routes(srv, cfg, eng, j, signer, newReloader(cfg, eng, pg, srv, zap.NewAtomicLevel(), zap.NewNop(), reg), zap.NewNop(), reg); err != nil {
+		t.Fatal(err)
+	}
 	return srv
 }
 

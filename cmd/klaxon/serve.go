@@ -27,12 +27,14 @@ import (
 
 	"github.com/klaxonhq/klaxon/acklink"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/chatops"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
+	"github.com/klaxonhq/klaxon/postmortem"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/statuspage"
@@ -159,7 +161,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if err := rl.start(ctx); err != nil {
 		return err
 	}
-	routes(srv, cfg, eng, j, signer, rl, log, reg)
+	if err := routes(srv, cfg, eng, j, signer, rl, log, reg); err != nil {
+		return err
+	}
 	sp, err := newStatusPublisher(cfg, eng.State(), j, log.Named("statuspage"))
 	if err != nil {
 		return err
@@ -198,7 +202,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	return err
 }
 
-func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive api.Archive, signer *acklink.Signer, rl *reloader, log *zap.Logger, reg prometheus.Registerer) {
+func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive api.Archive, signer *acklink.Signer, rl *reloader, log *zap.Logger, reg prometheus.Registerer) error {
 	r := srv.Engine()
 	in := server.NewIngestHandler(eng, ingest.Limits{MaxBodyBytes: cfg.Server.MaxBodyBytes}, time.Now, log.Named("ingest"), reg)
 	r.POST("/ingest/alertmanager", srv.Ingest("alertmanager"), in.Webhook)
@@ -212,6 +216,17 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	incidents.Register(apis)
 	api.NewUpdates(incidents, eng).Register(apis) // post, edit, approve, withdraw incident updates
 	api.NewOnCall(eng.State(), eng, time.Now).Register(apis)
+	pmt, err := postmortem.Load(cfg.Postmortem.TemplateFile)
+	if err != nil {
+		return fmt.Errorf("postmortem.template_file: %w", err)
+	}
+	api.NewPostmortems(incidents, pmt, time.Now).Register(apis)
+	// Slack's slash commands: signed with the app's signing secret. Until
+	// the chat rooms record their channels and the on-call files people's
+	// Slack user ids, commands must name their incident and every sender
+	// is refused as unlinked (chatops.UnwiredRooms, UnwiredPeople).
+	slack := &chatops.Handler{Rooms: chatops.UnwiredRooms{}, People: chatops.UnwiredPeople{}, Incidents: eng.State(), Actor: eng, Updater: eng}
+	server.NewSlackCommands(slack, []byte(cfg.Chat.Slack.SigningSecret.Reveal()), time.Now, log.Named("slack")).Register(r)
 
 	// The responder console signs in with the same tokens and keeps its own
 	// sessions, CSRF tokens and viewer checks.
@@ -223,6 +238,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	}
 	admin.GET("/debug/pprof/*profile", gin.WrapF(pprofHandler))
 	admin.POST("/-/reload", server.Reload(rl.reload))
+	return nil
 }
 
 // pprofHandler serves Go's profiles (as Prometheus and Alertmanager do),
