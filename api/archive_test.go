@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -23,13 +22,7 @@ func TestArchivedIncidentsStayReadable(t *testing.T) {
 	_, live := do(h, "GET", "/api/v1/incidents/INC-1", "")
 
 	now = now.Add(triage.Retention + time.Minute)
-	data, err := triage.Encode(&triage.Entry{Tick: &triage.Tick{Due: now}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := j.Append(context.Background(), data, nil); err != nil {
-		t.Fatal(err)
-	}
+	tick(t, j, now)
 	if _, ok := eng.State().Get("INC-1", 0, 0); ok {
 		t.Fatal("INC-1 is still live past its retention")
 	}

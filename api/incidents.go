@@ -189,15 +189,8 @@ func (h *Incidents) severity(c *gin.Context) {
 // body reads an optional JSON action body; "by" defaults to the caller.
 func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
 	var b actionBody
-	if c.Request.ContentLength != 0 {
-		if err := decodeBody(c.Request.Body, &b); err != nil {
-			status := http.StatusBadRequest
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				status = http.StatusRequestEntityTooLarge
-			}
-			server.Fail(c, status, "body: "+err.Error())
-			return b, false
-		}
+	if c.Request.ContentLength != 0 && !readBody(c, &b) {
+		return b, false
 	}
 	// In the order of the struct, so that the answer never depends on map order.
 	for _, f := range []struct{ name, value string }{
@@ -212,6 +205,21 @@ func (h *Incidents) body(c *gin.Context) (actionBody, bool) {
 		b.By = h.principal(c)
 	}
 	return b, true
+}
+
+// readBody decodes the request's JSON body into v, or answers why not:
+// 413 past a MaxBytesReader's limit, else 400.
+func readBody(c *gin.Context, v any) bool {
+	err := decodeBody(c.Request.Body, v)
+	if err == nil {
+		return true
+	}
+	status := http.StatusBadRequest
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		status = http.StatusRequestEntityTooLarge
+	}
+	server.Fail(c, status, "body: "+err.Error())
+	return false
 }
 
 // decodeBody decodes exactly one JSON object from r into v: unknown fields
@@ -232,16 +240,24 @@ func decodeBody(r io.Reader, v any) error {
 }
 
 func (h *Incidents) do(c *gin.Context, act triage.Action) {
+	if h.journal(c, act) {
+		d, _ := h.state.Get(act.Incident, 0, 0)
+		c.JSON(http.StatusOK, d.Summary)
+	}
+}
+
+// journal carries out act on a live incident, or answers why not (409
+// for an archived incident, 404 for none) and reports false.
+func (h *Incidents) journal(c *gin.Context, act triage.Action) bool {
 	if exists, _ := h.state.Exists(act.Incident); !exists {
 		h.notLive(c, act.Incident)
-		return
+		return false
 	}
 	if err := h.actor.Act(c.Request.Context(), act); err != nil {
 		failAction(c, err)
-		return
+		return false
 	}
-	d, _ := h.state.Get(act.Incident, 0, 0)
-	c.JSON(http.StatusOK, d.Summary)
+	return true
 }
 
 // signalsPage reads which of an incident's signals to return:

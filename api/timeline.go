@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -63,49 +62,45 @@ func (h *Incidents) timeline(c *gin.Context) {
 // {"kind":"observation","text":"…","at":"2026-11-25T11:58:00Z"}: at, if
 // given, may be earlier than now, never later.
 func (h *Incidents) postEntry(c *gin.Context) {
-	b, ok := h.entryBody(c)
-	if !ok {
-		return
-	}
-	switch {
-	case b.Kind == "":
-		failBad(c, badField("kind", "required: one of observation, theory, experiment, action, note"))
-		return
-	case b.Text == "":
-		failBad(c, badField("text", "required"))
-		return
-	case b.Reason != "":
-		failBad(c, badField("reason", "only striking an entry takes a reason"))
-		return
-	}
-	act := triage.Action{Kind: triage.ActionTimelinePost, Incident: c.Param("key"), By: b.By, EntryKind: b.Kind, Note: b.Text}
-	if b.At != nil {
-		act.At = *b.At
-	}
-	h.doTimeline(c, act, http.StatusCreated)
+	h.writeEntry(c, triage.ActionTimelinePost, 0)
 }
 
 // correctEntry answers PATCH /api/v1/incidents/{key}/timeline/{id} with
 // any of kind, text and at: the entry changes, its earlier version stays
 // in its revisions.
 func (h *Incidents) correctEntry(c *gin.Context) {
-	id, ok := entryID(c)
-	if !ok {
-		return
+	if id, ok := entryID(c); ok {
+		h.writeEntry(c, triage.ActionTimelineCorrect, id)
 	}
+}
+
+// writeEntry posts (id 0) or corrects entry id from the request's body.
+func (h *Incidents) writeEntry(c *gin.Context, kind triage.ActionKind, id int) {
 	b, ok := h.entryBody(c)
 	if !ok {
 		return
 	}
-	if b.Reason != "" {
+	post := kind == triage.ActionTimelinePost
+	switch {
+	case post && b.Kind == "":
+		failBad(c, badField("kind", "required: one of observation, theory, experiment, action, note"))
+		return
+	case post && b.Text == "":
+		failBad(c, badField("text", "required"))
+		return
+	case b.Reason != "":
 		failBad(c, badField("reason", "only striking an entry takes a reason"))
 		return
 	}
-	act := triage.Action{Kind: triage.ActionTimelineCorrect, Incident: c.Param("key"), By: b.By, Entry: id, EntryKind: b.Kind, Note: b.Text}
+	act := triage.Action{Kind: kind, Incident: c.Param("key"), By: b.By, Entry: id, EntryKind: b.Kind, Note: b.Text}
 	if b.At != nil {
 		act.At = *b.At
 	}
-	h.doTimeline(c, act, http.StatusOK)
+	status := http.StatusOK
+	if post {
+		status = http.StatusCreated
+	}
+	h.doTimeline(c, act, status)
 }
 
 // strikeEntry answers POST /api/v1/incidents/{key}/timeline/{id}/strike
@@ -128,11 +123,11 @@ func (h *Incidents) strikeEntry(c *gin.Context) {
 
 func entryID(c *gin.Context) (int, bool) {
 	id, err := strconv.Atoi(c.Param("id"))
-	if err != nil || id < 1 || id > triage.MaxEntries {
-		failBad(c, badField("id", "a timeline entry's id is a whole number from 1 to %d", triage.MaxEntries))
-		return 0, false
+	if err == nil && id >= 1 && id <= triage.MaxEntries {
+		return id, true
 	}
-	return id, true
+	failBad(c, badField("id", "a timeline entry's id is a whole number from 1 to %d", triage.MaxEntries))
+	return 0, false
 }
 
 // entryBody reads an optional JSON body, bounded, refusing over-long
@@ -141,12 +136,7 @@ func (h *Incidents) entryBody(c *gin.Context) (entryBody, bool) {
 	var b entryBody
 	if c.Request.ContentLength != 0 {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 4*triage.MaxEntryText)
-		if err := decodeBody(c.Request.Body, &b); err != nil {
-			status := http.StatusBadRequest
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				status = http.StatusRequestEntityTooLarge
-			}
-			server.Fail(c, status, "body: "+err.Error())
+		if !readBody(c, &b) {
 			return b, false
 		}
 	}
@@ -169,14 +159,8 @@ func (h *Incidents) entryBody(c *gin.Context) (entryBody, bool) {
 // doTimeline journals a timeline action and answers the incident's
 // merged timeline; writes to an archived incident answer 409.
 func (h *Incidents) doTimeline(c *gin.Context, act triage.Action, status int) {
-	if exists, _ := h.state.Exists(act.Incident); !exists {
-		h.notLive(c, act.Incident)
-		return
+	if h.journal(c, act) {
+		tl, _ := h.state.IncidentTimeline(act.Incident)
+		c.JSON(status, tl)
 	}
-	if err := h.actor.Act(c.Request.Context(), act); err != nil {
-		failAction(c, err)
-		return
-	}
-	tl, _ := h.state.IncidentTimeline(act.Incident)
-	c.JSON(status, tl)
 }

@@ -121,13 +121,7 @@ func TestTimelineAndPostmortemOfArchivedIncidents(t *testing.T) {
 	}
 	live := postmortemOf(t, h)
 	now = now.Add(triage.Retention + time.Minute)
-	data, err := triage.Encode(&triage.Entry{Tick: &triage.Tick{Due: now}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := j.Append(context.Background(), data, nil); err != nil {
-		t.Fatal(err)
-	}
+	tick(t, j, now)
 	code, body := do(h, "GET", "/api/v1/incidents/INC-1/timeline", "")
 	if code != 200 || body["archived"] != true || len(body["items"].([]any)) < 2 {
 		t.Fatalf("archived timeline: %d %v", code, body)
@@ -159,4 +153,16 @@ func postmortemOf(t *testing.T, h http.Handler) string {
 		t.Fatalf("post-mortem: %d %s %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 	}
 	return rec.Body.String()
+}
+
+// tick journals a tick at now, which fires what is due, archiving included.
+func tick(t *testing.T, j *journal.Memory, now time.Time) {
+	t.Helper()
+	data, err := triage.Encode(&triage.Entry{Tick: &triage.Tick{Due: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := j.Append(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -110,7 +110,7 @@ func NewData(d *triage.Detail, now time.Time) Data {
 		if i == maxSignals {
 			break
 		}
-		out.Signals = append(out.Signals, Signal{ID: sv.ID, Name: signalName(&sv), Summary: sv.Annotations["summary"], Status: string(sv.Status), Since: stamp(sv.StartsAt)})
+		out.Signals = append(out.Signals, Signal{ID: sv.ID, Name: triage.Describe(&sv.Signal), Summary: sv.Annotations["summary"], Status: string(sv.Status), Since: stamp(sv.StartsAt)})
 	}
 	out.SignalsOmitted = max(d.SignalsTotal, len(d.Signals)) - len(out.Signals)
 	return out
@@ -125,26 +125,6 @@ func line(it triage.TimelineItem) Line {
 		}
 	}
 	return l
-}
-
-// signalName names a signal by its labels: alertname{other labels}.
-func signalName(sv *triage.SignalView) string {
-	var b strings.Builder
-	b.WriteString(sv.Labels["alertname"])
-	b.WriteByte('{')
-	first := true
-	for _, k := range slices.Sorted(maps.Keys(sv.Labels)) {
-		if k == "alertname" {
-			continue
-		}
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		fmt.Fprintf(&b, "%s=%q", k, sv.Labels[k])
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 func stamp(t time.Time) string {

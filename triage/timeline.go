@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 // Human timeline entries: what responders observed, suspected, tried and
@@ -348,3 +350,6 @@ func cloneEntries(entries []HumanEntry) []HumanEntry {
 	}
 	return out
 }
+
+// Describe names a signal briefly, as the timeline does: alertname{other labels}.
+func Describe(sig *signal.Signal) string { return describe(sig) }
