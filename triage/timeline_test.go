@@ -198,3 +198,22 @@ func TestHumanEntriesSurviveSnapshotAndArchive(t *testing.T) {
 		t.Fatalf("archived entries = %+v", e)
 	}
 }
+
+// TestRoleChangesLeaveACaptureAlone: a snapshot is encoded after its
+// capture, off the lock; assigning a role then (which ends the previous
+// term in place and writes the roles map) must not change it.
+func TestRoleChangesLeaveACaptureAlone(t *testing.T) {
+	m := rolesMachine(t)
+	m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+	if err := m.act(t0.Add(time.Minute), Action{Kind: ActionAssignRole, Incident: "INC-1", By: "al", Role: "scribe", Person: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.s.Snapshot()()
+	serialise := m.s.Snapshot()
+	if err := m.act(t0.Add(2*time.Minute), Action{Kind: ActionAssignRole, Incident: "INC-1", By: "al", Role: "scribe", Person: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := serialise(); !bytes.Equal(got, want) {
+		t.Fatal("a role change altered a capture taken before it")
+	}
+}
