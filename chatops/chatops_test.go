@@ -215,6 +215,9 @@ func TestParseRequest(t *testing.T) {
 	if err != nil || r != (Request{Command: "/klaxon", Text: "ack INC-4", UserID: "U1", UserName: "ada", ChannelID: "C1", TeamID: "T1"}) {
 		t.Errorf("ParseRequest = %+v, %v", r, err)
 	}
+	if r, err := ParseRequest([]byte("ssl_check=1&token=x")); err != nil || !r.SSLCheck {
+		t.Errorf("ssl_check: %+v, %v", r, err)
+	}
 	for _, body := range []string{"text=ack&user_id=U1", "command=%2Fklaxon&text=ack", "command=%zz"} {
 		if _, err := ParseRequest([]byte(body)); err == nil {
 			t.Errorf("ParseRequest(%q) accepted it", body)

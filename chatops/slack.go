@@ -65,6 +65,9 @@ type Request struct {
 	UserName  string
 	ChannelID string // where it was typed
 	TeamID    string
+	// SSLCheck marks Slack's check that the endpoint answers (ssl_check=1),
+	// which carries no command; it is answered 200 and nothing else.
+	SSLCheck bool
 }
 
 // ParseRequest parses a slash command's form-encoded body.
@@ -74,8 +77,10 @@ func ParseRequest(body []byte) (Request, error) {
 		return Request{}, fmt.Errorf("slash command payload: %w", err)
 	}
 	r := Request{Command: v.Get("command"), Text: v.Get("text"), UserID: v.Get("user_id"), UserName: v.Get("user_name"),
-		ChannelID: v.Get("channel_id"), TeamID: v.Get("team_id")}
+		ChannelID: v.Get("channel_id"), TeamID: v.Get("team_id"), SSLCheck: v.Get("ssl_check") == "1"}
 	switch {
+	case r.SSLCheck:
+		return r, nil
 	case r.Command == "":
 		return r, errors.New("slash command payload: no command")
 	case r.UserID == "":

@@ -73,6 +73,10 @@ func (s *SlackCommands) serve(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
+	if req.SSLCheck {
+		c.Status(http.StatusOK)
+		return
+	}
 	c.JSON(http.StatusOK, s.handler.Run(c.Request.Context(), req))
 }
 
