@@ -27,10 +27,12 @@ import (
 //     the maintenance entry and maintenance windows in the snapshot.
 //   - 6: incident roles: the assign_role and unassign_role actions (role,
 //     person) and each incident's roles, roleHistory and roleReminders.
+//   - 7: resolution: final-message intents (kind final, message.final with
+//     the incident's figures) and each incident's pagesSent.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 6
+const FormatVersion = 7
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

@@ -69,16 +69,20 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Delivery: &triage.Delivery{Intent: "INC-3/page/0/0/ada/ada-webhook", Attempt: 1, Error: "503 Service Unavailable", Retry: true}},
 		{OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "roles.yml", Data: []byte(formatRoles)}}}},
 		{Action: &triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-3", By: "ada", Role: "scribe", Person: "ada"}},
+		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"}}, // SEV1: a final message (format 7)
 	}
 }
 
-// formatRoles is an on-call file with a person and a role, so that the
-// format's history holds a role assignment (format 6).
+// formatRoles is an on-call file with a person, a role and a receiver, so
+// that the format's history holds a role assignment (format 6) and a final
+// message (format 7).
 const formatRoles = `
 people:
   ada: {name: Ada, time_zone: UTC, contact_methods: [{name: push, webhook_configs: [{url: "http://127.0.0.1:1/ada"}]}]}
 roles:
   scribe: {name: Scribe, instructions: Keep the notes.}
+receivers:
+  - {name: incident-announce, webhook_configs: [{url: "http://127.0.0.1:1/announce"}]}
 `
 
 // views is what the API shows of a state: every incident's detail.
