@@ -66,10 +66,10 @@ func (s *State) figures(inc *Incident) Figures {
 	f := Figures{Key: inc.Key, Title: inc.Title, Service: inc.Service, Services: slices.Clone(inc.Services),
 		Severity: inc.Severity.String(), StartedAt: inc.StartedAt, ResolvedAt: inc.ResolvedAt, ResolvedBy: inc.ResolvedBy,
 		DurationSeconds: seconds(end.Sub(inc.StartedAt)), AcknowledgedBy: inc.AcknowledgedBy, PagesSent: inc.PagesSent,
-		Alerts:   inc.Totals[counterIndex[rules.CounterAlerts]],
-		Tickets:  inc.Totals[counterIndex[rules.CounterTickets]],
-		Mentions: inc.Totals[counterIndex[rules.CounterMentions]],
-		Reach:    inc.Totals[counterIndex[rules.CounterReach]],
+		Alerts:    inc.Totals[counterIndex[rules.CounterAlerts]],
+		Tickets:   inc.Totals[counterIndex[rules.CounterTickets]],
+		Mentions:  inc.Totals[counterIndex[rules.CounterMentions]],
+		Reach:     inc.Totals[counterIndex[rules.CounterReach]],
 		Customers: len(inc.Customers), Roles: s.roleHolders(inc)}
 	if !inc.AcknowledgedAt.IsZero() {
 		f.TimeToAckSeconds = seconds(inc.AcknowledgedAt.Sub(inc.OpenedAt))
