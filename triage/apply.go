@@ -135,6 +135,7 @@ func (s *State) advance(c *change, now time.Time) {
 				inc.Recheck = time.Time{}
 				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
+				s.armQuiet(inc, t.at) // a new severity's policy may resolve it sooner, later or never
 			}
 		case timerHeartbeat:
 			s.heartbeatMissed(c, t.id, t.at)
@@ -426,7 +427,7 @@ func (s *State) settle(c *change, inc *Incident, now time.Time) {
 	}
 	s.evaluate(c, inc, now)
 	s.escalate(c, inc, now)
-	s.armQuiet(inc) // after evaluate: the severity's policy decides when
+	s.armQuiet(inc, now) // after evaluate: the severity's policy decides when
 }
 
 // evaluate applies the severity rules to an open incident. Severity rises by

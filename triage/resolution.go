@@ -124,11 +124,15 @@ func (s *State) quietEnd(inc *Incident) time.Time {
 }
 
 // armQuiet sets inc's quiet-end timer from its quiet start and its
-// policy, or clears it when inc is not quiet or waits for a human.
-func (s *State) armQuiet(inc *Incident) {
+// policy, not before now (a policy that shortened the wait resolves it at
+// once, never in the past), or clears it when inc is not quiet or waits
+// for a human.
+func (s *State) armQuiet(inc *Incident, now time.Time) {
 	var end time.Time
 	if inc.open() && !inc.QuietSince.IsZero() {
-		end = s.quietEnd(inc)
+		if end = s.quietEnd(inc); !end.IsZero() && end.Before(now) {
+			end = now
+		}
 	}
 	s.timers.set(timerQuietEnd, inc.Key, end)
 }

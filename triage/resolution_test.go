@@ -241,3 +241,26 @@ func TestFinalMessageFollowsEachResolution(t *testing.T) {
 		t.Errorf("final messages pending: %q", pages)
 	}
 }
+
+// TestShorterWaitResolvesNowNotInThePast: a reload that shortens the wait
+// of an incident quiet for longer than the new wait resolves it at the
+// reload, never at a time before it.
+func TestShorterWaitResolvesNowNotInThePast(t *testing.T) {
+	m := resolutionMachine(t, "resolve_after: 2h")
+	a := firing("alertname", "Down", "service", "checkout")
+	m.signals(t0, a)
+	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
+	m.tick(t0.Add(time.Hour))
+	if m.status("INC-1") != StatusTriggered {
+		t.Fatal("resolved before its 2h")
+	}
+	rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: fmt.Appendf(nil, resolutionRules, "resolve_after: 30m")}})
+	must(t, err)
+	reload := t0.Add(time.Hour + time.Minute)
+	m.apply(reload, &Entry{Rules: rc})
+	m.tick(reload.Add(time.Second))
+	d, _ := m.s.Get("INC-1", 0, 0)
+	if d.Status != StatusResolved || d.ResolvedAt == nil || d.ResolvedAt.Before(reload) {
+		t.Fatalf("status %s at %v, want resolved at or after the reload %v", d.Status, d.ResolvedAt, reload)
+	}
+}

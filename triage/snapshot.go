@@ -233,7 +233,7 @@ func (s *State) rebuild() {
 		for _, name := range inc.Services {
 			s.openBySvc[name] = inc
 		}
-		s.armQuiet(inc)
+		s.armQuiet(inc, s.now) // every timer due by s.now has fired: a reload that shortened the wait resolves it at once
 		if inc.Override == nil {
 			s.timers.set(timerRecheck, inc.Key, inc.Recheck)
 		}
