@@ -287,3 +287,21 @@ func TestOverlongFieldIsNamedInStructOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailCarriesFigures: the incident view gives the key figures its
+// final message tells (time to acknowledge, pages sent, tickets, …).
+func TestDetailCarriesFigures(t *testing.T) {
+	now := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	eng, _, h := stackAt(t, func() time.Time { return now })
+	submit(t, eng, "api")
+	now = now.Add(90 * time.Second)
+	if code, _ := do(h, "POST", "/api/v1/incidents/INC-1/ack", `{"by":"alice"}`); code != 200 {
+		t.Fatalf("ack: %d", code)
+	}
+	_, body := do(h, "GET", "/api/v1/incidents/INC-1", "")
+	f, _ := body["figures"].(map[string]any)
+	if f["timeToAcknowledgeSeconds"] != 90.0 || f["acknowledgedBy"] != "alice" || f["pagesSent"] != 0.0 ||
+		f["tickets"] != 0.0 || f["mentions"] != 0.0 || f["alerts"] != 1.0 || f["key"] != "INC-1" {
+		t.Errorf("figures %v", f)
+	}
+}

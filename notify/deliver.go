@@ -111,7 +111,11 @@ func (d *Dispatcher) deliver(ctx context.Context, l *lane, in triage.Intent) tri
 		return d.logged(in, del)
 	}
 	now := d.opts.Clock()
-	a := d.alert(in, now)
+	a, err := d.alert(in, now)
+	if err != nil {
+		del.Error = err.Error()
+		return d.logged(in, del)
+	}
 	ctx = pageContext(ctx, in, now)
 	results := make([]result, len(l.integrations))
 	var wg sync.WaitGroup
@@ -187,8 +191,9 @@ func groupLabels(in triage.Intent) model.LabelSet {
 	return model.LabelSet{"incident": model.LabelValue(in.Incident), "intent": model.LabelValue(in.ID)}
 }
 
-// alert is the synthetic Alertmanager alert that carries a page.
-func (d *Dispatcher) alert(in triage.Intent, now time.Time) *alert.Alert {
+// alert is the synthetic Alertmanager alert that carries a page, or
+// another intent's message; an error if its words cannot be rendered.
+func (d *Dispatcher) alert(in triage.Intent, now time.Time) (*alert.Alert, error) {
 	m := in.Message
 	labels := make(model.LabelSet, len(m.Labels)+5)
 	for k, v := range m.Labels {
@@ -214,7 +219,11 @@ func (d *Dispatcher) alert(in triage.Intent, now time.Time) *alert.Alert {
 	if incidentURL != "" {
 		ann["incident_url"] = model.LabelValue(incidentURL)
 	}
-	if ack := d.AckURL(in.Incident, in.Person, now); ack != "" {
+	if in.Kind == triage.IntentFinal {
+		if err := d.finalText(in, labels, ann); err != nil {
+			return nil, err
+		}
+	} else if ack := d.AckURL(in.Incident, in.Person, now); ack != "" {
 		ann["ack_url"] = model.LabelValue(ack)
 	}
 	return alert.New(model.Alert{
@@ -222,7 +231,22 @@ func (d *Dispatcher) alert(in triage.Intent, now time.Time) *alert.Alert {
 		Annotations:  ann,
 		StartsAt:     cmpOrTime(m.OpenedAt, now),
 		GeneratorURL: incidentURL,
-	}, now, false)
+	}, now, false), nil
+}
+
+// finalText puts a final message's words in its alert: the summary and
+// description, and the label message="final" for routing in templates.
+func (d *Dispatcher) finalText(in triage.Intent, labels, ann model.LabelSet) error {
+	labels["message"] = "final"
+	if d.opts.FinalText == nil {
+		return nil
+	}
+	title, body, err := d.opts.FinalText(in)
+	if err != nil {
+		return fmt.Errorf("word the final message: %w", err)
+	}
+	ann["summary"], ann["description"] = model.LabelValue(title), model.LabelValue(body)
+	return nil
 }
 
 func (d *Dispatcher) incidentURL(key string) string {

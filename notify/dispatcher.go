@@ -90,6 +90,10 @@ type Options struct {
 	Logger *zap.Logger
 	// IntegrationLogger is handed to Alertmanager's notifiers (default: none).
 	IntegrationLogger *slog.Logger
+	// FinalText words a final-message intent (triage.IntentFinal): its
+	// title and body become the alert's summary and description. Nil
+	// sends the incident's title and explanation instead.
+	FinalText func(triage.Intent) (title, body string, err error)
 }
 
 func (o Options) withDefaults() Options {

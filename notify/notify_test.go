@@ -510,3 +510,52 @@ func TestPagerDutyDedupKeyIsIntent(t *testing.T) {
 		t.Fatalf("delivery %+v", del)
 	}
 }
+
+// TestFinalMessageIsWordedByFinalText: a final-message intent carries the
+// words FinalText gives it, no ack link, and message="final"; words that
+// cannot be rendered fail the delivery for good, without a request.
+func TestFinalMessageIsWordedByFinalText(t *testing.T) {
+	final := func(id string) triage.Intent {
+		in := page(id, "announce", t0)
+		in.Kind, in.Person = triage.IntentFinal, ""
+		return in
+	}
+	words := func(in triage.Intent) (string, string, error) {
+		if in.ID == "broken" {
+			return "", "", fmt.Errorf("template resolved.body: boom")
+		}
+		return "Resolved: api (INC-42)", "Pages sent: 3. No further messages will follow.", nil
+	}
+	tests := []struct {
+		id      string
+		summary string
+		desc    string
+		err     string
+	}{
+		{"INC-42/final/1/announce", "Resolved: api (INC-42)", "Pages sent: 3. No further messages will follow.", ""},
+		{"broken", "", "", "word the final message: template resolved.body: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			h := newHook(t, "", http.StatusOK)
+			f := newFixture(t, receivers(t, webhookYAML("announce", h.URL)), Options{FinalText: words}, final(tt.id))
+			run(t, f.d)
+			del := <-f.rec.got
+			if tt.err != "" {
+				if del.OK || del.Retry || del.Error != tt.err || h.calls.Load() != 0 {
+					t.Fatalf("delivery %+v after %d requests, want a final failure %q and none", del, h.calls.Load(), tt.err)
+				}
+				return
+			}
+			var p webhookPayload
+			if err := json.Unmarshal(<-h.got, &p); err != nil {
+				t.Fatal(err)
+			}
+			a := p.Alerts[0]
+			if !del.OK || p.GroupKey != tt.id || a.Annotations["summary"] != tt.summary || a.Annotations["description"] != tt.desc ||
+				a.Annotations["ack_url"] != "" || a.Labels["message"] != "final" {
+				t.Fatalf("delivery %+v, payload %+v", del, p)
+			}
+		})
+	}
+}

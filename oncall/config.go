@@ -29,6 +29,9 @@ type Config struct {
 	Schedules map[string]*Schedule
 	Policies  map[string]*Policy
 	Roles     map[string]*Role // incident roles (roles.go); the defaults when no file names any
+	// Named are the receivers of the receivers section, by name: not a
+	// person's, told about incidents (the final message on resolution).
+	Named map[string]*amconfig.Receiver
 }
 
 // Person is someone who can be paged.

@@ -41,6 +41,7 @@ func (l Loader) Load(files []File) (*Config, error) {
 		cfg: &Config{
 			People: map[string]*Person{}, Teams: map[string]*Team{},
 			Schedules: map[string]*Schedule{}, Policies: map[string]*Policy{},
+			Named: map[string]*amconfig.Receiver{},
 		},
 		defined: map[string]Loc{},
 	}
@@ -83,12 +84,13 @@ func (b *builder) file(f File) {
 	if len(doc.Content) == 0 {
 		return
 	}
-	top, _ := b.object(doc.Content[0], "file", nil, []string{"people", "teams", "schedules", "escalation_policies", "roles"})
+	top, _ := b.object(doc.Content[0], "file", nil, []string{"people", "teams", "schedules", "escalation_policies", "roles", "receivers"})
 	b.each(top.get("people"), "people", "person", b.person)
 	b.each(top.get("teams"), "teams", "team", b.team)
 	b.each(top.get("schedules"), "schedules", "schedule", b.schedule)
 	b.each(top.get("escalation_policies"), "escalation_policies", "escalation policy", b.policy)
 	b.each(top.get("roles"), "roles", "role", b.role)
+	b.namedReceivers(top.get("receivers"))
 }
 
 // each decodes every id-keyed definition of one kind, refusing ids that

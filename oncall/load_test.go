@@ -104,3 +104,21 @@ func TestEmptyFilesLoad(t *testing.T) {
 		t.Errorf("got %v, %v", cfg, err)
 	}
 }
+
+// TestNamedReceivers: a receivers section defines receivers by name, which
+// Receivers lists under NamedKey beside contact methods and fallbacks.
+func TestNamedReceivers(t *testing.T) {
+	data := people + `
+receivers:
+  - name: sre-announce
+    webhook_configs: [{url: "http://127.0.0.1:9099/announce"}]
+`
+	cfg, err := Loader{Zone: time.LoadLocation}.Load([]File{{Name: "r.yml", Data: []byte(data)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := cfg.Receivers()[NamedKey("sre-announce")]
+	if rc == nil || len(rc.WebhookConfigs) != 1 || string(rc.WebhookConfigs[0].URL) != "http://127.0.0.1:9099/announce" {
+		t.Errorf("Receivers()[%q] = %+v", NamedKey("sre-announce"), rc)
+	}
+}

@@ -687,7 +687,7 @@ func (c *compiler) buildRules() {
 	set.severity = table
 }
 
-var policyKeys = []string{"page", "calendar", "status_page", "status_page_delay", "chat_room"}
+var policyKeys = []string{"page", "calendar", "status_page", "status_page_delay", "chat_room", "auto_resolve", "resolve_after", "final_message"}
 
 func (c *compiler) buildPolicies() {
 	set := c.set
@@ -711,7 +711,7 @@ func (c *compiler) buildPolicies() {
 		what := fmt.Sprintf("policy %s", l)
 		p := Policy{Level: l, Page: "", StatusPage: StatusPageApproval, ChatRoom: true}
 		var calName string
-		var calLine int
+		var calLine, resolveLine int
 		s.Mapping(pn.node, what, policyKeys, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "page":
@@ -732,6 +732,16 @@ func (c *compiler) buildPolicies() {
 				}
 			case "chat_room":
 				p.ChatRoom, _ = s.Boolean(v, what+": chat_room")
+			case "auto_resolve":
+				if auto, ok := s.Boolean(v, what+": auto_resolve"); ok {
+					p.ManualResolve = !auto
+				}
+			case "resolve_after":
+				if d, ok := s.PositiveDuration(v, what+": resolve_after"); ok {
+					p.ResolveAfter, resolveLine = d, v.Line
+				}
+			case "final_message":
+				p.FinalMessage = finalReceivers(s.Scope, v, what+": final_message")
 			case "calendar":
 				calName, _ = s.Str(v, what+": calendar")
 				calLine = v.Line
@@ -744,6 +754,8 @@ func (c *compiler) buildPolicies() {
 			s.Errf(pn.key.Line, "%s pages in business hours and needs a calendar%s", what, yamlx.Known(slices.Sorted(maps.Keys(c.calendars))))
 		case p.Page == PageImmediately && calName != "":
 			s.Errf(calLine, "%s pages immediately; its calendar would not be used", what)
+		case p.ManualResolve && resolveLine > 0:
+			s.Errf(resolveLine, "%s has auto_resolve: false; its resolve_after would not be used", what)
 		case calName != "":
 			if p.Calendar = c.calendars[calName]; p.Calendar == nil {
 				if _, defined := c.calendarPos[calName]; !defined {
@@ -754,6 +766,21 @@ func (c *compiler) buildPolicies() {
 		set.policies[l-1] = p
 	}
 }
+
+// finalReceivers reads a policy's final_message: receiver names, each
+// once, as the on-call files' receivers section names them.
+func finalReceivers(s yamlx.Scope, v *yaml.Node, what string) []string {
+	names := s.Strs(v, what)
+	for _, n := range names {
+		if !receiverName.MatchString(n) {
+			s.Errf(v.Line, "%s: %q is not a receiver name (letters, digits, '.', '_', '-')", what, n)
+		}
+	}
+	return names
+}
+
+// receiverName is what a receiver's name in the on-call files may be.
+var receiverName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // serviceNames lists the catalogue's service names, for hints.
 func serviceNames(es []*svcEntry) []string {

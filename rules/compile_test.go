@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -179,7 +180,13 @@ func TestCompileFeatures(t *testing.T) {
 	if p := s.Policy(4); p.Page != PageBusinessHours || p.Calendar.Location.String() != "America/New_York" {
 		t.Errorf("SEV4 policy = %+v", p)
 	}
-	if p := s.Policy(2); p != defaultPolicy(2) {
+	if p := s.Policy(1); !p.ManualResolve || !slices.Equal(p.FinalMessage, []string{"sre-announce", "team-api"}) || p.QuietFor(time.Minute) != time.Minute {
+		t.Errorf("SEV1 policy = %+v, want manual resolution and two final-message receivers", p)
+	}
+	if p := s.Policy(3); p.ManualResolve || p.QuietFor(time.Minute) != 2*time.Hour {
+		t.Errorf("SEV3 policy = %+v, want automatic resolution after 2h quiet", p)
+	}
+	if p := s.Policy(2); !reflect.DeepEqual(p, defaultPolicy(2)) {
 		t.Errorf("SEV2 policy = %+v, want the default", p)
 	}
 

@@ -35,6 +35,16 @@ type Policy struct {
 	// unless withdrawn, before it is published (auto only).
 	StatusPageDelay time.Duration
 	ChatRoom        bool // open a chat room for the incident
+	// ManualResolve keeps an incident whose alerts have all resolved in
+	// monitoring until a human resolves it (auto_resolve: false).
+	ManualResolve bool
+	// ResolveAfter, if set, is how long an incident stays quiet (every
+	// alert resolved) before it resolves by itself, in place of the
+	// correlation's quiet_period.
+	ResolveAfter time.Duration
+	// FinalMessage names the receivers (defined under receivers: in the
+	// on-call files) that get the final internal message on resolution.
+	FinalMessage []string
 }
 
 // defaultPolicy applies to levels the rule files give no policy: page at
@@ -50,6 +60,15 @@ func (s *Set) Policy(l Level) Policy {
 		return defaultPolicy(l)
 	}
 	return s.policies[l-1]
+}
+
+// QuietFor is how long an incident at this level stays quiet before it
+// resolves by itself: ResolveAfter, or the correlation's quiet period.
+func (p Policy) QuietFor(quietPeriod time.Duration) time.Duration {
+	if p.ResolveAfter > 0 {
+		return p.ResolveAfter
+	}
+	return quietPeriod
 }
 
 // PageAt is when an incident that wants a page at t should page: t itself, or

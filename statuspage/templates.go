@@ -32,12 +32,44 @@ type pair struct{ title, body *template.Template }
 // Languages are the languages the default templates ship in.
 var Languages = []string{"en", "de"}
 
-// InternalInputs are the data an internal update template sees.
+// InternalInputs are the data an internal update template sees. The
+// figures (from Key on) are set for the final message of a resolved
+// incident (package resolution renders it) and empty otherwise, so a
+// template tests them with {{if}}.
 type InternalInputs struct {
 	Service  string
 	Severity string
 	State    string
 	Started  string
+
+	Key        string // the incident's key, such as INC-42
+	Title      string // its title
+	Components string // the status-page components of its services, comma-separated
+	Resolved   string // when it resolved
+	ResolvedBy string // who resolved it; "" when it resolved by itself
+	Duration   string // from its start to its resolution, such as "1h 25m"
+	TimeToAck  string // from its opening to the acknowledgement; "" if nobody acknowledged
+	AckedBy    string // who acknowledged it
+	Pages      int    // pages delivered
+	Alerts     int64  // alerts received
+	Tickets    int64  // support tickets
+	Mentions   int64  // social-media mentions
+	Reach      int64  // the mentions' reach
+	Customers  int    // distinct customers named by its signals; 0 when none is known
+	Roles      string // who held which role, such as "Incident manager: ada; Technical lead: ben"
+}
+
+// internalInputNames lists InternalInputs' fields for error messages.
+const internalInputNames = ".Service, .Severity, .State and .Started; for the final message also .Key, .Title, .Components, " +
+	".Resolved, .ResolvedBy, .Duration, .TimeToAck, .AckedBy, .Pages, .Alerts, .Tickets, .Mentions, .Reach, .Customers and .Roles"
+
+// internalSamples are inputs every internal template is tried on at load:
+// one without figures and one with, so both branches of an {{if}} run.
+var internalSamples = []any{
+	InternalInputs{Service: "shop", Severity: "SEV1", State: "investigating", Started: "now"},
+	InternalInputs{Service: "shop", Severity: "SEV1", State: "resolved", Started: "then", Key: "INC-1", Title: "Shop down",
+		Components: "Shop", Resolved: "now", ResolvedBy: "ada", Duration: "1h", TimeToAck: "2m", AckedBy: "ada", Pages: 1,
+		Alerts: 1, Tickets: 1, Mentions: 1, Reach: 1, Customers: 1, Roles: "Incident manager: ada"},
 }
 
 // InternalTemplates are the internal audience's update templates in one
@@ -51,9 +83,9 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := ParseTemplates(data)
+	t, err := parseTemplates(name, data, []any{externalSample}, externalInputNames)
 	if err != nil {
-		return nil, fmt.Errorf("status-page templates %s: %w", name, err)
+		return nil, fmt.Errorf("status-page templates: %w", err)
 	}
 	return t, nil
 }
@@ -65,10 +97,9 @@ func LoadInternalTemplates(dir, lang string) (*InternalTemplates, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := parseTemplates(data, InternalInputs{Service: "shop", Severity: "SEV1", State: "investigating", Started: "now"},
-		".Service, .Severity, .State and .Started")
+	t, err := parseTemplates(name, data, internalSamples, internalInputNames)
 	if err != nil {
-		return nil, fmt.Errorf("internal update templates %s: %w", name, err)
+		return nil, fmt.Errorf("internal update templates: %w", err)
 	}
 	return &InternalTemplates{t: *t}, nil
 }
@@ -95,48 +126,87 @@ func readTemplates(dir, name string) ([]byte, string, error) {
 	return data, name, nil
 }
 
+// externalSample and externalInputNames are what external templates are
+// tried on at load, and their inputs' names for errors.
+var externalSample = Inputs{PublicName: "Shop", Component: "Shop", State: "investigating", Started: "now", Resolved: "later"}
+
+const externalInputNames = ".PublicName, .Component, .State, .Started and .Resolved"
+
 // ParseTemplates parses a template file: a title and a body per incident
 // state. Every template is tried on sample Inputs, so one that names any
 // other field fails here, not when an incident opens.
 func ParseTemplates(data []byte) (*Templates, error) {
-	sample := Inputs{PublicName: "Shop", Component: "Shop", State: "investigating", Started: "now", Resolved: "later"}
-	return parseTemplates(data, sample, ".PublicName, .Component, .State, .Started and .Resolved")
+	return parseTemplates("templates", data, []any{externalSample}, externalInputNames)
 }
 
-// parseTemplates parses a template file, trying every template on sample,
-// whose fields inputs names for the error.
-func parseTemplates(data []byte, sample any, inputs string) (*Templates, error) {
-	var raw map[string]struct {
-		Title string `yaml:"title"`
-		Body  string `yaml:"body"`
+// parseTemplates parses the template file name, trying every template on
+// each of samples, whose fields inputs names for the error. Errors name
+// the file and the line of the template at fault.
+func parseTemplates(name string, data []byte, samples []any, inputs string) (*Templates, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+	raw := map[string]*yaml.Node{}
+	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s:%d: want a mapping of incident states to a title and a body", name, root.Line)
+		}
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			k := root.Content[i]
+			if !validState(k.Value) {
+				return nil, fmt.Errorf("%s:%d: %q is not an incident state (want investigating, identified, monitoring or resolved)", name, k.Line, k.Value)
+			}
+			raw[k.Value] = root.Content[i+1]
+		}
 	}
 	t := &Templates{byState: map[IncidentStatus]pair{}}
-	for k := range raw {
-		if !validState(k) {
-			return nil, fmt.Errorf("%q is not an incident state (want investigating, identified, monitoring or resolved)", k)
-		}
-	}
 	for _, st := range incidentStates {
-		r, ok := raw[string(st)]
-		if !ok || r.Title == "" || r.Body == "" {
-			return nil, fmt.Errorf("%s: a title and a body are required", st)
-		}
-		var p pair
-		var err error
-		if p.title, err = parseOne(string(st)+".title", r.Title, sample, inputs); err != nil {
-			return nil, err
-		}
-		if p.body, err = parseOne(string(st)+".body", r.Body, sample, inputs); err != nil {
+		p, err := parsePair(name, string(st), raw[string(st)], samples, inputs)
+		if err != nil {
 			return nil, err
 		}
 		t.byState[st] = p
 	}
 	return t, nil
+}
+
+// parsePair parses one state's title and body from node n.
+func parsePair(file, st string, n *yaml.Node, samples []any, inputs string) (pair, error) {
+	var p pair
+	if n == nil {
+		return p, fmt.Errorf("%s: %s: a title and a body are required", file, st)
+	}
+	var raw struct {
+		Title string `yaml:"title"`
+		Body  string `yaml:"body"`
+	}
+	data, _ := yaml.Marshal(n) // a decoded node encodes
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		return p, fmt.Errorf("%s:%d: %s: %w", file, n.Line, st, err)
+	}
+	if raw.Title == "" || raw.Body == "" {
+		return p, fmt.Errorf("%s:%d: %s: a title and a body are required", file, n.Line, st)
+	}
+	var err error
+	if p.title, err = parseOne(file, valueLine(n, "title"), st+".title", raw.Title, samples, inputs); err != nil {
+		return p, err
+	}
+	p.body, err = parseOne(file, valueLine(n, "body"), st+".body", raw.Body, samples, inputs)
+	return p, err
+}
+
+// valueLine is the line of key's value in mapping n.
+func valueLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1].Line
+		}
+	}
+	return n.Line
 }
 
 func validState(s string) bool {
@@ -148,14 +218,17 @@ func validState(s string) bool {
 	return false
 }
 
-// parseOne parses one template and tries it on sample inputs.
-func parseOne(name, text string, sample any, inputs string) (*template.Template, error) {
+// parseOne parses one template, written at file:line, and tries it on
+// every sample.
+func parseOne(file string, line int, name, text string, samples []any, inputs string) (*template.Template, error) {
 	tpl, err := template.New(name).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s:%d: %s: %w", file, line, name, err)
 	}
-	if err := tpl.Execute(new(bytes.Buffer), sample); err != nil {
-		return nil, fmt.Errorf("%s: %w (the inputs are %s)", name, err, inputs)
+	for _, sample := range samples {
+		if err := tpl.Execute(new(bytes.Buffer), sample); err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w (the inputs are %s)", file, line, name, err, inputs)
+		}
 	}
 	return tpl, nil
 }

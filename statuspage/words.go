@@ -1,5 +1,7 @@
 package statuspage
 
+import "time"
+
 // vocabulary is the page's fixed wording in one language.
 type vocabulary struct {
 	TimeFormat     string
@@ -63,4 +65,13 @@ func words(lang string) *vocabulary {
 		return v
 	}
 	return vocabularies["en"]
+}
+
+// FormatTime formats t in loc as the page does in lang (English when
+// unknown): how the final message words its times.
+func FormatTime(t time.Time, lang string, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(words(lang).TimeFormat)
 }

@@ -30,6 +30,7 @@ func (s *State) applyAction(c *change, act *Action) error {
 			return fmt.Errorf("%w: %s is already resolved", ErrConflict, inc.Key)
 		}
 		s.resolve(c, inc, now, by, "resolved by "+by+note(act.Note))
+		s.finalMessage(c, inc, now)
 	case ActionSetSeverity:
 		return s.override(c, inc, act, now)
 	case ActionMerge:
@@ -83,6 +84,7 @@ func (s *State) override(c *change, inc *Incident, act *Action, now time.Time) e
 	inc.Severity, inc.Rule = level, ""
 	inc.Why = fmt.Sprintf("%s set by %s: %s", level, act.By, act.Note)
 	s.timers.set(timerRecheck, inc.Key, time.Time{})
+	s.armQuiet(inc, now) // the new severity's policy says when it resolves
 	s.autoRoles(c, inc, now)
 	c.event(inc, Event{At: now, Seq: c.seq, Kind: EventOverride, By: act.By,
 		Message: fmt.Sprintf("%s -> %s set by %s: %s; rules no longer change it", old, level, act.By, act.Note)})

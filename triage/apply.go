@@ -124,7 +124,7 @@ func (s *State) advance(c *change, now time.Time) {
 			s.expireAlert(c, t.id, t.at)
 		case timerQuietEnd:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() && inc.firing == 0 {
-				s.resolve(c, inc, t.at, "", fmt.Sprintf("resolved automatically: all alerts resolved and quiet for %s", inc.Correlation.QuietPeriod))
+				s.quietEnded(c, inc, t.at)
 			}
 		case timerEvict:
 			if inc := s.incidents[t.id]; inc != nil && !inc.open() {
@@ -135,6 +135,7 @@ func (s *State) advance(c *change, now time.Time) {
 				inc.Recheck = time.Time{}
 				s.evaluate(c, inc, t.at)
 				s.escalate(c, inc, t.at)
+				s.armQuiet(inc, t.at) // a new severity's policy may resolve it sooner, later or never
 			}
 		case timerHeartbeat:
 			s.heartbeatMissed(c, t.id, t.at)
@@ -413,23 +414,20 @@ func (s *State) keepCounts() time.Duration {
 	return max(s.rules.MaxWindow(), time.Hour)
 }
 
-// settle runs after an entry touched an open incident: quiet period and
-// severity.
+// settle runs after an entry touched an open incident: quiet period,
+// severity and paging.
 func (s *State) settle(c *change, inc *Incident, now time.Time) {
 	seq := c.seq
 	switch {
 	case inc.firing == 0 && inc.QuietSince.IsZero():
 		inc.QuietSince = now
-		end := now.Add(inc.Correlation.QuietPeriod)
-		c.event(inc, Event{At: now, Seq: seq, Kind: EventQuiet,
-			Message: fmt.Sprintf("all alerts resolved; resolves at %s unless one fires again", end.UTC().Format(time.RFC3339))})
-		s.timers.set(timerQuietEnd, inc.Key, end)
+		c.event(inc, Event{At: now, Seq: seq, Kind: EventQuiet, Message: s.quietMessage(inc)})
 	case inc.firing > 0 && !inc.QuietSince.IsZero():
 		inc.QuietSince = time.Time{}
-		s.timers.set(timerQuietEnd, inc.Key, time.Time{})
 	}
 	s.evaluate(c, inc, now)
 	s.escalate(c, inc, now)
+	s.armQuiet(inc, now) // after evaluate: the severity's policy decides when
 }
 
 // evaluate applies the severity rules to an open incident. Severity rises by

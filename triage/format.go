@@ -30,6 +30,8 @@ import (
 //   - 7: human timeline entries: the timeline_post, timeline_correct and
 //     timeline_strike actions (entryKind, entry, at) and each incident's
 //     humanEntries in the snapshot and the archive.
+//     Also in 7, resolution: final-message intents (kind final, message.final with
+//     the incident's figures) and each incident's pagesSent.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.

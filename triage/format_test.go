@@ -75,16 +75,20 @@ func formatHistory(t *testing.T) []*triage.Entry {
 			Note: "payments latency up since the 12:10 deploy"}},
 		{Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ben", EntryKind: triage.EntryTheory, Note: "the deploy"}},
 		{Action: &triage.Action{Kind: triage.ActionTimelineStrike, Incident: "INC-3", By: "ben", Entry: 2, Note: "wrong incident"}},
+		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"}}, // SEV1: a final message (format 7)
 	}
 }
 
-// formatRoles is an on-call file with a person and a role, so that the
-// format's history holds a role assignment (format 6).
+// formatRoles is an on-call file with a person, a role and a receiver, so
+// that the format's history holds a role assignment (format 6) and a final
+// message (format 7).
 const formatRoles = `
 people:
   ada: {name: Ada, time_zone: UTC, contact_methods: [{name: push, webhook_configs: [{url: "http://127.0.0.1:1/ada"}]}]}
 roles:
   scribe: {name: Scribe, instructions: Keep the notes.}
+receivers:
+  - {name: incident-announce, webhook_configs: [{url: "http://127.0.0.1:1/announce"}]}
 `
 
 // views is what the API shows of a state: every incident's detail.

@@ -27,8 +27,10 @@ type Incident struct {
 	Override *Override   `json:"override,omitempty"`
 	// Escalation is where its paging stands; nil until it pages.
 	Escalation *Escalation `json:"escalation,omitempty"`
-	// FirstPaged is when its first page was delivered.
+	// FirstPaged is when its first page was delivered, and PagesSent how
+	// many were (format 7; incidents of earlier formats count from then).
 	FirstPaged time.Time `json:"firstPaged,omitzero"`
+	PagesSent  int       `json:"pagesSent,omitempty"`
 
 	OpenedAt       time.Time `json:"openedAt"`
 	StartedAt      time.Time `json:"startedAt"` // earliest signal start, not first received

@@ -2,7 +2,6 @@ package triage
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -14,6 +13,7 @@ type IntentKind string
 // The kinds of intent.
 const (
 	IntentPage IntentKind = "page" // notify a person (or a policy's fallback receiver) of an incident
+	// IntentRole (roles.go) and IntentFinal (resolution.go) are the others.
 )
 
 // Intent is an effect that Apply decided and a worker outside Apply carries
@@ -45,6 +45,9 @@ type Message struct {
 	Explanation string            `json:"explanation"`
 	OpenedAt    time.Time         `json:"openedAt"`
 	Labels      map[string]string `json:"labels,omitempty"` // routing context: team, service, policy
+	// Final are the figures of a final message (IntentFinal), fixed when
+	// the incident resolved.
+	Final *Figures `json:"final,omitempty"`
 }
 
 // Delivery is a worker's report of one attempt at an intent: journaled, so
@@ -89,13 +92,13 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 	}
 	inc := s.incidents[in.Incident]
 	if d.OK {
-		s.finishIntent(c, in, inc, true, fmt.Sprintf("paged %s via %s", who(in), in.Receiver))
+		s.finishIntent(c, in, inc, true)
 		return nil
 	}
 	in.Attempts++
 	in.Error = truncate(d.Error, maxError)
 	if !d.Retry || in.Attempts >= maxAttempts {
-		s.finishIntent(c, in, inc, false, fmt.Sprintf("paging %s via %s failed after %d attempts: %s", who(in), in.Receiver, in.Attempts, in.Error))
+		s.finishIntent(c, in, inc, false)
 		return nil
 	}
 	in.Due = s.now.Add(min(retryBase<<(in.Attempts-1), retryMax))
@@ -104,7 +107,7 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 }
 
 // finishIntent ends an intent: it is never carried out again.
-func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg string) {
+func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool) {
 	delete(s.intents, in.ID)
 	s.dueIntents.remove(in.ID)
 	c.res.Delivered = append(c.res.Delivered, DeliveryOutcome{Intent: *in, OK: ok})
@@ -113,14 +116,14 @@ func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg 
 	}
 	inc.Settled = append(inc.Settled, in.ID)
 	s.settled[in.ID] = true
-	if ok && in.Kind == IntentPage && inc.FirstPaged.IsZero() {
-		inc.FirstPaged = s.now
-		c.res.FirstPage = append(c.res.FirstPage, s.now.Sub(inc.OpenedAt))
+	if ok && in.Kind == IntentPage {
+		inc.PagesSent++
+		if inc.FirstPaged.IsZero() {
+			inc.FirstPaged = s.now
+			c.res.FirstPage = append(c.res.FirstPage, s.now.Sub(inc.OpenedAt))
+		}
 	}
-	kind := EventPaged
-	if !ok {
-		kind = EventPageFailed
-	}
+	kind, msg := deliveryMessage(in, ok)
 	c.event(inc, Event{At: s.now, Seq: c.seq, Kind: kind, Message: msg})
 	s.escalateAfterDelivery(c, inc, in, ok)
 }

@@ -104,7 +104,7 @@ func (s *State) joinReport(c *change, inc *Incident, a *Alert, now time.Time) {
 	inc.addAlertEvent(Event{At: now, Seq: c.seq, Kind: EventReport}, func() string { return describeReport(&a.Signal) })
 	if !inc.QuietSince.IsZero() {
 		inc.QuietSince = now
-		s.timers.set(timerQuietEnd, inc.Key, now.Add(inc.Correlation.QuietPeriod))
+		s.armQuiet(inc, now)
 	}
 	c.touch(inc)
 }

@@ -237,9 +237,7 @@ func (s *State) rebuild() {
 		for _, name := range inc.Services {
 			s.openBySvc[name] = inc
 		}
-		if !inc.QuietSince.IsZero() {
-			s.timers.set(timerQuietEnd, inc.Key, inc.QuietSince.Add(inc.Correlation.QuietPeriod))
-		}
+		s.armQuiet(inc, s.now) // every timer due by s.now has fired: a reload that shortened the wait resolves it at once
 		if inc.Override == nil {
 			s.timers.set(timerRecheck, inc.Key, inc.Recheck)
 		}
@@ -326,10 +324,14 @@ func (s *State) recorrelate(c *change, inc *Incident) {
 	if corr == inc.Correlation {
 		return
 	}
-	if corr.QuietPeriod != inc.Correlation.QuietPeriod && !inc.QuietSince.IsZero() {
-		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventQuiet,
-			Message: fmt.Sprintf("the rules changed the quiet period from %s to %s: resolves at %s unless an alert fires again",
-				inc.Correlation.QuietPeriod, corr.QuietPeriod, inc.QuietSince.Add(corr.QuietPeriod).UTC().Format(time.RFC3339))})
-	}
+	old := inc.Correlation.QuietPeriod
 	inc.Correlation = corr
+	if corr.QuietPeriod != old && !inc.QuietSince.IsZero() {
+		then := "stays open until a human resolves it"
+		if end := s.quietEnd(inc); !end.IsZero() {
+			then = "resolves at " + end.UTC().Format(time.RFC3339) + " unless an alert fires again"
+		}
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventQuiet,
+			Message: fmt.Sprintf("the rules changed the quiet period from %s to %s: %s", old, corr.QuietPeriod, then)})
+	}
 }

@@ -93,6 +93,9 @@ type Detail struct {
 	// Archived says the incident left the live state after its retention
 	// and was read from the archive on disk.
 	Archived bool `json:"archived,omitempty"`
+	// Figures are its key figures (duration, time to acknowledge, pages
+	// sent, tickets, mentions, …), as its final message tells them.
+	Figures Figures `json:"figures"`
 }
 
 // SignalView is one signal of an incident in its latest state.
@@ -187,7 +190,7 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 
 // detail is inc with up to limit of its signals from offset.
 func (s *State) detail(inc *Incident, offset, limit int) Detail {
-	d := Detail{Summary: s.summary(inc), Impact: s.impact(inc), SignalsTotal: len(inc.Alerts),
+	d := Detail{Summary: s.summary(inc), Impact: s.impact(inc), Figures: s.figures(inc), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
 	d.Timeline = append([]Event(nil), inc.Timeline...)
 	d.Updates = append([]Update(nil), inc.Updates...)

@@ -42,7 +42,8 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 }
 
 // checkOnCallFor loads the on-call files and checks that every service's
-// escalation policy is defined in them (or a "default" policy is).
+// escalation policy is defined in them (or a "default" policy is), and
+// every receiver a policy's final_message names.
 func checkOnCallFor(globs []string, rs *rules.Set) error {
 	oc, _, err := loadOncall(globs)
 	if err != nil {
@@ -53,6 +54,13 @@ func checkOnCallFor(globs []string, rs *rules.Set) error {
 		name := cmp.Or(svc.EscalationPolicy, "default")
 		if oc.Policies[name] == nil {
 			missing = append(missing, fmt.Sprintf("service %s: escalation policy %q is not defined in the on-call files", svc.Name, name))
+		}
+	}
+	for _, level := range rs.Levels() {
+		for _, name := range rs.Policy(level.Level).FinalMessage {
+			if oc.Named[name] == nil {
+				missing = append(missing, fmt.Sprintf("policy %s: final_message receiver %q is not defined under receivers in the on-call files", level.Name, name))
+			}
 		}
 	}
 	if len(missing) > 0 {

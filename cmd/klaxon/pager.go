@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -14,6 +16,7 @@ import (
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/oncall"
+	"github.com/klaxonhq/klaxon/resolution"
 )
 
 // pager runs the delivery workers over the receivers of the on-call files
@@ -35,11 +38,15 @@ func newPager(cfg *config.Config, eng *engine.Engine, signer *acklink.Signer, lo
 	if err != nil {
 		return nil, fmt.Errorf("external_url: %w", err)
 	}
+	final, err := finalRenderer(cfg)
+	if err != nil {
+		return nil, err
+	}
 	p := &pager{
 		eng: eng, log: log, changed: make(chan struct{}, 1),
 		opts: notify.Options{
 			ExternalURL: external, AckSigner: signer, AckTTL: cfg.Notify.AckLinkTTL,
-			Timeout: cfg.Notify.Timeout, Registerer: reg, Logger: log,
+			Timeout: cfg.Notify.Timeout, Registerer: reg, Logger: log, FinalText: final.Intent,
 		},
 	}
 	p.paging = prometheus.NewGauge(prometheus.GaugeOpts{
@@ -49,6 +56,19 @@ func newPager(cfg *config.Config, eng *engine.Engine, signer *acklink.Signer, lo
 	reg.MustRegister(p.paging)
 	eng.OnApplied(p.wake)
 	return p, nil
+}
+
+// finalRenderer words final messages in the status page's language and
+// time zone, from internal.<language>.yml in its templates_dir if there
+// is one there, else from the built-in templates.
+func finalRenderer(cfg *config.Config) (*resolution.Renderer, error) {
+	sc := cfg.StatusPage
+	loc, err := time.LoadLocation(sc.TimeZone) // "" is UTC
+	if err != nil {
+		return nil, fmt.Errorf("statuspage: time_zone: %w", err)
+	}
+	lang := cmp.Or(sc.Language, config.DefaultStatusPageLanguage)
+	return resolution.New(sc.TemplatesDir, lang, loc)
 }
 
 // check builds the workers for an on-call configuration without running
