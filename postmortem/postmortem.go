@@ -71,7 +71,7 @@ func NewData(d *triage.Detail, now time.Time) Data {
 		Why: d.Explanation, Rule: d.Rule, Generated: stamp(now), Started: stamp(d.StartedAt), Opened: stamp(d.OpenedAt),
 		AcknowledgedBy: d.AcknowledgedBy, ResolvedBy: d.ResolvedBy,
 		Tickets: d.Impact.Tickets, Mentions: d.Impact.Mentions, Reach: d.Impact.Reach, Alerts: d.Impact.Alerts,
-		Customers: d.Impact.Customers, CustomerShare: d.Impact.CustomerShare, Factors: d.Impact.Factors,
+		Customers: d.Impact.Customers, PagesSent: d.Figures.PagesSent, CustomerShare: d.Impact.CustomerShare, Factors: d.Impact.Factors,
 		WhatTheySee: d.Impact.WhatTheySee, Archived: d.Archived}
 	if out.Severity == "" {
 		out.Severity = "unclassified"
@@ -85,11 +85,6 @@ func NewData(d *triage.Detail, now time.Time) Data {
 	}
 	if d.AcknowledgedAt != nil {
 		out.Acknowledged, out.TimeToAck = stamp(*d.AcknowledgedAt), span(d.AcknowledgedAt.Sub(d.OpenedAt))
-	}
-	for _, e := range d.Timeline {
-		if e.Kind == triage.EventPaged {
-			out.PagesSent++
-		}
 	}
 	for _, role := range slices.Sorted(maps.Keys(d.Roles)) {
 		out.Roles = append(out.Roles, Role{Role: role, Person: d.Roles[role]})
