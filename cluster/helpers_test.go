@@ -165,7 +165,7 @@ func (c *testCluster) isolate(i int) {
 }
 
 // until waits for cond, failing the test with what after waitFor.
-func until(t *testing.T, what string, cond func() bool) {
+func until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for !cond() {
