@@ -45,7 +45,21 @@ var (
 
 // openBadgerStore opens (or creates) the store in dir.
 func openBadgerStore(dir string, log *zap.Logger) (*badgerStore, error) {
-	opts := badger.DefaultOptions(dir).
+	return openBadgerStoreWith(storeOptions(dir, log))
+}
+
+// openBadgerStoreWith opens the store with opts.
+func openBadgerStoreWith(opts badger.Options) (*badgerStore, error) {
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open raft log store %s: %w", opts.Dir, err)
+	}
+	return &badgerStore{db: db}, nil
+}
+
+// storeOptions are fsync'd, memory-lean badger settings for the store in dir.
+func storeOptions(dir string, log *zap.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithLogger(badgerLog{log.Sugar()}).
 		WithSyncWrites(true).
 		WithMemTableSize(16 << 20).
@@ -56,11 +70,6 @@ func openBadgerStore(dir string, log *zap.Logger) (*badgerStore, error) {
 		WithCompression(options.None).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false)
-	db, err := badger.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("open raft log store %s: %w", dir, err)
-	}
-	return &badgerStore{db: db}, nil
 }
 
 // Close closes the store.

@@ -206,7 +206,7 @@ func (n *Node) openStores() error {
 		n.logs, err = n.opts.openLogStore(dir)
 	} else {
 		var logs *badgerStore
-		logs, err = openBadgerStore(filepath.Join(dir, "log"), n.log.Named("raft-log"))
+		logs, err = openBadgerStore(logDir(n.opts.Dir), n.log.Named("raft-log"))
 		n.logs = logs
 		if err == nil {
 			n.wg.Go(func() { logs.collectGarbage(n.ctx) })
