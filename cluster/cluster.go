@@ -49,7 +49,6 @@ type Peer struct {
 type Options struct {
 	NodeID      string // this node's id; must be in Peers to bootstrap
 	RaftAddress string // host:port raft binds and advertises
-	APIURL      string // this node's HTTP API base URL
 	// Peers bootstrap an empty store: every node lists every node,
 	// itself included; a store with state ignores them.
 	Peers []Peer

@@ -105,6 +105,12 @@ func TestThreeReplicasServeAndFailOver(t *testing.T) {
 	if code, body := call(t, http.MethodGet, ks[follower].base+"/api/v1/incidents"); code != 200 || !strings.Contains(body, "ViaFollower") {
 		t.Errorf("incidents read through a follower: %d %s", code, body)
 	}
+	for i, k := range ks {
+		want := map[bool]string{true: "1", false: "0"}[i == leader]
+		if got := metric(t, k.base, `klaxon_raft_state{state="leader"}`); got != want {
+			t.Errorf("replica %d: klaxon_raft_state{state=\"leader\"} %q, want %q", i, got, want)
+		}
+	}
 
 	ks[leader].stop()
 	postAlert(t, ks[follower], "AfterFailover")
