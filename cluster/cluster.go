@@ -270,12 +270,20 @@ func (n *Node) bootstrap(conf *raft.Config) error {
 // closes the stores. Later calls return the first result.
 func (n *Node) Close() error { return n.CloseContext(context.Background()) }
 
-// CloseContext is Close; raft's shutdown waits for the FSM to finish the
-// batch it applies, which ctx does not cut short.
-func (n *Node) CloseContext(context.Context) error {
+// CloseContext is Close; a leader first hands leadership to another node
+// (within ctx), so that a rolling restart costs no election timeout.
+// Raft's shutdown waits for the FSM to finish the batch it applies.
+func (n *Node) CloseContext(ctx context.Context) error {
 	n.closeOnce.Do(func() {
 		n.closing.Store(true)
 		var errs []error
+		if n.raft != nil && n.raft.State() == raft.Leader {
+			if err := wait(ctx, n.raft.LeadershipTransfer()); err != nil {
+				n.log.Warn("leaving without handing leadership over; the others elect a leader after their timeout", zap.Error(err))
+			} else {
+				n.log.Info("leadership handed over before leaving")
+			}
+		}
 		if n.raft != nil {
 			if err := n.raft.Shutdown().Error(); err != nil {
 				errs = append(errs, fmt.Errorf("stop raft: %w", err))

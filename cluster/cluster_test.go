@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/klaxonhq/klaxon/journal"
 )
 
@@ -202,4 +205,18 @@ func readAll(t *testing.T, read func(uint64, func(journal.Record) error) error) 
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestClosingLeaderHandsLeadershipOver(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	c := newTestCluster(t, 3, func(o *Options) { o.Logger = zap.New(core).Named(o.NodeID) })
+	old := c.leader()
+	c.appendN(old, 5, "before")
+	c.stop(old)
+	if logs.FilterMessage("leadership handed over before leaving").Len() != 1 {
+		t.Errorf("the closing leader did not hand leadership over")
+	}
+	if l := c.leader(); l == old {
+		t.Fatalf("the closed node %d still leads", old)
+	}
 }
