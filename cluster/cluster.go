@@ -126,9 +126,6 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 	}
 	n.token.Store(randomTokenBase())
 	n.fsm = newFSM(inner, n.archive, n.log.Named("fsm"), n.metrics.batch)
-	for _, p := range opts.Peers {
-		n.fsm.setMember(member{ID: p.ID, URL: p.APIURL})
-	}
 	notify := make(chan bool, 16)
 	n.leader = newLeadership()
 	conf := raftConfig(opts, notify, n.log)
@@ -139,6 +136,7 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.wg.Go(func() { n.leader.follow(n.ctx, notify) })
+	n.wg.Go(func() { n.RunAsLeader(n.ctx, "members", n.publishPeers) })
 	return n, nil
 }
 
