@@ -237,7 +237,15 @@ func TestJoinedNodeForwardsToAnyLeader(t *testing.T) {
 	}
 	c.start(3)
 	c.peers = all
-	if err := c.nodes[l].Join(context.Background(), c.peers[3]); err != nil {
+	var err error
+	until(t, "the join to go through", func() bool {
+		if l = c.leaderNow(); l < 0 {
+			return false
+		}
+		err = c.nodes[l].Join(context.Background(), c.peers[3])
+		return !errors.Is(err, journal.ErrUnavailable)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	c.converged(maxSeq(acked))
@@ -251,7 +259,12 @@ func TestJoinedNodeForwardsToAnyLeader(t *testing.T) {
 	if st := c.nodes[l].Status(); len(st.Peers) != 4 || st.Peers[3].APIURL != "http://n3.invalid" {
 		t.Errorf("leader's view after the join: %+v", st.Peers)
 	}
-	if err := c.nodes[l].Remove(context.Background(), "n3"); err != nil {
+	until(t, "the removal to go through", func() bool {
+		l = c.leader()
+		err = c.nodes[l].Remove(context.Background(), "n3")
+		return !errors.Is(err, journal.ErrUnavailable)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if st := c.nodes[l].Status(); len(st.Peers) != 3 {
