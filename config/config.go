@@ -61,6 +61,8 @@ type Config struct {
 	Chat Chat `yaml:"chat"`
 	// Postmortem holds the post-mortem draft's template (postmortem.go).
 	Postmortem Postmortem `yaml:"postmortem"`
+	// Cluster replicates Klaxon across machines; absent, it runs alone.
+	Cluster Cluster `yaml:"cluster"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`

@@ -55,6 +55,9 @@ var commands = map[string]command{
 	"incidents severity": {usageIncidentsSeverity, runIncidentsSeverity},
 
 	"incidents postmortem": {usageIncidentsPostmortem, runIncidentsPostmortem},
+	"cluster status":       {usageClusterStatus, runClusterStatus},
+	"cluster join":         {usageClusterJoin, runClusterJoin},
+	"cluster remove":       {usageClusterRemove, runClusterRemove},
 }
 
 // parsesFlags names the commands whose run parses its arguments with a
@@ -65,6 +68,7 @@ var parsesFlags = map[string]bool{
 	"incidents list": true, "incidents show": true, "incidents ack": true, "incidents resolve": true,
 	"incidents escalate": true, "incidents severity": true, "incidents postmortem": true,
 	"statuspage export": true,
+	"cluster status":    true, "cluster join": true, "cluster remove": true,
 }
 
 func main() {
