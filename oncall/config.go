@@ -29,6 +29,9 @@ type Config struct {
 	Schedules map[string]*Schedule
 	Policies  map[string]*Policy
 	Roles     map[string]*Role // incident roles (roles.go); the defaults when no file names any
+	// SlackUsers maps each Slack user ID given in a person's slack field to
+	// the person.
+	SlackUsers map[string]string
 }
 
 // Person is someone who can be paged.
@@ -38,6 +41,7 @@ type Person struct {
 	Zone    *time.Location
 	Methods []amconfig.Receiver // each written as an Alertmanager receiver
 	Rules   []NotificationRule  // in order of After
+	Slack   string              // Slack user ID (U…), for chat rooms; "" for none
 }
 
 // NotificationRule says which of a person's contact methods are notified

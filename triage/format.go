@@ -27,10 +27,13 @@ import (
 //     the maintenance entry and maintenance windows in the snapshot.
 //   - 6: incident roles: the assign_role and unassign_role actions (role,
 //     person) and each incident's roles, roleHistory and roleReminders.
+//   - 7: chat rooms: the chat entry (settings), a delivery's ref, chat
+//     intents (chat), each incident's responders and chat room, and the
+//     chat settings in the snapshot.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 6
+const FormatVersion = 7
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

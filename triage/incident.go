@@ -58,6 +58,10 @@ type Incident struct {
 	Roles         map[string]string    `json:"roles,omitempty"`
 	RoleHistory   []RoleTerm           `json:"roleHistory,omitempty"`
 	RoleReminders map[string]time.Time `json:"roleReminders,omitempty"`
+	// Responders are the people paged for it, first paged first; Chat is
+	// its chat room, if it has one (chat.go).
+	Responders []string  `json:"responders,omitempty"`
+	Chat       *ChatRoom `json:"chat,omitempty"`
 
 	// Derived from alerts and rules; rebuilt on restore and rule changes.
 	firing      int

@@ -22,17 +22,18 @@ const (
 // the same intents, and receivers use it as their deduplication key.
 // Intents are part of the state until a delivery settles them.
 type Intent struct {
-	ID       string     `json:"id"`
-	Kind     IntentKind `json:"kind"`
-	Incident string     `json:"incident"`
-	Person   string     `json:"person,omitempty"` // who is paged; "" for a fallback receiver
-	Receiver string     `json:"receiver"`         // the contact method or receiver to deliver through
-	Step     int        `json:"step"`             // escalation step, from 0
-	Round    int        `json:"round"`            // repetition of the policy, from 0
-	Due      time.Time  `json:"due"`              // when it is to go out (again, after a failure)
-	Attempts int        `json:"attempts"`         // failed deliveries so far
-	Error    string     `json:"error,omitempty"`  // why the last attempt failed
-	Message  Message    `json:"message"`
+	ID       string      `json:"id"`
+	Kind     IntentKind  `json:"kind"`
+	Incident string      `json:"incident"`
+	Person   string      `json:"person,omitempty"` // who is paged; "" for a fallback receiver
+	Receiver string      `json:"receiver"`         // the contact method or receiver to deliver through
+	Step     int         `json:"step"`             // escalation step, from 0
+	Round    int         `json:"round"`            // repetition of the policy, from 0
+	Due      time.Time   `json:"due"`              // when it is to go out (again, after a failure)
+	Attempts int         `json:"attempts"`         // failed deliveries so far
+	Error    string      `json:"error,omitempty"`  // why the last attempt failed
+	Message  Message     `json:"message"`
+	Chat     *ChatIntent `json:"chat,omitempty"` // what a chat intent does (chat.go)
 }
 
 // Message is what a page says about its incident, fixed when it was decided.
@@ -56,6 +57,7 @@ type Delivery struct {
 	OK      bool   `json:"ok"`
 	Error   string `json:"error,omitempty"`
 	Retry   bool   `json:"retry,omitempty"` // the failure may pass (timeout, 5xx): try again later
+	Ref     string `json:"ref,omitempty"`   // what the delivery made, for later intents: a created chat room's channel ID
 }
 
 // Delivery retries: the first after retryBase, doubling up to retryMax, at
@@ -74,7 +76,7 @@ func (s *State) addIntent(c *change, in Intent) bool {
 		return false
 	}
 	s.intents[in.ID] = &in
-	s.dueIntents.push(&in)
+	s.queue(&in)
 	c.res.Intents++
 	return true
 }
@@ -89,30 +91,46 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 	}
 	inc := s.incidents[in.Incident]
 	if d.OK {
+		if in.Kind == IntentChat {
+			s.chatDelivered(inc, in, d.Ref)
+		}
 		s.finishIntent(c, in, inc, true, fmt.Sprintf("paged %s via %s", who(in), in.Receiver))
 		return nil
 	}
 	in.Attempts++
 	in.Error = truncate(d.Error, maxError)
-	if !d.Retry || in.Attempts >= maxAttempts {
+	if !d.Retry || in.Attempts >= attemptsFor(in) {
 		s.finishIntent(c, in, inc, false, fmt.Sprintf("paging %s via %s failed after %d attempts: %s", who(in), in.Receiver, in.Attempts, in.Error))
 		return nil
 	}
 	in.Due = s.now.Add(min(retryBase<<(in.Attempts-1), retryMax))
 	s.dueIntents.fix(in.ID)
+	s.dueChat.fix(in.ID)
 	return nil
+}
+
+// attemptsFor is how many attempts an intent gets in all.
+func attemptsFor(in *Intent) int {
+	if in.Kind == IntentChat {
+		return maxChatAttempts
+	}
+	return maxAttempts
 }
 
 // finishIntent ends an intent: it is never carried out again.
 func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg string) {
 	delete(s.intents, in.ID)
-	s.dueIntents.remove(in.ID)
+	s.unqueue(in.ID)
 	c.res.Delivered = append(c.res.Delivered, DeliveryOutcome{Intent: *in, OK: ok})
 	if inc == nil {
 		return
 	}
 	inc.Settled = append(inc.Settled, in.ID)
 	s.settled[in.ID] = true
+	if in.Kind == IntentChat {
+		s.chatFinished(c, in, inc, ok)
+		return
+	}
 	if ok && in.Kind == IntentPage && inc.FirstPaged.IsZero() {
 		inc.FirstPaged = s.now
 		c.res.FirstPage = append(c.res.FirstPage, s.now.Sub(inc.OpenedAt))
@@ -137,7 +155,7 @@ func (s *State) cancelIntents(inc *Incident, kind IntentKind) {
 	slices.Sort(ids) // the order they join inc.Settled in is part of the state
 	for _, id := range ids {
 		delete(s.intents, id)
-		s.dueIntents.remove(id)
+		s.unqueue(id)
 		inc.Settled = append(inc.Settled, id)
 		s.settled[id] = true
 	}
