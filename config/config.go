@@ -57,6 +57,8 @@ type Config struct {
 	// Heartbeats are the jobs expected to report in; read at start-up.
 	Heartbeats Heartbeats `yaml:"heartbeats"`
 	StatusPage StatusPage `yaml:"statuspage"`
+	// Chat configures a chat room per incident (chat.go); off by default.
+	Chat Chat `yaml:"chat"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`
