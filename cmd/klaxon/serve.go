@@ -172,6 +172,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		}
 	}
 
+	chat, err := startChat(ctx, cfg, eng, log.Named("slack"))
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -188,6 +193,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if sp != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); sp.Run(loopCtx) }()
+	}
+	if chat != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); chat.Run(loopCtx) }()
 	}
 	srv.SetReady(true)
 
