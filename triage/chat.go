@@ -413,7 +413,9 @@ func (s *State) chatDelivered(inc *Incident, in *Intent, ref string) {
 	s.chatChannels[ref] = inc.Key
 	for _, w := range s.intents {
 		if w.Incident == inc.Key && w.Kind == IntentChat && w.Chat.Channel == "" && w.ID != in.ID {
-			w.Chat.Channel = ref
+			ci := *w.Chat // a snapshot being written may share the old one
+			ci.Channel = ref
+			w.Chat = &ci
 			s.dueChat.push(w)
 		}
 	}
