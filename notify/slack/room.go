@@ -24,6 +24,7 @@ type API interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	SetUserCustomStatusContextWithUser(ctx context.Context, user, statusText, statusEmoji string, statusExpiration int64) error
 	ArchiveConversationContext(ctx context.Context, channelID string) error
+	JoinConversationContext(ctx context.Context, channelID string) (*slack.Channel, string, []string, error)
 }
 
 var _ API = (*slack.Client)(nil)
@@ -128,10 +129,26 @@ func (w *Worker) create(ctx context.Context, in triage.Intent) (string, error) {
 		}
 		id, err := w.findChannel(ctx, name)
 		if err != nil || id != "" {
-			return id, err
+			return id, w.join(ctx, id, err)
 		}
 	}
 	return "", fmt.Errorf("create #%s: the name and its suffixes up to -%d are taken by archived channels", base, maxSuffix)
+}
+
+// join makes the worker a member of a channel it found (a no-op when it
+// created it), so that it may post there.
+func (w *Worker) join(ctx context.Context, id string, err error) error {
+	if err != nil {
+		return err
+	}
+	err = w.call(ctx, func(ctx context.Context) error {
+		_, _, _, err := w.api.JoinConversationContext(ctx, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("join %s: %w", id, err)
+	}
+	return nil
 }
 
 func suffixed(base string, i int) string {

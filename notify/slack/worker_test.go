@@ -343,6 +343,7 @@ func TestCreateNameTaken(t *testing.T) {
 		{name: "free", existing: func(*slackfake.Server) {}, want: "inc-1-checkout"},
 		{name: "archived channel of that name", existing: func(f *slackfake.Server) { f.AddChannel("inc-1-checkout", true) }, want: "inc-1-checkout-2"},
 		{name: "created by an attempt whose report was lost", existing: nil, want: "inc-1-checkout"},
+		{name: "made by someone else: joined", existing: func(f *slackfake.Server) { f.AddChannel("inc-1-checkout", false, "UADA") }, want: "inc-1-checkout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,6 +375,11 @@ func TestCreateNameTaken(t *testing.T) {
 			if key, _ := h.state.IncidentForChannel(ch); key != "INC-1" {
 				t.Errorf("the incident's channel %q is not the room", ch)
 			}
+			for _, c := range f.Channels() {
+				if c.ID == ch && (!slices.Contains(c.Members, slackfake.BotUser) || len(c.Messages) != 1) {
+					t.Errorf("room %+v: want the bot in it and the summary posted", c)
+				}
+			}
 		})
 	}
 }
@@ -391,5 +397,49 @@ func TestChannelName(t *testing.T) {
 		if got := ChannelName(tt.in, "inc-9"); got != tt.want {
 			t.Errorf("ChannelName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSlackErrors: Slack's documented errors are success where the goal is
+// met already, failures worth retrying where they may pass, and final
+// otherwise.
+func TestSlackErrors(t *testing.T) {
+	chat := func(op triage.ChatOp, users ...string) triage.Intent {
+		return triage.Intent{ID: "INC-1/chat/000009/" + string(op), Kind: triage.IntentChat, Incident: "INC-1",
+			Message: triage.Message{Key: "INC-1"}, Chat: &triage.ChatIntent{Op: op, Channel: "C0001", Users: users, Text: "hello"}}
+	}
+	tests := []struct {
+		name   string
+		fault  slackfake.Fault
+		method string
+		in     triage.Intent
+		ok     bool
+		retry  bool
+		err    string
+	}{
+		{name: "already in channel", method: "conversations.invite", fault: slackfake.Fault{Error: "already_in_channel"}, in: chat(triage.ChatInvite, "UADA"), ok: true},
+		{name: "cant invite self", in: chat(triage.ChatInvite, slackfake.BotUser), ok: true},
+		{name: "unknown user", in: chat(triage.ChatInvite, "UNOBODY"), err: "invite UNOBODY: user_not_found"},
+		{name: "already archived", method: "conversations.archive", fault: slackfake.Fault{Error: "already_archived"}, in: chat(triage.ChatArchive), ok: true},
+		{name: "channel not found", method: "chat.postMessage", fault: slackfake.Fault{Error: "channel_not_found"}, in: chat(triage.ChatPost), err: "channel_not_found"},
+		{name: "bad token", method: "chat.postMessage", fault: slackfake.Fault{Error: "invalid_auth"}, in: chat(triage.ChatPost), err: "invalid_auth"},
+		{name: "Slack's 503", method: "chat.postMessage", fault: slackfake.Fault{Status: 503}, in: chat(triage.ChatPost), retry: true, err: "slack server error: 503 Service Unavailable"},
+		{name: "internal_error", method: "chat.postMessage", fault: slackfake.Fault{Error: "internal_error"}, in: chat(triage.ChatPost), retry: true, err: "internal_error"},
+		{name: "status for a bot token", method: "users.profile.set", fault: slackfake.Fault{Error: "not_allowed_token_type"}, in: chat(triage.ChatStatusSet, "UADA"), err: "status of UADA: not_allowed_token_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, noPages)
+			f := fake(t)
+			f.AddChannel("ops", false, slackfake.BotUser)
+			if tt.method != "" {
+				f.Fail(tt.method, tt.fault)
+			}
+			w := h.worker(f.URL(), nil)
+			del := w.deliver(context.Background(), tt.in)
+			if del.OK != tt.ok || del.Retry != tt.retry || del.Error != tt.err || del.Intent != tt.in.ID || del.Attempt != 1 {
+				t.Errorf("delivery %+v, want ok=%v retry=%v error=%q", del, tt.ok, tt.retry, tt.err)
+			}
+		})
 	}
 }

@@ -98,11 +98,12 @@ func (s *Server) HangAll(on bool) {
 	}
 }
 
-// AddChannel adds a channel made by someone else (archived or not).
-func (s *Server) AddChannel(name string, archived bool) string {
+// AddChannel adds a channel made by someone else (archived or not), with
+// members other than the bot.
+func (s *Server) AddChannel(name string, archived bool, members ...string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addChannel(name, archived).ID
+	return s.addChannel(name, archived, members...).ID
 }
 
 // Channels returns copies of every channel, oldest first.
@@ -139,8 +140,8 @@ func (s *Server) Hanging() int {
 	return s.hanging
 }
 
-func (s *Server) addChannel(name string, archived bool) *Channel {
-	c := &Channel{ID: fmt.Sprintf("C%04d", len(s.channels)+1), Name: name, Archived: archived, Members: []string{BotUser}}
+func (s *Server) addChannel(name string, archived bool, members ...string) *Channel {
+	c := &Channel{ID: fmt.Sprintf("C%04d", len(s.channels)+1), Name: name, Archived: archived, Members: members}
 	s.channels = append(s.channels, c)
 	return c
 }
@@ -180,6 +181,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"chat.postMessage":       s.post,
 		"users.profile.set":      s.profile,
 		"conversations.archive":  s.archive,
+		"conversations.join":     s.join,
 	}[method]
 	if !ok {
 		answer(w, "unknown_method", nil)
@@ -264,7 +266,7 @@ func (s *Server) create(f map[string][]string) (string, any) {
 			return "name_taken", nil
 		}
 	}
-	return "", map[string]any{"channel": channelJSON(s.addChannel(name, false))}
+	return "", map[string]any{"channel": channelJSON(s.addChannel(name, false, BotUser))}
 }
 
 // list follows conversations.list, in one page.
@@ -352,6 +354,19 @@ func (s *Server) profile(f map[string][]string) (string, any) {
 	}
 	s.statuses[user] = p.StatusText
 	return "", map[string]any{"profile": map[string]any{"status_text": p.StatusText}}
+}
+
+// join follows conversations.join: a member already gets a warning, not an error.
+func (s *Server) join(f map[string][]string) (string, any) {
+	c, code := s.live(f)
+	if c == nil {
+		return code, nil
+	}
+	if slices.Contains(c.Members, BotUser) {
+		return "", map[string]any{"channel": channelJSON(c), "warning": "already_in_channel"}
+	}
+	c.Members = append(c.Members, BotUser)
+	return "", map[string]any{"channel": channelJSON(c)}
 }
 
 func (s *Server) archive(f map[string][]string) (string, any) {
