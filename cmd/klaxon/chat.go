@@ -10,6 +10,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/notify/slack"
+	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -24,8 +25,8 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 		}
 		return nil, nil
 	}
-	if _, ok := eng.State().Rules().Level(sc.MinSeverity); !ok {
-		return nil, fmt.Errorf("chat.slack.min_severity: %q is not a severity level of the rules in force", sc.MinSeverity)
+	if err := checkChatSeverity(cfg, eng.State().Rules()); err != nil {
+		return nil, err
 	}
 	settings := &triage.ChatSettings{MinSeverity: sc.MinSeverity, ArchiveAfter: sc.ArchiveAfterResolve}
 	if _, err := eng.SetChat(ctx, settings); err != nil {
@@ -49,4 +50,14 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 	eng.OnApplied(w.Wake)
 	log.Info("chat rooms in Slack", zap.String("min_severity", sc.MinSeverity), zap.String("api_url", sc.APIURL))
 	return w, nil
+}
+
+// checkChatSeverity checks that chat.slack.min_severity names a severity
+// level of rs, for serve and klaxon check config.
+func checkChatSeverity(cfg *config.Config, rs *rules.Set) error {
+	sc := cfg.Chat.Slack
+	if _, ok := rs.Level(sc.MinSeverity); sc.Enabled && !ok {
+		return fmt.Errorf("chat.slack.min_severity: %q is not a severity level of the rules in force", sc.MinSeverity)
+	}
+	return nil
 }

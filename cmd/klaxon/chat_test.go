@@ -64,8 +64,13 @@ func TestServeRefusesAnUnknownChatSeverity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const want = `chat.slack.min_severity: "SEV9" is not a severity level of the rules in force`
 	err = serve(context.Background(), cfg, zap.NewNop(), zap.NewAtomicLevel())
-	if err == nil || !strings.Contains(err.Error(), `chat.slack.min_severity: "SEV9" is not a severity level`) {
+	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("serve: %v", err)
+	}
+	var stdout, stderr strings.Builder
+	if code := runCheckConfig([]string{filepath.Join(dir, "klaxon.yml")}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("check config: exit %d, %s", code, stderr.String())
 	}
 }
