@@ -426,16 +426,26 @@ func (s *State) chatDelivered(inc *Incident, in *Intent, ref string) {
 func (s *State) chatFinished(c *change, in *Intent, inc *Incident, ok bool) {
 	op := in.Chat.Op
 	switch {
+	case inc.Chat == nil:
+	case ok && op == ChatCreate && inc.Chat.Channel == "":
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat, Message: "chat room created, but no channel ID came back: chat gives up"})
+		s.giveUpChat(inc)
 	case ok && op == ChatCreate:
 		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat, Message: "chat room created: " + inc.Chat.Channel})
 	case !ok:
 		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat,
 			Message: fmt.Sprintf("chat %s failed after %d attempts: %s", op, in.Attempts, in.Error)})
-		if op == ChatCreate && inc.Chat != nil {
-			inc.Chat.Failed = true
-			s.cancelIntents(inc, IntentChat)
+		if op == ChatCreate {
+			s.giveUpChat(inc)
 		}
 	}
+}
+
+// giveUpChat gives up a room that could not be created, with the intents
+// that waited for it.
+func (s *State) giveUpChat(inc *Incident) {
+	inc.Chat.Failed = true
+	s.cancelIntents(inc, IntentChat)
 }
 
 // queue puts a pending intent in its workers' due order; a chat intent

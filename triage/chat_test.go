@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -172,6 +173,20 @@ func snapshotBytes(t *testing.T, s *State) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestChatCreatedWithoutChannelGivesUp(t *testing.T) {
+	m := chatMachine(t)
+	m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+	m.deliverChat(t0, "")
+	if got := m.chatDue(t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("chat intents due without a channel: %q", got)
+	}
+	m.s.mu.RLock()
+	defer m.s.mu.RUnlock()
+	if inc := m.s.incidents["INC-1"]; !inc.Chat.Failed || slices.ContainsFunc(slices.Collect(maps.Values(m.s.intents)), func(in *Intent) bool { return in.Kind == IntentChat }) {
+		t.Errorf("room %+v: want it given up with its intents", inc.Chat)
+	}
 }
 
 func TestChatWaitsForTheRoomAndGivesUpWithIt(t *testing.T) {

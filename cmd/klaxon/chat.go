@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/klaxonhq/klaxon/config"
@@ -17,7 +18,7 @@ import (
 // startChat journals the chat settings (or that chat rooms are off) and
 // returns the Slack worker to run, nil when chat rooms are off. The token
 // goes to the worker only: it is never journaled or logged.
-func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log *zap.Logger) (*slack.Worker, error) {
+func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) (*slack.Worker, error) {
 	sc := cfg.Chat.Slack
 	if !sc.Enabled {
 		if _, err := eng.SetChat(ctx, nil); err != nil {
@@ -42,7 +43,7 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 	}
 	w, err := slack.New(eng.State(), eng, slack.Options{
 		Token: sc.Token.Reveal(), APIURL: sc.APIURL, ChannelName: sc.ChannelName, VideoBridge: sc.VideoBridge,
-		ExternalURL: external, StatusPage: statusPage, Timeout: sc.Timeout, Logger: log,
+		ExternalURL: external, StatusPage: statusPage, Timeout: sc.Timeout, Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chat.slack: %w", err)

@@ -172,7 +172,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		}
 	}
 
-	chat, err := startChat(ctx, cfg, eng, log.Named("slack"))
+	chat, err := startChat(ctx, cfg, eng, log.Named("slack"), reg)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
@@ -88,6 +89,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger logs failed attempts, never the token (default: none).
 	Logger *zap.Logger
+	// Registerer takes the chat metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 func (o Options) withDefaults() Options {
@@ -128,13 +131,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Worker carries out due chat intents one at a time, in order, and reports
 // each attempt to the Recorder.
 type Worker struct {
-	src    Source
-	rec    notify.Recorder
-	api    API
-	opts   Options
-	name   *template.Template
-	bridge *template.Template
-	wake   chan struct{}
+	src     Source
+	rec     notify.Recorder
+	api     API
+	opts    Options
+	name    *template.Template
+	bridge  *template.Template
+	wake    chan struct{}
+	metrics *metrics
 }
 
 // New returns a worker over src that reports to rec and calls Slack with
@@ -157,7 +161,8 @@ func newWorker(src Source, rec notify.Recorder, api API, opts Options) (*Worker,
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{src: src, rec: rec, api: api, opts: opts, name: name, bridge: bridge, wake: make(chan struct{}, 1)}, nil
+	return &Worker{src: src, rec: rec, api: api, opts: opts, name: name, bridge: bridge, wake: make(chan struct{}, 1),
+		metrics: newMetrics(opts.Registerer)}, nil
 }
 
 // Wake makes the worker look for due intents now; the engine calls it after
@@ -216,10 +221,16 @@ func (w *Worker) deliver(ctx context.Context, in triage.Intent) triage.Delivery 
 	ref, err := w.do(ctx, in)
 	if err == nil {
 		del.OK, del.Ref = true, ref
-		return del
+	} else {
+		del.Error, del.Retry = err.Error(), retryable(err)
 	}
-	del.Error, del.Retry = err.Error(), retryable(err)
-	if ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return del // cut short: not reported, not counted
+	}
+	if in.Chat != nil {
+		w.metrics.attempt(string(in.Chat.Op), del.OK, del.Retry)
+	}
+	if !del.OK {
 		w.opts.Logger.Warn("slack call failed", zap.String("intent", in.ID), zap.Int("attempt", del.Attempt),
 			zap.Bool("retry", del.Retry), zap.String("error", del.Error))
 	}
@@ -305,6 +316,7 @@ func (w *Worker) call(ctx context.Context, fn func(ctx context.Context) error) e
 		if !errors.As(err, &rl) || waits == maxRateLimitWaits || rl.RetryAfter > w.opts.MaxRetryAfter {
 			return err
 		}
+		w.metrics.rateLimited.Inc()
 		if err := w.opts.Sleep(ctx, rl.RetryAfter); err != nil {
 			return err
 		}

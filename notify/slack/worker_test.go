@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/notify/slack/slackfake"
 	"github.com/klaxonhq/klaxon/triage"
@@ -150,6 +152,16 @@ func TestRateLimited(t *testing.T) {
 			}
 			if !slices.Equal(sleeps, tt.sleeps) {
 				t.Errorf("waited %v, want %v", sleeps, tt.sleeps)
+			}
+			if got, want := testutil.ToFloat64(w.metrics.rateLimited), float64(len(tt.sleeps)); got != want {
+				t.Errorf("klaxon_chat_rate_limited_total %v, want %v", got, want)
+			}
+			retries := 0.0
+			if tt.laterAfter > 0 {
+				retries = 1
+			}
+			if got := testutil.ToFloat64(w.metrics.attempts.WithLabelValues("post", "retry")); got != retries {
+				t.Errorf("post attempts to retry %v, want %v", got, retries)
 			}
 			checkRoom(t, f, topic("triggered", "Bob"), summary)
 			if n := count(f.Calls(), "chat.postMessage"); n != 2 {
