@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"os"
 	"net/url"
 	"strings"
 	"sync"
@@ -128,6 +129,19 @@ func (h *harness) restart() {
 	if err := h.j.Close(); err != nil {
 		h.t.Fatal(err)
 	}
+	h.open()
+}
+
+// crash opens a copy of the data directory taken while the journal is
+// open, as a kill -9 leaves it: recovery replays the records after the
+// last snapshot. The journal copied from stays open until the test ends.
+func (h *harness) crash() {
+	h.t.Helper()
+	dir := h.t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(h.dir)); err != nil {
+		h.t.Fatal(err)
+	}
+	h.dir = dir
 	h.open()
 }
 

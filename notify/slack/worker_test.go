@@ -303,13 +303,18 @@ func TestRestartMidLifecycle(t *testing.T) {
 	}
 	w = h.worker(f.URL(), nil)
 	drain(t, w)
-	h.restart()
+	h.crash()
+	if p := pendingChat(h.state); len(p) != 0 {
+		t.Fatalf("replay after a crash left chat intents pending: %v", ids(p))
+	}
+	h.act(triage.Action{Kind: triage.ActionAck, Incident: "INC-1", By: "ada"})
+	h.crash()
 	w = h.worker(f.URL(), nil)
 	drain(t, w)
-	checkRoom(t, f, topic("triggered", "Ada"), summary, handover)
+	checkRoom(t, f, topic("acknowledged", "Ada"), summary, handover, acked)
 	checkStatus(t, f, "INC-1 incident manager", "")
-	if n := count(f.Calls(), "chat.postMessage"); n != 2 {
-		t.Errorf("%d chat.postMessage calls, want 2", n)
+	if n := count(f.Calls(), "chat.postMessage"); n != 3 {
+		t.Errorf("%d chat.postMessage calls, want 3", n)
 	}
 	if key, ok := h.state.IncidentForChannel(room(t, f).ID); !ok || key != "INC-1" {
 		t.Errorf("IncidentForChannel after restarts = %q, %v", key, ok)
