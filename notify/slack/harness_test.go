@@ -2,8 +2,8 @@ package slack
 
 import (
 	"context"
-	"os"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
