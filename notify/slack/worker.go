@@ -288,7 +288,7 @@ func (w *Worker) invite(ctx context.Context, c *triage.ChatIntent) error {
 func (w *Worker) status(ctx context.Context, in triage.Intent) error {
 	text, emoji := "", ""
 	if in.Chat.Op == triage.ChatStatusSet {
-		text, emoji = in.Message.Key+" incident manager", w.opts.StatusEmoji
+		text, emoji = in.Message.Key, w.opts.StatusEmoji
 	}
 	var errs []error
 	for _, u := range in.Chat.Users {

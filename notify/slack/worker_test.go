@@ -80,7 +80,7 @@ func TestRoomLifecycle(t *testing.T) {
 	h.fire("alertname", "Down", "service", "checkout")
 	drain(t, w)
 	checkRoom(t, f, topic("triggered", "Bob"), summary)
-	checkStatus(t, f, "", "INC-1 incident manager")
+	checkStatus(t, f, "", "INC-1")
 	if key, ok := h.state.IncidentForChannel(room(t, f).ID); !ok || key != "INC-1" {
 		t.Errorf("IncidentForChannel = %q, %v", key, ok)
 	}
@@ -88,7 +88,7 @@ func TestRoomLifecycle(t *testing.T) {
 	h.act(triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-1", By: "carol", Role: "incident_manager", Person: "ada"})
 	drain(t, w)
 	checkRoom(t, f, topic("triggered", "Ada"), summary, handover)
-	checkStatus(t, f, "INC-1 incident manager", "")
+	checkStatus(t, f, "INC-1", "")
 
 	h.act(triage.Action{Kind: triage.ActionAck, Incident: "INC-1", By: "ada"})
 	h.act(triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"})
@@ -312,7 +312,7 @@ func TestRestartMidLifecycle(t *testing.T) {
 	w = h.worker(f.URL(), nil)
 	drain(t, w)
 	checkRoom(t, f, topic("acknowledged", "Ada"), summary, handover, acked)
-	checkStatus(t, f, "INC-1 incident manager", "")
+	checkStatus(t, f, "INC-1", "")
 	if n := count(f.Calls(), "chat.postMessage"); n != 3 {
 		t.Errorf("%d chat.postMessage calls, want 3", n)
 	}
