@@ -403,8 +403,35 @@ func (inc *Incident) notePaged(person string) {
 	}
 }
 
-// chatDelivered settles a chat intent's success: a created room's channel
-// is recorded and the intents waiting for it are released.
+// applyChatDelivery settles a chat intent or schedules its retry, as
+// applyDelivery does for the others: a created room's channel is recorded
+// and the intents waiting for it are released.
+func (s *State) applyChatDelivery(c *change, in *Intent, d *Delivery) error {
+	inc := s.incidents[in.Incident]
+	if d.OK {
+		s.chatDelivered(inc, in, d.Ref)
+	} else {
+		in.Attempts++
+		in.Error = truncate(d.Error, maxError)
+		if d.Retry && in.Attempts < maxChatAttempts {
+			in.Due = s.now.Add(min(retryBase<<(in.Attempts-1), retryMax))
+			s.dueChat.fix(in.ID)
+			return nil
+		}
+	}
+	delete(s.intents, in.ID)
+	s.dueChat.remove(in.ID)
+	c.res.Delivered = append(c.res.Delivered, DeliveryOutcome{Intent: *in, OK: d.OK})
+	if inc != nil {
+		inc.Settled = append(inc.Settled, in.ID)
+		s.settled[in.ID] = true
+		s.chatFinished(c, in, inc, d.OK)
+	}
+	return nil
+}
+
+// chatDelivered records a created room's channel and releases the intents
+// waiting for it.
 func (s *State) chatDelivered(inc *Incident, in *Intent, ref string) {
 	if inc == nil || inc.Chat == nil || in.Chat == nil || in.Chat.Op != ChatCreate || ref == "" {
 		return

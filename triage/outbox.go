@@ -89,48 +89,35 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 	if in == nil || d.Attempt != in.Attempts+1 {
 		return nil
 	}
+	if in.Kind == IntentChat {
+		return s.applyChatDelivery(c, in, d) // chat.go
+	}
 	inc := s.incidents[in.Incident]
 	if d.OK {
-		if in.Kind == IntentChat {
-			s.chatDelivered(inc, in, d.Ref)
-		}
 		s.finishIntent(c, in, inc, true, fmt.Sprintf("paged %s via %s", who(in), in.Receiver))
 		return nil
 	}
 	in.Attempts++
 	in.Error = truncate(d.Error, maxError)
-	if !d.Retry || in.Attempts >= attemptsFor(in) {
+	if !d.Retry || in.Attempts >= maxAttempts {
 		s.finishIntent(c, in, inc, false, fmt.Sprintf("paging %s via %s failed after %d attempts: %s", who(in), in.Receiver, in.Attempts, in.Error))
 		return nil
 	}
 	in.Due = s.now.Add(min(retryBase<<(in.Attempts-1), retryMax))
 	s.dueIntents.fix(in.ID)
-	s.dueChat.fix(in.ID)
 	return nil
-}
-
-// attemptsFor is how many attempts an intent gets in all.
-func attemptsFor(in *Intent) int {
-	if in.Kind == IntentChat {
-		return maxChatAttempts
-	}
-	return maxAttempts
 }
 
 // finishIntent ends an intent: it is never carried out again.
 func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool, msg string) {
 	delete(s.intents, in.ID)
-	s.unqueue(in.ID)
+	s.dueIntents.remove(in.ID)
 	c.res.Delivered = append(c.res.Delivered, DeliveryOutcome{Intent: *in, OK: ok})
 	if inc == nil {
 		return
 	}
 	inc.Settled = append(inc.Settled, in.ID)
 	s.settled[in.ID] = true
-	if in.Kind == IntentChat {
-		s.chatFinished(c, in, inc, ok)
-		return
-	}
 	if ok && in.Kind == IntentPage && inc.FirstPaged.IsZero() {
 		inc.FirstPaged = s.now
 		c.res.FirstPage = append(c.res.FirstPage, s.now.Sub(inc.OpenedAt))

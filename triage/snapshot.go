@@ -117,6 +117,10 @@ func parallel(n int, fn func(i int) error) error {
 // appended to are cut to their current length, the rest is copied.
 func (inc *Incident) capture() Incident {
 	c := *inc
+	c.Responders = slices.Clip(inc.Responders)
+	if inc.Chat != nil {
+		c.Chat = inc.Chat.clone()
+	}
 	c.Services = slices.Clip(inc.Services)
 	c.GroupKeys = slices.Clip(inc.GroupKeys)
 	c.Alerts = slices.Clip(inc.Alerts)
@@ -129,10 +133,6 @@ func (inc *Incident) capture() Incident {
 		c.Escalation = &e
 	}
 	c.Customers = maps.Clone(inc.Customers)
-	c.Responders = slices.Clip(inc.Responders)
-	if inc.Chat != nil {
-		c.Chat = inc.Chat.clone()
-	}
 	return c
 }
 
