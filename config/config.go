@@ -57,7 +57,7 @@ type Config struct {
 	// Heartbeats are the jobs expected to report in; read at start-up.
 	Heartbeats Heartbeats `yaml:"heartbeats"`
 	StatusPage StatusPage `yaml:"statuspage"`
-	// Chat configures a chat room per incident (chat.go); off by default.
+	// Chat holds Slack's slash-command settings (slackcommands.go).
 	Chat Chat `yaml:"chat"`
 
 	// File is the path the configuration was read from, as given.

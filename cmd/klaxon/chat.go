@@ -20,7 +20,7 @@ import (
 // goes to the worker only: it is never journaled or logged.
 func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) (*slack.Worker, error) {
 	sc := cfg.Chat.Slack
-	if !sc.Enabled {
+	if !sc.Rooms {
 		if _, err := eng.SetChat(ctx, nil); err != nil {
 			return nil, fmt.Errorf("chat: %w", err)
 		}
@@ -57,7 +57,7 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 // level of rs, for serve and klaxon check config.
 func checkChatSeverity(cfg *config.Config, rs *rules.Set) error {
 	sc := cfg.Chat.Slack
-	if _, ok := rs.Level(sc.MinSeverity); sc.Enabled && !ok {
+	if _, ok := rs.Level(sc.MinSeverity); sc.Rooms && !ok {
 		return fmt.Errorf("chat.slack.min_severity: %q is not a severity level of the rules in force", sc.MinSeverity)
 	}
 	return nil

@@ -9,20 +9,21 @@ import (
 	"time"
 )
 
-func TestChatValid(t *testing.T) {
+func TestSlackRoomsValid(t *testing.T) {
 	dir := abs(t, "testdata/chat")
 	tests := []struct {
 		file string
-		want Slack
+		want SlackCommands
 	}{
-		{"full.yml", Slack{Enabled: true, Token: NewSecret("xoxb-1234-5678-testdata"), TokenFile: filepath.Join(dir, "slack.token"),
+		{"full.yml", SlackCommands{Rooms: true, Token: NewSecret("xoxb-1234-5678-testdata"), TokenFile: filepath.Join(dir, "slack.token"),
 			APIURL: "http://127.0.0.1:9/api/", MinSeverity: "SEV1", ChannelName: "incident-{{.Number}}",
 			VideoBridge: "https://meet.example.com/{{.Key}}", ArchiveAfterResolve: 24 * time.Hour,
 			SigningSecret: NewSecret("8f742231b10e8888abcd99yyyzzz85a5"), SigningSecretFile: filepath.Join(dir, "signing.secret"),
 			Timeout: 3 * time.Second}},
-		{"minimal.yml", Slack{Enabled: true, Token: NewSecret("xoxb-inline-token"), APIURL: DefaultSlackAPIURL,
+		{"minimal.yml", SlackCommands{Rooms: true, Token: NewSecret("xoxb-inline-token"), APIURL: DefaultSlackAPIURL,
 			MinSeverity: DefaultSlackMinSeverity, ChannelName: DefaultSlackChannelName, Timeout: DefaultSlackTimeout}},
-		{"off.yml", Slack{}},
+		{"off.yml", SlackCommands{}},
+		{"commands_only.yml", SlackCommands{SigningSecret: NewSecret("8f742231b10e8888abcd99yyyzzz85a5"), SigningSecretFile: filepath.Join(dir, "signing.secret")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -40,10 +41,10 @@ func TestChatValid(t *testing.T) {
 	}
 }
 
-func TestChatInvalid(t *testing.T) {
+func TestSlackRoomsInvalid(t *testing.T) {
 	tests := map[string]string{
-		"no_token.yml":            ":8: chat.slack: one of token and token_file is required",
-		"token_and_file.yml":      ":10: chat.slack.token_file: token and token_file exclude each other; keep one",
+		"no_token.yml":            ":9: chat.slack.min_severity: chat rooms need one of token and token_file",
+		"token_and_file.yml":      ":10: chat.slack.token_file: give token or token_file, not both",
 		"bad_token.yml":           ":9: chat.slack.token: want a Slack token (xoxb-… for a bot, xoxp-… for a user), without whitespace",
 		"bad_field.yml":           `:10: chat.slack.channel_name: template: :1:6: executing "" at <.Nmber>: can't evaluate field Nmber in type config.chatTemplateData`,
 		"bad_template.yml":        `:10: chat.slack.video_bridge: template: :1: unclosed action`,
