@@ -24,14 +24,15 @@ type ZoneLoader func(name string) (*time.Location, error)
 
 // Config is a loaded, cross-checked set of on-call files.
 type Config struct {
+	// SlackUsers maps each Slack user ID given in a person's slack field to
+	// the person (nil when nobody has one).
+	SlackUsers map[string]string
+
 	People    map[string]*Person
 	Teams     map[string]*Team
 	Schedules map[string]*Schedule
 	Policies  map[string]*Policy
 	Roles     map[string]*Role // incident roles (roles.go); the defaults when no file names any
-	// SlackUsers maps each Slack user ID given in a person's slack field to
-	// the person.
-	SlackUsers map[string]string
 }
 
 // Person is someone who can be paged.

@@ -41,7 +41,6 @@ func (l Loader) Load(files []File) (*Config, error) {
 		cfg: &Config{
 			People: map[string]*Person{}, Teams: map[string]*Team{},
 			Schedules: map[string]*Schedule{}, Policies: map[string]*Policy{},
-			SlackUsers: map[string]string{},
 		},
 		defined: map[string]Loc{},
 	}

@@ -24,6 +24,9 @@ func (b *builder) slackUser(n *yaml.Node, person, what string) string {
 		b.fail(n.Line, "%s: slack: %s is person %q's Slack user ID already", what, id, other)
 		return ""
 	}
+	if b.cfg.SlackUsers == nil {
+		b.cfg.SlackUsers = map[string]string{}
+	}
 	b.cfg.SlackUsers[id] = person
 	return id
 }
