@@ -213,18 +213,3 @@ func firstWord(text string) string {
 	w, _ := word(text)
 	return strings.ToLower(w)
 }
-
-// UnwiredRooms knows no chat rooms: commands must name their incident.
-// It stands in until the chat-room integration provides the real lookup.
-type UnwiredRooms struct{}
-
-// IncidentForChannel reports that no channel is an incident's room.
-func (UnwiredRooms) IncidentForChannel(string) (string, bool) { return "", false }
-
-// UnwiredPeople links no Slack user to an on-call person, so every
-// command is refused with that reason. It stands in until the on-call
-// files record people's Slack user ids.
-type UnwiredPeople struct{}
-
-// PersonForSlackUser reports that no Slack user is linked.
-func (UnwiredPeople) PersonForSlackUser(string) (string, bool) { return "", false }

@@ -337,13 +337,20 @@ func (d *Dispatcher) work(ctx context.Context, l *lane) {
 // report journals a delivery, trying again with backoff while the store is
 // unavailable; false means ctx ended first.
 func (d *Dispatcher) report(ctx context.Context, del triage.Delivery) bool {
-	wait := d.opts.ReportRetry
+	return Report(ctx, d.rec, del, d.opts.ReportRetry, d.log)
+}
+
+// Report journals a delivery through rec, trying again after wait, doubling
+// up to 30s, while the store is unavailable; false means ctx ended first.
+// Every delivery worker reports this way: the report is made again, never
+// the delivery.
+func Report(ctx context.Context, rec Recorder, del triage.Delivery, wait time.Duration, log *zap.Logger) bool {
 	for {
-		err := d.rec.Deliver(ctx, del)
+		err := rec.Deliver(ctx, del)
 		if err == nil {
 			return true
 		}
-		d.log.Warn("delivery report not stored, retrying", zap.String("intent", del.Intent), zap.Int("attempt", del.Attempt), zap.Duration("wait", wait), zap.Error(err))
+		log.Warn("delivery report not stored, retrying", zap.String("intent", del.Intent), zap.Int("attempt", del.Attempt), zap.Duration("wait", wait), zap.Error(err))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

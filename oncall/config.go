@@ -24,6 +24,10 @@ type ZoneLoader func(name string) (*time.Location, error)
 
 // Config is a loaded, cross-checked set of on-call files.
 type Config struct {
+	// SlackUsers maps each Slack user ID given in a person's slack field to
+	// the person (nil when nobody has one).
+	SlackUsers map[string]string
+
 	People    map[string]*Person
 	Teams     map[string]*Team
 	Schedules map[string]*Schedule
@@ -41,6 +45,7 @@ type Person struct {
 	Zone    *time.Location
 	Methods []amconfig.Receiver // each written as an Alertmanager receiver
 	Rules   []NotificationRule  // in order of After
+	Slack   string              // Slack user ID (U…), for chat rooms; "" for none
 }
 
 // NotificationRule says which of a person's contact methods are notified

@@ -151,7 +151,7 @@ func (b *builder) loadZone(n *yaml.Node, what string) *time.Location {
 
 func (b *builder) person(id string, line int, v *yaml.Node) {
 	what := fmt.Sprintf("person %q", id)
-	o, ok := b.object(v, what, []string{"name", "time_zone", "contact_methods"}, []string{"notification_rules"})
+	o, ok := b.object(v, what, []string{"name", "time_zone", "contact_methods"}, []string{"notification_rules", "slack"})
 	if !ok {
 		return
 	}
@@ -174,6 +174,9 @@ func (b *builder) person(id string, line int, v *yaml.Node) {
 		p.Methods = append(p.Methods, rc)
 	}
 	p.Rules = b.notificationRules(o, p, what)
+	if o.has("slack") {
+		p.Slack = b.slackUser(o.get("slack"), id, what)
+	}
 	b.cfg.People[id] = p
 }
 

@@ -57,6 +57,8 @@ func (s *State) Apply(rec journal.Record) any {
 		c.res.Err = s.applySilence(c, e.Silence)
 	case e.Update != nil:
 		c.res.Err = s.applyUpdate(c, e.Update)
+	case e.Chat != nil:
+		c.res.Err = s.applyChat(c, e.Chat)
 	case e.Maintenance != nil:
 		if c.res.Err = s.applyMaintenance(c, e.Maintenance); c.res.Err != nil {
 			c.res.Created = ""
@@ -90,6 +92,9 @@ type change struct {
 	res     *Result
 	touched []*Incident
 	seen    map[*Incident]bool
+	// chatList holds the incidents whose chat room to look at (chat.go).
+	chatList []*Incident
+	chatSeen map[*Incident]bool
 }
 
 func (c *change) touch(inc *Incident) {
@@ -109,6 +114,7 @@ func (c *change) finish(now time.Time) {
 			c.state.autoUpdates(c, inc, now)
 		}
 	}
+	c.syncChat()
 	c.touched, c.seen = c.touched[:0], nil
 }
 
@@ -155,6 +161,8 @@ func (s *State) advance(c *change, now time.Time) {
 			s.maintenanceDue(t.id, t.at)
 		case timerRole:
 			s.roleReminderDue(c, t.id, t.at)
+		case timerChat:
+			s.chatArchiveDue(c, t.id)
 		}
 		c.finish(t.at)
 	}
@@ -584,6 +592,9 @@ func (s *State) inOpenIncident(a *Alert) bool {
 func (c *change) event(inc *Incident, e Event) {
 	inc.addEvent(e)
 	c.state.eventUpdates(c, inc, e)
+	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved && e.Kind != EventChat {
+		c.chatDirty(inc)
+	}
 	if e.Kind != EventAlertFiring && e.Kind != EventAlertResolved {
 		c.res.Events = append(c.res.Events, IncidentEvent{Incident: inc.Key, Severity: inc.Severity.String(), Event: e})
 	}

@@ -34,6 +34,9 @@ func (s *State) evict(inc *Incident, at time.Time) {
 	for _, id := range inc.Settled {
 		delete(s.settled, id)
 	}
+	if inc.Chat != nil && s.chatChannels[inc.Chat.Channel] == inc.Key {
+		delete(s.chatChannels, inc.Chat.Channel)
+	}
 	delete(s.incidents, inc.Key)
 	if i, ok := slices.BinarySearchFunc(s.order, inc.Number, func(o *Incident, n uint64) int {
 		return cmp.Compare(o.Number, n)

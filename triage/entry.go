@@ -28,6 +28,8 @@ type Entry struct {
 	Update   *UpdateChange   `json:"update,omitempty"`
 	// Maintenance schedules or cancels a maintenance window (maintenance.go).
 	Maintenance *MaintenanceChange `json:"maintenance,omitempty"`
+	// Chat installs the chat-room settings (chat.go).
+	Chat *ChatChange `json:"chat,omitempty"`
 }
 
 // ActionKind names a human action on an incident.
@@ -140,13 +142,13 @@ func (e *Entry) validate() error {
 	if len(e.Signals) > 0 {
 		n++
 	}
-	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil, e.Update != nil, e.Maintenance != nil} {
+	for _, set := range []bool{e.Action != nil, e.Tick != nil, e.Rules != nil, e.Delivery != nil, e.OnCall != nil, e.Override != nil, e.Silence != nil, e.Update != nil, e.Maintenance != nil, e.Chat != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence, update, maintenance")
+		return errors.New("entry must carry exactly one of signals, action, tick, rules, delivery, oncall, override, silence, update, maintenance, chat")
 	}
 	return nil
 }

@@ -121,6 +121,7 @@ func (s *State) page(c *change, inc *Incident, pages []oncall.Notification) {
 				Message: s.message(inc),
 			})
 		}
+		inc.notePaged(n.Person)
 		if name := n.Person + " (" + n.Via + ")"; !slices.Contains(who, name) {
 			who = append(who, name)
 		}

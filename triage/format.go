@@ -32,6 +32,9 @@ import (
 //     humanEntries in the snapshot and the archive.
 //     Also in 7, resolution: final-message intents (kind final, message.final with
 //     the incident's figures) and each incident's pagesSent.
+//     Also in 7, chat rooms: the chat entry (settings), a delivery's ref, chat
+//     intents (chat), each incident's responders and chat room, and the
+//     chat settings in the snapshot.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.

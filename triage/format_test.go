@@ -68,6 +68,11 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Signals: []signal.Signal{sig(signal.StatusFiring, "alertname", "PaymentsSlow", "service", "payments")}},
 		{Delivery: &triage.Delivery{Intent: "INC-3/page/0/0/ada/ada-webhook", Attempt: 1, Error: "503 Service Unavailable", Retry: true}},
 		{OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "roles.yml", Data: []byte(formatRoles)}}}},
+		// Format 7: chat rooms (ada gets a Slack ID).
+		{OnCall: &triage.OnCallChange{Files: []oncall.File{{Name: "roles.yml", Data: []byte(strings.Replace(formatRoles, "time_zone: UTC,", "time_zone: UTC, slack: U024BE7LH,", 1))}}}},
+		{Chat: &triage.ChatChange{Settings: &triage.ChatSettings{MinSeverity: "SEV1", ArchiveAfter: time.Hour}}},
+		{Action: &triage.Action{Kind: triage.ActionSetSeverity, Incident: "INC-3", By: "ada", Severity: "SEV1", Note: "all payments fail"}},
+		{Delivery: &triage.Delivery{Intent: "INC-3/chat/000000/create", Attempt: 1, OK: true, Ref: "C0123CHAT"}},
 		{Action: &triage.Action{Kind: triage.ActionAssignRole, Incident: "INC-3", By: "ada", Role: "scribe", Person: "ada"}},
 		{Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ada", EntryKind: triage.EntryObservation,
 			Note: "payments latency up since the deploy", At: t0.Add(12 * time.Minute)}},
@@ -210,6 +215,8 @@ func TestEntryEncodingGolden(t *testing.T) {
 	history := formatHistory(t)
 	kinds := map[string]*triage.Entry{
 		"rules":          history[0],
+		"chat":           {Chat: &triage.ChatChange{Settings: &triage.ChatSettings{MinSeverity: "SEV2", ArchiveAfter: 24 * time.Hour}}},
+		"delivery-ref":   {Delivery: &triage.Delivery{Intent: "INC-3/chat/000000/create", Attempt: 1, OK: true, Ref: "C0123CHAT"}},
 		"signals":        history[1],
 		"action-ack":     history[3],
 		"action-set-sev": history[4],

@@ -54,6 +54,10 @@ type Incident struct {
 	Settled []string `json:"settled,omitempty"`
 	// Updates are its updates for each audience, oldest first (updates.go).
 	Updates []Update `json:"updates,omitempty"`
+	// Responders are the people paged for it, first paged first; Chat is
+	// its chat room, if it has one (chat.go).
+	Responders []string  `json:"responders,omitempty"`
+	Chat       *ChatRoom `json:"chat,omitempty"`
 	// Roles maps each held role to its holder; RoleHistory lists every
 	// term, and RoleReminders when each unheld required role is next
 	// reminded about (roles.go).

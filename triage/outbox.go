@@ -22,17 +22,18 @@ const (
 // the same intents, and receivers use it as their deduplication key.
 // Intents are part of the state until a delivery settles them.
 type Intent struct {
-	ID       string     `json:"id"`
-	Kind     IntentKind `json:"kind"`
-	Incident string     `json:"incident"`
-	Person   string     `json:"person,omitempty"` // who is paged; "" for a fallback receiver
-	Receiver string     `json:"receiver"`         // the contact method or receiver to deliver through
-	Step     int        `json:"step"`             // escalation step, from 0
-	Round    int        `json:"round"`            // repetition of the policy, from 0
-	Due      time.Time  `json:"due"`              // when it is to go out (again, after a failure)
-	Attempts int        `json:"attempts"`         // failed deliveries so far
-	Error    string     `json:"error,omitempty"`  // why the last attempt failed
-	Message  Message    `json:"message"`
+	ID       string      `json:"id"`
+	Kind     IntentKind  `json:"kind"`
+	Incident string      `json:"incident"`
+	Person   string      `json:"person,omitempty"` // who is paged; "" for a fallback receiver
+	Receiver string      `json:"receiver"`         // the contact method or receiver to deliver through
+	Step     int         `json:"step"`             // escalation step, from 0
+	Round    int         `json:"round"`            // repetition of the policy, from 0
+	Due      time.Time   `json:"due"`              // when it is to go out (again, after a failure)
+	Attempts int         `json:"attempts"`         // failed deliveries so far
+	Error    string      `json:"error,omitempty"`  // why the last attempt failed
+	Message  Message     `json:"message"`
+	Chat     *ChatIntent `json:"chat,omitempty"` // what a chat intent does (chat.go)
 }
 
 // Message is what a page says about its incident, fixed when it was decided.
@@ -59,6 +60,7 @@ type Delivery struct {
 	OK      bool   `json:"ok"`
 	Error   string `json:"error,omitempty"`
 	Retry   bool   `json:"retry,omitempty"` // the failure may pass (timeout, 5xx): try again later
+	Ref     string `json:"ref,omitempty"`   // what the delivery made, for later intents: a created chat room's channel ID
 }
 
 // Delivery retries: the first after retryBase, doubling up to retryMax, at
@@ -77,7 +79,7 @@ func (s *State) addIntent(c *change, in Intent) bool {
 		return false
 	}
 	s.intents[in.ID] = &in
-	s.dueIntents.push(&in)
+	s.queue(&in)
 	c.res.Intents++
 	return true
 }
@@ -89,6 +91,9 @@ func (s *State) applyDelivery(c *change, d *Delivery) error {
 	in := s.intents[d.Intent]
 	if in == nil || d.Attempt != in.Attempts+1 {
 		return nil
+	}
+	if in.Kind == IntentChat {
+		return s.applyChatDelivery(c, in, d) // chat.go
 	}
 	inc := s.incidents[in.Incident]
 	if d.OK {
@@ -140,7 +145,7 @@ func (s *State) cancelIntents(inc *Incident, kind IntentKind) {
 	slices.Sort(ids) // the order they join inc.Settled in is part of the state
 	for _, id := range ids {
 		delete(s.intents, id)
-		s.dueIntents.remove(id)
+		s.unqueue(id)
 		inc.Settled = append(inc.Settled, id)
 		s.settled[id] = true
 	}

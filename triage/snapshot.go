@@ -34,6 +34,8 @@ type snapshot struct {
 	Heartbeats []*heartbeat      `json:"heartbeats,omitempty"`
 	// Maintenances are the maintenance windows, by ID (format 5).
 	Maintenances []*Maintenance `json:"maintenances,omitempty"`
+	// Chat is the chat-room settings in force (format 7).
+	Chat *ChatSettings `json:"chat,omitempty"`
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -48,7 +50,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 	s.mu.RLock()
 	snap := snapshot{Seq: s.seq, Now: s.now, NextInc: s.nextInc, RuleFiles: s.ruleFiles,
 		OnCall: s.oncallFiles, Overrides: slices.Clone(s.overrides), Silences: s.captureSilences(),
-		Pools: s.capturePools(), Heartbeats: s.captureHeartbeats(), Maintenances: s.captureMaintenances()}
+		Pools: s.capturePools(), Heartbeats: s.captureHeartbeats(), Maintenances: s.captureMaintenances(), Chat: s.chat}
 	for _, in := range s.sortedIntents() {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
@@ -115,6 +117,10 @@ func parallel(n int, fn func(i int) error) error {
 // appended to are cut to their current length, the rest is copied.
 func (inc *Incident) capture() Incident {
 	c := *inc
+	c.Responders = slices.Clip(inc.Responders)
+	if inc.Chat != nil {
+		c.Chat = inc.Chat.clone()
+	}
 	c.Services = slices.Clip(inc.Services)
 	c.GroupKeys = slices.Clip(inc.GroupKeys)
 	c.Alerts = slices.Clip(inc.Alerts)
@@ -186,12 +192,13 @@ func (s *State) Restore(data []byte) error {
 	}
 	for _, in := range snap.Intents {
 		fresh.intents[in.ID] = in
-		fresh.dueIntents.push(in)
+		fresh.queue(in)
 	}
 	if err := fresh.restoreSilences(snap.Silences); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
 	fresh.restoreMaintenances(snap.Maintenances)
+	fresh.chat = snap.Chat
 	fresh.rebuild()
 
 	s.mu.Lock()
@@ -202,6 +209,7 @@ func (s *State) Restore(data []byte) error {
 	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
+	s.dueChat, s.chat, s.chatChannels = fresh.dueChat, fresh.chat, fresh.chatChannels
 	s.pools, s.heartbeats, s.maintenances = fresh.pools, fresh.heartbeats, fresh.maintenances
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
 	s.held.recount(s.alerts) // admission counts (admission.go)
@@ -213,6 +221,7 @@ func (s *State) Restore(data []byte) error {
 func (s *State) rebuild() {
 	s.openByKey = make(map[string]*Incident)
 	s.openBySvc = make(map[string]*Incident)
+	s.chatChannels = make(map[string]string)
 	s.openCount = 0
 	s.timers.init()
 	clear(s.settled)
@@ -223,6 +232,7 @@ func (s *State) rebuild() {
 		inc.derive(s.rules)
 		s.armUpdates(inc)
 		s.armRoleTimers(inc)
+		s.armChat(inc)
 		for _, id := range inc.Settled {
 			s.settled[id] = true
 		}

@@ -94,7 +94,11 @@ type State struct {
 	intents    map[string]*Intent    // pending effects, by ID
 	dueIntents intentHeap            // the same, in due order
 	settled    map[string]bool       // IDs of intents settled or cancelled (derived from incidents' Settled)
-	held       held                  // alerts held, counted for admission control (admission.go)
+	dueChat    intentHeap            // the chat intents whose room exists, in due order (chat.go)
+
+	chat         *ChatSettings     // chat-room settings; nil when chat rooms are off (chat.go)
+	chatChannels map[string]string // chat channel ID -> incident key (derived from incidents' Chat)
+	held         held              // alerts held, counted for admission control (admission.go)
 
 	oncallFiles []oncall.File     // the on-call files in force (people, schedules, policies)
 	oncall      *oncall.Config    // compiled from them; nil when none are configured
@@ -116,16 +120,18 @@ func New(rs *rules.Set) *State {
 		rs = rules.Default()
 	}
 	s := &State{
-		alerts:     make(map[string]*Alert),
-		incidents:  make(map[string]*Incident),
-		openByKey:  make(map[string]*Incident),
-		openBySvc:  make(map[string]*Incident),
-		intents:    make(map[string]*Intent),
-		pools:      make(map[string]*pool),
-		heartbeats: make(map[string]*heartbeat),
-		dueIntents: intentHeap{pos: make(map[string]int)},
-		settled:    make(map[string]bool),
-		nextInc:    1,
+		alerts:       make(map[string]*Alert),
+		incidents:    make(map[string]*Incident),
+		openByKey:    make(map[string]*Incident),
+		openBySvc:    make(map[string]*Incident),
+		intents:      make(map[string]*Intent),
+		pools:        make(map[string]*pool),
+		heartbeats:   make(map[string]*heartbeat),
+		dueIntents:   intentHeap{pos: make(map[string]int)},
+		dueChat:      intentHeap{pos: make(map[string]int)},
+		chatChannels: make(map[string]string),
+		settled:      make(map[string]bool),
+		nextInc:      1,
 	}
 	s.timers.init()
 	s.setRules(rs, nil)

@@ -24,6 +24,9 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	_, rs, err := loadRules(cfg)
+	if err == nil {
+		err = checkChatSeverity(cfg, rs)
+	}
 	if err == nil && len(cfg.OnCallFiles) > 0 {
 		err = checkOnCallFor(cfg.OnCallFiles, rs)
 	}

@@ -168,6 +168,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		}
 	}
 
+	chat, err := startChat(ctx, cfg, eng, log.Named("slack"), reg)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -188,6 +193,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if sp != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); sp.Run(loopCtx) }()
+	}
+	if chat != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); chat.Run(loopCtx) }()
 	}
 	srv.SetReady(true)
 
@@ -217,11 +226,9 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 		return fmt.Errorf("postmortem.template_file: %w", err)
 	}
 	api.NewPostmortems(incidents, pmt, time.Now).Register(apis)
-	// Slack's slash commands: signed with the app's signing secret. Until
-	// the chat rooms record their channels and the on-call files people's
-	// Slack user ids, commands must name their incident and every sender
-	// is refused as unlinked (chatops.UnwiredRooms, UnwiredPeople).
-	slack := &chatops.Handler{Rooms: chatops.UnwiredRooms{}, People: chatops.UnwiredPeople{}, Incidents: eng.State(), Actor: eng, Updater: eng}
+	// Slack's slash commands, signed with the app's signing secret: the
+	// applied state knows each incident's room and each person's Slack user.
+	slack := &chatops.Handler{Rooms: eng.State(), People: eng.State(), Incidents: eng.State(), Actor: eng, Updater: eng}
 	server.NewSlackCommands(slack, []byte(cfg.Chat.Slack.SigningSecret.Reveal()), time.Now, log.Named("slack")).Register(r)
 
 	// The responder console signs in with the same tokens and keeps its own
