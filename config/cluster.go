@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // Cluster configures replication across machines (hashicorp/raft). Absent,
@@ -20,6 +21,13 @@ type Cluster struct {
 	// itself included. A node with raft state ignores them.
 	Peers []Peer     `yaml:"peers"`
 	TLS   ClusterTLS `yaml:"tls"`
+	// SnapshotInterval is how often raft checks whether a snapshot is due
+	// (cluster.DefaultSnapshotInterval if zero).
+	SnapshotInterval time.Duration `yaml:"snapshot_interval"`
+	// TrailingLogs is how many log entries stay behind a snapshot for
+	// followers that lag (cluster.DefaultTrailingLogs if zero); a follower
+	// further behind catches up from a snapshot.
+	TrailingLogs uint64 `yaml:"trailing_logs"`
 }
 
 // Peer is a cluster member: its id, raft address and API URL, to which
@@ -80,6 +88,9 @@ func (c *Cluster) check(m *mapping) error {
 		if u, err := url.Parse(p.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return m.d.errorf(m.elemAt("peers", i), "api_url: want an absolute http(s) URL, got %q", p.APIURL)
 		}
+	}
+	if c.SnapshotInterval < 0 {
+		return m.errorf("snapshot_interval", "must not be negative, got %s", c.SnapshotInterval)
 	}
 	if len(c.Peers) > 0 && !seen[c.NodeID] {
 		return m.errorf("peers", "list this node (%q) too: every node lists every node", c.NodeID)

@@ -60,8 +60,9 @@ func openJournal(cfg *config.Config, state *triage.State, log *zap.Logger, reg p
 	}
 	opts := cluster.Options{
 		NodeID: cc.NodeID, RaftAddress: cc.RaftAddress, Dir: cfg.DataDir, TLS: r.tls,
-		SnapshotThreshold: cfg.Storage.SnapshotEvery, ArchiveRetention: cfg.Storage.ArchiveRetention,
-		Logger: log.Named("cluster"), Registerer: reg,
+		SnapshotThreshold: cfg.Storage.SnapshotEvery, SnapshotInterval: cc.SnapshotInterval, TrailingLogs: cc.TrailingLogs,
+		ArchiveRetention: cfg.Storage.ArchiveRetention,
+		Logger:           log.Named("cluster"), Registerer: reg,
 	}
 	for _, p := range cc.Peers {
 		opts.Peers = append(opts.Peers, cluster.Peer{ID: p.ID, RaftAddress: p.RaftAddress, APIURL: p.APIURL})
