@@ -14,17 +14,17 @@ import (
 // op is a hand-written operation: client, kind, incident, outcome, and its
 // invoke and return times (return -1: never returned).
 type op struct {
-	client       int
-	kind         Kind
-	incident     string
-	result       string
-	call, return_ int64
+	client    int
+	kind      Kind
+	incident  string
+	result    string
+	call, ret int64
 }
 
 func history(ops []op) []porcupine.Operation {
 	out := make([]porcupine.Operation, 0, len(ops))
 	for _, o := range ops {
-		ret := o.return_
+		ret := o.ret
 		if ret < 0 {
 			ret = math.MaxInt64
 		}
