@@ -16,10 +16,14 @@
 # status page served by Klaxon beside the same exported file served by
 # nginx (Debian package), requests/s of each and the ratio.
 #
+# Then, unless CLUSTER=0, it runs bench/cluster.sh: ingest into three
+# replicas beside one and beside Alertmanager, and failover time over ten
+# leader kills.
+#
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
 # binary to measure instead of building ./cmd/klaxon), PAGING (default 1),
-# STATUSPAGE (default 1).
+# STATUSPAGE (default 1), CLUSTER (default 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -259,4 +263,12 @@ if [[ "${STATUSPAGE:-1}" == 1 ]]; then
 	cleanup
 	pids=()
 	KLAXON_BIN="$klaxon_bin" bash "$root/bench/statuspage.sh"
+fi
+
+# --- replication ----------------------------------------------------------
+
+if [[ "${CLUSTER:-1}" == 1 ]]; then
+	cleanup
+	pids=()
+	KLAXON_BIN="$klaxon_bin" AM_BIN="$am_bin" BATCHES="1 100" bash "$root/bench/cluster.sh"
 fi
