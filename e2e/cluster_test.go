@@ -201,10 +201,17 @@ func (n *clusterNode) ready() (int, string, error) {
 // that run name it, and returns it.
 func (c *cluster) leader() *clusterNode {
 	c.t.Helper()
+	return c.leaderAmong(c.running())
+}
+
+// leaderAmong waits until exactly one of nodes says it leads and the others
+// name it, and returns it.
+func (c *cluster) leaderAmong(nodes []*clusterNode) *clusterNode {
+	c.t.Helper()
 	var leader *clusterNode
-	eventually(c.t, waitTimeout, "one leader the running nodes agree on", func() error {
+	eventually(c.t, waitTimeout, "one leader the nodes agree on", func() error {
 		var err error
-		leader, err = c.agreedLeader(c.running())
+		leader, err = c.agreedLeader(nodes)
 		return err
 	})
 	return leader
