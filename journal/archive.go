@@ -111,21 +111,43 @@ func (b *Badger) takeArchive() {
 	// Holding archMu across TakeArchive, a reader that no longer finds an
 	// item in the FSM finds it pending.
 	b.archMu.Lock()
-	if items := b.archiver.TakeArchive(); len(items) > 0 {
-		if b.pending == nil {
-			b.pending = make(map[string]ArchiveItem)
-		}
-		for _, item := range items {
-			if err := b.checkArchiveItem(item); err != nil {
-				b.log.Error("journal cannot archive an item; dropping it", zap.String("key", item.Key), zap.Error(err))
-				continue
-			}
-			item.Time = recordTime(item.Time.UnixNano())
-			item.Data = bytes.Clone(item.Data)
-			b.pending[item.Key] = item
-		}
-	}
+	b.addPending(b.archiver.TakeArchive())
 	b.archMu.Unlock()
+}
+
+// addPending copies items into pending, dropping (and logging) those the
+// journal cannot store. The caller holds archMu.
+func (b *Badger) addPending(items []ArchiveItem) {
+	if len(items) == 0 {
+		return
+	}
+	if b.pending == nil {
+		b.pending = make(map[string]ArchiveItem)
+	}
+	for _, item := range items {
+		if err := b.checkArchiveItem(item); err != nil {
+			b.log.Error("journal cannot archive an item; dropping it", zap.String("key", item.Key), zap.Error(err))
+			continue
+		}
+		item.Time = recordTime(item.Time.UnixNano())
+		item.Data = bytes.Clone(item.Data)
+		b.pending[item.Key] = item
+	}
+}
+
+// PutArchive stores items in the archive, fsync'd, and takes now as the
+// newest record's time for aging the archive out. It is for a journal kept
+// only as an archive, whose records live elsewhere (a replicated log); the
+// caller serialises calls. Items that fail to store stay readable and are
+// retried by the next call.
+func (b *Badger) PutArchive(now time.Time, items []ArchiveItem) error {
+	if nanos := now.UnixNano(); nanos > b.lastNanos.Load() {
+		b.lastNanos.Store(nanos)
+	}
+	b.archMu.Lock()
+	b.addPending(items)
+	b.archMu.Unlock()
+	return b.storePending()
 }
 
 // storeArchive stores the pending items; on failure they stay pending (and

@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/klaxonhq/klaxon/journal"
+)
+
+func TestReplicatesInLogOrderOnEveryNode(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	acked := c.appendN(l, 200, "signal")
+	acked = append(acked, c.appendN(l, 1, "archive:INC-1")...)
+	c.converged(maxSeq(acked))
+	want := c.fsms[l].records()
+	for i, f := range c.fsms {
+		if m := missing(f, acked); len(m) > 0 {
+			t.Errorf("node %d lacks %d acknowledged records, e.g. %s", i, len(m), m[0])
+		}
+		got := f.records()
+		if !slices.EqualFunc(got, want, sameRecord) {
+			t.Errorf("node %d applied %d records differently from the leader's %d", i, len(got), len(want))
+		}
+		if !slices.IsSortedFunc(got, func(a, b journal.Record) int { return int(a.Seq) - int(b.Seq) }) {
+			t.Errorf("node %d applied records out of order", i)
+		}
+		item, ok, err := c.nodes[i].Archived("INC-1-0")
+		if err != nil || !ok || string(item.Data) != "archive:INC-1-0" {
+			t.Errorf("node %d archive: %v %v %q", i, ok, err, item.Data)
+		}
+	}
+}
+
+func sameRecord(a, b journal.Record) bool {
+	return a.Seq == b.Seq && a.Time.Equal(b.Time) && string(a.Data) == string(b.Data)
+}
+
+func TestFollowerAppendIsUnavailable(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	f := (l + 1) % 3
+	_, _, err := c.nodes[f].Append(context.Background(), []byte("x"), nil)
+	if !errors.Is(err, journal.ErrUnavailable) || !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("append on a follower: %v, want ErrNotLeader wrapping journal.ErrUnavailable", err)
+	}
+}
+
+func TestLeaderLossElectsANewLeaderThatHasEveryAcknowledgedRecord(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	old := c.leader()
+	acked := c.appendN(old, 100, "before")
+	c.stop(old)
+	l := c.leader()
+	if l == old {
+		t.Fatalf("the stopped node %d still leads", old)
+	}
+	acked = append(acked, c.appendN(l, 100, "after")...)
+	c.converged(maxSeq(acked))
+	for i, f := range c.fsms {
+		if c.nodes[i] == nil {
+			continue
+		}
+		if m := missing(f, acked); len(m) > 0 {
+			t.Errorf("survivor %d lacks %d acknowledged records, e.g. %s", i, len(m), m[0])
+		}
+	}
+}
+
+func TestRestartedFollowerCatchesUpByLog(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	f := (l + 1) % 3
+	acked := c.appendN(l, 50, "before")
+	c.converged(maxSeq(acked))
+	c.stop(f)
+	acked = append(acked, c.appendN(l, 50, "while-down")...)
+	c.start(f)
+	c.converged(maxSeq(acked))
+	if m := missing(c.fsms[f], acked); len(m) > 0 {
+		t.Fatalf("restarted follower lacks %d records, e.g. %s", len(m), m[0])
+	}
+	if r := c.fsms[f].restored(); r != 0 {
+		t.Errorf("follower restored %d snapshots; it should have caught up by log alone", r)
+	}
+}
+
+func TestFarBehindFollowerCatchesUpBySnapshot(t *testing.T) {
+	c := newTestCluster(t, 3, func(o *Options) {
+		o.SnapshotThreshold = 16
+		o.TrailingLogs = 8
+	})
+	l := c.leader()
+	f := (l + 1) % 3
+	c.stop(f)
+	acked := c.appendN(l, 200, "while-down")
+	acked = append(acked, c.appendN(l, 1, "archive:INC-7")...)
+	if err := c.nodes[l].raft.Snapshot().Error(); err != nil {
+		t.Fatalf("leader snapshot: %v", err)
+	}
+	if first := c.nodes[l].FirstSeq(); first <= 1 {
+		t.Fatalf("leader's log starts at %d after a snapshot; the test needs it compacted", first)
+	}
+	c.start(f)
+	c.converged(maxSeq(acked))
+	if m := missing(c.fsms[f], acked); len(m) > 0 {
+		t.Fatalf("far-behind follower lacks %d records, e.g. %s", len(m), m[0])
+	}
+	if c.fsms[f].restored() == 0 {
+		t.Errorf("far-behind follower caught up without installing a snapshot")
+	}
+}
+
+func TestMinorityCannotCommit(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	acked := c.appendN(l, 10, "before")
+	c.converged(maxSeq(acked))
+	c.isolate(l)
+	_, _, err := c.nodes[l].Append(context.Background(), []byte("cut-off"), nil)
+	if !errors.Is(err, journal.ErrUnavailable) {
+		t.Fatalf("append on a leader cut off from the majority: %v, want journal.ErrUnavailable", err)
+	}
+	until(t, "the cut-off node to step down", func() bool { return !c.nodes[l].IsLeader() })
+	if err := c.nodes[l].Ready(); err == nil {
+		t.Errorf("the cut-off node says it is ready")
+	}
+	for i, f := range c.fsms {
+		for _, r := range f.records() {
+			if string(r.Data) == "cut-off" {
+				t.Errorf("node %d applied a record the minority proposed", i)
+			}
+		}
+	}
+}
+
+func TestOnlyTheLeaderRunsLeaderWork(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	var running [3]atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	for i := range c.nodes {
+		go func() {
+			c.nodes[i].RunAsLeader(ctx, "test", func(ctx context.Context) {
+				running[i].Add(1)
+				<-ctx.Done()
+				running[i].Add(-1)
+			})
+			done <- struct{}{}
+		}()
+	}
+	old := c.leader()
+	until(t, "the leader runs its work", func() bool { return running[old].Load() == 1 })
+	for i := range running {
+		if i != old && running[i].Load() != 0 {
+			t.Errorf("follower %d runs leader work", i)
+		}
+	}
+	c.isolate(old)
+	until(t, "the old leader stops its work", func() bool { return running[old].Load() == 0 })
+	until(t, "a new leader runs its work", func() bool {
+		for i := range running {
+			if i != old && running[i].Load() == 1 && c.nodes[i].IsLeader() {
+				return true
+			}
+		}
+		return false
+	})
+	cancel()
+	for range c.nodes {
+		<-done
+	}
+}
