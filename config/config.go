@@ -57,6 +57,8 @@ type Config struct {
 	// Heartbeats are the jobs expected to report in; read at start-up.
 	Heartbeats Heartbeats `yaml:"heartbeats"`
 	StatusPage StatusPage `yaml:"statuspage"`
+	// Cluster replicates Klaxon across machines; absent, it runs alone.
+	Cluster Cluster `yaml:"cluster"`
 
 	// File is the path the configuration was read from, as given.
 	File string `yaml:"-"`

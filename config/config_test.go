@@ -219,7 +219,7 @@ var invalid = map[string]string{
 	"token_unknown_key.yml":        `:4: auth.admin[0].tokne: unknown key (expected one of: name, token, token_file)`,
 	"token_whitespace.yml":         `:4: auth.admin[0].token: token must not contain whitespace or control characters`,
 	"two_documents.yml":            `:6: a configuration file holds one YAML document, this is a second one`,
-	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth, heartbeats, statuspage)`,
+	"unknown_key.yml":              `:1: listen_adress: unknown key (expected one of: listen_address, external_url, data_dir, log_level, rule_files, oncall_files, notify, server, storage, limits, auth, heartbeats, statuspage, cluster)`,
 	"unknown_nested_key.yml":       `:3: server.max_body_byte: unknown key (expected one of: max_body_bytes, read_timeout, write_timeout, shutdown_timeout)`,
 	"unknown_source.yml":           `:6: auth.ingest.opsgenie: unknown key (expected one of: alertmanager, prometheus, tickets, mentions, heartbeats, pagerduty, zendesk)`,
 	"zero_block_cache.yml":         `:2: storage.block_cache_bytes: must be positive, got 0`,
