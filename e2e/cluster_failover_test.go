@@ -95,6 +95,13 @@ func (c *cluster) killLeaderUnderLoad() *clusterNode {
 	load.waitAcked(before + minAckedPerPhase)
 	load.stop()
 	load.report()
+	// Every node answers reads from the leader, so the listing below sees
+	// the leader's state; that each survivor holds the same is what its
+	// own applied index says, once it reaches the leader's commit index
+	// taken after the last acknowledgement.
+	for _, n := range survivors {
+		c.caughtUp(newLeader, n)
+	}
 	load.holdsAcked(survivors...)
 
 	for step, person := range []string{"p1", "p2", "p3"} {
@@ -194,6 +201,9 @@ func (c *cluster) cutFollowerUnderLoad() {
 	c.caughtUp(leader, cut) // from a snapshot: fallsBehind saw to that
 	load.stop()
 	load.report()
+	for _, n := range c.nodes {
+		c.caughtUp(leader, n)
+	}
 	load.holdsAcked(c.nodes...)
 	c.pagedOnceOrTwice("p1", drill, 0)
 }
