@@ -250,4 +250,3 @@ func missing(fsm *testFSM, acked []journal.Record) []string {
 	}
 	return out
 }
-

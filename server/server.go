@@ -31,6 +31,7 @@ type Server struct {
 	log      *zap.Logger
 	engine   *gin.Engine
 	ready    atomic.Bool
+	check    atomic.Pointer[func() error] // asked by /-/ready once ready; see SetReadyCheck
 	access   atomic.Pointer[access]
 	duration *prometheus.HistogramVec
 	direct   directRoute
@@ -82,6 +83,12 @@ func New(cfg *config.Config, log *zap.Logger, reg *prometheus.Registry) *Server 
 				c.String(http.StatusServiceUnavailable, "not ready")
 				return
 			}
+			if check := s.check.Load(); check != nil {
+				if err := (*check)(); err != nil {
+					c.String(http.StatusServiceUnavailable, err.Error())
+					return
+				}
+			}
 			c.String(http.StatusOK, "OK")
 		})
 	}
@@ -95,6 +102,10 @@ func (s *Server) Engine() *gin.Engine { return s.engine }
 
 // SetReady sets what GET /-/ready answers: 200 when true, 503 when false.
 func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// SetReadyCheck makes GET /-/ready, once ready, answer 503 with check's
+// error while it fails (a replica without a leader, say).
+func (s *Server) SetReadyCheck(check func() error) { s.check.Store(&check) }
 
 // Serve answers requests on ln until ctx is done, then stops accepting
 // connections, marks the server not ready and lets requests in flight

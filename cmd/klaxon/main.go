@@ -53,6 +53,10 @@ var commands = map[string]command{
 	"incidents resolve":  {usageIncidentsResolve, runIncidentsResolve},
 	"incidents escalate": {usageIncidentsEscalate, runIncidentsEscalate},
 	"incidents severity": {usageIncidentsSeverity, runIncidentsSeverity},
+
+	"cluster status": {usageClusterStatus, runClusterStatus},
+	"cluster join":   {usageClusterJoin, runClusterJoin},
+	"cluster remove": {usageClusterRemove, runClusterRemove},
 }
 
 // parsesFlags names the commands whose run parses its arguments with a
@@ -63,6 +67,7 @@ var parsesFlags = map[string]bool{
 	"incidents list": true, "incidents show": true, "incidents ack": true, "incidents resolve": true,
 	"incidents escalate": true, "incidents severity": true,
 	"statuspage export": true,
+	"cluster status":    true, "cluster join": true, "cluster remove": true,
 }
 
 func main() {

@@ -31,7 +31,6 @@ import (
 	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/ingest"
-	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/server"
@@ -112,18 +111,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
-	j, err := journal.OpenBadger(journal.Options{
-		Dir:            cfg.DataDir,
-		MemTableSize:   cfg.Storage.MemtableBytes,
-		BlockCacheSize: cfg.Storage.BlockCacheBytes,
-		SnapshotEvery:  cfg.Storage.SnapshotEvery,
-		MinFreeBytes:   cfg.Storage.MinFreeBytes,
-		Logger:         log.Named("journal"),
-		Registerer:     reg,
-
-		Retention:        cfg.Storage.Retention,
-		ArchiveRetention: cfg.Storage.ArchiveRetention,
-	}, state)
+	j, rep, err := openJournal(cfg, state, log, reg)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
@@ -156,9 +144,12 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	}
 	srv := server.New(cfg, log.Named("http"), reg)
 	rl := newReloader(cfg, eng, pg, srv, level, log.Named("rules"), reg)
-	if err := rl.start(ctx); err != nil {
-		return err
+	if rep == nil { // a replica installs its files when it leads
+		if err := rl.start(ctx); err != nil {
+			return err
+		}
 	}
+	rep.routes(srv)
 	routes(srv, cfg, eng, j, signer, rl, log, reg)
 	sp, err := newStatusPublisher(cfg, eng.State(), j, log.Named("statuspage"))
 	if err != nil {
@@ -167,6 +158,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if sp != nil {
 		srv.Direct(statuspage.Prefix, sp.Handler()) // ahead of the router: as fast as a static file server
 		eng.OnApplied(sp.Dirty)
+		rep.onApplied(sp.Dirty)
 		if err := sp.Render(); err != nil {
 			log.Error("rendering the status page failed; it answers 503 until a rendering succeeds", zap.Error(err))
 		}
@@ -182,9 +174,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	wg.Add(3)
-	go func() { defer wg.Done(); eng.Run(loopCtx) }()
+	go func() { defer wg.Done(); rep.leading(loopCtx, "timers", eng.Run) }()
 	go func() { defer wg.Done(); rl.onSIGHUP(loopCtx, hup) }()
-	go func() { defer wg.Done(); pg.run(loopCtx) }()
+	go func() { defer wg.Done(); rep.leading(loopCtx, "delivery", pg.run) }()
+	if rep != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); rep.leading(loopCtx, "files", rl.startLeading) }()
+	}
 	if sp != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); sp.Run(loopCtx) }()
