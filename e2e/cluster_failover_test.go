@@ -26,40 +26,38 @@ import (
 // Escalation of the drill incidents: p1 at once, p2 after stepAfter, p3
 // after stepAfter more; the last step waits long enough that the fallback
 // is never paged while the test runs.
-const stepAfter = 8 * time.Second
+const stepAfter = 10 * time.Second
 
-// Raft settings of the test cluster: snapshots often and few trailing
-// logs, so that a follower cut off for a few seconds of load falls behind
-// the leader's log and is sent a snapshot.
-var clusterRaft = map[string]string{
-	"snapshot_threshold": "64",
-	"snapshot_interval":  "1s",
-	"trailing_logs":      fmt.Sprint(trailingLogs),
-}
+// Snapshots of the test clusters: every 64 entries (storage.snapshot_every,
+// which a replica takes as raft's snapshot threshold), checked for every
+// second, with 32 entries kept behind each, so that a follower cut off for a
+// few seconds of load falls behind the leader's log and is sent a snapshot.
+const (
+	snapshotEvery    = 64
+	snapshotInterval = "1s"
+	trailingLogs     = 32
+)
 
-// trailingLogs is how many entries the leader keeps behind its snapshot.
-const trailingLogs = 32
-
-// catchupGap is how many entries a cut-off follower must fall behind, well
-// past clusterRaft's trailing logs.
+// catchupGap is how many entries a cut-off follower falls behind the
+// leader before the links heal.
 const catchupGap = 400
 
 // minAckedPerPhase is how much load each phase sees answered 2xx before and
 // after the fault, so that the fault lands under load.
 const minAckedPerPhase = 200
 
+// drillOnCall pages p1 at once, p2 after stepAfter, p3 after stepAfter more.
+var drillOnCall = oncallSetup{
+	People: []string{"p1", "p2", "p3"},
+	Steps: []oncallStep{
+		{After: stepAfter.String(), People: []string{"p1"}},
+		{After: stepAfter.String(), People: []string{"p2"}},
+		{After: "1h", People: []string{"p3"}},
+	},
+}
+
 func TestCluster(t *testing.T) {
-	c := newCluster(t, clusterOptions{
-		OnCall: &oncallSetup{
-			People: []string{"p1", "p2", "p3"},
-			Steps: []oncallStep{
-				{After: stepAfter.String(), People: []string{"p1"}},
-				{After: stepAfter.String(), People: []string{"p2"}},
-				{After: "1h", People: []string{"p3"}},
-			},
-		},
-		Raft: clusterRaft,
-	})
+	c := newCluster(t, clusterOptions{OnCall: &drillOnCall})
 	c.start()
 	lin := c.startLinearizability(c.leader())
 
@@ -69,7 +67,24 @@ func TestCluster(t *testing.T) {
 		lin.stop()
 		t.FailNow()
 	}
-	c.cutFollowerUnderLoad()
+	c.cutFollowerUnderLoad(false)
+	lin.check(t)
+}
+
+// TestClusterSnapshotCatchUp cuts a follower off until the leader has
+// compacted its log past the follower's last entry: healed, the follower
+// can only catch up from the leader's snapshot. The replicas snapshot often
+// and keep few entries behind a snapshot (the cluster section's
+// snapshot_interval and trailing_logs).
+func TestClusterSnapshotCatchUp(t *testing.T) {
+	c := newCluster(t, clusterOptions{
+		OnCall:  &drillOnCall,
+		Storage: map[string]int64{"snapshot_every": snapshotEvery},
+		Raft:    map[string]string{"snapshot_interval": snapshotInterval, "trailing_logs": fmt.Sprint(trailingLogs)},
+	})
+	c.start()
+	lin := c.startLinearizability(c.leader())
+	c.cutFollowerUnderLoad(true)
 	lin.check(t)
 }
 
@@ -162,8 +177,9 @@ func (c *cluster) restart(n *clusterNode) {
 	c.t.Logf("%s rejoined as a follower of %s at index %d", n.id, leader.id, s.AppliedIndex)
 }
 
-// cutFollowerUnderLoad is the partition proof.
-func (c *cluster) cutFollowerUnderLoad() {
+// cutFollowerUnderLoad is the partition proof; bySnapshot keeps the
+// follower cut off until only a snapshot can bring it back.
+func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
 	t := c.t
 	t.Helper()
 	leader := c.leader()
@@ -189,8 +205,8 @@ func (c *cluster) cutFollowerUnderLoad() {
 		leader = l
 	}
 	drill := c.openDrill(leader, "PartitionDrill", "partition")
-	c.recv.waitPages("p1", 2) // the failover drill's, then this one's
-	c.fallsBehind(leader, cut, catchupGap)
+	c.pagedOnceOrTwice("p1", drill, 0)
+	c.fallsBehind(leader, cut, catchupGap, bySnapshot)
 	c.refusesIngest(cut)
 	if got := c.recv.pagesFrom(cut.url) - paged; got != 0 {
 		t.Errorf("%s paged %d times while cut off from the majority", cut.id, got)
@@ -198,14 +214,13 @@ func (c *cluster) cutFollowerUnderLoad() {
 
 	c.heal(cut)
 	cut.waitReady()
-	c.caughtUp(leader, cut) // from a snapshot: fallsBehind saw to that
+	c.caughtUp(leader, cut) // from a snapshot if bySnapshot: fallsBehind saw to that
 	load.stop()
 	load.report()
 	for _, n := range c.nodes {
 		c.caughtUp(leader, n)
 	}
 	load.holdsAcked(c.nodes...)
-	c.pagedOnceOrTwice("p1", drill, 0)
 }
 
 // refusesIngest checks that n answers an alert with 503 and Retry-After.
@@ -230,9 +245,9 @@ func (c *cluster) refusesIngest(n *clusterNode) {
 }
 
 // fallsBehind waits until the leader has committed gap entries more than
-// n has applied, and has compacted its log past the end of n's: then n can
-// only catch up from a snapshot.
-func (c *cluster) fallsBehind(leader, n *clusterNode, gap uint64) {
+// n has applied and, if pastLog, has compacted its log past the end of n's:
+// then n can only catch up from a snapshot.
+func (c *cluster) fallsBehind(leader, n *clusterNode, gap uint64, pastLog bool) {
 	c.t.Helper()
 	s, err := n.status()
 	if err != nil {
@@ -249,6 +264,9 @@ func (c *cluster) fallsBehind(leader, n *clusterNode, gap uint64) {
 		}
 		if l.CommitIndex < s.AppliedIndex+gap {
 			return fmt.Errorf("leader at %d, %s at %d", l.CommitIndex, n.id, s.AppliedIndex)
+		}
+		if !pastLog {
+			return nil
 		}
 		snap, err := leader.metric("klaxon_raft_last_snapshot_index")
 		if err != nil {

@@ -49,6 +49,8 @@ type clusterOptions struct {
 	// OnCall is the on-call file every node gets (receiver URLs are filled
 	// in); nil for none.
 	OnCall *oncallSetup
+	// Storage holds keys of the storage section.
+	Storage map[string]int64
 	// Raft holds extra keys of the cluster section (e.g. a low snapshot
 	// threshold), written as given.
 	Raft map[string]string
@@ -75,7 +77,7 @@ func newCluster(t *testing.T, opts clusterOptions) *cluster {
 		t.Fatal(err)
 	}
 	for i := range clusterSize {
-		cfg := klaxonConfig{Notify: map[string]string{"ack_key_file": ackKey, "timeout": notifyTimeout}}
+		cfg := klaxonConfig{Storage: opts.Storage, Notify: map[string]string{"ack_key_file": ackKey, "timeout": notifyTimeout}}
 		if opts.OnCall != nil {
 			cfg.OnCallFiles = []string{"oncall/*.yml"}
 		}
