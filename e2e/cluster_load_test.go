@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -174,7 +176,7 @@ func (l *clusterLoad) holdsAcked(nodes ...*clusterNode) {
 // Shape of the linearizability clients: each picks an incident and a node
 // at random and acknowledges, resolves or reads.
 const (
-	linIncidents = 12
+	linIncidents = 24
 	linClients   = 3
 	linPause     = 20 * time.Millisecond
 )
@@ -227,10 +229,12 @@ func (w *linWorkers) run(ctx context.Context, client int) {
 		key := w.keys[rng.IntN(len(w.keys))]
 		n := w.c.nodes[rng.IntN(len(w.c.nodes))]
 		kind := linearize.Read
+		// Resolves are rare, so that most incidents stay open, and
+		// acknowledgeable, for most of the run.
 		switch r := rng.IntN(100); {
-		case r < 20:
+		case r < 15:
 			kind = linearize.Ack
-		case r < 25:
+		case r < 16:
 			kind = linearize.Resolve
 		}
 		w.do(ctx, client, n, key, kind)
@@ -259,23 +263,47 @@ func (w *linWorkers) do(ctx context.Context, client int, n *clusterNode, key str
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	status, inc := 0, struct {
-		Status string `json:"status"`
-	}{}
-	if resp, err := httpClient.Do(req); err == nil {
-		status = resp.StatusCode
-		if kind == linearize.Read && status == http.StatusOK {
-			if err := json.NewDecoder(resp.Body).Decode(&inc); err != nil {
-				status = 0
-			}
-		}
-		resp.Body.Close()
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		p.Return(transportOutcome(err))
+		return
 	}
-	if kind == linearize.Read {
-		p.Return(linearize.ReadResult(status, inc.Status))
-	} else {
-		p.Return(linearize.ActionResult(status))
+	defer resp.Body.Close()
+	var answer struct {
+		Status string `json:"status"` // an incident's
+		Error  string `json:"error"`  // an error's
 	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		answer.Status = "" // a read without a status says nothing
+	}
+	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable && notForwarded(answer.Error):
+		p.Return(linearize.Refused)
+	case kind == linearize.Read:
+		p.Return(linearize.ReadResult(resp.StatusCode, answer.Status))
+	default:
+		p.Return(linearize.ActionResult(resp.StatusCode))
+	}
+}
+
+// transportOutcome is the outcome of a request that got no answer: refused
+// if it never reached a node (the node is down), else unknown.
+func transportOutcome(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return linearize.Refused
+	}
+	return linearize.Unknown
+}
+
+// notForwarded reports whether a 503's error says the request was refused
+// before any leader saw it: a node that knew of no leader, a node that got
+// a forwarded request and does not lead, or a leader that could not confirm
+// it still leads before a read (cluster/http.go).
+func notForwarded(msg string) bool {
+	return strings.HasPrefix(msg, "no leader: election in progress") ||
+		strings.Contains(msg, "forwarded this request here, and this node does not lead") ||
+		strings.HasPrefix(msg, "no quorum: leadership not confirmed")
 }
 
 // stop ends the clients (idempotent).

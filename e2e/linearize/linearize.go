@@ -40,6 +40,10 @@ const (
 	OK       = "ok"       // the action was applied (2xx)
 	Conflict = "conflict" // refused because the incident is resolved (409)
 	Unknown  = "unknown"  // no definite answer: it may or may not have happened
+	// Refused is an answer that says the operation was not carried out (a
+	// connection refused, a node that knew of no leader to forward to): it
+	// is left out of the history, as an operation that never was.
+	Refused = "refused"
 )
 
 // Input is an operation's request.
@@ -158,8 +162,12 @@ func (r *Recorder) Invoke(client int, in Input) *Pending {
 
 // Return records the operation with its answer. An Unknown answer is
 // recorded as never returning, so that it may take effect at any time after
-// its invoke, or not at all.
+// its invoke, or not at all; a Refused operation, and a read with no
+// answer, which changed nothing, are not recorded.
 func (p *Pending) Return(result string) {
+	if result == Refused || (p.in.Kind == Read && result == Unknown) {
+		return
+	}
 	ret := p.r.now()
 	if result == Unknown {
 		ret = math.MaxInt64

@@ -179,6 +179,8 @@ func TestRecorder(t *testing.T) {
 	}
 	p := r.Invoke(9, Input{Incident: "INC-1", Kind: Ack, Node: "n2"})
 	p.Return(Unknown)
+	r.Invoke(9, Input{Incident: "INC-1", Kind: Resolve, Node: "n3"}).Return(Refused) // left out
+	r.Invoke(9, Input{Incident: "INC-1", Kind: Read, Node: "n3"}).Return(Unknown)    // left out
 	ops := r.Operations()
 	if len(ops) != 101 {
 		t.Fatalf("%d operations recorded, want 101", len(ops))
