@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +118,7 @@ func (c *cluster) killLeaderUnderLoad() *clusterNode {
 	for _, n := range survivors {
 		c.caughtUp(newLeader, n)
 	}
+	c.sameOpenIncidents(newLeader, survivors...)
 	load.holdsAcked(survivors...)
 
 	for step, person := range []string{"p1", "p2", "p3"} {
@@ -215,11 +217,17 @@ func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
 	c.heal(cut)
 	cut.waitReady()
 	c.caughtUp(leader, cut) // from a snapshot if bySnapshot: fallsBehind saw to that
+	if snap, err := cut.metric("klaxon_raft_last_snapshot_index"); err != nil {
+		t.Error(err)
+	} else {
+		t.Logf("%s caught up; its newest snapshot is at %d", cut.id, snap)
+	}
 	load.stop()
 	load.report()
 	for _, n := range c.nodes {
 		c.caughtUp(leader, n)
 	}
+	c.sameOpenIncidents(leader, c.nodes...)
 	load.holdsAcked(c.nodes...)
 }
 
@@ -272,21 +280,20 @@ func (c *cluster) fallsBehind(leader, n *clusterNode, gap uint64, pastLog bool) 
 		if err != nil {
 			return err
 		}
-		leaderLast, err := leader.metric("klaxon_raft_last_log_index")
-		if err != nil {
-			return err
+		// Taking a snapshot, the leader drops its log up to the snapshot
+		// or trailingLogs back from its last entry, whichever is further
+		// back; a snapshot more than trailingLogs past n's last entry
+		// dropped the entry n needs next.
+		if snap <= last+trailingLogs {
+			return fmt.Errorf("leader's snapshot at %d; %s's last entry %d", snap, n.id, last)
 		}
-		// The leader keeps trailingLogs entries behind the last; once its
-		// snapshot and that window are both past n's last entry, the entry
-		// n needs next is gone from the leader's log.
-		if snap <= last || leaderLast <= last+trailingLogs {
-			return fmt.Errorf("leader's snapshot at %d, last entry %d; %s's last entry %d", snap, leaderLast, n.id, last)
-		}
+		c.t.Logf("%s's last entry is %d; the leader's snapshot is at %d, its log compacted past %d", n.id, last, snap, last)
 		return nil
 	})
 }
 
-// metric reads one unlabelled gauge from n's /metrics.
+// metric reads one gauge from n's /metrics, summed over its series. A node
+// answers /metrics itself, from its own state, even as a follower.
 func (n *clusterNode) metric(name string) (uint64, error) {
 	code, data, err := n.do("GET", "/metrics", "", nil)
 	if err != nil {
@@ -295,18 +302,46 @@ func (n *clusterNode) metric(name string) (uint64, error) {
 	if code != http.StatusOK {
 		return 0, fmt.Errorf("%s: GET /metrics: status %d", n.id, code)
 	}
+	sum, found := 0.0, false
 	for _, line := range strings.Split(string(data), "\n") {
-		value, ok := strings.CutPrefix(line, name+" ")
-		if !ok {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (!strings.HasPrefix(rest, " ") && !strings.HasPrefix(rest, "{")) {
 			continue
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		f, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
 		if err != nil {
 			return 0, fmt.Errorf("%s: metric %s: %w", n.id, name, err)
 		}
-		return uint64(f), nil
+		sum, found = sum+f, true
 	}
-	return 0, fmt.Errorf("%s: no metric %s", n.id, name)
+	if !found {
+		return 0, fmt.Errorf("%s: no metric %s", n.id, name)
+	}
+	return uint64(sum), nil
+}
+
+// sameOpenIncidents checks each node's own state, which reads through the
+// API do not show (a follower forwards them to the leader): every node
+// counts as many open incidents (klaxon_incidents_open, from its state at
+// scrape time) as the leader's API lists.
+func (c *cluster) sameOpenIncidents(leader *clusterNode, nodes ...*clusterNode) {
+	c.t.Helper()
+	eventually(c.t, waitTimeout, "every replica holds the leader's open incidents", func() error {
+		open, err := leader.incidents(url.Values{"status": {"open"}})
+		if err != nil {
+			return err
+		}
+		counts := map[string]uint64{}
+		for _, n := range nodes {
+			if counts[n.id], err = n.metric("klaxon_incidents_open"); err != nil {
+				return err
+			}
+			if counts[n.id] != uint64(len(open)) {
+				return fmt.Errorf("the API lists %d open incidents; the replicas count %v", len(open), counts)
+			}
+		}
+		return nil
+	})
 }
 
 // openDrill fires one drill alert through n and returns its SEV1 incident.
