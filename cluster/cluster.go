@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -50,7 +49,6 @@ type Peer struct {
 type Options struct {
 	NodeID      string // this node's id; must be in Peers to bootstrap
 	RaftAddress string // host:port raft binds and advertises
-	APIURL      string // this node's HTTP API base URL
 	// Peers bootstrap an empty store: every node lists every node,
 	// itself included; a store with state ignores them.
 	Peers []Peer
@@ -72,6 +70,8 @@ type Options struct {
 
 	// Transport replaces the TCP transport (tests: raft.InmemTransport).
 	Transport raft.Transport
+	// openLogStore replaces the badger log store (benchmarks compare others).
+	openLogStore func(dir string) (logStore, error)
 }
 
 // Node is one replica: a journal.Journal whose Append commits on a
@@ -80,7 +80,7 @@ type Node struct {
 	opts      Options
 	raft      *raft.Raft
 	fsm       *fsm
-	logs      *raftboltdb.BoltStore
+	logs      logStore
 	snaps     *raft.FileSnapshotStore
 	transport raft.Transport
 	archive   *journal.Badger
@@ -201,8 +201,18 @@ func (n *Node) openStores() error {
 		return fmt.Errorf("create raft directory: %w", err)
 	}
 	var err error
-	if n.logs, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")}); err != nil {
-		return fmt.Errorf("open raft log %s: %w", dir, err)
+	if n.opts.openLogStore != nil {
+		n.logs, err = n.opts.openLogStore(dir)
+	} else {
+		var logs *badgerStore
+		logs, err = openBadgerStore(logDir(n.opts.Dir), n.log.Named("raft-log"))
+		n.logs = logs
+		if err == nil {
+			n.wg.Go(func() { logs.collectGarbage(n.ctx) })
+		}
+	}
+	if err != nil {
+		return err
 	}
 	if n.snaps, err = raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hclogger("raft-snapshots", n.log)); err != nil {
 		return fmt.Errorf("open raft snapshots %s: %w", dir, err)
@@ -293,6 +303,13 @@ func (n *Node) closeStores() error {
 		errs = append(errs, n.archive.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// logStore is raft's log and stable store in one file.
+type logStore interface {
+	raft.LogStore
+	raft.StableStore
+	Close() error
 }
 
 // nopFSM is the state of the badger journal kept only as this replica's

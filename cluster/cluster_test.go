@@ -174,3 +174,32 @@ func TestOnlyTheLeaderRunsLeaderWork(t *testing.T) {
 		<-done
 	}
 }
+
+func TestReadDirReadsAStoppedReplicasLog(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	acked := c.appendN(l, 30, "r")
+	c.converged(maxSeq(acked))
+	f := (l + 1) % 3
+	viaNode := readAll(t, c.nodes[f].Read)
+	c.stop(f)
+	viaDir := readAll(t, func(from uint64, fn func(journal.Record) error) error { return ReadDir(c.dirs[f], from, fn) })
+	if len(viaNode) != 30 || !slices.EqualFunc(viaNode, viaDir, sameRecord) {
+		t.Errorf("read %d records from the running node and %d from its stopped directory, want the same 30", len(viaNode), len(viaDir))
+	}
+	if m := missing(&testFSM{recs: viaDir}, acked); len(m) > 0 {
+		t.Errorf("the stopped replica's log lacks %d acknowledged records, e.g. %s", len(m), m[0])
+	}
+	if !IsDataDir(c.dirs[f]) || IsDataDir(t.TempDir()) {
+		t.Errorf("IsDataDir does not tell a replica's directory from an empty one")
+	}
+}
+
+func readAll(t *testing.T, read func(uint64, func(journal.Record) error) error) []journal.Record {
+	t.Helper()
+	var out []journal.Record
+	if err := read(0, func(r journal.Record) error { out = append(out, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

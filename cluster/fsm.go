@@ -43,6 +43,7 @@ type fsm struct {
 	lastSeq atomic.Uint64 // index of the last record applied
 	nanos   atomic.Int64  // time of the last record applied
 	applied atomic.Uint64 // index of the last log entry applied, of any kind
+	batches atomic.Uint64 // batches applied, for measuring group commit
 
 	hooksMu sync.Mutex
 	hooks   []func() // called after each applied batch
@@ -89,6 +90,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		f.applied.Store(l.Index)
 	}
 	f.batch.Observe(float64(records))
+	f.batches.Add(1)
 	f.storeArchive(nil)
 	f.runHooks()
 	return out

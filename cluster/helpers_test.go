@@ -123,7 +123,7 @@ func (c *testCluster) start(i int) {
 		}
 	}
 	opts := Options{
-		NodeID: c.peers[i].ID, APIURL: c.peers[i].APIURL, Peers: c.peers, Dir: c.dirs[i],
+		NodeID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i],
 		Timing: 0.2, Transport: tr, Logger: zaptest.NewLogger(c.t).Named(c.peers[i].ID),
 	}
 	if c.tune != nil {
@@ -165,7 +165,7 @@ func (c *testCluster) isolate(i int) {
 }
 
 // until waits for cond, failing the test with what after waitFor.
-func until(t *testing.T, what string, cond func() bool) {
+func until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for !cond() {

@@ -92,6 +92,7 @@ func (f *Forwarder) Handle(c *gin.Context) {
 		return
 	}
 	c.Abort()
+	clear(c.Writer.Header()) // the leader's middleware sets its own
 	r = r.WithContext(withTarget(r.Context(), target))
 	f.proxy.ServeHTTP(c.Writer, r)
 }

@@ -59,15 +59,12 @@ func openJournal(cfg *config.Config, state *triage.State, log *zap.Logger, reg p
 		}
 	}
 	opts := cluster.Options{
-		NodeID: cc.NodeID, RaftAddress: cc.RaftAddress, APIURL: cfg.ExternalURL, Dir: cfg.DataDir, TLS: r.tls,
+		NodeID: cc.NodeID, RaftAddress: cc.RaftAddress, Dir: cfg.DataDir, TLS: r.tls,
 		SnapshotThreshold: cfg.Storage.SnapshotEvery, ArchiveRetention: cfg.Storage.ArchiveRetention,
 		Logger: log.Named("cluster"), Registerer: reg,
 	}
 	for _, p := range cc.Peers {
 		opts.Peers = append(opts.Peers, cluster.Peer{ID: p.ID, RaftAddress: p.RaftAddress, APIURL: p.APIURL})
-		if p.ID == cc.NodeID {
-			opts.APIURL = p.APIURL
-		}
 	}
 	node, err := cluster.Open(opts, state)
 	if err != nil {

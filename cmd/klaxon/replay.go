@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/klaxonhq/klaxon/cluster"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/replay"
@@ -53,8 +54,12 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
 	}
+	read := journal.ReadDir
+	if cluster.IsDataDir(dir) {
+		read = cluster.ReadDir // a replica's journal is its raft log
+	}
 	rep, err := replay.Run(func(seq uint64, fn func(journal.Record) error) error {
-		return journal.ReadDir(dir, seq, fn)
+		return read(dir, seq, fn)
 	}, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "klaxon:", err)
@@ -171,7 +176,7 @@ func (a replayArgs) journalDir() (string, error) {
 	case !info.IsDir():
 		return "", fmt.Errorf("data directory %s (%s) is not a directory", dir, from)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil && !cluster.IsDataDir(dir) {
 		return "", fmt.Errorf("data directory %s (%s) holds no journal (no MANIFEST); replay reads a journal and creates none", dir, from)
 	}
 	return dir, nil
