@@ -58,7 +58,10 @@ var drillOnCall = oncallSetup{
 }
 
 func TestCluster(t *testing.T) {
-	c := newCluster(t, clusterOptions{OnCall: &drillOnCall})
+	// p1's first page hangs until its sender dies: the old leader's
+	// delivery of it is cut off by the kill, so the new leader must take
+	// the intent over and send it again.
+	c := newCluster(t, clusterOptions{OnCall: &drillOnCall, Answers: map[string]answer{"p1": hangFirst()}})
 	c.start()
 	lin := c.startLinearizability(c.leader())
 
@@ -96,7 +99,7 @@ func (c *cluster) killLeaderUnderLoad() *clusterNode {
 	load := c.startLoad("kill")
 	old := c.leader()
 	drill := c.openDrill(old, "FailoverDrill", "failover")
-	c.recv.waitPages("p1", 1)
+	c.recv.waitPages("p1", 1) // and its answer hangs until the kill
 	load.waitAcked(minAckedPerPhase)
 
 	killedAt := time.Now()
@@ -123,6 +126,16 @@ func (c *cluster) killLeaderUnderLoad() *clusterNode {
 
 	for step, person := range []string{"p1", "p2", "p3"} {
 		c.pagedOnceOrTwice(person, drill, step)
+	}
+	c.recv.waitPages("p1", 2)
+	p1 := c.recv.pages("p1")
+	if len(p1) != 2 || p1[0].ExternalURL != old.url || p1[1].ExternalURL != newLeader.url {
+		senders := make([]string, len(p1))
+		for i, p := range p1 {
+			senders[i] = p.ExternalURL
+		}
+		t.Errorf("p1's page, cut off by the kill, was sent by %v; want by the old leader %s, then once by the new one %s",
+			senders, old.url, newLeader.url)
 	}
 	if status, body := newLeader.act(drill, "ack", adminToken, "e2e-oncall"); status != http.StatusOK {
 		t.Errorf("ack %s on %s: status %d; body %s", drill, newLeader.id, status, body)

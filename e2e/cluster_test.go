@@ -49,6 +49,8 @@ type clusterOptions struct {
 	// OnCall is the on-call file every node gets (receiver URLs are filled
 	// in); nil for none.
 	OnCall *oncallSetup
+	// Answers say how the receivers answer pages (200 for anyone not named).
+	Answers map[string]answer
 	// Storage holds keys of the storage section.
 	Storage map[string]int64
 	// Raft holds extra keys of the cluster section (e.g. a low snapshot
@@ -63,7 +65,7 @@ type clusterPeer struct{ ID, RaftAddress, APIURL string }
 // runs the nodes.
 func newCluster(t *testing.T, opts clusterOptions) *cluster {
 	t.Helper()
-	c := &cluster{t: t, links: map[[2]int]*netproxy.Link{}, recv: newReceivers(t, nil)}
+	c := &cluster{t: t, links: map[[2]int]*netproxy.Link{}, recv: newReceivers(t, opts.Answers)}
 	var oncall oncallTemplate
 	if opts.OnCall != nil {
 		oncall = oncallTemplate{oncallSetup: *opts.OnCall}
