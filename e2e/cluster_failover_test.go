@@ -71,13 +71,14 @@ func TestCluster(t *testing.T) {
 		lin.stop()
 		t.FailNow()
 	}
-	c.cutFollowerUnderLoad(false)
+	c.cutUnderLoad(cutPlan{})
 	lin.check(t)
 }
 
-// TestClusterSnapshotCatchUp cuts a follower off until the leader has
-// compacted its log past the follower's last entry: healed, the follower
-// can only catch up from the leader's snapshot. The replicas snapshot often
+// TestClusterSnapshotCatchUp cuts the leader off: it steps down, answers
+// 503 and pages nobody, while the other two elect a leader and go on until
+// that one has compacted its log past the old leader's last entry. Healed,
+// the old leader can only catch up from the new one's snapshot. The replicas snapshot often
 // and keep few entries behind a snapshot (the cluster section's
 // snapshot_interval and trailing_logs).
 func TestClusterSnapshotCatchUp(t *testing.T) {
@@ -88,7 +89,7 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 	})
 	c.start()
 	lin := c.startLinearizability(c.leader())
-	c.cutFollowerUnderLoad(true)
+	c.cutUnderLoad(cutPlan{leader: true, bySnapshot: true})
 	lin.check(t)
 }
 
@@ -192,16 +193,23 @@ func (c *cluster) restart(n *clusterNode) {
 	c.t.Logf("%s rejoined as a follower of %s at index %d", n.id, leader.id, s.AppliedIndex)
 }
 
-// cutFollowerUnderLoad is the partition proof; bySnapshot keeps the
-// follower cut off until only a snapshot can bring it back.
-func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
+// cutPlan says which node the partition proof cuts off, and for how long.
+type cutPlan struct {
+	leader     bool // cut the leader off, else a follower
+	bySnapshot bool // keep it cut off until only a snapshot can bring it back
+}
+
+// cutUnderLoad is the partition proof.
+func (c *cluster) cutUnderLoad(plan cutPlan) {
 	t := c.t
 	t.Helper()
 	leader := c.leader()
 	cut := c.others(leader)[0]
+	if plan.leader {
+		cut = leader
+	}
 	load := c.startLoad("cut")
 	load.waitAcked(minAckedPerPhase)
-	paged := c.recv.pagesFrom(cut.url)
 
 	c.isolate(cut)
 	eventually(t, waitTimeout, cut.id+" knows it is cut off", func() error {
@@ -214,6 +222,9 @@ func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
 		}
 		return nil
 	})
+	// A leader cut off may page until it steps down, as it leads until
+	// then; from here on it must page nobody.
+	paged := c.recv.pagesFrom(cut.url)
 	c.refusesIngest(cut)
 	if l := c.leaderAmong(c.others(cut)); l != leader {
 		t.Logf("leadership moved from %s to %s while %s was cut off", leader.id, l.id, cut.id)
@@ -221,7 +232,7 @@ func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
 	}
 	drill := c.openDrill(leader, "PartitionDrill", "partition")
 	c.pagedOnceOrTwice("p1", drill, 0)
-	c.fallsBehind(leader, cut, catchupGap, bySnapshot)
+	c.fallsBehind(leader, cut, catchupGap, plan.bySnapshot)
 	c.refusesIngest(cut)
 	if got := c.recv.pagesFrom(cut.url) - paged; got != 0 {
 		t.Errorf("%s paged %d times while cut off from the majority", cut.id, got)
@@ -229,7 +240,7 @@ func (c *cluster) cutFollowerUnderLoad(bySnapshot bool) {
 
 	c.heal(cut)
 	cut.waitReady()
-	c.caughtUp(leader, cut) // from a snapshot if bySnapshot: fallsBehind saw to that
+	c.caughtUp(leader, cut) // from a snapshot if plan.bySnapshot: fallsBehind saw to that
 	if snap, err := cut.metric("klaxon_raft_last_snapshot_index"); err != nil {
 		t.Error(err)
 	} else {
