@@ -126,9 +126,6 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 	}
 	n.token.Store(randomTokenBase())
 	n.fsm = newFSM(inner, n.archive, n.log.Named("fsm"), n.metrics.batch)
-	for _, p := range opts.Peers {
-		n.fsm.setMember(member{ID: p.ID, URL: p.APIURL})
-	}
 	notify := make(chan bool, 16)
 	n.leader = newLeadership()
 	conf := raftConfig(opts, notify, n.log)
@@ -139,6 +136,7 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	n.wg.Go(func() { n.leader.follow(n.ctx, notify) })
+	n.wg.Go(func() { n.RunAsLeader(n.ctx, "members", n.publishPeers) })
 	return n, nil
 }
 
@@ -270,12 +268,20 @@ func (n *Node) bootstrap(conf *raft.Config) error {
 // closes the stores. Later calls return the first result.
 func (n *Node) Close() error { return n.CloseContext(context.Background()) }
 
-// CloseContext is Close; raft's shutdown waits for the FSM to finish the
-// batch it applies, which ctx does not cut short.
-func (n *Node) CloseContext(context.Context) error {
+// CloseContext is Close; a leader first hands leadership to another node
+// (within ctx), so that a rolling restart costs no election timeout.
+// Raft's shutdown waits for the FSM to finish the batch it applies.
+func (n *Node) CloseContext(ctx context.Context) error {
 	n.closeOnce.Do(func() {
 		n.closing.Store(true)
 		var errs []error
+		if n.raft != nil && n.raft.State() == raft.Leader {
+			if err := wait(ctx, n.raft.LeadershipTransfer()); err != nil {
+				n.log.Warn("leaving without handing leadership over; the others elect a leader after their timeout", zap.Error(err))
+			} else {
+				n.log.Info("leadership handed over before leaving")
+			}
+		}
 		if n.raft != nil {
 			if err := n.raft.Shutdown().Error(); err != nil {
 				errs = append(errs, fmt.Errorf("stop raft: %w", err))

@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/klaxonhq/klaxon/journal"
 )
 
@@ -202,4 +205,69 @@ func readAll(t *testing.T, read func(uint64, func(journal.Record) error) error) 
 		t.Fatal(err)
 	}
 	return out
+}
+
+func TestClosingLeaderHandsLeadershipOver(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	c := newTestCluster(t, 3, func(o *Options) { o.Logger = zap.New(core).Named(o.NodeID) })
+	old := c.leader()
+	c.appendN(old, 5, "before")
+	c.stop(old)
+	if logs.FilterMessage("leadership handed over before leaving").Len() != 1 {
+		t.Errorf("the closing leader did not hand leadership over")
+	}
+	if l := c.leader(); l == old {
+		t.Fatalf("the closed node %d still leads", old)
+	}
+}
+
+func TestJoinedNodeForwardsToAnyLeader(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	l := c.leader()
+	acked := c.appendN(l, 10, "before")
+	// A fourth node starts with no peers: it bootstraps nothing and waits to be joined.
+	c.peers = append(c.peers, Peer{ID: "n3", RaftAddress: "inmem-3", APIURL: "http://n3.invalid"})
+	c.dirs = append(c.dirs, t.TempDir())
+	c.nodes, c.fsms, c.transports = append(c.nodes, nil), append(c.fsms, nil), append(c.transports, nil)
+	all := c.peers
+	c.tune = func(o *Options) {
+		if o.NodeID == "n3" {
+			o.Peers = nil
+		}
+	}
+	c.start(3)
+	c.peers = all
+	var err error
+	until(t, "the join to go through", func() bool {
+		if l = c.leaderNow(); l < 0 {
+			return false
+		}
+		err = c.nodes[l].Join(context.Background(), c.peers[3])
+		return !errors.Is(err, journal.ErrUnavailable)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.converged(maxSeq(acked))
+	if m := missing(c.fsms[3], acked); len(m) > 0 {
+		t.Errorf("joined node lacks %d records", len(m))
+	}
+	until(t, "the joined node knows where to forward", func() bool {
+		id, url := c.nodes[3].Leader()
+		return id == c.peers[l].ID && url == c.peers[l].APIURL
+	})
+	if st := c.nodes[l].Status(); len(st.Peers) != 4 || st.Peers[3].APIURL != "http://n3.invalid" {
+		t.Errorf("leader's view after the join: %+v", st.Peers)
+	}
+	until(t, "the removal to go through", func() bool {
+		l = c.leader()
+		err = c.nodes[l].Remove(context.Background(), "n3")
+		return !errors.Is(err, journal.ErrUnavailable)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.nodes[l].Status(); len(st.Peers) != 3 {
+		t.Errorf("leader's view after the removal: %+v", st.Peers)
+	}
 }

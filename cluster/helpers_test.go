@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -124,7 +125,7 @@ func (c *testCluster) start(i int) {
 	}
 	opts := Options{
 		NodeID: c.peers[i].ID, Peers: c.peers, Dir: c.dirs[i],
-		Timing: 0.2, Transport: tr, Logger: zaptest.NewLogger(c.t).Named(c.peers[i].ID),
+		Timing: 0.5, Transport: tr, Logger: zaptest.NewLogger(c.t).Named(c.peers[i].ID),
 	}
 	if c.tune != nil {
 		c.tune(&opts)
@@ -176,41 +177,73 @@ func until(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// leader waits for one running node to lead and returns its index.
+// leader waits until one running node leads and every running node
+// knows it, and returns its index.
 func (c *testCluster) leader() int {
 	c.t.Helper()
 	found := -1
-	until(c.t, "a leader", func() bool {
-		for i, n := range c.nodes {
-			if n != nil && n.IsLeader() {
-				found = i
-				return true
+	until(c.t, "a leader every running node knows", func() bool {
+		found = c.leaderNow()
+		if found < 0 {
+			return false
+		}
+		for _, n := range c.nodes {
+			if n == nil {
+				continue
+			}
+			if id, _ := n.Leader(); id != c.peers[found].ID {
+				return false
 			}
 		}
-		return false
+		return true
 	})
 	return found
 }
 
-// appendN appends n records named prefix-0 … on node i, concurrently, and
-// returns them as acknowledged.
+// leaderNow returns the index of a running node that leads now, or -1.
+func (c *testCluster) leaderNow() int {
+	for i, n := range c.nodes {
+		if n != nil && n.IsLeader() {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendN appends n records named prefix-0 … concurrently, first on node
+// i, and returns them as acknowledged. Like a sender, each append that is
+// refused as unavailable (leadership moved) is retried on the leader.
 func (c *testCluster) appendN(i, n int, prefix string) []journal.Record {
 	c.t.Helper()
 	recs := make([]journal.Record, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for k := range n {
-		wg.Go(func() {
-			recs[k], _, errs[k] = c.nodes[i].Append(context.Background(), fmt.Appendf(nil, "%s-%d", prefix, k), nil)
-		})
+		wg.Go(func() { recs[k], errs[k] = c.appendOne(i, fmt.Appendf(nil, "%s-%d", prefix, k)) })
 	}
 	wg.Wait()
 	for k, err := range errs {
 		if err != nil {
-			c.t.Fatalf("append %s-%d on node %d: %v", prefix, k, i, err)
+			c.t.Fatalf("append %s-%d: %v", prefix, k, err)
 		}
 	}
 	return recs
+}
+
+// appendOne appends data on node i, retrying on the leader while the
+// cluster answers unavailable, until waitFor runs out.
+func (c *testCluster) appendOne(i int, data []byte) (journal.Record, error) {
+	deadline := time.Now().Add(waitFor)
+	for {
+		rec, _, err := c.nodes[i].Append(context.Background(), data, nil)
+		if err == nil || !errors.Is(err, journal.ErrUnavailable) || time.Now().After(deadline) {
+			return rec, err
+		}
+		time.Sleep(10 * time.Millisecond)
+		if l := c.leaderNow(); l >= 0 {
+			i = l
+		}
+	}
 }
 
 // converged waits until every running node has applied seq.

@@ -50,7 +50,7 @@ func (n *Node) Status() Status {
 		AppliedIndex: n.raft.AppliedIndex(),
 		Peers:        []PeerStatus{},
 	}
-	st.LeaderURL, _ = n.fsm.memberURL(st.Leader)
+	st.LeaderURL = n.memberURL(st.Leader)
 	if st.State == "follower" {
 		if lc := n.raft.LastContact(); !lc.IsZero() {
 			st.LastContact = time.Since(lc).Round(time.Millisecond).String()
@@ -58,7 +58,7 @@ func (n *Node) Status() Status {
 	}
 	if f := n.raft.GetConfiguration(); f.Error() == nil {
 		for _, s := range f.Configuration().Servers {
-			url, _ := n.fsm.memberURL(string(s.ID))
+			url := n.memberURL(string(s.ID))
 			st.Peers = append(st.Peers, PeerStatus{ID: string(s.ID), RaftAddress: string(s.Address), APIURL: url, Suffrage: s.Suffrage.String()})
 		}
 	}
@@ -115,7 +115,7 @@ func (n *Node) contactBound() time.Duration {
 func (n *Node) Leader() (id, apiURL string) {
 	_, leader := n.raft.LeaderWithID()
 	id = string(leader)
-	apiURL, _ = n.fsm.memberURL(id)
+	apiURL = n.memberURL(id)
 	return id, apiURL
 }
 
@@ -174,4 +174,33 @@ func (n *Node) propose(ctx context.Context, cmd []byte) error {
 		return n.unavailable(err)
 	}
 	return nil
+}
+
+// memberURL returns node id's API URL: as replicated (joins record it), else
+// as this node's configuration lists it.
+func (n *Node) memberURL(id string) string {
+	if u, ok := n.fsm.memberURL(id); ok {
+		return u
+	}
+	for _, p := range n.opts.Peers {
+		if p.ID == id {
+			return p.APIURL
+		}
+	}
+	return ""
+}
+
+// publishPeers replicates the API URLs of the configured peers, which
+// bootstrapping does not, so that nodes joined later can forward to any
+// leader. It runs on the leader, proposing only what differs.
+func (n *Node) publishPeers(ctx context.Context) {
+	for _, p := range n.opts.Peers {
+		if u, ok := n.fsm.memberURL(p.ID); (ok && u == p.APIURL) || p.APIURL == "" {
+			continue
+		}
+		if err := n.propose(ctx, encodeMember(member{ID: p.ID, URL: p.APIURL})); err != nil {
+			n.log.Warn("could not replicate a peer's API URL; the next leader tries again", zap.String("id", p.ID), zap.Error(err))
+			return
+		}
+	}
 }
