@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,6 +191,12 @@ func (c *cluster) restart(n *clusterNode) {
 	}
 	if s.State != "follower" || s.Leader != leader.id {
 		c.t.Errorf("%s after the restart: state %q, leader %q; want follower of %s", n.id, s.State, s.Leader, leader.id)
+	}
+	cmd := exec.Command(klaxonBin, "cluster", "status", "--klaxon.url", n.url)
+	cmd.Env = append(os.Environ(), "KLAXON_TOKEN="+adminToken)
+	out, err := cmd.CombinedOutput()
+	if want := fmt.Sprintf("node %s: follower, term %d, leader %s,", n.id, s.Term, leader.id); err != nil || !strings.Contains(string(out), want) {
+		c.t.Errorf("klaxon cluster status on %s: %v; output %q, want it to say %q", n.id, err, out, want)
 	}
 	c.t.Logf("%s rejoined as a follower of %s at index %d", n.id, leader.id, s.AppliedIndex)
 }
