@@ -50,7 +50,7 @@ if [[ ! -x "$am_bin" ]]; then
 fi
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, field, num
 trap cleanup EXIT
 
 token_am="bench-alertmanager-token-0123456789"
@@ -140,9 +140,6 @@ leader() {
 }
 
 # --- ingest --------------------------------------------------------------
-
-# field JSON NAME: a number from loadgen's one-line JSON report.
-field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
 
 # load TARGET URL FORMAT TOKEN BATCH: one loadgen run; sets rate[TARGET/BATCH].
 declare -A rate p99 errs
@@ -236,7 +233,6 @@ done
 
 # --- report --------------------------------------------------------------
 
-num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 
 echo

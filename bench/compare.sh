@@ -150,9 +150,6 @@ log "klaxon (pid $klaxon_pid) on :$klaxon_port, alertmanager $am_version (pid $a
 
 # --- run the load --------------------------------------------------------
 
-# field JSON NAME: a number from loadgen's one-line JSON report.
-field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
-
 # peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
 peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
 
@@ -213,9 +210,6 @@ for kind in ticket mention; do
 done
 
 # --- report --------------------------------------------------------------
-
-# num FORMAT VALUE: VALUE printf-formatted, or n/a when there is none.
-num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }
 
 echo
 echo "Ingest: same load on both ($concurrency concurrent senders, $duration per run, $services services, every alert a new label set)"
