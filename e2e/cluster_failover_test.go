@@ -31,6 +31,11 @@ import (
 // is never paged while the test runs.
 const stepAfter = 10 * time.Second
 
+// failoverBound is how long a new leader may take to serve after the old
+// one is killed: the issue asks for 5 s, which the test logs and
+// bench/cluster.sh measures; the assertion leaves room for a loaded machine.
+const failoverBound = 30 * time.Second
+
 // Snapshots of the test clusters: every 64 entries (storage.snapshot_every,
 // which a replica takes as raft's snapshot threshold), checked for every
 // second, with 32 entries kept behind each, so that a follower cut off for a
@@ -152,7 +157,7 @@ func (c *cluster) serving(nodes []*clusterNode, since time.Time) *clusterNode {
 	c.t.Helper()
 	var leader *clusterNode
 	probe := 0
-	eventually(c.t, waitTimeout, "a new leader takes alerts", func() error {
+	eventually(c.t, failoverBound, "a new leader takes alerts", func() error {
 		l, err := c.agreedLeader(nodes)
 		if err != nil {
 			return err
