@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klaxonhq/klaxon/e2e/netproxy"
 )
 
 // The cluster proof: three klaxon processes under continuous ingest and
@@ -78,6 +80,7 @@ func TestCluster(t *testing.T) {
 		lin.stop()
 		t.FailNow()
 	}
+	c.slowFollowerUnderLoad()
 	c.cutUnderLoad(cutPlan{})
 	lin.check(t)
 }
@@ -204,6 +207,31 @@ func (c *cluster) restart(n *clusterNode) {
 		c.t.Errorf("klaxon cluster status on %s: %v; output %q, want it to say %q", n.id, err, out, want)
 	}
 	c.t.Logf("%s rejoined as a follower of %s at index %d", n.id, leader.id, s.AppliedIndex)
+}
+
+// slowDelay is what a slow follower's links hold each byte for, each way.
+const slowDelay = 150 * time.Millisecond
+
+// slowFollowerUnderLoad delays every link of a follower: the majority the
+// leader needs is still there without it, so ingest goes on, and once the
+// delay ends the follower catches up.
+func (c *cluster) slowFollowerUnderLoad() {
+	c.t.Helper()
+	leader := c.leader()
+	slow := c.others(leader)[0]
+	load := c.startLoad("slow")
+	c.eachLinkOf(slow, func(l *netproxy.Link) { l.Delay(slowDelay) })
+	c.t.Logf("%s's links delayed by %s each way", slow.id, slowDelay)
+	load.waitAcked(2 * minAckedPerPhase)
+	c.eachLinkOf(slow, func(l *netproxy.Link) { l.Delay(0) })
+	load.stop()
+	load.report()
+	leader = c.leader()
+	for _, n := range c.nodes {
+		c.caughtUp(leader, n)
+	}
+	c.sameOpenIncidents(leader, c.nodes...)
+	load.holdsAcked(c.nodes...)
 }
 
 // cutPlan says which node the partition proof cuts off, and for how long.
