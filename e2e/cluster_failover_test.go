@@ -16,17 +16,19 @@ import (
 
 // The cluster proof: three klaxon processes under continuous ingest and
 // under clients acknowledging, resolving and reading incidents on random
-// nodes. The leader is killed with SIGKILL: everything answered 2xx is on
-// both survivors, a new leader serves, and every escalation step is paged
-// once or twice under one dedup key, never not at all. The killed node
-// comes back and catches up. Then a follower is cut off: it answers 503
-// with Retry-After and pages nobody while the majority goes on, far enough
-// that it catches up by snapshot when the links heal. The clients' history
-// must be linearizable throughout.
+// nodes. TestCluster kills the leader with SIGKILL: everything answered
+// 2xx is on both survivors, a new leader serves, and every escalation step
+// is paged once or twice under one dedup key, never not at all (the page
+// the kill cut off, twice). The killed node comes back and catches up. A
+// follower is slowed, then cut off: cut off, it answers 503 with
+// Retry-After and pages nobody while the majority goes on, and it catches
+// up when the links heal. TestClusterSnapshotCatchUp cuts the leader off
+// until only a snapshot can bring it back. The clients' history must be
+// linearizable throughout.
 //
 // Nothing here waits on the clock but the escalation steps themselves:
 // failover time is logged (bench/cluster.sh measures it), and only bounded
-// by the generous waitTimeout.
+// by the generous failoverBound.
 
 // Escalation of the drill incidents: p1 at once, p2 after stepAfter, p3
 // after stepAfter more; the last step waits long enough that the fallback
