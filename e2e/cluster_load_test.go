@@ -118,7 +118,7 @@ func (l *clusterLoad) post(ctx context.Context, n *clusterNode, batch []alert) {
 	}
 }
 
-// stop ends the workers (idempotent) and returns the alerts answered 2xx.
+// stop ends the workers; calling it again does nothing.
 func (l *clusterLoad) stop() {
 	l.stopF()
 	l.wg.Wait()

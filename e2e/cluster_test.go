@@ -53,8 +53,8 @@ type clusterOptions struct {
 	Answers map[string]answer
 	// Storage holds keys of the storage section.
 	Storage map[string]int64
-	// Raft holds extra keys of the cluster section (e.g. a low snapshot
-	// threshold), written as given.
+	// Raft holds extra keys of the cluster section (snapshot_interval,
+	// trailing_logs), written as given.
 	Raft map[string]string
 }
 
