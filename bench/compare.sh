@@ -16,10 +16,14 @@
 # status page served by Klaxon beside the same exported file served by
 # nginx (Debian package), requests/s of each and the ratio.
 #
+# Then, unless CLUSTER=0, it runs bench/cluster.sh: ingest into three
+# replicas beside one and beside Alertmanager, and failover time over ten
+# leader kills.
+#
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 10 100"), SERVICES (default 50), KLAXON_BIN (a klaxon
 # binary to measure instead of building ./cmd/klaxon), PAGING (default 1),
-# STATUSPAGE (default 1).
+# STATUSPAGE (default 1), CLUSTER (default 1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -146,9 +150,6 @@ log "klaxon (pid $klaxon_pid) on :$klaxon_port, alertmanager $am_version (pid $a
 
 # --- run the load --------------------------------------------------------
 
-# field JSON NAME: a number from loadgen's one-line JSON report.
-field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
-
 # peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
 peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
 
@@ -210,9 +211,6 @@ done
 
 # --- report --------------------------------------------------------------
 
-# num FORMAT VALUE: VALUE printf-formatted, or n/a when there is none.
-num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }
-
 echo
 echo "Ingest: same load on both ($concurrency concurrent senders, $duration per run, $services services, every alert a new label set)"
 echo "Peak RSS is VmHWM after the run (one Klaxon process takes both of its endpoints' runs)."
@@ -259,4 +257,12 @@ if [[ "${STATUSPAGE:-1}" == 1 ]]; then
 	cleanup
 	pids=()
 	KLAXON_BIN="$klaxon_bin" bash "$root/bench/statuspage.sh"
+fi
+
+# --- replication ----------------------------------------------------------
+
+if [[ "${CLUSTER:-1}" == 1 ]]; then
+	cleanup
+	pids=()
+	KLAXON_BIN="$klaxon_bin" AM_BIN="$am_bin" BATCHES="1 100" bash "$root/bench/cluster.sh"
 fi

@@ -41,3 +41,10 @@ wait_ready() {
 	log "$3 not ready at $1 after 60s"
 	return 1
 }
+
+# field JSON NAME: a number from a one-line JSON report (loadgen's).
+field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
+
+# num FORMAT VALUE: VALUE printf-formatted, or n/a when there is none.
+# shellcheck disable=SC2059 # the format is the argument
+num() { if [[ -n "$2" ]]; then printf "$1" "$2"; else echo n/a; fi; }

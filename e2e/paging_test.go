@@ -476,10 +476,11 @@ func (d *drill) waitEvent(kind, text string) pagedIncident {
 // pageRequest is one page as a receiver got it: Alertmanager's webhook
 // payload, which Klaxon's delivery workers send.
 type pageRequest struct {
-	Receiver string `json:"receiver"`
-	Status   string `json:"status"`
-	GroupKey string `json:"groupKey"`
-	Alerts   []struct {
+	Receiver    string `json:"receiver"`
+	Status      string `json:"status"`
+	GroupKey    string `json:"groupKey"`
+	ExternalURL string `json:"externalURL"` // the sender's external_url
+	Alerts      []struct {
 		Status      string            `json:"status"`
 		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
