@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/klaxon
 CONFIG    ?= configs/klaxon.yml
 # Packages whose unit tests also run under the race detector.
-RACE_PKGS := journal triage server ingest engine api notify console statuspage cmd/klaxon
+RACE_PKGS := journal triage server ingest engine api notify console statuspage cmd/klaxon cluster chatops
 # How long each fuzz target runs under `make fuzz`.
 FUZZTIME  ?= 20s
 # Bound on each `go test` invocation, well inside CI's limits.
