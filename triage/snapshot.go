@@ -195,7 +195,7 @@ func (s *State) Restore(data []byte) error {
 	s.rules, s.ruleFiles, s.dependents = fresh.rules, fresh.ruleFiles, fresh.dependents
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
-	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
+	s.openByKey, s.openBySvc, s.timers, s.expiries = fresh.openByKey, fresh.openBySvc, fresh.timers, fresh.expiries
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
 	s.pools, s.heartbeats, s.maintenances = fresh.pools, fresh.heartbeats, fresh.maintenances
@@ -211,6 +211,7 @@ func (s *State) rebuild() {
 	s.openBySvc = make(map[string]*Incident)
 	s.openCount = 0
 	s.timers.init()
+	s.expiries = expiryHeap{}
 	clear(s.settled)
 	for _, m := range s.maintenances {
 		s.armMaintenance(m)
@@ -256,6 +257,7 @@ func (s *State) rebuild() {
 		s.timers.set(timerPoolExpiry, p.Key, last.Add(s.keepCounts()))
 	}
 	for id, a := range s.alerts {
+		a.expiryPos = 0 // expiries start afresh
 		a.hits = s.rules.MatchSignal(&a.Signal)
 		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
 			s.timers.set(timerReportText, id, a.FirstSeen.Add(ReportTextRetention))
@@ -264,7 +266,7 @@ func (s *State) rebuild() {
 			continue
 		}
 		if !a.Signal.EndsAt.IsZero() {
-			s.timers.set(timerAlertExpiry, id, a.Signal.EndsAt)
+			s.expiries.set(a, a.Signal.EndsAt)
 		}
 		if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
 			inc.addAlert(a, 1)
