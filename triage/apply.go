@@ -228,6 +228,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.alerts[id] = a
 	}
 	a.Signal, a.Hash, a.LastSeen = *sig, h, now
+	a.Signal.Annotations = s.shared.share(sig.Annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
 		expiry = sig.EndsAt
@@ -520,15 +521,7 @@ func hashSignal(sig *signal.Signal) uint64 {
 	if sig.Ack {
 		str("ack")
 	}
-	var annotations uint64
-	for k, v := range sig.Annotations {
-		ah := fnv.New64a()
-		ah.Write([]byte(k))
-		ah.Write([]byte{0})
-		ah.Write([]byte(v))
-		annotations += ah.Sum64()
-	}
-	num(int64(annotations))
+	num(int64(stringsHash(sig.Annotations)))
 	num(int64(len(sig.Annotations)))
 	return h.Sum64()
 }

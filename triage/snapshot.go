@@ -196,6 +196,7 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers, s.expiries = fresh.openByKey, fresh.openBySvc, fresh.timers, fresh.expiries
+	s.shared = fresh.shared
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
 	s.pools, s.heartbeats, s.maintenances = fresh.pools, fresh.heartbeats, fresh.maintenances
@@ -258,6 +259,7 @@ func (s *State) rebuild() {
 	}
 	for id, a := range s.alerts {
 		a.expiryPos = 0 // expiries start afresh
+		a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
 		a.hits = s.rules.MatchSignal(&a.Signal)
 		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
 			s.timers.set(timerReportText, id, a.FirstSeen.Add(ReportTextRetention))

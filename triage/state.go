@@ -91,6 +91,7 @@ type State struct {
 	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
 	timers     timerHeap
 	expiries   expiryHeap            // firing alerts with an endsAt, in expiry order
+	shared     sharedSets            // annotation sets alerts share
 	pools      map[string]*pool      // reports no open incident took, by grouping key
 	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
 	intents    map[string]*Intent    // pending effects, by ID
