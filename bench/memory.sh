@@ -10,14 +10,18 @@
 #  2. Unless RECOVERY_ALERTS=0: a fresh Klaxon takes RECOVERY_ALERTS alerts
 #     (webhook, batch 100), is killed with SIGKILL, and is started again on
 #     the same data directory, RECOVERY_ROUNDS times: the time from start to
-#     /-/ready answering 200, and the peak RSS of that recovery. No snapshot
+#     /-/ready answering 200, the CPU time (user + system) Klaxon used by
+#     then, which a busy machine does not inflate as it does the wall time,
+#     and the peak RSS of that recovery. No snapshot
 #     is taken while it takes the alerts (snapshot_every stays above the
 #     entries written), so every entry is replayed.
 #
 # Environment: ROUNDS (default 3), ALERTS (100000), SERVICES (10000), BATCH
 # (100), CONCURRENCY (8), KLAXON_FORMAT (v2, or webhook for Klaxon's
 # /ingest/alertmanager), RECOVERY_ALERTS (1000000), RECOVERY_ROUNDS (3),
-# KLAXON_BIN (a klaxon binary to measure instead of building ./cmd/klaxon).
+# KLAXON_BIN (a klaxon binary to measure instead of building ./cmd/klaxon),
+# KLAXON_CONFIG (YAML appended to Klaxon's configuration, e.g.
+# "storage: {memtable_bytes: 8388608}").
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -73,6 +77,7 @@ auth:
       tokens: [{name: bench, token: $token}]
     prometheus:
       tokens: [{name: bench, token: $token}]
+${KLAXON_CONFIG:-}
 EOF
 	"$klaxon_bin" serve --config "$dir/klaxon.yml" >>"$dir/klaxon.log" 2>&1 &
 	pid=$!
@@ -97,6 +102,11 @@ start_alertmanager() {
 load() {
 	"$bin/loadgen" -url "$1" -format "$2" -token "$token" -concurrency "$concurrency" \
 		-batch "$batch" -requests $(($3 / batch)) -duration 0 -services "$services" -run "$4" -json
+}
+
+# cpu_seconds PID: the CPU time (user + system) the process has used.
+cpu_seconds() {
+	awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / tck }' "/proc/$1/stat"
 }
 
 # stop PID: ends a server started here.
@@ -145,7 +155,7 @@ done
 if ((recovery_alerts > 0)); then
 	echo
 	echo "Recovery: $recovery_alerts active alerts (webhook, batch $batch, $services services), SIGKILL, restart"
-	printf '%-6s  %12s  %16s\n' round "ready (s)" "peak RSS (MiB)"
+	printf '%-6s  %12s  %12s  %16s\n' round "ready (s)" "CPU (s)" "peak RSS (MiB)"
 	for r in $(seq "$recovery_rounds"); do
 		dir="$run_dir/recovery-$r"
 		start_klaxon "$dir"
@@ -155,7 +165,8 @@ if ((recovery_alerts > 0)); then
 		start=$(date +%s.%N)
 		start_klaxon "$dir"
 		ready=$(date +%s.%N)
-		printf '%-6s  %12.2f  %16s\n' "$r" "$(awk -v a="$start" -v b="$ready" 'BEGIN { print b - a }')" "$(peak_rss_mb "$pid")"
+		printf '%-6s  %12.2f  %12s  %16s\n' "$r" "$(awk -v a="$start" -v b="$ready" 'BEGIN { print b - a }')" \
+			"$(cpu_seconds "$pid")" "$(peak_rss_mb "$pid")"
 		stop "$pid"
 	done
 fi

@@ -112,6 +112,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
+	restoreGC := relaxGCForRecovery()
 	j, err := journal.OpenBadger(journal.Options{
 		Dir:            cfg.DataDir,
 		MemTableSize:   cfg.Storage.MemtableBytes,
@@ -124,6 +125,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		Retention:        cfg.Storage.Retention,
 		ArchiveRetention: cfg.Storage.ArchiveRetention,
 	}, state)
+	restoreGC()
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
