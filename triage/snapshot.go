@@ -133,7 +133,7 @@ func (inc *Incident) capture() Incident {
 // Restore replaces the state with a snapshot (journal.FSM).
 func (s *State) Restore(data []byte) error {
 	var snap snapshot
-	if err := decodeFormat("snapshot", data, &snap); err != nil {
+	if err := decodeSnapshot(data, &snap); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
 	alertParts := make([]map[string]*Alert, len(snap.Alerts))
