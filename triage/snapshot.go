@@ -88,7 +88,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 		if err != nil {
 			return nil, err
 		}
-		return appendJSON([]byte{FormatVersion}, snap)
+		return encodeSnapshot(&snap)
 	}
 }
 

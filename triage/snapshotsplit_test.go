@@ -99,3 +99,28 @@ func FuzzSplitSnapshot(f *testing.F) {
 		}
 	})
 }
+
+// encodeSnapshot writes the bytes appendJSON writes, whatever the chunks.
+func TestEncodeSnapshotAsAppendJSON(t *testing.T) {
+	chunk := func(s string) json.RawMessage { return json.RawMessage(s) }
+	tests := map[string]snapshot{
+		"no chunks":   {Seq: 1, Alerts: []json.RawMessage{}, Incidents: []json.RawMessage{}},
+		"nil chunks":  {Seq: 1},
+		"one each":    {Seq: 2, Alerts: []json.RawMessage{chunk(`{"alert/1":{"hash":1}}`)}, Incidents: []json.RawMessage{chunk(`[{"key":"INC-1"}]`)}},
+		"several":     {Seq: 3, NextInc: 9, Alerts: []json.RawMessage{chunk(`{"a":1}`), chunk(`{"b":"\u003c"}`), chunk(`{}`)}, Incidents: []json.RawMessage{chunk(`[]`), chunk(`[1]`)}},
+		"marks named": {Seq: 4, Alerts: []json.RawMessage{chunk(`{"alerts":["x"],"incidents":[]}`)}, Incidents: []json.RawMessage{chunk(`["alerts"]`)}, Pools: []*pool{{Key: `"alerts":[`}}},
+	}
+	for name, snap := range tests {
+		want, err := appendJSON([]byte{FormatVersion}, snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeSnapshot(&snap)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
