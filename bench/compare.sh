@@ -38,16 +38,10 @@ log() { echo "compare: $*" >&2; }
 # --- build ---------------------------------------------------------------
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, build_alertmanager, peak_rss_mb
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, build_tools, build_alertmanager, peak_rss_mb
 trap cleanup EXIT
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
-log "building loadgen"
-go build -o "$bin/loadgen" ./bench/loadgen
+build_tools
 am_bin=$(build_alertmanager)
 am_version=${am_bin##*/alertmanager-}
 

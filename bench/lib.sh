@@ -45,6 +45,18 @@ wait_ready() {
 # peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
 peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
 
+# build_tools sets klaxon_bin to $KLAXON_BIN, or else builds ./cmd/klaxon
+# into $bin and sets it to that, and builds bench/loadgen into $bin.
+build_tools() {
+	klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
+	if [[ -z "${KLAXON_BIN:-}" ]]; then
+		log "building klaxon"
+		go build -o "$klaxon_bin" ./cmd/klaxon
+	fi
+	log "building loadgen"
+	go build -o "$bin/loadgen" ./bench/loadgen
+}
+
 # build_alertmanager prints the path of Alertmanager's own binary at the
 # version the main go.mod requires, building it first if it is missing (into
 # $bin, from the throwaway module bench/alertmanager; the main go.mod is

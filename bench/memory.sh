@@ -42,16 +42,10 @@ mkdir -p "$bin" "$run_dir"
 log() { echo "memory: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, build_alertmanager, peak_rss_mb
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, build_tools, build_alertmanager, peak_rss_mb
 trap cleanup EXIT
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
-log "building loadgen"
-go build -o "$bin/loadgen" ./bench/loadgen
+build_tools
 am_bin=$(build_alertmanager)
 
 token="bench-token-0123456789"
