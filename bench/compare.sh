@@ -41,61 +41,15 @@ log() { echo "compare: $*" >&2; }
 
 # --- build ---------------------------------------------------------------
 
-am_module=github.com/prometheus/alertmanager
-am_version=$(go list -m -f '{{.Version}}' "$am_module")
-am_bin="$bin/alertmanager-$am_version"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, build_tools, build_alertmanager, peak_rss_mb
+trap cleanup EXIT
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
-log "building loadgen"
-go build -o "$bin/loadgen" ./bench/loadgen
-
-build_alertmanager() {
-	local dir="$root/bench/alertmanager"
-	local src="$dir/src"
-	if [[ "$(cat "$src/.bench-version" 2>/dev/null)" != "$am_version" ]]; then
-		log "unpacking $am_module@$am_version into $src"
-		local tmp mod_dir
-		tmp=$(mktemp -d)
-		mod_dir=$(cd "$tmp" && GOFLAGS= go mod download -json "$am_module@$am_version" |
-			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-		rmdir "$tmp"
-		if [[ -z "$mod_dir" || ! -d "$mod_dir" ]]; then
-			log "could not download $am_module@$am_version"
-			return 1
-		fi
-		rm -rf "$src"
-		cp -r "$mod_dir" "$src"
-		chmod -R u+w "$src"
-		# The published module lacks the web UI's built assets, which its
-		# go:embed needs; the API does not, so placeholders do.
-		mkdir -p "$src/ui/app/dist/elm" "$src/ui/app/dist/mantine"
-		echo "UI not built for the benchmark" >"$src/ui/app/dist/elm/index.html"
-		echo "UI not built for the benchmark" >"$src/ui/app/dist/mantine/index.html"
-		echo "$am_version" >"$src/.bench-version"
-	fi
-	log "building alertmanager $am_version (first time: a few minutes)"
-	(
-		cd "$dir"
-		export GOFLAGS=-mod=mod
-		go mod edit -require="$am_module@$am_version"
-		go build -o "$am_bin" \
-			-ldflags "-X github.com/prometheus/common/version.Version=${am_version#v}" \
-			"$am_module/cmd/alertmanager"
-	)
-}
-if [[ ! -x "$am_bin" ]]; then
-	build_alertmanager
-fi
+build_tools
+am_bin=$(build_alertmanager)
+am_version=${am_bin##*/alertmanager-}
 
 # --- start the servers ---------------------------------------------------
-
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready
-trap cleanup EXIT
 
 token_am="bench-alertmanager-token-0123456789"
 token_prom="bench-prometheus-token-0123456789"
@@ -150,8 +104,6 @@ log "klaxon (pid $klaxon_pid) on :$klaxon_port, alertmanager $am_version (pid $a
 
 # --- run the load --------------------------------------------------------
 
-# peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
-peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
 
 targets=(klaxon-webhook alertmanager-v2 klaxon-v2)
 declare -A url format token pid label

@@ -118,16 +118,25 @@ func (c *change) finish(now time.Time) {
 	c.touched, c.seen = c.touched[:0], nil
 }
 
-// advance fires every timer due at or before now, each at its own time.
+// advance fires every timer due at or before now, each at its own time,
+// alerts' expiries among them.
 func (s *State) advance(c *change, now time.Time) {
 	for {
-		t, ok := s.timers.popDue(now)
-		if !ok {
+		var next *timer
+		if len(s.timers.items) > 0 && !s.timers.items[0].at.After(now) {
+			next = s.timers.items[0]
+		}
+		if s.expiries.first(next) && !s.expiries.items[0].Signal.EndsAt.After(now) {
+			at := s.expiries.items[0].Signal.EndsAt
+			s.expireAlert(c, s.expiries.pop(), at)
+			c.finish(at)
+			continue
+		}
+		if next == nil {
 			return
 		}
+		t, _ := s.timers.popDue(now)
 		switch t.kind {
-		case timerAlertExpiry:
-			s.expireAlert(c, t.id, t.at)
 		case timerQuietEnd:
 			if inc := s.incidents[t.id]; inc != nil && inc.open() && inc.firing == 0 {
 				s.quietEnded(c, inc, t.at)
@@ -168,9 +177,8 @@ func (s *State) advance(c *change, now time.Time) {
 	}
 }
 
-func (s *State) expireAlert(c *change, id string, at time.Time) {
-	a := s.alerts[id]
-	if a == nil || !a.Firing || a.Signal.EndsAt.After(at) {
+func (s *State) expireAlert(c *change, a *Alert, at time.Time) {
+	if !a.Firing || a.Signal.EndsAt.After(at) {
 		return
 	}
 	inc := s.incidents[a.Incident]
@@ -229,11 +237,12 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.alerts[id] = a
 	}
 	a.Signal, a.Hash, a.LastSeen = *sig, h, now
+	a.Signal.Annotations = s.shared.share(sig.Annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
 		expiry = sig.EndsAt
 	}
-	s.timers.set(timerAlertExpiry, id, expiry)
+	s.expiries.set(a, expiry)
 
 	inc := s.incidents[a.Incident]
 	switch {
@@ -518,15 +527,7 @@ func hashSignal(sig *signal.Signal) uint64 {
 	if sig.Ack {
 		str("ack")
 	}
-	var annotations uint64
-	for k, v := range sig.Annotations {
-		ah := fnv.New64a()
-		ah.Write([]byte(k))
-		ah.Write([]byte{0})
-		ah.Write([]byte(v))
-		annotations += ah.Sum64()
-	}
-	num(int64(annotations))
+	num(int64(stringsHash(sig.Annotations)))
 	num(int64(len(sig.Annotations)))
 	return h.Sum64()
 }

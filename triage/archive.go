@@ -27,7 +27,7 @@ func (s *State) evict(inc *Incident, at time.Time) {
 	for _, id := range inc.Alerts {
 		if a := s.alerts[id]; a != nil && a.Incident == inc.Key && !a.Firing {
 			delete(s.alerts, id)
-			s.timers.set(timerAlertExpiry, id, time.Time{})
+			s.expiries.set(a, time.Time{})
 			s.timers.set(timerReportText, id, time.Time{})
 		}
 	}

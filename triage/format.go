@@ -61,20 +61,28 @@ func (e *FormatError) Unwrap() error { return e.Err }
 // decodeFormat checks the version of stored bytes and decodes the JSON
 // behind it strictly into v.
 func decodeFormat(what string, data []byte, v any) error {
-	version, body := 1, data
-	switch {
-	case len(data) == 0:
-		return &FormatError{What: what, Err: errors.New("no data")}
-	case data[0] == '{':
-	case data[0] >= 2 && data[0] <= FormatVersion:
-		version, body = int(data[0]), data[1:]
-	default:
-		return &FormatError{What: what, Version: int(data[0])}
+	version, body, err := formatBody(what, data)
+	if err != nil {
+		return err
 	}
 	if err := decodeStrict(body, v); err != nil {
 		return &FormatError{What: what, Version: version, Err: err}
 	}
 	return nil
+}
+
+// formatBody returns the format version data is in and its JSON body, or
+// a *FormatError for a version this binary does not know.
+func formatBody(what string, data []byte) (version int, body []byte, err error) {
+	switch {
+	case len(data) == 0:
+		return 0, nil, &FormatError{What: what, Err: errors.New("no data")}
+	case data[0] == '{':
+		return 1, data, nil
+	case data[0] >= 2 && data[0] <= FormatVersion:
+		return int(data[0]), data[1:], nil
+	}
+	return 0, nil, &FormatError{What: what, Version: int(data[0])}
 }
 
 // decodeStrict decodes JSON into v, refusing unknown fields and trailing data.

@@ -185,6 +185,9 @@ func (s *State) expirePool(p *pool, now time.Time) {
 		keep = len(p.Reports)
 	}
 	for _, id := range p.Reports[:keep] {
+		if a := s.alerts[id]; a != nil {
+			s.expiries.set(a, time.Time{})
+		}
 		delete(s.alerts, id)
 		s.timers.set(timerReportText, id, time.Time{})
 	}

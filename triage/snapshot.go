@@ -90,7 +90,7 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 		if err != nil {
 			return nil, err
 		}
-		return appendJSON([]byte{FormatVersion}, snap)
+		return encodeSnapshot(&snap)
 	}
 }
 
@@ -143,7 +143,7 @@ func (inc *Incident) capture() Incident {
 // Restore replaces the state with a snapshot (journal.FSM).
 func (s *State) Restore(data []byte) error {
 	var snap snapshot
-	if err := decodeFormat("snapshot", data, &snap); err != nil {
+	if err := decodeSnapshot(data, &snap); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
 	alertParts := make([]map[string]*Alert, len(snap.Alerts))
@@ -206,7 +206,8 @@ func (s *State) Restore(data []byte) error {
 	s.rules, s.ruleFiles, s.dependents = fresh.rules, fresh.ruleFiles, fresh.dependents
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
-	s.openByKey, s.openBySvc, s.timers = fresh.openByKey, fresh.openBySvc, fresh.timers
+	s.openByKey, s.openBySvc, s.timers, s.expiries = fresh.openByKey, fresh.openBySvc, fresh.timers, fresh.expiries
+	s.shared = fresh.shared
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
 	s.dueChat, s.chat, s.chatChannels = fresh.dueChat, fresh.chat, fresh.chatChannels
@@ -224,6 +225,7 @@ func (s *State) rebuild() {
 	s.chatChannels = make(map[string]string)
 	s.openCount = 0
 	s.timers.init()
+	s.expiries = expiryHeap{}
 	clear(s.settled)
 	for _, m := range s.maintenances {
 		s.armMaintenance(m)
@@ -268,6 +270,8 @@ func (s *State) rebuild() {
 		s.timers.set(timerPoolExpiry, p.Key, last.Add(s.keepCounts()))
 	}
 	for id, a := range s.alerts {
+		a.expiryPos = 0 // expiries start afresh
+		a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
 		a.hits = s.rules.MatchSignal(&a.Signal)
 		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
 			s.timers.set(timerReportText, id, a.FirstSeen.Add(ReportTextRetention))
@@ -276,7 +280,7 @@ func (s *State) rebuild() {
 			continue
 		}
 		if !a.Signal.EndsAt.IsZero() {
-			s.timers.set(timerAlertExpiry, id, a.Signal.EndsAt)
+			s.expiries.set(a, a.Signal.EndsAt)
 		}
 		if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
 			inc.addAlert(a, 1)

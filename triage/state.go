@@ -62,6 +62,7 @@ type Alert struct {
 	Hash      uint64        `json:"hash"`     // content hash, for duplicate detection
 	Incident  string        `json:"incident"` // key of the incident it belongs to, "" if none
 	Firing    bool          `json:"firing"`   // effective status: firing and not past endsAt
+	expiryPos int32         // 1 + its index in State.expiries, 0 when not there (beside Firing: no padding)
 	FirstSeen time.Time     `json:"firstSeen"`
 	LastSeen  time.Time     `json:"lastSeen"`
 	Joined    time.Time     `json:"joined,omitzero"` // when this occurrence joined Incident
@@ -89,6 +90,8 @@ type State struct {
 	openByKey  map[string]*Incident // grouping key -> open incident
 	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
 	timers     timerHeap
+	expiries   expiryHeap            // firing alerts with an endsAt, in expiry order
+	shared     sharedSets            // annotation sets alerts share
 	pools      map[string]*pool      // reports no open incident took, by grouping key
 	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
 	intents    map[string]*Intent    // pending effects, by ID
@@ -180,7 +183,11 @@ func (s *State) OnCall() (*oncall.Config, []oncall.Override) {
 func (s *State) NextDue() (time.Time, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.timers.peek()
+	at, ok := s.timers.peek()
+	if exp, due := s.expiries.peek(); due && (!ok || exp.Before(at)) {
+		return exp, true
+	}
+	return at, ok
 }
 
 func (s *State) setRules(rs *rules.Set, files []rules.File) {

@@ -9,7 +9,7 @@ import (
 type timerKind uint8
 
 const (
-	timerAlertExpiry timerKind = iota // an alert's endsAt passes: it resolves
+	timerAlertExpiry timerKind = iota // an alert's endsAt passes: it resolves (kept in expiryHeap, first at a tie)
 	timerQuietEnd                     // an incident's quiet period ends: it resolves
 	timerRecheck                      // the rules want another look at an incident
 	timerEvict                        // a resolved incident leaves the live state for the archive
@@ -103,4 +103,86 @@ func (s *timerSlice) Pop() any {
 	s.items[n-1] = nil
 	s.items = s.items[:n-1]
 	return t
+}
+
+// expiryHeap orders the alerts that expire (firing, with an endsAt) by
+// (endsAt, ID). It is the alert-expiry timers kept on the alerts
+// themselves: an alert holds only its place here, and its Signal.EndsAt is
+// its expiry, so that the alerts /api/v2/alerts gives an endsAt cost one
+// pointer each rather than a timer object and an index entry. An alert's
+// Signal may change only just before set is called for it. Expiries fire
+// before other timers due at the same instant, as their timer kind is the
+// first.
+type expiryHeap struct{ items []*Alert }
+
+// set schedules (or moves) a's expiry to at, which is a.Signal.EndsAt or
+// zero; a zero at cancels it.
+func (h *expiryHeap) set(a *Alert, at time.Time) {
+	switch {
+	case at.IsZero() && a.expiryPos > 0:
+		heap.Remove(h, int(a.expiryPos-1))
+	case at.IsZero():
+	case a.expiryPos > 0:
+		heap.Fix(h, int(a.expiryPos-1))
+	default:
+		heap.Push(h, a)
+	}
+}
+
+func (h *expiryHeap) peek() (time.Time, bool) {
+	if len(h.items) == 0 {
+		return time.Time{}, false
+	}
+	return h.items[0].Signal.EndsAt, true
+}
+
+// first reports whether the earliest expiry comes before the timer t (or
+// there is no such timer): at the same instant, it does.
+func (h *expiryHeap) first(t *timer) bool {
+	if len(h.items) == 0 {
+		return false
+	}
+	return t == nil || !h.items[0].Signal.EndsAt.After(t.at)
+}
+
+// pop removes and returns the alert that expires first.
+func (h *expiryHeap) pop() *Alert { return heap.Pop(h).(*Alert) }
+
+// Len is for container/heap.
+func (h *expiryHeap) Len() int { return len(h.items) }
+
+// Less orders by endsAt, then by ID (kind, then fingerprint: no kind's
+// name is a prefix of another's, so this is the order of the IDs).
+func (h *expiryHeap) Less(i, j int) bool {
+	a, b := &h.items[i].Signal, &h.items[j].Signal
+	if !a.EndsAt.Equal(b.EndsAt) {
+		return a.EndsAt.Before(b.EndsAt)
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	return a.Fingerprint < b.Fingerprint
+}
+
+// Swap is for container/heap.
+func (h *expiryHeap) Swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.items[i].expiryPos, h.items[j].expiryPos = int32(i+1), int32(j+1)
+}
+
+// Push is for container/heap; use set.
+func (h *expiryHeap) Push(x any) {
+	a := x.(*Alert)
+	h.items = append(h.items, a)
+	a.expiryPos = int32(len(h.items))
+}
+
+// Pop is for container/heap; use pop.
+func (h *expiryHeap) Pop() any {
+	n := len(h.items)
+	a := h.items[n-1]
+	h.items[n-1] = nil
+	h.items = h.items[:n-1]
+	a.expiryPos = 0
+	return a
 }

@@ -141,3 +141,21 @@ func parseLimit(s string) (int64, error) {
 	}
 	return n, nil
 }
+
+// recoveryGCPercent is the collector's GOGC while recovery replays the
+// journal. The heap only grows during replay, so the collector's work is
+// all marking what stays live; a higher target marks it fewer times (a
+// million alerts: 11 collections at 100, 4 at 400, some 40% less CPU) for
+// a higher peak (a soft memory limit, when set, still holds it back).
+const recoveryGCPercent = 400
+
+// relaxGCForRecovery sets GOGC to recoveryGCPercent for the journal's
+// recovery, unless GOGC is set in the environment, and returns the
+// function that puts the previous setting back.
+func relaxGCForRecovery() (restore func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(recoveryGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}

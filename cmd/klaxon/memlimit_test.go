@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"runtime/debug"
 	"testing"
 	"testing/fstest"
 )
@@ -43,6 +45,40 @@ func TestCgroupMemoryLimit(t *testing.T) {
 			}
 			if got != tc.want {
 				t.Errorf("limit = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// Recovery runs with GOGC at recoveryGCPercent and puts the previous value
+// back, unless GOGC is set, which is left alone.
+func TestRelaxGCForRecovery(t *testing.T) {
+	tests := []struct {
+		name, env  string
+		set        bool
+		wantDuring int
+	}{
+		{"GOGC unset", "", false, recoveryGCPercent},
+		{"GOGC set", "50", true, 73},
+		{"GOGC off", "off", true, 73},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.set {
+				t.Setenv("GOGC", tc.env)
+			} else {
+				t.Setenv("GOGC", "")
+				os.Unsetenv("GOGC")
+			}
+			prev := debug.SetGCPercent(73) // what the process started with
+			defer debug.SetGCPercent(prev)
+			restore := relaxGCForRecovery()
+			during := debug.SetGCPercent(-1)
+			debug.SetGCPercent(during)
+			restore()
+			after := debug.SetGCPercent(prev)
+			if during != tc.wantDuring || after != 73 {
+				t.Errorf("GOGC %d during recovery and %d after, want %d and 73", during, after, tc.wantDuring)
 			}
 		})
 	}

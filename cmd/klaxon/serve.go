@@ -113,7 +113,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
+	restoreGC := relaxGCForRecovery()
 	j, rep, err := openJournal(cfg, state, log, reg)
+	restoreGC()
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}

@@ -1,0 +1,300 @@
+package triage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Restoring a snapshot of a million alerts used to go through
+// encoding/json's Decoder for the whole document: it copies the document
+// into its buffer, scans it twice, and copies every chunk of alerts and
+// incidents into a RawMessage, all on one core, before the chunks decode in
+// parallel. splitSnapshot instead finds the chunks with one pass that only
+// looks for strings and brackets, and hands them on as sub-slices of the
+// document; the rest of the document (small) is decoded strictly as before.
+// The chunks are checked by the json.Unmarshal that decodes each.
+
+// The keys of the snapshot's chunk arrays.
+const (
+	alertsKey    = "alerts"
+	incidentsKey = "incidents"
+)
+
+var errSnapshotSyntax = errors.New("malformed snapshot JSON")
+
+// splitSnapshot splits the JSON object body into the elements of its
+// "alerts" and "incidents" arrays (sub-slices of body, not copies) and the
+// object without those two members, for strict decoding.
+func splitSnapshot(body []byte) (rest []byte, alerts, incidents []json.RawMessage, err error) {
+	i := skipWS(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, nil, nil, errSnapshotSyntax
+	}
+	rest = append(make([]byte, 0, 1024), '{')
+	i = skipWS(body, i+1)
+	var seenAlerts, seenIncidents bool
+	for i < len(body) && body[i] != '}' {
+		keyStart := i
+		keyEnd, err := skipString(body, i)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		i = skipWS(body, keyEnd)
+		if i >= len(body) || body[i] != ':' {
+			return nil, nil, nil, errSnapshotSyntax
+		}
+		valStart := skipWS(body, i+1)
+		valEnd, err := skipValue(body, valStart)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		key, err := memberName(body[keyStart:keyEnd])
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		switch {
+		case key == alertsKey && seenAlerts, key == incidentsKey && seenIncidents:
+			return nil, nil, nil, fmt.Errorf("%w: %q twice", errSnapshotSyntax, key)
+		case key == alertsKey:
+			seenAlerts = true
+			if alerts, err = splitArray(body[valStart:valEnd]); err != nil {
+				return nil, nil, nil, fmt.Errorf("%s: %w", key, err)
+			}
+		case key == incidentsKey:
+			seenIncidents = true
+			if incidents, err = splitArray(body[valStart:valEnd]); err != nil {
+				return nil, nil, nil, fmt.Errorf("%s: %w", key, err)
+			}
+		default:
+			if len(rest) > 1 {
+				rest = append(rest, ',')
+			}
+			rest = append(rest, body[keyStart:valEnd]...)
+		}
+		if i, err = next(body, valEnd, '}'); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if i >= len(body) {
+		return nil, nil, nil, errSnapshotSyntax
+	}
+	if skipWS(body, i+1) != len(body) {
+		return nil, nil, nil, errors.New("trailing data after the JSON value")
+	}
+	return append(rest, '}'), alerts, incidents, nil
+}
+
+// memberName returns the name of an object member, the JSON string raw,
+// lower-cased if it names one of the chunk arrays in any case, as
+// encoding/json matches names to fields.
+func memberName(raw []byte) (string, error) {
+	name := string(raw[1 : len(raw)-1])
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		if err := json.Unmarshal(raw, &name); err != nil {
+			return "", err
+		}
+	}
+	for _, key := range []string{alertsKey, incidentsKey} {
+		if strings.EqualFold(name, key) {
+			return key, nil
+		}
+	}
+	return name, nil
+}
+
+// splitArray returns the elements of the JSON array b, or nil for null.
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	if bytes.Equal(b, []byte("null")) {
+		return nil, nil
+	}
+	if len(b) == 0 || b[0] != '[' {
+		return nil, errSnapshotSyntax
+	}
+	elems := []json.RawMessage{}
+	i := skipWS(b, 1)
+	for i < len(b) && b[i] != ']' {
+		end, err := skipValue(b, i)
+		if err != nil {
+			return nil, err
+		}
+		elems = append(elems, b[i:end:end])
+		if i, err = next(b, end, ']'); err != nil {
+			return nil, err
+		}
+	}
+	if i >= len(b) {
+		return nil, errSnapshotSyntax
+	}
+	return elems, nil
+}
+
+// next returns the index of what follows the member or element that ends
+// at b[i]: after a comma, the next one (which must be there), or the
+// closing bracket.
+func next(b []byte, i int, closing byte) (int, error) {
+	i = skipWS(b, i)
+	switch {
+	case i < len(b) && b[i] == closing:
+		return i, nil
+	case i < len(b) && b[i] == ',':
+		i = skipWS(b, i+1)
+		if i >= len(b) || b[i] == closing {
+			return 0, errSnapshotSyntax
+		}
+		return i, nil
+	}
+	return 0, errSnapshotSyntax
+}
+
+// skipValue returns the index just after the JSON value starting at b[i]:
+// an object or array (to its matching bracket), a string, or a literal.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errSnapshotSyntax
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+	default:
+		start := i
+		for i < len(b) && bytes.IndexByte([]byte(",}] \t\r\n"), b[i]) < 0 {
+			i++
+		}
+		if i == start {
+			return 0, errSnapshotSyntax
+		}
+		return i, nil
+	}
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			end, err := skipString(b, i)
+			if err != nil {
+				return 0, err
+			}
+			i = end
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		}
+		i++
+	}
+	return 0, errSnapshotSyntax
+}
+
+// skipString returns the index just after the JSON string starting at b[i].
+func skipString(b []byte, i int) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, errSnapshotSyntax
+	}
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, errSnapshotSyntax
+		}
+		j += k
+		backslashes := 0
+		for p := j - 1; p > i && b[p] == '\\'; p-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return j + 1, nil
+		}
+		j++
+	}
+}
+
+// skipWS returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// decodeSnapshot decodes a snapshot as decodeFormat would, its chunks of
+// alerts and incidents left as sub-slices of data.
+func decodeSnapshot(data []byte, snap *snapshot) error {
+	const what = "snapshot"
+	version, body, err := formatBody(what, data)
+	if err != nil {
+		return err
+	}
+	rest, alerts, incidents, err := splitSnapshot(body)
+	if err == nil {
+		err = decodeStrict(rest, snap)
+	}
+	if err != nil {
+		return &FormatError{What: what, Version: version, Err: err}
+	}
+	snap.Alerts, snap.Incidents = alerts, incidents
+	return nil
+}
+
+// Placeholders for the chunk arrays while the rest of a snapshot encodes:
+// JSON strings no encoder writes for anything a snapshot holds.
+var (
+	alertsMark    = json.RawMessage(`"\u0000klaxon-alert-chunks"`)
+	incidentsMark = json.RawMessage(`"\u0000klaxon-incident-chunks"`)
+)
+
+// encodeSnapshot returns the format version and the JSON of snap, byte for
+// byte what appendJSON gives, but with the chunks of alerts and incidents
+// (already JSON) copied once into a buffer sized for the whole, where
+// json.Marshal would check, compact and copy each of them, and
+// appendJSON copy the result again.
+func encodeSnapshot(snap *snapshot) ([]byte, error) {
+	alerts, incidents := snap.Alerts, snap.Incidents
+	snap.Alerts, snap.Incidents = []json.RawMessage{alertsMark}, []json.RawMessage{incidentsMark}
+	frame, err := json.Marshal(snap)
+	snap.Alerts, snap.Incidents = alerts, incidents
+	if err != nil {
+		return nil, err
+	}
+	a := bytes.Index(frame, alertsMark) - 1 // the array's '['
+	i := bytes.Index(frame, incidentsMark) - 1
+	if a < 0 || i < a {
+		return nil, errors.New("encode snapshot: chunk placeholders not found")
+	}
+	size := 1 + len(frame) + len(alerts) + len(incidents)
+	for _, c := range alerts {
+		size += len(c)
+	}
+	for _, c := range incidents {
+		size += len(c)
+	}
+	out := make([]byte, 0, size)
+	out = append(out, FormatVersion)
+	out = append(out, frame[:a]...)
+	out = appendChunks(out, alerts)
+	out = append(out, frame[a+len(alertsMark)+2:i]...)
+	out = appendChunks(out, incidents)
+	return append(out, frame[i+len(incidentsMark)+2:]...), nil
+}
+
+// appendChunks appends the JSON array of chunks, each compact JSON, or
+// null.
+func appendChunks(dst []byte, chunks []json.RawMessage) []byte {
+	if chunks == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for n, c := range chunks {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, c...)
+	}
+	return append(dst, ']')
+}
