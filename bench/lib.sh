@@ -1,5 +1,5 @@
 # Shell functions the benchmark scripts share; source it after setting
-# run_dir (where servers' logs go) and defining log.
+# root, bin, run_dir (where servers' logs go) and defining log.
 
 # pids are the servers a script started; cleanup stops them (trap it on EXIT).
 pids=()
@@ -40,4 +40,54 @@ wait_ready() {
 	done
 	log "$3 not ready at $1 after 60s"
 	return 1
+}
+
+# peak_rss_mb PID: the process' peak resident set (VmHWM) in MiB.
+peak_rss_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "exited"; }
+
+# build_alertmanager prints the path of Alertmanager's own binary at the
+# version the main go.mod requires, building it first if it is missing (into
+# $bin, from the throwaway module bench/alertmanager; the main go.mod is
+# untouched). Progress goes to stderr.
+build_alertmanager() {
+	local am_module=github.com/prometheus/alertmanager
+	local am_version am_bin dir="$root/bench/alertmanager"
+	local src="$dir/src"
+	am_version=$(go list -m -f '{{.Version}}' "$am_module")
+	am_bin="$bin/alertmanager-$am_version"
+	if [[ -x "$am_bin" ]]; then
+		echo "$am_bin"
+		return
+	fi
+	if [[ "$(cat "$src/.bench-version" 2>/dev/null)" != "$am_version" ]]; then
+		log "unpacking $am_module@$am_version into $src"
+		local tmp mod_dir
+		tmp=$(mktemp -d)
+		mod_dir=$(cd "$tmp" && GOFLAGS= go mod download -json "$am_module@$am_version" |
+			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+		rmdir "$tmp"
+		if [[ -z "$mod_dir" || ! -d "$mod_dir" ]]; then
+			log "could not download $am_module@$am_version"
+			return 1
+		fi
+		rm -rf "$src"
+		cp -r "$mod_dir" "$src"
+		chmod -R u+w "$src"
+		# The published module lacks the web UI's built assets, which its
+		# go:embed needs; the API does not, so placeholders do.
+		mkdir -p "$src/ui/app/dist/elm" "$src/ui/app/dist/mantine"
+		echo "UI not built for the benchmark" >"$src/ui/app/dist/elm/index.html"
+		echo "UI not built for the benchmark" >"$src/ui/app/dist/mantine/index.html"
+		echo "$am_version" >"$src/.bench-version"
+	fi
+	log "building alertmanager $am_version (first time: a few minutes)"
+	(
+		cd "$dir"
+		export GOFLAGS=-mod=mod
+		go mod edit -require="$am_module@$am_version" >&2
+		go build -o "$am_bin" \
+			-ldflags "-X github.com/prometheus/common/version.Version=${am_version#v}" \
+			"$am_module/cmd/alertmanager" >&2
+	)
+	echo "$am_bin"
 }
