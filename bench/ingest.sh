@@ -60,11 +60,46 @@ token_prom="bench-prometheus-token-0123456789"
 declare -A token_report=([ticket]="bench-tickets-token-0123456789" [mention]="bench-mentions-token-0123456789")
 
 # start_klaxon DIR: starts a fresh Klaxon in DIR; sets port and server_pid.
-start_klaxon() {
-	local dir=$1
-	port=$(free_port)
-	mkdir -p "$dir"
-	cat >"$dir/klaxon.yml" <<EOF
+start_klaxon() { start_server klaxon "$1"; }
+
+# start_alertmanager DIR: starts a fresh Alertmanager in DIR; sets port and
+# server_pid.
+start_alertmanager() { start_server alertmanager "$1"; }
+
+# start_server NAME DIR: starts a fresh klaxon or alertmanager in DIR and
+# waits until it is ready; sets port and server_pid. A port free when
+# chosen can be taken before the server binds it (other jobs share the
+# machine): then it tries another.
+start_server() {
+	local name=$1 dir=$2
+	for _ in 1 2 3 4 5; do
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		port=$(free_port)
+		if [[ $name == klaxon ]]; then
+			write_klaxon_config "$dir/klaxon.yml"
+			(cd "$dir" && exec "$klaxon_bin" serve --config klaxon.yml) >"$dir/klaxon.log" 2>&1 &
+		else
+			printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$dir/alertmanager.yml"
+			"$am_bin" --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
+				--web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$dir/alertmanager.log" 2>&1 &
+		fi
+		server_pid=$!
+		pids+=("$server_pid")
+		if run_dir=$dir wait_ready "http://127.0.0.1:$port/-/ready" "$server_pid" "$name"; then
+			return
+		fi
+		if ! grep -q "address already in use" "$dir/$name.log"; then
+			return 1
+		fi
+		log "port $port was taken before $name bound it; trying another"
+	done
+	return 1
+}
+
+# write_klaxon_config FILE: Klaxon's configuration, listening on $port.
+write_klaxon_config() {
+	cat >"$1" <<EOF
 listen_address: 127.0.0.1:$port
 external_url: http://127.0.0.1:$port
 data_dir: data
@@ -86,24 +121,6 @@ auth:
     mentions:
       tokens: [{name: bench, token: ${token_report[mention]}}]
 EOF
-	(cd "$dir" && exec "$klaxon_bin" serve --config klaxon.yml) >"$dir/klaxon.log" 2>&1 &
-	server_pid=$!
-	pids+=("$server_pid")
-	run_dir=$dir wait_ready "http://127.0.0.1:$port/-/ready" "$server_pid" klaxon
-}
-
-# start_alertmanager DIR: starts a fresh Alertmanager in DIR; sets port and
-# server_pid.
-start_alertmanager() {
-	local dir=$1
-	port=$(free_port)
-	mkdir -p "$dir"
-	printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$dir/alertmanager.yml"
-	"$am_bin" --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
-		--web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$dir/alertmanager.log" 2>&1 &
-	server_pid=$!
-	pids+=("$server_pid")
-	run_dir=$dir wait_ready "http://127.0.0.1:$port/-/ready" "$server_pid" alertmanager
 }
 
 # stop_server: stops the server started last and waits for it.
@@ -134,7 +151,12 @@ runs="$run_dir/runs.tsv"
 # measure SENDERS BATCH ROUND TARGET: one run on a fresh server.
 measure() {
 	local c=$1 b=$2 r=$3 target=$4 dir="$run_dir/c$1-b$2-r$3-$4"
-	if [[ $target == alertmanager ]]; then start_alertmanager "$dir"; else start_klaxon "$dir"; fi
+	local start=start_klaxon
+	[[ $target == alertmanager ]] && start=start_alertmanager
+	if ! $start "$dir"; then
+		log "${label[$target]} did not start; this run has no figures (see $dir)"
+		return
+	fi
 	log "$c senders, batch $b, round $r: ${label[$target]} for $duration"
 	local report
 	report=$("$bin/loadgen" -url "http://127.0.0.1:$port${path[$target]}" -format "${format[$target]}" \
