@@ -72,7 +72,7 @@ e2e: build deps
 ## test: everything CI checks.
 test: deps vet unit rules-test e2e
 
-## bench: Klaxon against Alertmanager's own binary, same machine, same load.
+## bench: every figure against its reference in one run (bench/compare.sh: STAGES to choose, BENCH_QUICK=1 for a quick run).
 bench:
 	bash bench/compare.sh
 

@@ -19,10 +19,17 @@
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # ROUNDS (default 3), KLAXON_BIN (a klaxon binary to measure instead of
 # building ./cmd/klaxon).
+#
+# BENCH_QUICK=1 changes the defaults to one round of 3 s; with
+# BENCH_SUMMARY set, Klaxon's share of nginx's requests/s is appended to
+# that file (see bench/compare.sh).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+	: "${DURATION:=3s}" "${ROUNDS:=1}"
+fi
 duration="${DURATION:-10s}"
 concurrency="${CONCURRENCY:-16}"
 rounds="${ROUNDS:-3}"
@@ -163,7 +170,7 @@ log "nginx $nginx_version (pid $nginx_pid) on :$nginx_port, klaxon (pid $klaxon_
 
 field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
 
-declare -A total errors
+declare -A total errors rate
 total[nginx]=0 total[klaxon]=0 errors[nginx]=0 errors[klaxon]=0
 for round in $(seq "$rounds"); do
 	order=(nginx klaxon)
@@ -176,7 +183,8 @@ for round in $(seq "$rounds"); do
 		log "round $round: $target for $duration"
 		report=$("$bin/pageload" -url "$url" -concurrency "$concurrency" -duration "$duration" -gzip=false)
 		echo "$report" >"$run_dir/pageload-$target-$round.json"
-		total[$target]=$(awk -v a="${total[$target]}" -v b="$(field "$report" requests_per_sec)" 'BEGIN { printf "%.3f", a + b }')
+		rate[$target/$round]=$(field "$report" requests_per_sec)
+		total[$target]=$(awk -v a="${total[$target]}" -v b="${rate[$target/$round]}" 'BEGIN { printf "%.3f", a + b }')
 		errors[$target]=$((errors[$target] + $(field "$report" errors)))
 	done
 done
@@ -197,3 +205,13 @@ printf "$row" "nginx $nginx_version (exported index.html)" "$nginx_rate" "${erro
 printf "$row" "klaxon /status/" "$klaxon_rate" "${errors[klaxon]}"
 echo "Klaxon / nginx: $share (goal: at least 80%)"
 echo "Reports and server logs: $run_dir"
+
+if [[ -n "${BENCH_SUMMARY:-}" ]]; then
+	spread=$(for round in $(seq "$rounds"); do echo "${rate[klaxon/$round]} ${rate[nginx/$round]}"; done |
+		awk '$2 > 0 { r = $1 / $2; if (lo == "" || r < lo) lo = r; if (hi == "" || r > hi) hi = r }
+			END { if (lo != "") printf "%.2f-%.2f over %d round(s)", lo, hi, NR }')
+	printf 'statuspage\trequests/s of /status/ (%s bytes)\t%s requests/s\t%s requests/s (%s)\t%s\tat least 0.80x\t%s\n' \
+		"$size" "$klaxon_rate" "$nginx_rate" "$nginx_version" \
+		"$(awk -v k="$klaxon_rate" -v g="$nginx_rate" 'BEGIN { if (g == 0) print "n/a"; else printf "%.2fx", k / g }')" \
+		"$spread" >>"$BENCH_SUMMARY"
+fi

@@ -32,7 +32,14 @@ func ParseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, err
 // returns how many alerts the body held, for counting rejected ones.
 func parseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, int, error) {
 	var alerts []postableAlert
-	if err := decode[postableAlert](body, &alerts, true); err != nil {
+	fast := func() (ok bool) {
+		var got []postableAlert
+		if got, ok = decodeAlertsV2Fast(body); ok {
+			alerts = got
+		}
+		return ok
+	}
+	if err := decodeWith[postableAlert](body, &alerts, true, fast); err != nil {
 		return nil, len(alerts), err
 	}
 	n := len(alerts)

@@ -43,8 +43,18 @@ const maxQuoted = 64
 // bytes with U+FFFD and accept them silently. Every string decoded from a
 // body that passes this check is therefore valid UTF-8.
 func decode[A any](body []byte, v any, inArray bool) error {
+	return decodeWith[A](body, v, inArray, nil)
+}
+
+// decodeWith is decode trying fast first, if not nil: fast decodes body
+// into v as encoding/json would, or reports false, leaving v untouched,
+// and the body is decoded the general way.
+func decodeWith[A any](body []byte, v any, inArray bool, fast func() bool) error {
 	if !utf8.Valid(body) {
 		return &Error{Msg: fmt.Sprintf("invalid UTF-8 at byte offset %d", invalidUTF8At(body))}
+	}
+	if fast != nil && fast() {
+		return nil
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {

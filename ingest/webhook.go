@@ -66,7 +66,15 @@ func ParseWebhook(body []byte, now time.Time, lim Limits) (WebhookMeta, []signal
 // how many alerts the payload held, for counting rejected ones.
 func parseWebhook(body []byte, now time.Time, lim Limits) (WebhookMeta, []signal.Signal, int, error) {
 	var w wireWebhook
-	if err := decode[webhookAlert](body, &w, false); err != nil {
+	fast := func() bool {
+		var got wireWebhook
+		if !decodeWebhookFast(body, &got) {
+			return false
+		}
+		w = got
+		return true
+	}
+	if err := decodeWith[webhookAlert](body, &w, false, fast); err != nil {
 		return WebhookMeta{}, nil, len(w.Alerts), err
 	}
 	meta := WebhookMeta{GroupKey: w.GroupKey, Receiver: w.Receiver, TruncatedAlerts: w.TruncatedAlerts, ExternalURL: w.ExternalURL}

@@ -114,10 +114,14 @@ type Badger struct {
 	// Owned by the maintain goroutine.
 	noPageOut bool // paging out failed once; do not retry
 
-	// Owned by the committer goroutine (and by Close once it has stopped).
-	written   int          // payload bytes committed since the last page-out request
-	seq       uint64       // last durable record
-	nanos     int64        // time of the last durable record
+	// Owned by the committer goroutine.
+	written        int    // payload bytes committed since the last page-out request
+	committed      uint64 // last durable record
+	committedNanos int64  // time of the last durable record
+
+	// Owned by the applier goroutine (and by Close once it has stopped).
+	seq       uint64       // last applied record, durable
+	nanos     int64        // time of the last applied record
 	snapMu    sync.Mutex   // guards snap and hasSnap, which a background snapshot sets
 	snap      snapshotMeta // the stored snapshot, if hasSnap
 	hasSnap   bool
@@ -202,6 +206,7 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 
 	b.requestPageOut() // recovery read the snapshot and the records after it
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.committed, b.committedNanos = b.seq, b.nanos
 	b.wg.Add(2)
 	go b.run(b.ctx)
 	go b.maintain(b.ctx)

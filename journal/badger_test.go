@@ -484,7 +484,12 @@ func TestCommitSplitsLargeBatch(t *testing.T) {
 		data := bytes.Repeat([]byte{byte(i)}, 900)
 		batch[i] = &request{value: newRecordValue(data), done: make(chan result, 1)}
 	}
-	j.commit(batch)
+	jobs := make(chan applyJob, n)
+	j.commit(batch, jobs)
+	close(jobs)
+	for job := range jobs {
+		j.apply(job)
+	}
 	for i, req := range batch {
 		r := <-req.done
 		if r.err != nil || r.rec.Seq != uint64(i)+1 {

@@ -4,16 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"go.uber.org/zap"
 )
 
-// run is the committer: it takes pending appends in batches, commits each
-// batch and snapshots the FSM between batches, until ctx is cancelled.
+// run is the committer: it takes pending appends in batches and commits
+// each batch, until ctx is cancelled. A committed batch goes to the applier
+// (applyLoop), which applies and answers it while the next batch is being
+// written and fsync'd: applying no longer holds up the disk, and no answer
+// leaves before its records are durable.
 func (b *Badger) run(ctx context.Context) {
 	defer b.wg.Done()
+	jobs := make(chan applyJob, 1)
+	b.wg.Add(1)
+	go b.applyLoop(jobs)
+	defer close(jobs) // the applier applies what was committed, then stops
 	batch := make([]*request, 0, b.opts.MaxBatch)
 	for {
 		select {
@@ -32,17 +40,37 @@ func (b *Badger) run(ctx context.Context) {
 					break drain
 				}
 			}
-			b.commit(batch)
+			b.commit(batch, jobs)
 			clear(batch)
-			b.storeArchive()
 			if b.written += size; b.written >= pageOutEvery {
 				b.written = 0
 				b.requestPageOut()
 			}
-			b.sinceSnap += int64(size)
-			if b.snapshotDue() {
-				b.snapshotInBackground()
-			}
+		}
+	}
+}
+
+// applyJob is a committed (durable) run of records waiting to be applied
+// and answered.
+type applyJob struct {
+	reqs  []*request
+	first uint64 // sequence number of reqs[0]
+	nanos int64  // the records' time
+}
+
+// applyLoop is the applier: it applies and answers committed batches in
+// order, stores what they archived and snapshots the FSM between batches,
+// until jobs is closed and drained.
+func (b *Badger) applyLoop(jobs <-chan applyJob) {
+	defer b.wg.Done()
+	for job := range jobs {
+		b.apply(job)
+		b.storeArchive()
+		for _, req := range job.reqs {
+			b.sinceSnap += int64(len(req.value))
+		}
+		if b.snapshotDue() {
+			b.snapshotInBackground()
 		}
 	}
 }
@@ -56,48 +84,55 @@ func (b *Badger) snapshotDue() bool {
 	return b.seq-b.snapTry >= b.opts.SnapshotEvery && uint64(b.sinceSnap) >= snap.Size
 }
 
-// commit makes batch durable and applies it. It writes one badger
-// transaction, or several in order when badger's transaction limit splits
-// the batch; each transaction is applied and answered once fsync'd. A failed
-// transaction fails the rest of the batch with ErrUnavailable, applies
-// nothing of it and leaves the sequence where it was.
-func (b *Badger) commit(batch []*request) {
+// commit makes batch durable and hands it to the applier. It writes one
+// badger transaction, or several in order when badger's transaction limit
+// splits the batch; each is handed over once fsync'd. A failed transaction
+// fails the rest of the batch with ErrUnavailable, applies nothing of it
+// and leaves the sequence where it was.
+func (b *Badger) commit(batch []*request, jobs chan<- applyJob) {
 	nanos := b.opts.Clock().UnixNano()
-	if nanos < b.nanos {
-		nanos = b.nanos
+	if nanos < b.committedNanos {
+		nanos = b.committedNanos
 	}
 	keys := make([]byte, recordKeyLen*len(batch))
 	for i, req := range batch {
 		setRecordTime(req.value, nanos)
-		putRecordKey(keys[i*recordKeyLen:(i+1)*recordKeyLen], b.seq+1+uint64(i))
+		putRecordKey(keys[i*recordKeyLen:(i+1)*recordKeyLen], b.committed+1+uint64(i))
 	}
 	for len(batch) > 0 {
 		n, err := b.writeIfRoom(batch, keys)
 		if err != nil {
 			b.metrics.commitFailures.Inc()
-			err = fmt.Errorf("%w: commit records %d-%d: %w", ErrUnavailable, b.seq+1, b.seq+uint64(len(batch)), err)
+			err = fmt.Errorf("%w: commit records %d-%d: %w", ErrUnavailable, b.committed+1, b.committed+uint64(len(batch)), err)
 			b.log.Error("journal commit failed", zap.Error(err))
 			for _, req := range batch {
 				req.done <- result{err: err}
 			}
 			return
 		}
-		b.seq += uint64(n)
-		b.nanos = nanos
-		b.lastSeq.Store(b.seq)
-		b.lastNanos.Store(nanos)
-		b.metrics.lastSeq.Set(float64(b.seq))
-		first := b.seq - uint64(n) + 1
-		results := make([]result, n)
-		for i, req := range batch[:n] {
-			rec := Record{Seq: first + uint64(i), Time: recordTime(nanos), Data: req.value[timeLen:], Decoded: req.decoded}
-			results[i] = result{rec: rec, res: b.fsm.Apply(rec)}
-		}
-		b.takeArchive() // before answering: what the records archived is readable once Append returns
-		for i, req := range batch[:n] {
-			req.done <- results[i]
-		}
+		jobs <- applyJob{reqs: slices.Clone(batch[:n]), first: b.committed + 1, nanos: nanos}
+		b.committed += uint64(n)
+		b.committedNanos = nanos
 		batch, keys = batch[n:], keys[n*recordKeyLen:]
+	}
+}
+
+// apply applies a committed job's records in order and answers them.
+func (b *Badger) apply(job applyJob) {
+	n := uint64(len(job.reqs))
+	b.seq = job.first + n - 1
+	b.nanos = job.nanos
+	b.lastSeq.Store(b.seq)
+	b.lastNanos.Store(job.nanos)
+	b.metrics.lastSeq.Set(float64(b.seq))
+	results := make([]result, n)
+	for i, req := range job.reqs {
+		rec := Record{Seq: job.first + uint64(i), Time: recordTime(job.nanos), Data: req.value[timeLen:], Decoded: req.decoded}
+		results[i] = result{rec: rec, res: b.fsm.Apply(rec)}
+	}
+	b.takeArchive() // before answering: what the records archived is readable once Append returns
+	for i, req := range job.reqs {
+		req.done <- results[i]
 	}
 }
 

@@ -108,13 +108,7 @@ func BenchmarkApply200RulesOneBigIncident(b *testing.B) {
 // every journaled record, and reports alerts/s.
 func BenchmarkDecode(b *testing.B) {
 	const batch = 100
-	sigs := make([]signal.Signal, batch)
-	for j := range sigs {
-		sigs[j] = firing("alertname", "LoadTest", "service", fmt.Sprintf("svc-%d", j%50),
-			"instance", fmt.Sprintf("10.0.%d.%d:9100", j/250, j%250), "run", "bench-run")
-		sigs[j].Annotations = map[string]string{"summary": "load test alert"}
-	}
-	data, err := Encode(&Entry{Signals: sigs})
+	data, err := Encode(&Entry{Signals: loadgenSignals(batch)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -105,6 +105,11 @@ func Encode(e *Entry) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
+	if len(e.Signals) > 0 {
+		if data, ok := encodeSignalsFast([]byte{FormatVersion}, e.Signals); ok {
+			return data, nil
+		}
+	}
 	return appendJSON([]byte{FormatVersion}, e)
 }
 

@@ -5,7 +5,7 @@
 // It speaks both of the formats Klaxon takes: Alertmanager's webhook payload
 // (-format webhook, for Klaxon's /ingest/alertmanager) and the alert list of
 // POST /api/v2/alerts (-format v2, for Klaxon and for Alertmanager itself), so
-// that bench/compare.sh can put the same load on both; and generic tickets
+// that bench/ingest.sh can put the same load on both; and generic tickets
 // and mentions (-format ticket, mention), one per request.
 package main
 

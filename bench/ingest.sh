@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# Ingest stage of `make bench` (issue 15): the same load on Klaxon's two
+# Alertmanager endpoints and on Alertmanager's own binary (built from the
+# version in go.mod), on this machine, and Klaxon's alerts/s as a ratio to
+# Alertmanager's, for every sender count and batch size.
+#
+# Every run gets a fresh server with a fresh data directory on loopback, so
+# that no run inherits the alerts (and the heap) of the one before it.
+# Klaxon fsyncs every acknowledged alert; Alertmanager keeps them in memory.
+# Each round runs the three targets back to back, the order alternating
+# between rounds, and each ratio is taken within one round: the machine's
+# other load moves both sides of a ratio alike. The report gives the median
+# ratio over the rounds and its spread (lowest-highest), which says how
+# noisy the run was.
+#
+# Then, unless REPORTS=0, generic tickets and mentions, one per request, into
+# Klaxon alone (no reference: Alertmanager takes neither).
+#
+# Environment: SENDERS (default "16 64"), BATCHES (default "1 10 100"),
+# ROUNDS (default 3), DURATION (per run, default 5s), SERVICES (default 50),
+# REPORTS (default 1), KLAXON_BIN (a klaxon binary to measure instead of
+# building ./cmd/klaxon), BENCH_SUMMARY (a file to append the figures to,
+# see bench/compare.sh). BENCH_QUICK=1 changes the defaults to one round of
+# 2 s at 16 senders, batches 1 and 100, no reports.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+	: "${SENDERS:=16}" "${BATCHES:=1 100}" "${ROUNDS:=1}" "${DURATION:=2s}" "${REPORTS:=0}"
+fi
+senders="${SENDERS:-16 64}"
+batches="${BATCHES:-1 10 100}"
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-5s}"
+services="${SERVICES:-50}"
+work="$root/bench/.work"
+bin="$work/bin"
+run_dir="$work/ingest-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$bin" "$run_dir"
+
+log() { echo "ingest: $*" >&2; }
+
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, peak_rss_mb, build_alertmanager
+trap cleanup EXIT
+
+klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
+if [[ -z "${KLAXON_BIN:-}" ]]; then
+	log "building klaxon"
+	go build -o "$klaxon_bin" ./cmd/klaxon
+fi
+log "building loadgen"
+go build -o "$bin/loadgen" ./bench/loadgen
+am_bin=$(build_alertmanager)
+am_version=${am_bin##*/alertmanager-}
+
+token_am="bench-alertmanager-token-0123456789"
+token_prom="bench-prometheus-token-0123456789"
+declare -A token_report=([ticket]="bench-tickets-token-0123456789" [mention]="bench-mentions-token-0123456789")
+
+# start_klaxon DIR: starts a fresh Klaxon in DIR; sets port and server_pid.
+start_klaxon() { start_server klaxon "$1"; }
+
+# start_alertmanager DIR: starts a fresh Alertmanager in DIR; sets port and
+# server_pid.
+start_alertmanager() { start_server alertmanager "$1"; }
+
+# start_server NAME DIR: starts a fresh klaxon or alertmanager in DIR and
+# waits until it is ready; sets port and server_pid. A port free when
+# chosen can be taken before the server binds it (other jobs share the
+# machine): then it tries another.
+start_server() {
+	local name=$1 dir=$2
+	for _ in 1 2 3 4 5; do
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		port=$(free_port)
+		if [[ $name == klaxon ]]; then
+			write_klaxon_config "$dir/klaxon.yml"
+			(cd "$dir" && exec "$klaxon_bin" serve --config klaxon.yml) >"$dir/klaxon.log" 2>&1 &
+		else
+			printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$dir/alertmanager.yml"
+			"$am_bin" --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
+				--web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$dir/alertmanager.log" 2>&1 &
+		fi
+		server_pid=$!
+		pids+=("$server_pid")
+		if run_dir=$dir wait_ready "http://127.0.0.1:$port/-/ready" "$server_pid" "$name"; then
+			return
+		fi
+		if ! grep -q "address already in use" "$dir/$name.log"; then
+			return 1
+		fi
+		log "port $port was taken before $name bound it; trying another"
+	done
+	return 1
+}
+
+# write_klaxon_config FILE: Klaxon's configuration, listening on $port.
+write_klaxon_config() {
+	cat >"$1" <<EOF
+listen_address: 127.0.0.1:$port
+external_url: http://127.0.0.1:$port
+data_dir: data
+log_level: info
+# Limits high enough never to refuse, but still checked, so their cost is measured.
+limits: {active_alerts: 1000000000, active_alerts_per_source: 1000000000}
+auth:
+  admin:
+    - name: bench
+      token: bench-admin-token-0123456789
+  metrics_open: true
+  ingest:
+    alertmanager:
+      tokens: [{name: bench, token: $token_am}]
+    prometheus:
+      tokens: [{name: bench, token: $token_prom}]
+    tickets:
+      tokens: [{name: bench, token: ${token_report[ticket]}}]
+    mentions:
+      tokens: [{name: bench, token: ${token_report[mention]}}]
+EOF
+}
+
+# stop_server: stops the server started last and waits for it.
+stop_server() {
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+}
+
+# cpu_seconds PID: user and system CPU time the process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# field JSON NAME: a number from loadgen's one-line JSON report.
+field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
+
+targets=(klaxon-v2 alertmanager klaxon-webhook)
+declare -A path format token label
+path[klaxon-v2]=/api/v2/alerts format[klaxon-v2]=v2 token[klaxon-v2]=$token_prom
+label[klaxon-v2]="klaxon /api/v2/alerts"
+path[klaxon-webhook]=/ingest/alertmanager format[klaxon-webhook]=webhook token[klaxon-webhook]=$token_am
+label[klaxon-webhook]="klaxon /ingest/alertmanager"
+path[alertmanager]=/api/v2/alerts format[alertmanager]=v2 token[alertmanager]=""
+label[alertmanager]="alertmanager $am_version /api/v2/alerts"
+
+# One line per run: senders batch round target alerts/s p50 p99 errors peak_rss_mb cpu_s alerts
+runs="$run_dir/runs.tsv"
+: >"$runs"
+
+# measure SENDERS BATCH ROUND TARGET: one run on a fresh server.
+measure() {
+	local c=$1 b=$2 r=$3 target=$4 dir="$run_dir/c$1-b$2-r$3-$4"
+	local start=start_klaxon
+	[[ $target == alertmanager ]] && start=start_alertmanager
+	if ! $start "$dir"; then
+		log "${label[$target]} did not start; this run has no figures (see $dir)"
+		return
+	fi
+	log "$c senders, batch $b, round $r: ${label[$target]} for $duration"
+	local report
+	report=$("$bin/loadgen" -url "http://127.0.0.1:$port${path[$target]}" -format "${format[$target]}" \
+		-token "${token[$target]}" -concurrency "$c" -batch "$b" -duration "$duration" \
+		-services "$services" -run "c$c-b$b-r$r" -json) || true
+	echo "$report" >"$dir/loadgen.json"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$b" "$r" "$target" \
+		"$(field "$report" alerts_per_sec)" "$(field "$report" p50_ms)" "$(field "$report" p99_ms)" \
+		"$(field "$report" error_count)" "$(peak_rss_mb "$server_pid")" "$(cpu_seconds "$server_pid")" \
+		"$(field "$report" alerts)" >>"$runs"
+	stop_server
+}
+
+log "$rounds round(s) of $duration per target at senders {$senders} x batch {$batches}; work dir $run_dir"
+n=0
+for c in $senders; do
+	for b in $batches; do
+		for r in $(seq "$rounds"); do
+			order=("${targets[@]}")
+			if (((n + r) % 2 == 0)); then
+				order=("${targets[2]}" "${targets[1]}" "${targets[0]}")
+			fi
+			for target in "${order[@]}"; do
+				measure "$c" "$b" "$r" "$target"
+			done
+		done
+		n=$((n + 1))
+	done
+done
+
+# --- report --------------------------------------------------------------
+
+echo
+echo "Ingest: Klaxon ÷ Alertmanager $am_version alerts/s, same load, every alert a new label set ($services services),"
+echo "a fresh server per run, $rounds round(s) of $duration per target, targets alternating; Klaxon fsyncs every ack."
+echo "Ratio: median of the per-round ratios [lowest-highest]. CPU: server CPU time per alert."
+echo
+summarise() {
+	awk -F'\t' -v rounds="$rounds" -v summary="${BENCH_SUMMARY:-}" '
+	function median(a, n,    i, j, t) {
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	{
+		k = $1 SUBSEP $2; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
+		rate[k, $3, $4] = $5; p99[k, $3, $4] = $7; errs[k, $4] += $8
+		if ($9 + 0 > rss[k, $4]) rss[k, $4] = $9
+		cpu[k, $4] += $10; alerts[k, $4] += $11
+	}
+	END {
+		printf "%7s %5s  %-16s %10s %8s %9s %18s %7s %9s\n", "senders", "batch", "target", "alerts/s", "p99 ms", "CPU us/a", "vs Alertmanager", "errors", "RSS MB"
+		split("alertmanager klaxon-v2 klaxon-webhook", ts, " ")
+		for (i = 1; i <= nk; i++) {
+			split(keys[i], cb, SUBSEP)
+			for (t = 1; t <= 3; t++) {
+				target = ts[t]; n = 0; m = 0; lo = ""; hi = ""
+				for (r = 1; r <= rounds; r++) {
+					if ((keys[i], r, target) in rate && rate[keys[i], r, target] != "") { v[++n] = rate[keys[i], r, target]; l[n] = p99[keys[i], r, target] }
+					a = rate[keys[i], r, "alertmanager"]; x = rate[keys[i], r, target]
+					if (target != "alertmanager" && a + 0 > 0 && x != "") {
+						q = x / a; ratio[++m] = q
+						if (lo == "" || q < lo) lo = q
+						if (hi == "" || q > hi) hi = q
+					}
+				}
+				med = n ? median(v, n) : 0; medp99 = n ? median(l, n) : 0
+				cpua = alerts[keys[i], target] > 0 ? 1e6 * cpu[keys[i], target] / alerts[keys[i], target] : 0
+				rs = "-"
+				if (m) {
+					mr = median(ratio, m)
+					rs = sprintf("%.2fx [%.2f-%.2f]", mr, lo, hi)
+					if (summary != "") {
+						name = (target == "klaxon-v2" ? "/api/v2/alerts" : "webhook")
+						printf "ingest\t%s, %s senders, batch %s\t%.0f alerts/s\t%.0f alerts/s (Alertmanager)\t%.2fx\tat least 2x\t%.2f-%.2f over %d round(s)\n", \
+							name, cb[1], cb[2], med, median_am[keys[i]], mr, lo, hi, m >> summary
+					}
+				}
+				if (target == "alertmanager") median_am[keys[i]] = med
+				printf "%7s %5s  %-16s %10.0f %8.2f %9.1f %18s %7d %9.0f\n", cb[1], cb[2], target, med, medp99, cpua, rs, errs[keys[i], target], rss[keys[i], target]
+			}
+		}
+	}' "$runs"
+}
+summarise
+echo "Per-run figures: $runs"
+
+# --- tickets and mentions ------------------------------------------------
+
+if [[ "${REPORTS:-1}" == 1 ]]; then
+	echo
+	echo "Reports: one generic ticket or mention per request into Klaxon, 16 senders, $duration (no reference)"
+	for kind in ticket mention; do
+		dir="$run_dir/report-$kind"
+		start_klaxon "$dir"
+		report=$("$bin/loadgen" -url "http://127.0.0.1:$port/ingest/${kind}s/generic" -format "$kind" \
+			-token "${token_report[$kind]}" -concurrency 16 -batch 1 -duration "$duration" \
+			-services "$services" -run "r-$kind" -json) || true
+		echo "$report" >"$dir/loadgen.json"
+		stop_server
+		printf '%-34s %8.0f reports/s  p99 %6.2f ms  %s errors\n' "klaxon /ingest/${kind}s/generic" \
+			"$(field "$report" alerts_per_sec)" "$(field "$report" p99_ms)" "$(field "$report" error_count)"
+	done
+fi
