@@ -47,6 +47,9 @@ func describeChat(in Intent) string {
 		s += " users=" + strings.Join(c.Users, ",")
 	case ChatPost:
 		s += " text=" + c.Text
+		if f := in.Message.Final; f != nil {
+			s += fmt.Sprintf(" final=%s/%s/%ds/ack %ds by %s/pages %d", f.Key, f.ResolvedBy, f.DurationSeconds, f.TimeToAckSeconds, f.AcknowledgedBy, f.PagesSent)
+		}
 	case ChatSetTopic:
 		s += fmt.Sprintf(" topic=%s/%s/%s/%s/%s/%s", c.Topic.Key, c.Topic.Severity, c.Topic.Status, c.Topic.Manager, c.Topic.Dashboard, c.Topic.Runbook)
 	}
@@ -124,7 +127,7 @@ func TestChatRoomLifecycle(t *testing.T) {
 	want = []string{
 		"INC-1/chat/000009/post post ch=C1 text=Status: triggered → acknowledged by ada",
 		"INC-1/chat/000010/topic topic ch=C1 topic=INC-1/SEV1/acknowledged/Ada/https://grafana.example/d/checkout/https://runbooks.example/checkout",
-		"INC-1/chat/000011/post post ch=C1 text=Status: acknowledged → resolved by ada",
+		"INC-1/chat/000011/post post ch=C1 text=Status: acknowledged → resolved by ada final=INC-1/ada/180s/ack 120s by ada/pages 0",
 		"INC-1/chat/000012/topic topic ch=C1 topic=INC-1/SEV1/resolved/Ada/https://grafana.example/d/checkout/https://runbooks.example/checkout",
 		"INC-1/chat/000013/status_clear status_clear ch=C1 users=UADA",
 	}
