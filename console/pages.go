@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -51,9 +50,11 @@ type listPage struct {
 type detailPage struct {
 	page
 	triage.Detail
-	Events  []triage.Event // newest first
-	Levels  []string
-	Updates []updateRow // newest first
+	Merged     []timelineRow // merged, newest first
+	KeyFigures []figureRow
+	EntryKinds []string
+	Levels     []string
+	Updates    []updateRow // newest first
 }
 
 // loginPage is the sign-in form.
@@ -224,14 +225,12 @@ func (c *Console) incident(ctx *gin.Context) {
 		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("There is no live incident %q.", ctx.Param("key")))
 		return
 	}
-	events := slices.Clone(d.Timeline)
-	slices.Reverse(events)
 	var levels []string
 	for _, l := range c.opts.State.Rules().Levels() {
 		levels = append(levels, l.Name)
 	}
-	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Events: events, Levels: levels,
-		Updates: c.updateRows(&d)})
+	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Merged: timelineRows(&d), KeyFigures: figureRows(&d),
+		EntryKinds: entryKinds(), Levels: levels, Updates: c.updateRows(&d)})
 }
 
 // act is the handler of an action that takes an optional note.
