@@ -256,12 +256,8 @@ func (c *Console) severity(ctx *gin.Context) {
 		c.fail(ctx, http.StatusBadRequest, fmt.Sprintf("The rules in force define no severity %q.", level))
 		return
 	}
-	reason, ok := c.text(ctx, "reason")
+	reason, ok := c.requiredText(ctx, "reason", "Say why you set the severity: the reason is required.")
 	if !ok {
-		return
-	}
-	if strings.TrimSpace(reason) == "" {
-		c.fail(ctx, http.StatusBadRequest, "Say why you set the severity: the reason is required.")
 		return
 	}
 	act.Kind, act.Severity, act.Note = triage.ActionSetSeverity, level, reason
@@ -276,6 +272,16 @@ func (c *Console) text(ctx *gin.Context, field string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// requiredText is text of a field that must not be blank; missing says so.
+func (c *Console) requiredText(ctx *gin.Context, field, missing string) (string, bool) {
+	v, ok := c.text(ctx, field)
+	if ok && strings.TrimSpace(v) == "" {
+		c.fail(ctx, http.StatusBadRequest, missing)
+		return "", false
+	}
+	return v, ok
 }
 
 // do carries out act and sends the browser back to the incident's page.

@@ -93,12 +93,8 @@ func (c *Console) postEntry(ctx *gin.Context) {
 		c.fail(ctx, http.StatusBadRequest, "Choose the entry's kind: observation, theory, experiment, action or note.")
 		return
 	}
-	text, ok := c.text(ctx, "text")
+	text, ok := c.requiredText(ctx, "text", "Write what happened: the text is required.")
 	if !ok {
-		return
-	}
-	if strings.TrimSpace(text) == "" {
-		c.fail(ctx, http.StatusBadRequest, "Write what happened: the text is required.")
 		return
 	}
 	at, err := parseEntryTime(ctx.PostForm("at"))

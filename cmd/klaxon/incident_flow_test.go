@@ -92,19 +92,6 @@ type flow struct {
 	hooks *hooks
 }
 
-// eventually polls cond until it holds (deliveries are asynchronous); the
-// deadline only stops a test that would otherwise hang.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // command sends /klaxon text to Klaxon as Slack does, typed by user in
 // channel, signed with the app's signing secret, and returns the answer.
 func (f *flow) command(channel, user, text string) string {
@@ -214,7 +201,7 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 	// An alert opens a SEV1 incident: a room, its topic, ada (paged) invited.
 	f.alert("ShopDown", false)
 	var room slackfake.Channel
-	eventually(t, "a room with a topic and ada in it", func() bool {
+	waitUntil(t, "a room with a topic and ada in it", func() bool {
 		var ok bool
 		room, ok = f.room("inc-1")
 		return ok && strings.HasPrefix(room.Topic, "INC-1 | SEV1 | triggered") && slices.Contains(room.Members, "UADA")
@@ -231,7 +218,7 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 	if got := f.command(room.ID, "UADA", "note "+note); !strings.Contains(got, "note added to the timeline") {
 		t.Fatalf("/klaxon note: %q", got)
 	}
-	eventually(t, "the topic names the incident manager", func() bool {
+	waitUntil(t, "the topic names the incident manager", func() bool {
 		room, _ = f.room("inc-1")
 		return strings.HasPrefix(room.Topic, "INC-1 | SEV1 | acknowledged | IM: Bob")
 	})
@@ -241,14 +228,14 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 
 	// The alert resolves; SEV1 waits for a human, who resolves it from the room.
 	f.alert("ShopDown", true)
-	eventually(t, "the incident quiet", func() bool {
+	waitUntil(t, "the incident quiet", func() bool {
 		return strings.Contains(f.get("/api/v1/incidents/INC-1/timeline"), "all alerts resolved")
 	})
 	if got := f.command(room.ID, "UBOB", "status resolved"); !strings.Contains(got, "resolved by bob") {
 		t.Fatalf("/klaxon status resolved: %q", got)
 	}
 	const finalTitle = "*Resolved: shop (INC-1)*"
-	eventually(t, "the final message in the room and at the receiver", func() bool {
+	waitUntil(t, "the final message in the room and at the receiver", func() bool {
 		room, _ = f.room("inc-1")
 		return countPrefix(room.Messages, "Status: acknowledged → resolved by bob") == 1 && len(f.hooks.sent("/announce", "INC-1")) == 1
 	})
@@ -286,7 +273,7 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 	stopped = false
 	f.alert("CartDown", false)
 	var room2 slackfake.Channel
-	eventually(t, "a second room", func() bool {
+	waitUntil(t, "a second room", func() bool {
 		var ok bool
 		room2, ok = f.room("inc-2")
 		return ok && len(room2.Messages) > 0
@@ -294,7 +281,7 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 	if got := f.command(room2.ID, "UADA", "status resolved"); !strings.Contains(got, "INC-2: resolved by ada") {
 		t.Fatalf("/klaxon status resolved in the second room: %q", got)
 	}
-	eventually(t, "the second incident's final messages", func() bool {
+	waitUntil(t, "the second incident's final messages", func() bool {
 		room2, _ = f.room("inc-2")
 		return countPrefix(room2.Messages, "Status: triggered → resolved by ada") == 1 && len(f.hooks.sent("/announce", "INC-2")) == 1
 	})
