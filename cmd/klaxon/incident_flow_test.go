@@ -159,6 +159,23 @@ func (f *flow) get(path string) string {
 	return body
 }
 
+// hookWords are the words of a final message as a webhook receiver got
+// it: "*summary*\ndescription", as the room shows them.
+func hookWords(t *testing.T, body string) string {
+	t.Helper()
+	var msg struct {
+		Alerts []struct {
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(body), &msg); err != nil || len(msg.Alerts) != 1 || msg.Alerts[0].Labels["message"] != "final" {
+		t.Fatalf("not one final message (%v): %s", err, body)
+	}
+	a := msg.Alerts[0].Annotations
+	return "*" + a["summary"] + "*\n" + a["description"]
+}
+
 func countPrefix(msgs []string, prefix string) int {
 	n := 0
 	for _, m := range msgs {
@@ -245,8 +262,8 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 			t.Errorf("the room's final message lacks %q:\n%s", want, final)
 		}
 	}
-	if hook := f.hooks.sent("/announce", "INC-1")[0]; !strings.Contains(hook, `"message":"final"`) || !strings.Contains(hook, "Time to acknowledge:") {
-		t.Errorf("the receiver's final message: %s", hook)
+	if want := "Status: acknowledged → resolved by bob\n\n" + hookWords(t, f.hooks.sent("/announce", "INC-1")[0]); final != want {
+		t.Errorf("the room's final message is not the receiver's:\n got %q\nwant %q", final, want)
 	}
 	public := waitFor(t, f.k.base+"/status/api/v2/incidents.json", "Online Shop is operating normally. A post-mortem will follow.")
 	for _, internal := range []string{"Time to acknowledge", "ada", "bob", "db-7", "ShopDown", "Pages sent"} {
@@ -255,7 +272,8 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 		}
 	}
 	pm := f.get("/api/v1/incidents/INC-1/postmortem")
-	for _, want := range []string{"checkout latency", "doubled", "Incident manager", "bob", "Time to acknowledge", "Root cause"} {
+	for _, want := range []string{"| note | checkout latency", "doubled", "- incident\\_manager: bob", "(assigned by ada)",
+		"| Time to acknowledge |", "| Pages delivered | 1 |", "## Root cause"} {
 		if !strings.Contains(pm, want) {
 			t.Errorf("the post-mortem lacks %q:\n%s", want, pm)
 		}
