@@ -115,6 +115,7 @@ func (c *Console) Register(r gin.IRouter) {
 	act.POST("/resolve", c.act(triage.ActionResolve))
 	act.POST("/escalate", c.act(triage.ActionEscalate))
 	act.POST("/severity", c.severity)
+	act.POST("/timeline", c.postEntry)
 	act.POST("/updates", c.postUpdate)
 	act.POST("/updates/:id/edit", c.decideUpdate(triage.UpdateEdit))
 	act.POST("/updates/:id/approve", c.decideUpdate(triage.UpdateApprove))

@@ -72,8 +72,8 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	gin.SetMode(gin.ReleaseMode)
 	f := &fixture{t: t, now: t0, revoked: map[string]bool{}}
 	state := triage.New(nil)
-	f.j = journal.NewMemory(state, func() time.Time { return t0 })
-	f.eng = engine.New(f.j, state, engine.Options{Clock: func() time.Time { return t0 }})
+	f.j = journal.NewMemory(state, f.clock)
+	f.eng = engine.New(f.j, state, engine.Options{Clock: f.clock})
 	if _, err := f.eng.SetRules(context.Background(), []rules.File{{Name: "test.yml", Data: []byte(testRules)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -455,6 +455,10 @@ func TestGoldenPages(t *testing.T) {
 	}
 	if res := b.do("POST", "/console/incidents/INC-3/resolve", url.Values{"csrf": {token}}); res.code != 303 {
 		t.Fatalf("resolve: %d", res.code)
+	}
+	entry := url.Values{"csrf": {token}, "kind": {"observation"}, "text": {"errors began before the alert"}, "at": {"2026-03-01T08:58"}}
+	if res := b.do("POST", "/console/incidents/INC-1/timeline", entry); res.code != 303 {
+		t.Fatalf("timeline entry: %d", res.code)
 	}
 	for _, tt := range []struct{ path, golden string }{
 		{"/console", "list.html"},

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -51,9 +50,11 @@ type listPage struct {
 type detailPage struct {
 	page
 	triage.Detail
-	Events  []triage.Event // newest first
-	Levels  []string
-	Updates []updateRow // newest first
+	Merged     []timelineRow // merged, newest first
+	KeyFigures []figureRow
+	EntryKinds []string
+	Levels     []string
+	Updates    []updateRow // newest first
 }
 
 // loginPage is the sign-in form.
@@ -224,14 +225,12 @@ func (c *Console) incident(ctx *gin.Context) {
 		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("There is no live incident %q.", ctx.Param("key")))
 		return
 	}
-	events := slices.Clone(d.Timeline)
-	slices.Reverse(events)
 	var levels []string
 	for _, l := range c.opts.State.Rules().Levels() {
 		levels = append(levels, l.Name)
 	}
-	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Events: events, Levels: levels,
-		Updates: c.updateRows(&d)})
+	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Merged: timelineRows(&d), KeyFigures: figureRows(&d),
+		EntryKinds: entryKinds(), Levels: levels, Updates: c.updateRows(&d)})
 }
 
 // act is the handler of an action that takes an optional note.
@@ -257,12 +256,8 @@ func (c *Console) severity(ctx *gin.Context) {
 		c.fail(ctx, http.StatusBadRequest, fmt.Sprintf("The rules in force define no severity %q.", level))
 		return
 	}
-	reason, ok := c.text(ctx, "reason")
+	reason, ok := c.requiredText(ctx, "reason", "Say why you set the severity: the reason is required.")
 	if !ok {
-		return
-	}
-	if strings.TrimSpace(reason) == "" {
-		c.fail(ctx, http.StatusBadRequest, "Say why you set the severity: the reason is required.")
 		return
 	}
 	act.Kind, act.Severity, act.Note = triage.ActionSetSeverity, level, reason
@@ -277,6 +272,16 @@ func (c *Console) text(ctx *gin.Context, field string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// requiredText is text of a field that must not be blank; missing says so.
+func (c *Console) requiredText(ctx *gin.Context, field, missing string) (string, bool) {
+	v, ok := c.text(ctx, field)
+	if ok && strings.TrimSpace(v) == "" {
+		c.fail(ctx, http.StatusBadRequest, missing)
+		return "", false
+	}
+	return v, ok
 }
 
 // do carries out act and sends the browser back to the incident's page.

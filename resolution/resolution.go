@@ -5,8 +5,9 @@
 //
 // Triage decides the message as one intent per receiver (triage.IntentFinal)
 // carrying the figures; the delivery workers word it with Renderer.Intent
-// (notify.Options.FinalText). A chat room posts the same words for an
-// incident view with Message.
+// (notify.Options.FinalText), and the chat room's resolution post, which
+// carries the same figures, gets the same words (slack.Options.FinalText).
+// Message words it for an incident view.
 package resolution
 
 import (

@@ -193,17 +193,25 @@ func (s *State) chatSync(c *change, inc *Incident) {
 // addChat decides one chat intent; its ID orders it after the room's
 // earlier ones.
 func (s *State) addChat(c *change, inc *Incident, ci ChatIntent, person string) {
+	s.addChatFinal(c, inc, ci, person, nil)
+}
+
+// addChatFinal decides one chat intent whose message carries final, the
+// figures of a resolved incident's final message (nil for none).
+func (s *State) addChatFinal(c *change, inc *Incident, ci ChatIntent, person string, final *Figures) {
 	room := inc.Chat
 	id := fmt.Sprintf("%s/chat/%06d/%s", inc.Key, room.Next, ci.Op)
 	room.Next++
 	ci.Channel = room.Channel
 	s.addIntent(c, Intent{ID: id, Kind: IntentChat, Incident: inc.Key, Person: person, Receiver: ChatReceiver,
 		Step: -1, Round: -1, Due: s.now, Chat: &ci,
-		Message: Message{Key: inc.Key, Title: inc.Title, Severity: inc.Severity.String(), Status: inc.Status, Service: inc.Service, OpenedAt: inc.OpenedAt}})
+		Message: Message{Key: inc.Key, Title: inc.Title, Severity: inc.Severity.String(), Status: inc.Status, Service: inc.Service, OpenedAt: inc.OpenedAt, Final: final}})
 }
 
 // chatPost posts the summary first, then each severity, status and role
-// change, one message per entry.
+// change, one message per entry. The post that tells the incident resolved
+// carries its figures: the worker adds the final internal message, in the
+// words the receivers of IntentFinal get.
 func (s *State) chatPost(c *change, inc *Incident, room *ChatRoom) {
 	sev := inc.Severity.String()
 	var lines []string
@@ -218,9 +226,14 @@ func (s *State) chatPost(c *change, inc *Incident, room *ChatRoom) {
 		}
 		lines = append(lines, s.roleChanges(room.Roles, inc.Roles)...)
 	}
+	var final *Figures
+	if inc.Status == StatusResolved && room.Status != "" && room.Status != StatusResolved {
+		f := s.figures(inc)
+		final = &f
+	}
 	room.Severity, room.Status, room.Roles = sev, inc.Status, maps.Clone(inc.Roles)
 	if len(lines) > 0 {
-		s.addChat(c, inc, ChatIntent{Op: ChatPost, Text: strings.Join(lines, "\n")}, "")
+		s.addChatFinal(c, inc, ChatIntent{Op: ChatPost, Text: strings.Join(lines, "\n")}, "", final)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
+	"github.com/klaxonhq/klaxon/rules"
 )
 
 // chatMachine is rolesMachine with Slack IDs for ada and bob and chat rooms
@@ -47,6 +48,9 @@ func describeChat(in Intent) string {
 		s += " users=" + strings.Join(c.Users, ",")
 	case ChatPost:
 		s += " text=" + c.Text
+		if f := in.Message.Final; f != nil {
+			s += fmt.Sprintf(" final=%s/%s/%ds/ack %ds by %s/pages %d", f.Key, f.ResolvedBy, f.DurationSeconds, f.TimeToAckSeconds, f.AcknowledgedBy, f.PagesSent)
+		}
 	case ChatSetTopic:
 		s += fmt.Sprintf(" topic=%s/%s/%s/%s/%s/%s", c.Topic.Key, c.Topic.Severity, c.Topic.Status, c.Topic.Manager, c.Topic.Dashboard, c.Topic.Runbook)
 	}
@@ -124,7 +128,7 @@ func TestChatRoomLifecycle(t *testing.T) {
 	want = []string{
 		"INC-1/chat/000009/post post ch=C1 text=Status: triggered → acknowledged by ada",
 		"INC-1/chat/000010/topic topic ch=C1 topic=INC-1/SEV1/acknowledged/Ada/https://grafana.example/d/checkout/https://runbooks.example/checkout",
-		"INC-1/chat/000011/post post ch=C1 text=Status: acknowledged → resolved by ada",
+		"INC-1/chat/000011/post post ch=C1 text=Status: acknowledged → resolved by ada final=INC-1/ada/180s/ack 120s by ada/pages 0",
 		"INC-1/chat/000012/topic topic ch=C1 topic=INC-1/SEV1/resolved/Ada/https://grafana.example/d/checkout/https://runbooks.example/checkout",
 		"INC-1/chat/000013/status_clear status_clear ch=C1 users=UADA",
 	}
@@ -248,6 +252,65 @@ func TestChatBelowMinimumSeverity(t *testing.T) {
 			tt.steps(m)
 			if got := len(m.s.DueChatIntents(t0.Add(time.Hour), 100)); got != tt.rooms {
 				t.Errorf("%d chat intents due, want %d", got, tt.rooms)
+			}
+		})
+	}
+}
+
+// TestChatResolutionPostCarriesFigures: every resolution of a room's
+// incident, by a human or by itself, and again after a reopening, posts
+// once with the figures of that resolution; no other post carries any.
+func TestChatResolutionPostCarriesFigures(t *testing.T) {
+	down := firing("alertname", "Down", "service", "checkout")
+	minute := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	tests := []struct {
+		name string
+		run  func(m *machine, deliver func(time.Time)) time.Time // returns when it ended
+		want []string                                            // the posts with figures: text | by, resolved at, duration
+	}{
+		{name: "resolved by a human", run: func(m *machine, _ func(time.Time)) time.Time {
+			must(t, m.act(minute(7), Action{Kind: ActionResolve, Incident: "INC-1", By: "ada"}))
+			return minute(7)
+		}, want: []string{"Status: triggered → resolved by ada | by ada at 12:07 after 420s"}},
+		{name: "resolved by itself", run: func(m *machine, _ func(time.Time)) time.Time {
+			m.signals(minute(3), resolved(down, minute(3)))
+			m.tick(minute(24 * 60))
+			return minute(24 * 60)
+		}, want: []string{"Status: triggered → resolved | by  at 12:08 after 480s"}},
+		{name: "reopened and resolved again", run: func(m *machine, deliver func(time.Time)) time.Time {
+			must(t, m.act(minute(2), Action{Kind: ActionResolve, Incident: "INC-1", By: "ada"}))
+			deliver(minute(2))
+			m.signals(minute(4), down)
+			deliver(minute(4))
+			must(t, m.act(minute(9), Action{Kind: ActionResolve, Incident: "INC-1", By: "bob"}))
+			return minute(9)
+		}, want: []string{"Status: triggered → resolved by ada | by ada at 12:02 after 120s",
+			"Status: triggered → resolved by bob | by bob at 12:09 after 540s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := chatMachine(t)
+			y := strings.Replace(escalationRules, "    escalation_policy: checkout\n", "    escalation_policy: checkout\n    correlation: {reopen_within: 10m}\n", 1)
+			rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: []byte(y)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(t, m.apply(t0, &Entry{Rules: rc}).Err)
+			m.signals(t0, down)
+			m.deliverChat(t0, "C1")
+			var got []string
+			deliver := func(at time.Time) {
+				for _, in := range m.s.DueChatIntents(at, 1000) {
+					if f := in.Message.Final; f != nil {
+						got = append(got, fmt.Sprintf("%s | by %s at %s after %ds", in.Chat.Text, f.ResolvedBy, f.ResolvedAt.Format("15:04"), f.DurationSeconds))
+					}
+				}
+				m.deliverChat(at, "")
+			}
+			deliver(t0)
+			deliver(tt.run(m, deliver))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("posts with figures\n got %q\nwant %q", got, tt.want)
 			}
 		})
 	}

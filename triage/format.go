@@ -35,6 +35,8 @@ import (
 //     Also in 7, chat rooms: the chat entry (settings), a delivery's ref, chat
 //     intents (chat), each incident's responders and chat room, and the
 //     chat settings in the snapshot.
+//     Also in 7, the chat room's final message: the post that tells an
+//     incident resolved carries its figures (message.final).
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.

@@ -41,9 +41,13 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 	if cfg.StatusPage.Enabled {
 		statusPage = cmpOr(cfg.StatusPage.URL, cfg.ExternalURL+"/status")
 	}
+	final, err := finalRenderer(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w, err := slack.New(eng.State(), eng, slack.Options{
 		Token: sc.Token.Reveal(), APIURL: sc.APIURL, ChannelName: sc.ChannelName, VideoBridge: sc.VideoBridge,
-		ExternalURL: external, StatusPage: statusPage, Timeout: sc.Timeout, Logger: log, Registerer: reg,
+		ExternalURL: external, StatusPage: statusPage, Timeout: sc.Timeout, Logger: log, Registerer: reg, FinalText: final.Intent,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chat.slack: %w", err)

@@ -80,6 +80,11 @@ type Options struct {
 	// ReportRetry is the first wait before journaling a report again after
 	// the store failed (default notify.DefaultReportRetry).
 	ReportRetry time.Duration
+	// FinalText words the final internal message of a resolved incident
+	// from the figures its room's resolution post carries (Message.Final),
+	// as notify.Options.FinalText does for receivers; nil posts the status
+	// change alone.
+	FinalText func(triage.Intent) (title, body string, err error)
 	// Clock is the time due intents are judged by (default time.Now).
 	Clock func() time.Time
 	// Sleep waits out a Retry-After (default: a timer, cut short by ctx).
@@ -254,8 +259,12 @@ func (w *Worker) do(ctx context.Context, in triage.Intent) (string, error) {
 	case triage.ChatInvite:
 		return "", w.invite(ctx, c)
 	case triage.ChatPost:
+		text, err := w.postText(in)
+		if err != nil {
+			return "", err
+		}
 		return "", w.call(ctx, func(ctx context.Context) error {
-			_, _, err := w.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(c.Text, false))
+			_, _, err := w.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false))
 			return err
 		})
 	case triage.ChatStatusSet, triage.ChatStatusClear:
@@ -266,6 +275,19 @@ func (w *Worker) do(ctx context.Context, in triage.Intent) (string, error) {
 		}), "already_archived")
 	}
 	return "", fmt.Errorf("unknown chat operation %q", c.Op)
+}
+
+// postText is a post's text: what triage decided, then, on the post that
+// tells the incident resolved, the final internal message worded by FinalText.
+func (w *Worker) postText(in triage.Intent) (string, error) {
+	if in.Message.Final == nil || w.opts.FinalText == nil {
+		return in.Chat.Text, nil
+	}
+	title, body, err := w.opts.FinalText(in)
+	if err != nil {
+		return "", fmt.Errorf("word the final message: %w", err)
+	}
+	return fmt.Sprintf("%s\n\n*%s*\n%s", in.Chat.Text, title, body), nil
 }
 
 // invite invites each user on their own, so that one who cannot be invited

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/notify/slack/slackfake"
+	"github.com/klaxonhq/klaxon/resolution"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -456,6 +458,86 @@ func TestSlackErrors(t *testing.T) {
 			del := w.deliver(context.Background(), tt.in)
 			if del.OK != tt.ok || del.Retry != tt.retry || del.Error != tt.err || del.Intent != tt.in.ID || del.Attempt != 1 {
 				t.Errorf("delivery %+v, want ok=%v retry=%v error=%q", del, tt.ok, tt.retry, tt.err)
+			}
+		})
+	}
+}
+
+// TestResolutionPostCarriesFinalMessage: the post that tells the incident
+// resolved carries the final internal message in the receivers' words
+// (resolution's renderer over the figures triage fixed), once; without a
+// FinalText it is the status change alone, and words that fail are retried.
+func TestResolutionPostCarriesFinalMessage(t *testing.T) {
+	renderer, err := resolution.New("", "en", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := func(triage.Intent) (string, string, error) { return "", "", errors.New("template broke") }
+	tests := []struct {
+		name      string
+		finalText func(triage.Intent) (string, string, error)
+		words     bool // the last post carries the final message
+		fails     bool // the post is not made
+	}{
+		{name: "worded by resolution's renderer", finalText: renderer.Intent, words: true},
+		{name: "no FinalText: the status change alone", finalText: nil},
+		{name: "wording fails: not posted, retried", finalText: broken, fails: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, noPages)
+			f := fake(t)
+			w, err := New(h.state, h.eng, Options{Token: token, APIURL: f.URL(), Clock: h.clock.Now, FinalText: tt.finalText})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.fire("alertname", "Down", "service", "checkout")
+			drain(t, w)
+			h.clock.Add(5 * time.Minute)
+			h.act(triage.Action{Kind: triage.ActionAck, Incident: "INC-1", By: "ada"})
+			h.clock.Add(20 * time.Minute)
+			h.act(triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"})
+			if tt.fails {
+				if _, ok := w.scan(context.Background()); !ok {
+					t.Fatal("scan stopped")
+				}
+				msgs := room(t, f).Messages
+				if slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, resolved) }) {
+					t.Fatalf("posted although the words failed: %q", msgs)
+				}
+				in, ok := pending(h.state, "INC-1/chat/000007/post")
+				if !ok || in.Attempts != 1 || !strings.Contains(in.Error, "template broke") {
+					t.Fatalf("the failed post is not pending for a retry: %+v, %v (pending %v)", in, ok, ids(pendingChat(h.state)))
+				}
+				return
+			}
+			drain(t, w)
+			d, _ := h.state.Get("INC-1", 0, 0)
+			want := resolved
+			if tt.words {
+				title, body, err := resolution.Message(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want += "\n\n*" + title + "*\n" + body
+				for _, s := range []string{"25m", "Ada", "no further messages"} {
+					if !strings.Contains(strings.ToLower(want), strings.ToLower(s)) {
+						t.Errorf("the final message lacks %q:\n%s", s, want)
+					}
+				}
+			}
+			msgs := room(t, f).Messages
+			if got := msgs[len(msgs)-1]; got != want {
+				t.Errorf("resolution post\n got %q\nwant %q", got, want)
+			}
+			n := 0
+			for _, m := range msgs {
+				if strings.HasPrefix(m, resolved) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d resolution posts, want 1", n)
 			}
 		})
 	}
