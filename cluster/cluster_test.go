@@ -115,6 +115,12 @@ func TestFarBehindFollowerCatchesUpBySnapshot(t *testing.T) {
 	if c.fsms[f].restored() == 0 {
 		t.Errorf("far-behind follower caught up without installing a snapshot")
 	}
+	// INC-7 left the live state in the log range the snapshot replaced:
+	// the follower's archive has it only if the snapshot carried it.
+	item, ok, err := c.nodes[f].Archived("INC-7-0")
+	if err != nil || !ok || string(item.Data) != "archive:INC-7-0" {
+		t.Errorf("far-behind follower's archive lacks INC-7-0: found %v, %v, %q", ok, err, item.Data)
+	}
 }
 
 func TestMinorityCannotCommit(t *testing.T) {
