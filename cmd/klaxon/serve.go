@@ -146,6 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	}
 	srv := server.New(cfg, log.Named("http"), reg)
 	rl := newReloader(cfg, eng, pg, srv, level, log.Named("rules"), reg)
+	rep.followReloads(rl, reg)
 	if rep == nil { // a replica installs its files when it leads
 		if err := rl.start(ctx); err != nil {
 			return err
@@ -189,6 +190,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if rep != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); rep.leading(loopCtx, "files", rl.startLeading) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); rl.watchDrift(loopCtx) }()
 	}
 	if sp != nil {
 		wg.Add(1)
@@ -308,6 +311,7 @@ type reloader struct {
 	log     *zap.Logger
 	ok      prometheus.Gauge
 	success prometheus.Gauge
+	replica *replicaReload // nil when Klaxon runs alone (replicareload.go)
 }
 
 // newReloader returns the reloader of cfg; it registers the reload metrics in reg.
@@ -451,7 +455,15 @@ func (rl *reloader) installOnCall(ctx context.Context, cfg *config.Config) error
 func (rl *reloader) reload(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	err := rl.apply(ctx)
+	var err error
+	if leader, ok := rl.following(); ok {
+		err = rl.applyFollower(leader)
+	} else {
+		err = rl.apply(ctx)
+	}
+	if err == nil {
+		rl.checkDrift()
+	}
 	rl.record(err == nil)
 	if err != nil {
 		rl.log.Error("configuration reload failed; the previous configuration stays in force", zap.Error(err))

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// leaderOf returns the index of the replica every status names as leader.
+func leaderOf(t *testing.T, ks []*instance) int {
+	t.Helper()
+	leader := -1
+	waitUntil(t, "a leader", func() bool {
+		st := clusterStatus(t, ks[0])
+		for i := range ks {
+			if st.Leader == fmt.Sprintf("n%d", i) {
+				leader = i
+			}
+		}
+		return leader >= 0
+	})
+	return leader
+}
+
+// TestSIGHUPOnAFollowerReloadsItsOwnSettingsAndShowsDrift: SIGHUP reaches
+// every replica (they share this process); the follower whose rule file
+// differs reloads its own settings, says so, and shows the drift; the
+// leader reloads as before and shows none.
+func TestSIGHUPOnAFollowerReloadsItsOwnSettingsAndShowsDrift(t *testing.T) {
+	ks, dirs := startReplicasIn(t)
+	defer func() {
+		for _, k := range ks {
+			k.stop()
+		}
+	}()
+	leader := leaderOf(t, ks)
+	follower := (leader + 1) % 3
+	// Once every replica holds an alert the leader took after installing
+	// its rules, every replica holds those rules.
+	waitUntil(t, "the leader installs its rules", func() bool { return ks[leader].logged(zapcore.InfoLevel, "rules installed") })
+	postAlert(t, ks[leader], "BeforeReload")
+	for i, k := range ks {
+		waitUntil(t, fmt.Sprintf("replica %d applies the alert", i), func() bool { return activeAlerts(t, k) == "1" })
+	}
+	writeIn(t, dirs[follower], "rules/sev.yml", strings.Replace(goodRules, "SEV1", "SEV2", 1))
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range ks {
+		waitUntil(t, fmt.Sprintf("replica %d reloads", i), func() bool {
+			return k.logged(zapcore.InfoLevel, "reloaded this follower") || k.logged(zapcore.InfoLevel, "rules unchanged") ||
+				k.logged(zapcore.ErrorLevel, "configuration reload failed")
+		})
+		if k.logged(zapcore.ErrorLevel, "configuration reload failed") {
+			t.Errorf("replica %d: the reload failed", i)
+		}
+		if got := metric(t, k.base, "klaxon_config_last_reload_successful"); got != "1" {
+			t.Errorf("replica %d: klaxon_config_last_reload_successful %q, want 1", i, got)
+		}
+		want := map[bool]string{true: "1", false: "0"}[i == follower]
+		if got := metric(t, k.base, `klaxon_cluster_config_drift{files="rules"}`); got != want {
+			t.Errorf("replica %d: klaxon_cluster_config_drift{files=\"rules\"} %q, want %q", i, got, want)
+		}
+		if drifted := k.logged(zapcore.WarnLevel, "differ from those the cluster installed"); drifted != (i == follower) {
+			t.Errorf("replica %d: warned of a drift: %v", i, drifted)
+		}
+	}
+	if !ks[follower].logged(zapcore.InfoLevel, "reloaded this follower") {
+		t.Errorf("the follower did not say what it reloaded")
+	}
+}
