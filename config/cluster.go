@@ -20,6 +20,11 @@ type Cluster struct {
 	// itself included. A node with raft state ignores them.
 	Peers []Peer     `yaml:"peers"`
 	TLS   ClusterTLS `yaml:"tls"`
+	// SessionKeyFile holds the key (at least 32 bytes, the same on every
+	// node) that seals console sessions, so that they survive a failover;
+	// without it the key is derived from the admin tokens.
+	SessionKeyFile string `yaml:"session_key_file"`
+	SessionKey     Secret `yaml:"-"`
 }
 
 // Peer is a cluster member: its id, raft address and API URL, to which
@@ -84,6 +89,26 @@ func (c *Cluster) check(m *mapping) error {
 	if len(c.Peers) > 0 && !seen[c.NodeID] {
 		return m.errorf("peers", "list this node (%q) too: every node lists every node", c.NodeID)
 	}
+	return c.readSessionKey(m)
+}
+
+// minSessionKeyBytes is the shortest console session key accepted.
+const minSessionKeyBytes = 32
+
+// readSessionKey reads session_key_file, if given.
+func (c *Cluster) readSessionKey(m *mapping) error {
+	if c.SessionKeyFile == "" {
+		return nil
+	}
+	c.SessionKeyFile = m.d.resolve(c.SessionKeyFile)
+	key, err := readTokenFile(c.SessionKeyFile)
+	if err != nil {
+		return m.errorf("session_key_file", "%w", err)
+	}
+	if len(key) < minSessionKeyBytes {
+		return m.errorf("session_key_file", "the key has %d bytes; use at least %d (e.g. head -c 48 /dev/urandom | base64)", len(key), minSessionKeyBytes)
+	}
+	c.SessionKey = NewSecret(key)
 	return nil
 }
 

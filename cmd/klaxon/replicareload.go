@@ -15,6 +15,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -158,4 +160,32 @@ func (rl *reloader) watchDrift(ctx context.Context) {
 		rl.checkDrift()
 		rl.mu.Unlock()
 	}
+}
+
+// consoleSessionKey is the key that seals console sessions: on a replica,
+// the cluster's session_key_file, else one derived from the admin tokens
+// (the same on every node that has the same tokens), so that a failover
+// signs nobody out; alone, none (each process draws its own, as before).
+// With admin_open and no key file there is no shared secret, and sessions
+// end when leadership moves.
+func consoleSessionKey(cfg *config.Config) []byte {
+	switch {
+	case !cfg.Cluster.Enabled:
+		return nil
+	case !cfg.Cluster.SessionKey.IsZero():
+		return []byte(cfg.Cluster.SessionKey.Reveal())
+	case len(cfg.Auth.Admin) == 0:
+		return nil
+	}
+	tokens := make([]string, len(cfg.Auth.Admin))
+	for i, t := range cfg.Auth.Admin {
+		tokens[i] = t.Token.Reveal()
+	}
+	slices.Sort(tokens)
+	mac := hmac.New(sha256.New, []byte("klaxon console sessions from admin tokens"))
+	for _, t := range tokens {
+		mac.Write([]byte(t))
+		mac.Write([]byte{0})
+	}
+	return mac.Sum(nil)
 }

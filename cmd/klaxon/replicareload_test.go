@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/klaxonhq/klaxon/config"
 )
 
 // leaderOf returns the index of the replica every status names as leader.
@@ -70,5 +72,38 @@ func TestSIGHUPOnAFollowerReloadsItsOwnSettingsAndShowsDrift(t *testing.T) {
 	}
 	if !ks[follower].logged(zapcore.InfoLevel, "reloaded this follower") {
 		t.Errorf("the follower did not say what it reloaded")
+	}
+}
+
+func TestConsoleSessionKey(t *testing.T) {
+	tokens := func(ts ...string) config.Tokens {
+		var out config.Tokens
+		for i, tok := range ts {
+			out = append(out, config.Token{Name: fmt.Sprint(i), Token: config.NewSecret(tok)})
+		}
+		return out
+	}
+	cfg := func(cluster bool, file string, admin config.Tokens) *config.Config {
+		c := &config.Config{}
+		c.Cluster.Enabled, c.Cluster.SessionKey, c.Auth.Admin = cluster, config.NewSecret(file), admin
+		return c
+	}
+	ab := consoleSessionKey(cfg(true, "", tokens("a", "b")))
+	for _, tc := range []struct {
+		name string
+		cfg  *config.Config
+		want func([]byte) bool
+	}{
+		{"alone: each process its own", cfg(false, "", tokens("a")), func(k []byte) bool { return k == nil }},
+		{"key file", cfg(true, "from-the-file", tokens("a")), func(k []byte) bool { return string(k) == "from-the-file" }},
+		{"admin tokens in any order", cfg(true, "", tokens("b", "a")), func(k []byte) bool { return len(k) == 32 && string(k) == string(ab) }},
+		{"other admin tokens", cfg(true, "", tokens("a", "c")), func(k []byte) bool { return len(k) == 32 && string(k) != string(ab) }},
+		{"admin_open: no shared secret", cfg(true, "", nil), func(k []byte) bool { return k == nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := consoleSessionKey(tc.cfg); !tc.want(got) {
+				t.Errorf("key %x", got)
+			}
+		})
 	}
 }

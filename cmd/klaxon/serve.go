@@ -237,7 +237,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	// The responder console signs in with the same tokens and keeps its own
 	// sessions, CSRF tokens and viewer checks.
 	console.New(console.Options{State: eng.State(), Actor: eng, Identify: srv.Identify,
-		Secure: strings.HasPrefix(cfg.ExternalURL, "https://")}).Register(r)
+		Secure: strings.HasPrefix(cfg.ExternalURL, "https://"), SessionKey: consoleSessionKey(cfg)}).Register(r)
 	admin := r.Group("/", srv.Admin())
 	if signer != nil {
 		api.NewAckLinks(signer, eng, time.Now).Register(r) // the signed link is the credential
