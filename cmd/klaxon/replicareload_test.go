@@ -2,6 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,5 +110,56 @@ func TestConsoleSessionKey(t *testing.T) {
 				t.Errorf("key %x", got)
 			}
 		})
+	}
+}
+
+// TestConsoleSessionSurvivesAFailover signs in through a follower, stops
+// the leader that made the session, and finds the session still good on
+// the new leader.
+func TestConsoleSessionSurvivesAFailover(t *testing.T) {
+	ks := startReplicas(t)
+	leader := leaderOf(t, ks)
+	follower := (leader + 1) % 3
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (int, string) {
+		resp, err := c.Get(ks[follower].base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	_, form := get("/console/login")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("no sign-in form: %s", form)
+	}
+	resp, err := c.PostForm(ks[follower].base+"/console/login", url.Values{"csrf": {m[1]}, "token": {adminToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := get("/console"); resp.StatusCode != http.StatusSeeOther || code != http.StatusOK {
+		t.Fatalf("sign-in %d, then the console %d", resp.StatusCode, code)
+	}
+	ks[leader].stop()
+	waitUntil(t, "a new leader", func() bool {
+		st := clusterStatus(t, ks[follower])
+		return st.Leader != "" && st.Leader != fmt.Sprintf("n%d", leader)
+	})
+	var code int
+	waitUntil(t, "the console answers through the new leader", func() bool {
+		code, _ = get("/console")
+		return code != http.StatusServiceUnavailable && code != http.StatusBadGateway
+	})
+	if code != http.StatusOK {
+		t.Errorf("the console after the failover: %d, want 200 (signed in still)", code)
+	}
+	for i, k := range ks {
+		if i != leader {
+			k.stop()
+		}
 	}
 }
