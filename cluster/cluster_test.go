@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -136,6 +137,12 @@ func TestMinorityCannotCommit(t *testing.T) {
 	until(t, "the cut-off node to step down", func() bool { return !c.nodes[l].IsLeader() })
 	if err := c.nodes[l].Ready(); err == nil {
 		t.Errorf("the cut-off node says it is ready")
+	}
+	if st := c.nodes[l].Status(); !strings.HasPrefix(st.Problem, "no ") {
+		t.Errorf("the cut-off node's status names no problem: %+v", st)
+	}
+	if st := c.nodes[c.leader()].Status(); st.Problem != "" {
+		t.Errorf("the majority's leader reports a problem: %q", st.Problem)
 	}
 	for i, f := range c.fsms {
 		for _, r := range f.records() {

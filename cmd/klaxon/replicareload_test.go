@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -161,5 +162,35 @@ func TestConsoleSessionSurvivesAFailover(t *testing.T) {
 		if i != leader {
 			k.stop()
 		}
+	}
+}
+
+func TestClusterStatusWithoutQuorum(t *testing.T) {
+	peers := `"peers":[{"id":"a","raft_address":"h:1","suffrage":"Voter"},{"id":"b","raft_address":"h:2","suffrage":"Voter"},{"id":"c","raft_address":"h:3","suffrage":"Voter"}]`
+	for _, tc := range []struct {
+		name, answer string
+		args         []string
+		code         int
+		want, not    string
+	}{
+		{"serving", `{"node":"a","state":"leader","leader":"a",` + peers + `}`, nil, 0, "node a: leader", "NOT SERVING"},
+		{"no quorum", `{"node":"a","state":"candidate","term":9,"problem":"no quorum: election in progress (term 9)",` + peers + `}`, nil, exitNotServing,
+			"NOT SERVING: no quorum: election in progress (term 9).\nThis node answers ingest and API requests with 503 and Retry-After", ""},
+		{"majority named", `{"node":"a","state":"follower","problem":"no leader",` + peers + `}`, nil, exitNotServing, "A leader needs 2 of the 3 voters above", ""},
+		{"json too", `{"node":"a","state":"follower","problem":"no leader",` + peers + `}`, []string{"-o", "json"}, exitNotServing, `"problem":"no leader"`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, tc.answer)
+			}))
+			defer srv.Close()
+			t.Setenv("KLAXON_TOKEN", "")
+			var out, errOut strings.Builder
+			code := runClusterStatus(append([]string{"--klaxon.url", srv.URL}, tc.args...), &out, &errOut)
+			if code != tc.code || !strings.Contains(out.String(), tc.want) || (tc.not != "" && strings.Contains(out.String(), tc.not)) {
+				t.Errorf("exit %d (want %d), output:\n%s%s\nwant it to contain %q", code, tc.code, out.String(), errOut.String(), tc.want)
+			}
+		})
 	}
 }
