@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -192,5 +193,31 @@ func TestClusterStatusWithoutQuorum(t *testing.T) {
 				t.Errorf("exit %d (want %d), output:\n%s%s\nwant it to contain %q", code, tc.code, out.String(), errOut.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestReplayOnAReplica replays a replica's data directory: while the
+// replica runs it is refused with what to do, once stopped it is read, with
+// a note on the uncommitted tail a node without quorum may hold.
+func TestReplayOnAReplica(t *testing.T) {
+	ks, dirs := startReplicasIn(t)
+	postAlert(t, ks[leaderOf(t, ks)], "Replayed")
+	for i, k := range ks {
+		waitUntil(t, fmt.Sprintf("replica %d applies the alert", i), func() bool { return activeAlerts(t, k) == "1" })
+	}
+	data := filepath.Join(dirs[0], "data")
+	args := []string{"--rules", "../../configs/rules/*.yml", "--from", "1h", "--data", data}
+	var out, errOut strings.Builder
+	if code := runReplay(args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "stop Klaxon or copy the directory first") {
+		t.Errorf("replay of a running replica: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, k := range ks {
+		k.stop()
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := runReplay(args, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), replicaNote+"\n") ||
+		!strings.Contains(out.String(), "entries replayed") {
+		t.Errorf("replay of a stopped replica: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }
