@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,12 +72,9 @@ func (rl *reloader) following() (leader string, ok bool) {
 // take effect, its rule and on-call files are checked and kept for when
 // this node leads, all or nothing, as apply does.
 func (rl *reloader) applyFollower(leader string) error {
-	cfg, err := config.Load(rl.cfg.File)
+	cfg, err := rl.loadNext()
 	if err != nil {
 		return err
-	}
-	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
-		return fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
 	}
 	ruleFiles, err := readGlobs("rule files", cfg.RuleFiles)
 	if err != nil {
@@ -92,12 +88,7 @@ func (rl *reloader) applyFollower(leader string) error {
 			return err
 		}
 	}
-	rl.srv.SetAuth(cfg.Auth)
-	rl.setLevel(cfg.LogLevel)
-	for _, w := range cfg.Warnings {
-		rl.log.Warn(w)
-	}
-	rl.cfg = cfg
+	rl.takeSettings(cfg)
 	rl.log.Info("reloaded this follower's own settings (tokens, log level); its rule and on-call files are checked and kept for when it leads: the leader installs its own (POST /-/reload to any node reloads the leader)",
 		zap.String("leader", orNone(leader)))
 	return nil

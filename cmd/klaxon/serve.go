@@ -477,15 +477,9 @@ func (rl *reloader) reload(ctx context.Context) error {
 // and the on-call files (503, retried by reloading again) leaves the new
 // rules installed without the rest.
 func (rl *reloader) apply(ctx context.Context) error {
-	cfg, err := config.Load(rl.cfg.File)
+	cfg, err := rl.loadNext()
 	if err != nil {
 		return err
-	}
-	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
-		return fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
-	}
-	if len(cfg.OnCallFiles) == 0 && len(rl.cfg.OnCallFiles) > 0 {
-		return errors.New("oncall_files: a reload cannot stop paging (the on-call files last recorded would stay in force); keep the globs; nothing was changed")
 	}
 	var onCall *onCallSet
 	if len(cfg.OnCallFiles) > 0 {
@@ -501,13 +495,35 @@ func (rl *reloader) apply(ctx context.Context) error {
 			return err
 		}
 	}
+	rl.takeSettings(cfg)
+	return nil
+}
+
+// loadNext loads the configuration file for a reload and refuses what a
+// reload cannot change.
+func (rl *reloader) loadNext() (*config.Config, error) {
+	cfg, err := config.Load(rl.cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
+		return nil, fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
+	}
+	if len(cfg.OnCallFiles) == 0 && len(rl.cfg.OnCallFiles) > 0 {
+		return nil, errors.New("oncall_files: a reload cannot stop paging (the on-call files last recorded would stay in force); keep the globs; nothing was changed")
+	}
+	return cfg, nil
+}
+
+// takeSettings puts cfg's own settings (tokens, log level) in force and
+// makes it the configuration in force.
+func (rl *reloader) takeSettings(cfg *config.Config) {
 	rl.srv.SetAuth(cfg.Auth)
 	rl.setLevel(cfg.LogLevel)
 	for _, w := range cfg.Warnings {
 		rl.log.Warn(w)
 	}
 	rl.cfg = cfg
-	return nil
 }
 
 // setLevel sets the log level; the configuration has validated it.
