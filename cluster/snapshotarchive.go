@@ -136,7 +136,8 @@ func stageArchive(dir string, archive *journal.Badger) (*os.File, int64, error) 
 // writeArchiveSection writes every archived item and the end of the section
 // to w, and returns the bytes written.
 func writeArchiveSection(w io.Writer, archive *journal.Badger) (int64, error) {
-	cw := &countingWriter{w: bufio.NewWriterSize(w, 1<<20)}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	cw := &countingWriter{w: bw}
 	var count uint64
 	err := archive.ScanArchive("", func(item journal.ArchiveItem) (bool, error) {
 		count++
@@ -150,7 +151,7 @@ func writeArchiveSection(w io.Writer, archive *journal.Badger) (int64, error) {
 	binary.BigEndian.PutUint64(end[1:], count)
 	cw.Write(end[:]) //nolint:errcheck // the error is kept in cw
 	if cw.err == nil {
-		cw.err = cw.w.(*bufio.Writer).Flush()
+		cw.err = bw.Flush()
 	}
 	return cw.n, cw.err
 }

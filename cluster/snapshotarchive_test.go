@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
@@ -264,4 +265,64 @@ func BenchmarkSnapshotArchive(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSnapshotStoreAppendsTheArchiveWhenSending: a snapshot of this node's
+// own is opened as stored while raft starts (to restore this node), and
+// with the archive appended, its size grown to match, once raft runs; one
+// received with an archive is opened as stored either way.
+func TestSnapshotStoreAppendsTheArchiveWhenSending(t *testing.T) {
+	dir := t.TempDir()
+	files, err := raft.NewFileSnapshotStore(dir, 2, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := openArchive(t)
+	fillArchive(t, archive, 5, 100, time.Unix(1e9, 0))
+	store := &snapshotStore{FileSnapshotStore: files, archive: archive, dir: dir}
+	own := sentSnapshot(t, &testFSM{}, 3, archive)
+	section := mustSectionLen(t, archive)
+	own = own[:len(own)-section]
+	own[flagsOffset] = 0
+	received := sentSnapshot(t, &testFSM{}, 4, archive)
+	ids := map[string][]byte{}
+	for i, data := range [][]byte{own, received} {
+		sink, err := store.Create(raft.SnapshotVersionMax, uint64(10+i), 1, raft.Configuration{}, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sink.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := sink.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ids[sink.ID()] = data
+	}
+	for _, sending := range []bool{false, true} {
+		store.sending.Store(sending)
+		for id, stored := range ids {
+			meta, rc, err := store.Open(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := stored
+			if sending && stored[flagsOffset]&flagArchive == 0 {
+				var section bytes.Buffer
+				if _, err := writeArchiveSection(&section, archive); err != nil {
+					t.Fatal(err)
+				}
+				want = append(bytes.Clone(stored), section.Bytes()...)
+				want[flagsOffset] |= flagArchive
+			}
+			if !bytes.Equal(got, want) || meta.Size != int64(len(got)) {
+				t.Errorf("sending %v, snapshot with flags %d: read %d bytes, size %d; want %d bytes", sending, stored[flagsOffset], len(got), meta.Size, len(want))
+			}
+		}
+	}
 }
