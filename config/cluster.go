@@ -16,15 +16,15 @@ type Cluster struct {
 	// RaftAddress is the host:port the node's raft transport binds and
 	// others reach it at.
 	RaftAddress string `yaml:"raft_address"`
-	// Peers bootstrap an empty cluster: every node lists every node,
-	// itself included. A node with raft state ignores them.
-	Peers []Peer     `yaml:"peers"`
-	TLS   ClusterTLS `yaml:"tls"`
 	// SessionKeyFile holds the key (at least 32 bytes, the same on every
 	// node) that seals console sessions, so that they survive a failover;
 	// without it the key is derived from the admin tokens.
 	SessionKeyFile string `yaml:"session_key_file"`
 	SessionKey     Secret `yaml:"-"`
+	// Peers bootstrap an empty cluster: every node lists every node,
+	// itself included. A node with raft state ignores them.
+	Peers []Peer     `yaml:"peers"`
+	TLS   ClusterTLS `yaml:"tls"`
 }
 
 // Peer is a cluster member: its id, raft address and API URL, to which
@@ -64,6 +64,9 @@ func (c *Cluster) check(m *mapping) error {
 		return nil
 	}
 	c.Enabled = true
+	if err := c.readSessionKey(m); err != nil {
+		return err
+	}
 	if c.NodeID == "" {
 		return m.errorf("node_id", "required in a cluster section")
 	}
@@ -89,7 +92,22 @@ func (c *Cluster) check(m *mapping) error {
 	if len(c.Peers) > 0 && !seen[c.NodeID] {
 		return m.errorf("peers", "list this node (%q) too: every node lists every node", c.NodeID)
 	}
-	return c.readSessionKey(m)
+	return nil
+}
+
+// checkHostPort says why s is not a host:port with a host and a port.
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return strconv.ErrSyntax
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || port == "0" {
+		return strconv.ErrRange
+	}
+	return nil
 }
 
 // minSessionKeyBytes is the shortest console session key accepted.
@@ -109,20 +127,5 @@ func (c *Cluster) readSessionKey(m *mapping) error {
 		return m.errorf("session_key_file", "the key has %d bytes; use at least %d (e.g. head -c 48 /dev/urandom | base64)", len(key), minSessionKeyBytes)
 	}
 	c.SessionKey = NewSecret(key)
-	return nil
-}
-
-// checkHostPort says why s is not a host:port with a host and a port.
-func checkHostPort(s string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return err
-	}
-	if host == "" {
-		return strconv.ErrSyntax
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil || port == "0" {
-		return strconv.ErrRange
-	}
 	return nil
 }
