@@ -81,7 +81,7 @@ type Node struct {
 	raft      *raft.Raft
 	fsm       *fsm
 	logs      logStore
-	snaps     *raft.FileSnapshotStore
+	snaps     *snapshotStore
 	transport raft.Transport
 	archive   *journal.Badger
 	log       *zap.Logger
@@ -126,6 +126,7 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 	}
 	n.token.Store(randomTokenBase())
 	n.fsm = newFSM(inner, n.archive, n.log.Named("fsm"), n.metrics.batch)
+	n.fsm.markPath = filepath.Join(opts.Dir, "raft", archiveMarkFile)
 	notify := make(chan bool, 16)
 	n.leader = newLeadership()
 	conf := raftConfig(opts, notify, n.log)
@@ -135,6 +136,7 @@ func Open(opts Options, inner journal.FSM) (n *Node, err error) {
 	if n.raft, err = raft.NewRaft(conf, n.fsm, n.logs, n.logs, n.snaps, n.transport); err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.snaps.sending.Store(true) // raft restored this node; from now on snapshots opened are sent or received ones
 	n.wg.Go(func() { n.leader.follow(n.ctx, notify) })
 	n.wg.Go(func() { n.RunAsLeader(n.ctx, "members", n.publishPeers) })
 	return n, nil
@@ -212,9 +214,11 @@ func (n *Node) openStores() error {
 	if err != nil {
 		return err
 	}
-	if n.snaps, err = raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hclogger("raft-snapshots", n.log)); err != nil {
+	files, err := raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hclogger("raft-snapshots", n.log))
+	if err != nil {
 		return fmt.Errorf("open raft snapshots %s: %w", dir, err)
 	}
+	n.snaps = &snapshotStore{FileSnapshotStore: files, dir: dir}
 	n.archive, err = journal.OpenBadger(journal.Options{
 		Dir:              filepath.Join(n.opts.Dir, "archive"),
 		MemTableSize:     4 << 20,
@@ -226,6 +230,7 @@ func (n *Node) openStores() error {
 	if err != nil {
 		return fmt.Errorf("open archive: %w", err)
 	}
+	n.snaps.archive = n.archive
 	if n.transport = n.opts.Transport; n.transport == nil {
 		stream, err := listen(n.opts.RaftAddress, n.opts.TLS)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -115,6 +116,12 @@ func TestFarBehindFollowerCatchesUpBySnapshot(t *testing.T) {
 	if c.fsms[f].restored() == 0 {
 		t.Errorf("far-behind follower caught up without installing a snapshot")
 	}
+	// INC-7 left the live state in the log range the snapshot replaced:
+	// the follower's archive has it only if the snapshot carried it.
+	item, ok, err := c.nodes[f].Archived("INC-7-0")
+	if err != nil || !ok || string(item.Data) != "archive:INC-7-0" {
+		t.Errorf("far-behind follower's archive lacks INC-7-0: found %v, %v, %q", ok, err, item.Data)
+	}
 }
 
 func TestMinorityCannotCommit(t *testing.T) {
@@ -130,6 +137,17 @@ func TestMinorityCannotCommit(t *testing.T) {
 	until(t, "the cut-off node to step down", func() bool { return !c.nodes[l].IsLeader() })
 	if err := c.nodes[l].Ready(); err == nil {
 		t.Errorf("the cut-off node says it is ready")
+	}
+	if st := c.nodes[l].Status(); !strings.HasPrefix(st.Problem, "no ") {
+		t.Errorf("the cut-off node's status names no problem: %+v", st)
+	}
+	majority := -1
+	until(t, "the majority to elect a leader", func() bool {
+		majority = c.leaderNow()
+		return majority >= 0 && majority != l
+	})
+	if st := c.nodes[majority].Status(); st.Problem != "" {
+		t.Errorf("the majority's leader reports a problem: %q", st.Problem)
 	}
 	for i, f := range c.fsms {
 		for _, r := range f.records() {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -18,12 +19,23 @@ import (
 	"github.com/klaxonhq/klaxon/journal"
 )
 
-// snapshotMagic starts every snapshot this package writes (version 1).
-var snapshotMagic = []byte("KXR\x01")
+// snapshotMagic starts every snapshot this package writes (version 2);
+// snapshotMagicV1 started those of version 1, which Restore still reads.
+var (
+	snapshotMagic   = []byte("KXR\x02")
+	snapshotMagicV1 = []byte("KXR\x01")
+)
 
-// snapshotHeaderLen is the magic, the last record's sequence and time, and
-// the length of the members' JSON.
-const snapshotHeaderLen = 4 + 8 + 8 + 4
+// Snapshot header: the magic, the last record's sequence and time, the
+// length of the members' JSON (version 1 ends here, its triage state
+// running to the end), the length of the triage state, and flags.
+const (
+	snapshotHeaderLenV1 = 4 + 8 + 8 + 4
+	snapshotHeaderLen   = snapshotHeaderLenV1 + 8 + 1
+	flagsOffset         = snapshotHeaderLen - 1
+	// flagArchive says the archive section follows the triage state.
+	flagArchive byte = 1
+)
 
 // fsm is raft's state machine: it applies record commands, in log order, to
 // the journal's FSM (triage), keeps the members' API URLs, and stores what
@@ -32,6 +44,7 @@ type fsm struct {
 	inner    journal.FSM
 	archiver journal.Archiver // inner, if it archives
 	archive  *journal.Badger  // this replica's archive; nil in tests without one
+	markPath string           // the archive mark's file (snapshotarchive.go)
 	log      *zap.Logger
 	batch    prometheus.Histogram
 
@@ -206,34 +219,143 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	}, nil
 }
 
-// Restore replaces the state with a snapshot's.
+// Restore replaces the state with a snapshot's. A snapshot that carries an
+// archive (one sent by the leader) has it stored first, unless this
+// replica's archive mark says it holds it already.
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	data, err := io.ReadAll(rc)
+	r := bufio.NewReaderSize(rc, 1<<20)
+	head, err := r.Peek(4)
 	if err != nil {
 		return fmt.Errorf("read snapshot: %w", err)
 	}
-	if len(data) < snapshotHeaderLen || !bytes.Equal(data[:4], snapshotMagic) {
+	if bytes.Equal(head, snapshotMagicV1) {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("read snapshot: %w", err)
+		}
+		return f.restoreV1(data)
+	}
+	h, err := readSnapshotHead(r)
+	if err != nil {
+		return err
+	}
+	if h.flags&flagArchive != 0 {
+		if err := f.restoreArchive(r, h); err != nil {
+			return fmt.Errorf("restore snapshot at %d: %w", h.lastSeq, err)
+		}
+	}
+	return f.restoreState(h)
+}
+
+// snapshotHead is a version 2 snapshot up to its archive section.
+type snapshotHead struct {
+	lastSeq uint64
+	nanos   int64
+	members map[string]string
+	state   []byte
+	flags   byte
+}
+
+// readSnapshotHead reads a version 2 snapshot's header, members and state.
+func readSnapshotHead(r io.Reader) (snapshotHead, error) {
+	head := make([]byte, snapshotHeaderLen)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return snapshotHead{}, fmt.Errorf("%w: snapshot header: %w", errBadCommand, err)
+	}
+	if !bytes.Equal(head[:4], snapshotMagic) {
+		return snapshotHead{}, fmt.Errorf("%w: snapshot is not Klaxon's (version 1 or 2)", errBadCommand)
+	}
+	h := snapshotHead{
+		lastSeq: binary.BigEndian.Uint64(head[4:]),
+		nanos:   int64(binary.BigEndian.Uint64(head[12:])),
+		flags:   head[flagsOffset],
+	}
+	membersLen := int64(binary.BigEndian.Uint32(head[20:]))
+	stateLen := binary.BigEndian.Uint64(head[24:])
+	if stateLen > 1<<40 {
+		return h, fmt.Errorf("%w: snapshot state of %d bytes", errBadCommand, stateLen)
+	}
+	members, err := readN(r, membersLen)
+	if err != nil {
+		return h, fmt.Errorf("%w: snapshot members: %w", errBadCommand, err)
+	}
+	h.members = map[string]string{}
+	if err := json.Unmarshal(members, &h.members); err != nil {
+		return h, fmt.Errorf("%w: snapshot members: %w", errBadCommand, err)
+	}
+	if h.state, err = readN(r, int64(stateLen)); err != nil {
+		return h, fmt.Errorf("%w: snapshot state: %w", errBadCommand, err)
+	}
+	return h, nil
+}
+
+// readN reads exactly n bytes, allocating as they arrive, so that a bad
+// length fails at the end of the stream rather than in one allocation.
+func readN(r io.Reader, n int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, n); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// restoreArchive stores a snapshot's archive section, then moves the
+// archive mark to the snapshot; it skips a section the mark covers.
+func (f *fsm) restoreArchive(r *bufio.Reader, h snapshotHead) error {
+	if f.archive == nil {
+		return nil
+	}
+	mark, err := readArchiveMark(f.markPath)
+	if err != nil {
+		return err
+	}
+	if mark >= h.lastSeq {
+		f.log.Info("snapshot's archive is stored already", zap.Uint64("snapshot", h.lastSeq), zap.Uint64("mark", mark))
+		return nil
+	}
+	n, err := restoreArchive(r, f.archive, recordTime(h.nanos))
+	if err != nil {
+		return err
+	}
+	if err := writeArchiveMark(f.markPath, h.lastSeq); err != nil {
+		return err
+	}
+	f.log.Info("stored the archive the snapshot carried", zap.Uint64("snapshot", h.lastSeq), zap.Int("items", n))
+	return nil
+}
+
+// restoreV1 restores a version 1 snapshot: no archive, state to the end.
+func (f *fsm) restoreV1(data []byte) error {
+	if len(data) < snapshotHeaderLenV1 {
 		return fmt.Errorf("%w: snapshot is not Klaxon's (version 1)", errBadCommand)
 	}
-	lastSeq := binary.BigEndian.Uint64(data[4:])
-	nanos := int64(binary.BigEndian.Uint64(data[12:]))
+	h := snapshotHead{
+		lastSeq: binary.BigEndian.Uint64(data[4:]),
+		nanos:   int64(binary.BigEndian.Uint64(data[12:])),
+		members: map[string]string{},
+	}
 	n := int(binary.BigEndian.Uint32(data[20:]))
-	if len(data) < snapshotHeaderLen+n {
+	if len(data) < snapshotHeaderLenV1+n {
 		return fmt.Errorf("%w: snapshot members of %d bytes overrun it", errBadCommand, n)
 	}
-	members := map[string]string{}
-	if err := json.Unmarshal(data[snapshotHeaderLen:snapshotHeaderLen+n], &members); err != nil {
+	if err := json.Unmarshal(data[snapshotHeaderLenV1:snapshotHeaderLenV1+n], &h.members); err != nil {
 		return fmt.Errorf("%w: snapshot members: %w", errBadCommand, err)
 	}
-	if err := f.inner.Restore(data[snapshotHeaderLen+n:]); err != nil {
-		return fmt.Errorf("restore snapshot at %d: %w", lastSeq, err)
+	h.state = data[snapshotHeaderLenV1+n:]
+	return f.restoreState(h)
+}
+
+// restoreState replaces the triage state and the members with h's.
+func (f *fsm) restoreState(h snapshotHead) error {
+	if err := f.inner.Restore(h.state); err != nil {
+		return fmt.Errorf("restore snapshot at %d: %w", h.lastSeq, err)
 	}
 	f.mu.Lock()
-	f.members = members
+	f.members = h.members
 	f.mu.Unlock()
-	f.lastSeq.Store(lastSeq)
-	f.nanos.Store(nanos)
+	f.lastSeq.Store(h.lastSeq)
+	f.nanos.Store(h.nanos)
 	f.storeArchive(nil) //nolint:errcheck // logged; retried with the next batch
 	f.runHooks()
 	return nil
@@ -270,6 +392,8 @@ func (s *snapshot) write(w io.Writer) error {
 	binary.BigEndian.PutUint64(head[4:], s.lastSeq)
 	binary.BigEndian.PutUint64(head[12:], uint64(s.nanos))
 	binary.BigEndian.PutUint32(head[20:], uint32(len(members)))
+	binary.BigEndian.PutUint64(head[24:], uint64(len(data)))
+	// The flags stay 0: the archive is appended when raft sends the snapshot.
 	for _, b := range [][]byte{append(head, members...), data} {
 		if _, err := w.Write(b); err != nil {
 			return err

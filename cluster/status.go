@@ -19,15 +19,18 @@ const membershipTimeout = 30 * time.Second
 
 // Status is what GET /api/v1/cluster answers: this node's view of the cluster.
 type Status struct {
-	Node         string       `json:"node"`
-	State        string       `json:"state"` // leader, follower, candidate or shutdown
-	Leader       string       `json:"leader"`
-	LeaderURL    string       `json:"leader_api_url,omitempty"`
-	Term         uint64       `json:"term"`
-	CommitIndex  uint64       `json:"commit_index"`
-	AppliedIndex uint64       `json:"applied_index"`
-	LastContact  string       `json:"last_contact,omitempty"` // a follower's time since it last heard from the leader
-	Peers        []PeerStatus `json:"peers"`
+	Node         string `json:"node"`
+	State        string `json:"state"` // leader, follower, candidate or shutdown
+	Leader       string `json:"leader"`
+	LeaderURL    string `json:"leader_api_url,omitempty"`
+	Term         uint64 `json:"term"`
+	CommitIndex  uint64 `json:"commit_index"`
+	AppliedIndex uint64 `json:"applied_index"`
+	LastContact  string `json:"last_contact,omitempty"` // a follower's time since it last heard from the leader
+	// Problem is why this node does not serve (no quorum, no leader, still
+	// catching up), as GET /-/ready says it; empty while it serves.
+	Problem string       `json:"problem,omitempty"`
+	Peers   []PeerStatus `json:"peers"`
 }
 
 // PeerStatus is one member of the raft configuration.
@@ -51,6 +54,9 @@ func (n *Node) Status() Status {
 		Peers:        []PeerStatus{},
 	}
 	st.LeaderURL = n.memberURL(st.Leader)
+	if err := n.Ready(); err != nil {
+		st.Problem = err.Error()
+	}
 	if st.State == "follower" {
 		if lc := n.raft.LastContact(); !lc.IsZero() {
 			st.LastContact = time.Since(lc).Round(time.Millisecond).String()

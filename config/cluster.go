@@ -17,6 +17,11 @@ type Cluster struct {
 	// RaftAddress is the host:port the node's raft transport binds and
 	// others reach it at.
 	RaftAddress string `yaml:"raft_address"`
+	// SessionKeyFile holds the key (at least 32 bytes, the same on every
+	// node) that seals console sessions, so that they survive a failover;
+	// without it the key is derived from the admin tokens.
+	SessionKeyFile string `yaml:"session_key_file"`
+	SessionKey     Secret `yaml:"-"`
 	// Peers bootstrap an empty cluster: every node lists every node,
 	// itself included. A node with raft state ignores them.
 	Peers []Peer     `yaml:"peers"`
@@ -67,6 +72,9 @@ func (c *Cluster) check(m *mapping) error {
 		return nil
 	}
 	c.Enabled = true
+	if err := c.readSessionKey(m); err != nil {
+		return err
+	}
 	if c.NodeID == "" {
 		return m.errorf("node_id", "required in a cluster section")
 	}
@@ -110,5 +118,25 @@ func checkHostPort(s string) error {
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil || port == "0" {
 		return strconv.ErrRange
 	}
+	return nil
+}
+
+// minSessionKeyBytes is the shortest console session key accepted.
+const minSessionKeyBytes = 32
+
+// readSessionKey reads session_key_file, if given.
+func (c *Cluster) readSessionKey(m *mapping) error {
+	if c.SessionKeyFile == "" {
+		return nil
+	}
+	c.SessionKeyFile = m.d.resolve(c.SessionKeyFile)
+	key, err := readTokenFile(c.SessionKeyFile)
+	if err != nil {
+		return m.errorf("session_key_file", "%w", err)
+	}
+	if len(key) < minSessionKeyBytes {
+		return m.errorf("session_key_file", "the key has %d bytes; use at least %d (e.g. head -c 48 /dev/urandom | base64)", len(key), minSessionKeyBytes)
+	}
+	c.SessionKey = NewSecret(key)
 	return nil
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,6 +64,45 @@ func TestClusterSection(t *testing.T) {
 				if got.Peers[i] != tc.want.Peers[i] {
 					t.Errorf("peer %d: %+v, want %+v", i, got.Peers[i], tc.want.Peers[i])
 				}
+			}
+		})
+	}
+}
+
+func TestClusterSessionKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	good, short := filepath.Join(dir, "good.key"), filepath.Join(dir, "short.key")
+	if err := os.WriteFile(good, []byte("a-session-key-of-forty-bytes-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(short, []byte("too-short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, err, want string
+	}{
+		{"none", "", "", ""},
+		{"a key", good, "", "a-session-key-of-forty-bytes-0123456789"},
+		{"too short", short, "cluster.session_key_file: the key has 9 bytes; use at least 32", ""},
+		{"missing", filepath.Join(dir, "absent.key"), "cluster.session_key_file:", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			section := "cluster:\n  node_id: d\n  raft_address: \"10.0.0.4:9096\"\n"
+			if tc.file != "" {
+				section += "  session_key_file: " + tc.file + "\n"
+			}
+			cfg, err := Parse([]byte(clusterBase+section), filepath.Join(dir, "klaxon.yml"))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Cluster.SessionKey.Reveal(); got != tc.want {
+				t.Errorf("session key %q, want %q", got, tc.want)
 			}
 		})
 	}

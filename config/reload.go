@@ -11,7 +11,7 @@ import (
 var liveKeys = []string{"log_level", "rule_files", "oncall_files", "auth"}
 
 // derivedKeys names the key a field without a key of its own is read from.
-var derivedKeys = map[string]string{"AckKey": "ack_key_file"}
+var derivedKeys = map[string]string{"AckKey": "ack_key_file", "SessionKey": "session_key_file"}
 
 // secretType is compared as a value, never descended into.
 var secretType = reflect.TypeFor[Secret]()

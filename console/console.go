@@ -66,8 +66,12 @@ type Options struct {
 	Secure bool
 	// SessionTTL is how long a sign-in lasts; DefaultSessionTTL if zero.
 	SessionTTL time.Duration
-	// MaxSessions bounds the sessions held; DefaultMaxSessions if zero.
+	// MaxSessions bounds the signed-out sessions each node remembers until
+	// they expire; DefaultMaxSessions if zero.
 	MaxSessions int
+	// SessionKey seals the session cookies: nodes sharing it accept each
+	// other's sessions. Empty, each process draws its own key.
+	SessionKey []byte
 	// Clock tells the time for session expiry; time.Now if nil.
 	Clock func() time.Time
 }
@@ -81,7 +85,7 @@ type Console struct {
 }
 
 // New returns the console of opts; it panics if the embedded templates do
-// not parse, which a test catches.
+// not parse, which a test catches, or if no random key can be drawn.
 func New(opts Options) *Console {
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = DefaultSessionTTL
@@ -92,8 +96,11 @@ func New(opts Options) *Console {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	return &Console{opts: opts, sessions: newSessions(opts.SessionTTL, opts.MaxSessions, opts.Clock), pages: mustParse(),
-		templates: loadUpdateTemplates()}
+	sessions, err := newSessions(opts.SessionKey, opts.SessionTTL, opts.MaxSessions, opts.Clock)
+	if err != nil {
+		panic(fmt.Sprintf("console: %v", err))
+	}
+	return &Console{opts: opts, sessions: sessions, pages: mustParse(), templates: loadUpdateTemplates()}
 }
 
 // Register mounts the console under Prefix on r.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"io"
 	"net/http"
@@ -227,8 +228,12 @@ func TestSignInSetsAStrictHttpOnlyCookie(t *testing.T) {
 				t.Errorf("session cookie %q: Secure should be %v", line, tt.secure)
 			}
 			id := strings.TrimPrefix(strings.SplitN(line, ";", 2)[0], SessionCookie+"=")
-			if len(id) != 43 { // 256 bits, base64url without padding
-				t.Errorf("session id %q: %d characters, want 43", id, len(id))
+			// Sealed: nonce, expiry, CSRF token, the sign-in token, GCM tag.
+			if raw, err := base64.RawURLEncoding.DecodeString(id); err != nil || len(raw) != 12+8+csrfLen+len(adminToken)+16 {
+				t.Errorf("session cookie %q: %d bytes (%v), want a sealed session", id, len(raw), err)
+			}
+			if strings.Contains(id, adminToken) || strings.Contains(id, base64.RawURLEncoding.EncodeToString([]byte(adminToken))) {
+				t.Errorf("session cookie %q shows the token", id)
 			}
 		})
 	}
@@ -483,19 +488,86 @@ func TestGoldenPages(t *testing.T) {
 	}
 }
 
-func TestSessionStoreIsBounded(t *testing.T) {
+func TestSignedOutSessionsAreBounded(t *testing.T) {
 	now := t0
-	s := newSessions(time.Minute, 2, func() time.Time { return now })
-	for range 2 {
-		if _, _, err := s.create("t"); err != nil {
+	s, err := newSessions(nil, time.Minute, 2, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 3 {
+		id, _, err := s.create("t")
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, id)
+		now = now.Add(time.Second)
 	}
-	if _, _, err := s.create("t"); err == nil {
-		t.Fatal("a third session in a store of two")
+	for _, id := range ids {
+		s.end(id)
+	}
+	if s.count() != 2 {
+		t.Fatalf("%d signed-out sessions remembered, want at most 2", s.count())
+	}
+	for i, id := range ids[1:] {
+		if _, ok := s.get(id); ok {
+			t.Errorf("session %d works after signing out", i+1)
+		}
 	}
 	now = now.Add(time.Minute)
-	if _, _, err := s.create("t"); err != nil || s.count() != 1 {
-		t.Fatalf("after expiry: %v, %d sessions, want the expired swept and 1", err, s.count())
+	s.end(ids[2])
+	if s.count() != 0 {
+		t.Fatalf("after expiry %d signed-out sessions remembered, want the expired forgotten", s.count())
+	}
+}
+
+// TestSessionsSurviveAFailover signs in on one node and carries the cookie
+// to another, as a failover does: the session holds where the nodes share
+// the session key, and only there.
+func TestSessionsSurviveAFailover(t *testing.T) {
+	key := []byte("a session key shared by every node, 32+ bytes")
+	tests := []struct {
+		name       string
+		keyA, keyB []byte
+		want       int
+	}{
+		{"shared key", key, key, http.StatusOK},
+		{"other key", key, []byte("another node's key, also 32 bytes or more"), http.StatusSeeOther},
+		{"no key: one per process", nil, nil, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := newFixture(t, Options{SessionKey: tt.keyA}), newFixture(t, Options{SessionKey: tt.keyB})
+			ba := a.browser()
+			ba.signIn(adminToken)
+			ua, _ := url.Parse(a.srv.URL + "/console")
+			ub, _ := url.Parse(b.srv.URL + "/console")
+			bb := b.browser()
+			bb.c.Jar.SetCookies(ub, ba.c.Jar.Cookies(ua))
+			if res := bb.do("GET", "/console", nil); res.code != tt.want {
+				t.Fatalf("GET /console on the other node: %d, want %d", res.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestTamperedSessionCookiesAreRefused(t *testing.T) {
+	s, err := newSessions(nil, time.Minute, 2, func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := s.create(adminToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, ok := s.get(id); !ok || sess.token != adminToken {
+		t.Fatalf("the session does not open: %v %+v", ok, sess)
+	}
+	flipped := []byte(id)
+	flipped[len(flipped)/2] ^= 1
+	for _, bad := range []string{string(flipped), id[:len(id)-4], "", "AAAA", "!!!"} {
+		if _, ok := s.get(bad); ok {
+			t.Errorf("cookie %q opened", bad)
+		}
 	}
 }

@@ -175,12 +175,8 @@ func (c *Console) login(ctx *gin.Context) {
 	}
 	id, _, err := c.sessions.create(token)
 	if err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, errTooManySessions) {
-			status = http.StatusServiceUnavailable
-		}
 		_ = ctx.Error(err)
-		c.fail(ctx, status, "Could not sign in: "+err.Error())
+		c.fail(ctx, http.StatusInternalServerError, "Could not sign in: "+err.Error())
 		return
 	}
 	c.setCookie(ctx, SessionCookie, id, int(c.opts.SessionTTL.Seconds()))

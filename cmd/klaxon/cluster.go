@@ -110,7 +110,7 @@ func (r *replica) onApplied(fn func()) {
 }
 
 const (
-	usageClusterStatus = "cluster status [flags]  this node's view of the cluster: state, leader, term, indexes, peers"
+	usageClusterStatus = "cluster status [flags]  this node's view of the cluster: state, leader, term, indexes, peers; exit code 3 if it does not serve (no quorum, no leader)"
 	usageClusterJoin   = "cluster join ID RAFT_ADDRESS API_URL [flags]  add a node as a voter (admin)"
 	usageClusterRemove = "cluster remove ID [flags]  take a node out of the cluster (admin)"
 )
@@ -161,18 +161,26 @@ func clusterCall(name, usage string, nargs int, args []string, stdout, stderr io
 		fmt.Fprintln(stderr, "klaxon:", err)
 		return 1
 	}
-	if cf.output == "json" {
-		_, _ = stdout.Write(data)
-		return 0
-	}
 	var st cluster.Status
 	if err := json.Unmarshal(data, &st); err != nil {
 		fmt.Fprintln(stderr, "klaxon: reading the cluster status:", err)
 		return 1
 	}
-	printClusterStatus(stdout, st)
+	if cf.output == "json" {
+		_, _ = stdout.Write(data)
+	} else {
+		printClusterStatus(stdout, st)
+	}
+	if st.Problem != "" {
+		return exitNotServing
+	}
 	return 0
 }
+
+// exitNotServing is the exit code of a cluster command whose node answered
+// but does not serve (no quorum, no leader): scripts tell it from 1, the
+// node not answering at all.
+const exitNotServing = 3
 
 // printClusterStatus prints a status as a short text and a table of peers.
 func printClusterStatus(w io.Writer, st cluster.Status) {
@@ -188,6 +196,22 @@ func printClusterStatus(w io.Writer, st cluster.Status) {
 		fmt.Fprintln(tw, strings.Join([]string{p.ID, p.RaftAddress, orNone(p.APIURL), p.Suffrage, role}, "\t"))
 	}
 	_ = tw.Flush()
+	if st.Problem != "" {
+		fmt.Fprintf(w, "NOT SERVING: %s.\n%s\n", st.Problem, notServingAdvice(st))
+	}
+}
+
+// notServingAdvice says what a node that does not serve means and what to check.
+func notServingAdvice(st cluster.Status) string {
+	voters := 0
+	for _, p := range st.Peers {
+		if p.Suffrage == "Voter" {
+			voters++
+		}
+	}
+	return fmt.Sprintf("This node answers ingest and API requests with 503 and Retry-After (senders retry; nothing acknowledged is lost) "+
+		"until it hears from a leader. A leader needs %d of the %d voters above running and reaching each other on their raft addresses: "+
+		"run klaxon cluster status against each of them.", voters/2+1, voters)
 }
 
 func orNone(s string) string {

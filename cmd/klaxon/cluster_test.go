@@ -16,6 +16,13 @@ import (
 // and returns them once every one is ready.
 func startReplicas(t *testing.T) []*instance {
 	t.Helper()
+	ks, _ := startReplicasIn(t)
+	return ks
+}
+
+// startReplicasIn is startReplicas, also returning each replica's directory.
+func startReplicasIn(t *testing.T) ([]*instance, []string) {
+	t.Helper()
 	type node struct{ api, raft, dir string }
 	nodes := make([]node, 3)
 	var peers strings.Builder
@@ -40,7 +47,11 @@ func startReplicas(t *testing.T) []*instance {
 			t.Fatalf("replica %d: %v", i, err)
 		}
 	}
-	return ks
+	dirs := make([]string, len(nodes))
+	for i, n := range nodes {
+		dirs[i] = n.dir
+	}
+	return ks, dirs
 }
 
 // clusterStatus is a replica's answer to GET /api/v1/cluster.

@@ -57,6 +57,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	read := journal.ReadDir
 	if cluster.IsDataDir(dir) {
 		read = cluster.ReadDir // a replica's journal is its raft log
+		fmt.Fprintln(stdout, replicaNote)
 	}
 	rep, err := replay.Run(func(seq uint64, fn func(journal.Record) error) error {
 		return read(dir, seq, fn)
@@ -68,6 +69,11 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	printReport(stdout, rep, opts)
 	return 0
 }
+
+// replicaNote heads a replay of a replica's raft log, whose tail a node cut
+// off from the majority may hold uncommitted.
+const replicaNote = "note: this is a replica's raft log: if this node was cut off from the majority (no quorum), " +
+	"its last entries may never have committed; to be sure, replay a copy of the leader's data directory"
 
 // parseReplayArgs reads flags and rule globs in any order, so that a glob
 // the shell expanded into several files (an unquoted 'dir/*.yml') is read

@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	}
 	srv := server.New(cfg, log.Named("http"), reg)
 	rl := newReloader(cfg, eng, pg, srv, level, log.Named("rules"), reg)
+	rep.followReloads(rl, reg)
 	if rep == nil { // a replica installs its files when it leads
 		if err := rl.start(ctx); err != nil {
 			return err
@@ -191,6 +192,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	if rep != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); rep.leading(loopCtx, "files", rl.startLeading) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); rl.watchDrift(loopCtx) }()
 	}
 	if sp != nil {
 		wg.Add(1)
@@ -236,7 +239,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 	// The responder console signs in with the same tokens and keeps its own
 	// sessions, CSRF tokens and viewer checks.
 	console.New(console.Options{State: eng.State(), Actor: eng, Identify: srv.Identify,
-		Secure: strings.HasPrefix(cfg.ExternalURL, "https://")}).Register(r)
+		Secure: strings.HasPrefix(cfg.ExternalURL, "https://"), SessionKey: consoleSessionKey(cfg)}).Register(r)
 	admin := r.Group("/", srv.Admin())
 	if signer != nil {
 		api.NewAckLinks(signer, eng, time.Now).Register(r) // the signed link is the credential
@@ -310,6 +313,7 @@ type reloader struct {
 	log     *zap.Logger
 	ok      prometheus.Gauge
 	success prometheus.Gauge
+	replica *replicaReload // nil when Klaxon runs alone (replicareload.go)
 }
 
 // newReloader returns the reloader of cfg; it registers the reload metrics in reg.
@@ -453,7 +457,15 @@ func (rl *reloader) installOnCall(ctx context.Context, cfg *config.Config) error
 func (rl *reloader) reload(ctx context.Context) error {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	err := rl.apply(ctx)
+	var err error
+	if leader, ok := rl.following(); ok {
+		err = rl.applyFollower(leader)
+	} else {
+		err = rl.apply(ctx)
+	}
+	if err == nil {
+		rl.checkDrift()
+	}
 	rl.record(err == nil)
 	if err != nil {
 		rl.log.Error("configuration reload failed; the previous configuration stays in force", zap.Error(err))
@@ -467,15 +479,9 @@ func (rl *reloader) reload(ctx context.Context) error {
 // and the on-call files (503, retried by reloading again) leaves the new
 // rules installed without the rest.
 func (rl *reloader) apply(ctx context.Context) error {
-	cfg, err := config.Load(rl.cfg.File)
+	cfg, err := rl.loadNext()
 	if err != nil {
 		return err
-	}
-	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
-		return fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
-	}
-	if len(cfg.OnCallFiles) == 0 && len(rl.cfg.OnCallFiles) > 0 {
-		return errors.New("oncall_files: a reload cannot stop paging (the on-call files last recorded would stay in force); keep the globs; nothing was changed")
 	}
 	var onCall *onCallSet
 	if len(cfg.OnCallFiles) > 0 {
@@ -491,13 +497,35 @@ func (rl *reloader) apply(ctx context.Context) error {
 			return err
 		}
 	}
+	rl.takeSettings(cfg)
+	return nil
+}
+
+// loadNext loads the configuration file for a reload and refuses what a
+// reload cannot change.
+func (rl *reloader) loadNext() (*config.Config, error) {
+	cfg, err := config.Load(rl.cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	if keys := config.RestartNeeded(rl.cfg, cfg); len(keys) > 0 {
+		return nil, fmt.Errorf("changing %s needs a restart; nothing was changed", strings.Join(keys, ", "))
+	}
+	if len(cfg.OnCallFiles) == 0 && len(rl.cfg.OnCallFiles) > 0 {
+		return nil, errors.New("oncall_files: a reload cannot stop paging (the on-call files last recorded would stay in force); keep the globs; nothing was changed")
+	}
+	return cfg, nil
+}
+
+// takeSettings puts cfg's own settings (tokens, log level) in force and
+// makes it the configuration in force.
+func (rl *reloader) takeSettings(cfg *config.Config) {
 	rl.srv.SetAuth(cfg.Auth)
 	rl.setLevel(cfg.LogLevel)
 	for _, w := range cfg.Warnings {
 		rl.log.Warn(w)
 	}
 	rl.cfg = cfg
-	return nil
 }
 
 // setLevel sets the log level; the configuration has validated it.
