@@ -1,9 +1,7 @@
 package triage
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strconv"
@@ -203,7 +201,9 @@ func (s *State) applySignals(c *change, sigs []signal.Signal) {
 func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	now := s.now
 	id := sig.ID()
-	h := hashSignal(sig)
+	received := sig
+	annotations := stringsHash(sig.Annotations)
+	h := hashSignalWith(sig, annotations)
 	a := s.alerts[id]
 	switch {
 	case rules.IsReport(sig):
@@ -237,7 +237,10 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.alerts[id] = a
 	}
 	a.Signal, a.Hash, a.LastSeen = *sig, h, now
-	a.Signal.Annotations = s.shared.share(sig.Annotations)
+	if sig != received { // a heartbeat's or a resolve's signal is built anew
+		annotations = stringsHash(sig.Annotations)
+	}
+	a.Signal.Annotations = s.shared.shareHashed(sig.Annotations, annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
 		expiry = sig.EndsAt
@@ -509,10 +512,20 @@ func (s *State) reindexService(name string) {
 // hashSignal hashes everything of a signal that a re-delivery could change.
 // Annotations are combined order-independently, so no sorting is needed.
 func hashSignal(sig *signal.Signal) uint64 {
-	var buf [8]byte
-	h := fnv.New64a()
-	str := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
-	num := func(n int64) { binary.LittleEndian.PutUint64(buf[:], uint64(n)); h.Write(buf[:]) }
+	return hashSignalWith(sig, stringsHash(sig.Annotations))
+}
+
+// hashSignalWith is hashSignal given the annotations' stringsHash: FNV-1a
+// over each string and a zero byte, and over each number's eight
+// little-endian bytes, as hash/fnv would give it, without its allocations.
+func hashSignalWith(sig *signal.Signal, annotations uint64) uint64 {
+	h := uint64(fnvOffset)
+	str := func(s string) { h = fnvString(h, s) * fnvPrime } // then the zero byte
+	num := func(n int64) {
+		for i := range 8 {
+			h = (h ^ uint64(n)>>(8*i)&0xff) * fnvPrime
+		}
+	}
 	str(string(sig.Source))
 	str(string(sig.Status))
 	num(sig.StartsAt.UnixNano())
@@ -527,9 +540,9 @@ func hashSignal(sig *signal.Signal) uint64 {
 	if sig.Ack {
 		str("ack")
 	}
-	num(int64(stringsHash(sig.Annotations)))
+	num(int64(annotations))
 	num(int64(len(sig.Annotations)))
-	return h.Sum64()
+	return h
 }
 
 func serviceName(cls rules.Class, sig *signal.Signal) string {
