@@ -258,7 +258,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.setFiring(c, inc, a, true, now, "")
 	case firing && newOccurrence:
 		s.setAlertFiring(a, false)
-		s.attach(c, a, now)
+		s.attach(c, a, id, now)
 		if inc != nil && inc.Key != a.Incident {
 			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
 				Message: fmt.Sprintf("%s fired again after this incident was resolved: it is in %s now", describe(&a.Signal), a.Incident)})
@@ -276,9 +276,10 @@ func staleFiring(a *Alert, sig *signal.Signal) bool {
 		a.Signal.StartsAt.Equal(sig.StartsAt)
 }
 
-// attach puts a newly firing alert into the open incident it correlates
-// with, or into a new one.
-func (s *State) attach(c *change, a *Alert, now time.Time) {
+// attach puts a newly firing alert, whose ID is id, into the open incident
+// it correlates with, or into a new one. The incident lists the very
+// string the alerts map is keyed by, not a copy.
+func (s *State) attach(c *change, a *Alert, id string, now time.Time) {
 	cls := s.rules.Classify(&a.Signal)
 	inc := s.openByKey[cls.Key]
 	if inc == nil {
@@ -288,7 +289,7 @@ func (s *State) attach(c *change, a *Alert, now time.Time) {
 		inc = s.openIncident(c, cls, &a.Signal, now)
 	}
 	a.Incident, a.Joined = inc.Key, now
-	inc.Alerts = append(inc.Alerts, a.Signal.ID())
+	inc.Alerts = append(inc.Alerts, id)
 	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
 		inc.StartedAt = st
 	}
