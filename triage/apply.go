@@ -2,7 +2,6 @@ package triage
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -568,11 +567,16 @@ func describe(sig *signal.Signal) string {
 	b := make([]byte, 0, 128)
 	b = append(b, sig.Labels["alertname"]...)
 	b = append(b, '{')
-	first := true
-	for _, k := range slices.Sorted(maps.Keys(sig.Labels)) {
-		if k == "alertname" {
-			continue
+	var buf [16]string // most alerts have fewer labels: no allocation
+	keys := buf[:0]
+	for k := range sig.Labels {
+		if k != "alertname" {
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	first := true
+	for _, k := range keys {
 		if !first {
 			b = append(b, ',')
 		}
