@@ -88,21 +88,18 @@ type change struct {
 	seq     uint64
 	res     *Result
 	touched []*Incident
-	// round marks the incidents in touched (Incident.touchRound); 0 until
-	// the first touch after a finish.
-	round uint64
+	seen    map[*Incident]bool
 	// chatList holds the incidents whose chat room to look at (chat.go).
 	chatList []*Incident
 	chatSeen map[*Incident]bool
 }
 
 func (c *change) touch(inc *Incident) {
-	if c.round == 0 {
-		c.state.touchRounds++
-		c.round = c.state.touchRounds
+	if c.seen == nil {
+		c.seen = make(map[*Incident]bool)
 	}
-	if inc.touchRound != c.round {
-		inc.touchRound = c.round
+	if !c.seen[inc] {
+		c.seen[inc] = true
 		c.touched = append(c.touched, inc)
 	}
 }
@@ -115,7 +112,7 @@ func (c *change) finish(now time.Time) {
 		}
 	}
 	c.syncChat()
-	c.touched, c.round = c.touched[:0], 0
+	c.touched, c.seen = c.touched[:0], nil
 }
 
 // advance fires every timer due at or before now, each at its own time,

@@ -72,9 +72,6 @@ type Incident struct {
 	firing      int
 	instances   map[string]int
 	matcherHits []int
-	// touchRound is the change round (State.touchRounds) that last listed
-	// it among the incidents an entry touched.
-	touchRound uint64
 }
 
 // Override is a human's severity decision, which rules do not overrule.

@@ -74,9 +74,6 @@ type Alert struct {
 // read it concurrently.
 type State struct {
 	mu sync.RWMutex
-	// touchRounds counts the rounds in which changes list the incidents
-	// they touched (change.touch); it is not state, only a marker source.
-	touchRounds uint64
 
 	rules      *rules.Set
 	ruleFiles  []rules.File
