@@ -14,7 +14,10 @@
 #     then, which a busy machine does not inflate as it does the wall time,
 #     and the peak RSS of that recovery. No snapshot
 #     is taken while it takes the alerts (snapshot_every stays above the
-#     entries written), so every entry is replayed.
+#     entries written), so every entry is replayed. RECOVERY_KEEP=1 keeps a
+#     copy of each killed data directory (recovery-N/killed); RECOVERY_FROM
+#     names such a copy to recover from instead of taking alerts, so that
+#     binaries can be compared on one journal.
 #
 # Environment: ROUNDS (default 3), ALERTS (100000), SERVICES (10000), BATCH
 # (100), CONCURRENCY (8), KLAXON_FORMAT (v2, or webhook for Klaxon's
@@ -152,10 +155,16 @@ if ((recovery_alerts > 0)); then
 	printf '%-6s  %12s  %12s  %16s\n' round "ready (s)" "CPU (s)" "peak RSS (MiB)"
 	for r in $(seq "$recovery_rounds"); do
 		dir="$run_dir/recovery-$r"
-		start_klaxon "$dir"
-		load "http://127.0.0.1:$port/ingest/alertmanager" webhook "$recovery_alerts" "rec$r" >"$dir/loadgen.json"
-		kill -9 "$pid"
-		wait "$pid" 2>/dev/null || true
+		if [[ -n ${RECOVERY_FROM:-} ]]; then
+			mkdir -p "$dir"
+			cp -a "$RECOVERY_FROM" "$dir/data"
+		else
+			start_klaxon "$dir"
+			load "http://127.0.0.1:$port/ingest/alertmanager" webhook "$recovery_alerts" "rec$r" >"$dir/loadgen.json"
+			kill -9 "$pid"
+			wait "$pid" 2>/dev/null || true
+			[[ ${RECOVERY_KEEP:-} == 1 ]] && cp -a "$dir/data" "$dir/killed"
+		fi
 		start=$(date +%s.%N)
 		start_klaxon "$dir"
 		ready=$(date +%s.%N)

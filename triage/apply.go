@@ -1,10 +1,7 @@
 package triage
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
-	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -203,7 +200,9 @@ func (s *State) applySignals(c *change, sigs []signal.Signal) {
 func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	now := s.now
 	id := sig.ID()
-	h := hashSignal(sig)
+	received := sig
+	annotations := stringsHash(sig.Annotations)
+	h := hashSignalWith(sig, annotations)
 	a := s.alerts[id]
 	switch {
 	case rules.IsReport(sig):
@@ -237,7 +236,10 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.alerts[id] = a
 	}
 	a.Signal, a.Hash, a.LastSeen = *sig, h, now
-	a.Signal.Annotations = s.shared.share(sig.Annotations)
+	if sig != received { // a heartbeat's or a resolve's signal is built anew
+		annotations = stringsHash(sig.Annotations)
+	}
+	a.Signal.Annotations = s.shared.shareHashed(sig.Annotations, annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
 		expiry = sig.EndsAt
@@ -252,7 +254,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.setFiring(c, inc, a, true, now, "")
 	case firing && newOccurrence:
 		s.setAlertFiring(a, false)
-		s.attach(c, a, now)
+		s.attach(c, a, id, now)
 		if inc != nil && inc.Key != a.Incident {
 			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
 				Message: fmt.Sprintf("%s fired again after this incident was resolved: it is in %s now", describe(&a.Signal), a.Incident)})
@@ -270,9 +272,10 @@ func staleFiring(a *Alert, sig *signal.Signal) bool {
 		a.Signal.StartsAt.Equal(sig.StartsAt)
 }
 
-// attach puts a newly firing alert into the open incident it correlates
-// with, or into a new one.
-func (s *State) attach(c *change, a *Alert, now time.Time) {
+// attach puts a newly firing alert, whose ID is id, into the open incident
+// it correlates with, or into a new one. The incident lists the very
+// string the alerts map is keyed by, not a copy.
+func (s *State) attach(c *change, a *Alert, id string, now time.Time) {
 	cls := s.rules.Classify(&a.Signal)
 	inc := s.openByKey[cls.Key]
 	if inc == nil {
@@ -282,7 +285,7 @@ func (s *State) attach(c *change, a *Alert, now time.Time) {
 		inc = s.openIncident(c, cls, &a.Signal, now)
 	}
 	a.Incident, a.Joined = inc.Key, now
-	inc.Alerts = append(inc.Alerts, a.Signal.ID())
+	inc.Alerts = append(inc.Alerts, id)
 	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
 		inc.StartedAt = st
 	}
@@ -509,10 +512,20 @@ func (s *State) reindexService(name string) {
 // hashSignal hashes everything of a signal that a re-delivery could change.
 // Annotations are combined order-independently, so no sorting is needed.
 func hashSignal(sig *signal.Signal) uint64 {
-	var buf [8]byte
-	h := fnv.New64a()
-	str := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
-	num := func(n int64) { binary.LittleEndian.PutUint64(buf[:], uint64(n)); h.Write(buf[:]) }
+	return hashSignalWith(sig, stringsHash(sig.Annotations))
+}
+
+// hashSignalWith is hashSignal given the annotations' stringsHash: FNV-1a
+// over each string and a zero byte, and over each number's eight
+// little-endian bytes, as hash/fnv would give it, without its allocations.
+func hashSignalWith(sig *signal.Signal, annotations uint64) uint64 {
+	h := uint64(fnvOffset)
+	str := func(s string) { h = fnvString(h, s) * fnvPrime } // then the zero byte
+	num := func(n int64) {
+		for i := range 8 {
+			h = (h ^ uint64(n)>>(8*i)&0xff) * fnvPrime
+		}
+	}
 	str(string(sig.Source))
 	str(string(sig.Status))
 	num(sig.StartsAt.UnixNano())
@@ -527,9 +540,9 @@ func hashSignal(sig *signal.Signal) uint64 {
 	if sig.Ack {
 		str("ack")
 	}
-	num(int64(stringsHash(sig.Annotations)))
+	num(int64(annotations))
 	num(int64(len(sig.Annotations)))
-	return h.Sum64()
+	return h
 }
 
 func serviceName(cls rules.Class, sig *signal.Signal) string {
@@ -551,11 +564,16 @@ func describe(sig *signal.Signal) string {
 	b := make([]byte, 0, 128)
 	b = append(b, sig.Labels["alertname"]...)
 	b = append(b, '{')
-	first := true
-	for _, k := range slices.Sorted(maps.Keys(sig.Labels)) {
-		if k == "alertname" {
-			continue
+	var buf [16]string // most alerts have fewer labels: no allocation
+	keys := buf[:0]
+	for k := range sig.Labels {
+		if k != "alertname" {
+			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys)
+	first := true
+	for _, k := range keys {
 		if !first {
 			b = append(b, ',')
 		}

@@ -21,12 +21,14 @@ func decodeSignalsFast(body []byte) (sigs []signal.Signal, ok bool) {
 	if !p.byte('{') || !p.key("signals") || !p.byte('[') {
 		return nil, false
 	}
+	// A hint of the count (a label may hold the text too), so that the
+	// slice is allocated once rather than grown through every size.
+	sigs = make([]signal.Signal, 0, bytes.Count(body, fingerprintKey))
 	for {
-		var sig signal.Signal
-		if !p.signal(&sig) {
+		sigs = append(sigs, signal.Signal{})
+		if !p.signal(&sigs[len(sigs)-1]) {
 			return nil, false
 		}
-		sigs = append(sigs, sig)
 		if p.byte(']') {
 			break
 		}
@@ -39,6 +41,9 @@ func decodeSignalsFast(body []byte) (sigs []signal.Signal, ok bool) {
 	}
 	return sigs, true
 }
+
+// fingerprintKey is in every signal Encode writes, once.
+var fingerprintKey = []byte(`"fingerprint":`)
 
 // fastParser reads b from i on; every method returns false, and leaves
 // the parse to be abandoned, at anything it does not take.

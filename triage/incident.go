@@ -230,8 +230,9 @@ func (inc *Incident) addAlert(a *Alert, d int) {
 		inc.matcherHits[i] += d
 	}
 	if in := a.Signal.Labels["instance"]; in != "" {
-		inc.instances[in] += d
-		if inc.instances[in] <= 0 {
+		if n := inc.instances[in] + d; n > 0 {
+			inc.instances[in] = n
+		} else {
 			delete(inc.instances, in)
 		}
 	}

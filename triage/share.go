@@ -22,7 +22,14 @@ func (sh *sharedSets) share(m signal.Strings) signal.Strings {
 	if len(m) == 0 {
 		return m
 	}
-	h := stringsHash(m)
+	return sh.shareHashed(m, stringsHash(m))
+}
+
+// shareHashed is share given m's stringsHash h.
+func (sh *sharedSets) shareHashed(m signal.Strings, h uint64) signal.Strings {
+	if len(m) == 0 {
+		return m
+	}
 	if have, ok := sh.byHash[h]; ok && equalStrings(have, m) {
 		return have
 	}
