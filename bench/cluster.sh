@@ -34,16 +34,10 @@ concurrency="${CONCURRENCY:-16}"
 batches="${BATCHES:-1 100}"
 services="${SERVICES:-50}"
 kills="${KILLS:-10}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/cluster-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "cluster: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_tools, build_alertmanager, klaxon_config, run_alertmanager, field, num, ratio, median, summary_row
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, klaxon_config, run_alertmanager, field, num, ratio, median, summary_row
+setup cluster
 
 build_tools
 am_bin="${AM_BIN:-$(build_alertmanager)}"

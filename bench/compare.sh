@@ -37,23 +37,17 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 stages="${STAGES:-ingest memory recovery paging statuspage cluster}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/bench-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
 
-log() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # setup, log, build_klaxon
+setup bench
 
 export BENCH_QUICK="${BENCH_QUICK:-0}"
 export BENCH_SUMMARY="$run_dir/summary.tsv"
 : >"$BENCH_SUMMARY"
 
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$bin/klaxon" ./cmd/klaxon
-	KLAXON_BIN="$bin/klaxon"
-fi
-export KLAXON_BIN
+build_klaxon
+export KLAXON_BIN=$klaxon_bin
 
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -34,16 +34,10 @@ batches="${BATCHES:-1 10 100}"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-5s}"
 services="${SERVICES:-50}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/ingest-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "ingest: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_tools, build_alertmanager, start_server, stop, field, cpu_seconds, peak_rss_mb
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, field, cpu_seconds, peak_rss_mb
+setup ingest
 
 build_tools
 am_bin=$(build_alertmanager)

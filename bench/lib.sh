@@ -1,6 +1,22 @@
-# shellcheck shell=bash disable=SC2154 # root, bin, run_dir and log are the sourcing script's
-# Shell functions the benchmark scripts share; source it after setting
-# root, bin, run_dir (where servers' logs go) and defining log.
+# shellcheck shell=bash disable=SC2154 # root is the sourcing script's
+# Shell functions the benchmark scripts share; source it after setting root
+# (the repository) and call setup.
+
+# setup NAME: sets work (bench/.work), bin (where tools are built) and
+# run_dir (a new directory for this run's reports and servers' logs,
+# bench/.work/NAME-TIME), creates them, prefixes log's lines with NAME, and
+# stops the servers started here on exit.
+setup() {
+	work="$root/bench/.work"
+	bin="$work/bin"
+	run_dir="$work/$1-$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$bin" "$run_dir"
+	log_name=$1
+	trap cleanup EXIT
+}
+
+# log MESSAGE...: a progress line on stderr.
+log() { echo "$log_name: $*" >&2; }
 
 # pids are the servers a script started; cleanup stops them (trap it on EXIT).
 pids=()
@@ -223,11 +239,15 @@ spread() {
 }
 
 # summary_row STAGE FIGURE KLAXON REFERENCE RATIO GOAL SPREAD: appends one
-# figure to $BENCH_SUMMARY (see bench/compare.sh), if it is set.
+# figure to $BENCH_SUMMARY (see bench/compare.sh), if it is set; an empty
+# field is written as "-" (read splits on runs of tabs).
 summary_row() {
-	if [[ -n "${BENCH_SUMMARY:-}" ]]; then
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_SUMMARY"
-	fi
+	[[ -z "${BENCH_SUMMARY:-}" ]] && return
+	local f fields=()
+	for f in "$@"; do
+		fields+=("${f:--}")
+	done
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${fields[@]}" >>"$BENCH_SUMMARY"
 }
 
 # thousands N: N with commas between its thousands (1,000,000).

@@ -31,16 +31,10 @@ batch="${BATCH:-100}"
 concurrency="${CONCURRENCY:-8}"
 klaxon_format="${KLAXON_FORMAT:-v2}"
 export KLAXON_LOG_LEVEL="${KLAXON_LOG_LEVEL:-warn}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/memory-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "memory: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_tools, build_alertmanager, start_server, stop, peak_rss_mb, median, spread, summary_row
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, peak_rss_mb, median, spread, summary_row
+setup memory
 
 build_tools
 am_bin=$(build_alertmanager)

@@ -26,15 +26,10 @@ incidents="${INCIDENTS:-10000}"
 rate="${RATE:-10000}"
 probe_rate="${PROBE_RATE:-20}"
 duration="${PAGING_DURATION:-30s}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/paging-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin"
-
-log() { echo "paging: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_klaxon, field, summary_row
+source "$root/bench/lib.sh" # setup, log, build_klaxon, field, summary_row
+setup paging
 
 build_klaxon
 log "building bench/paging"

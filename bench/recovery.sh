@@ -30,16 +30,10 @@ batch="${BATCH:-100}"
 concurrency="${CONCURRENCY:-8}"
 goal=5
 export KLAXON_LOG_LEVEL="${KLAXON_LOG_LEVEL:-warn}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/recovery-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "recovery: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_tools, start_server, cpu_seconds, peak_rss_mb, median, spread, summary_row
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, start_server, cpu_seconds, peak_rss_mb, median, spread, summary_row
+setup recovery
 
 build_tools
 

@@ -33,18 +33,12 @@ fi
 duration="${DURATION:-10s}"
 concurrency="${CONCURRENCY:-16}"
 rounds="${ROUNDS:-3}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/statuspage-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "statuspage bench: $*" >&2; }
-
-# --- build and install ---------------------------------------------------
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # build_klaxon, cleanup, free_port, wait_ready, field, ratio, spread, summary_row
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_klaxon, free_port, wait_ready, field, ratio, spread, summary_row
+setup statuspage
+
+# --- build and install ---------------------------------------------------
 
 build_klaxon
 log "building pageload"
