@@ -29,7 +29,7 @@
 #
 # Environment: STAGES, KLAXON_BIN (a klaxon binary to measure instead of
 # building ./cmd/klaxon), BENCH_QUICK=1 (a quick run of a few minutes: fewer
-# rounds, shorter runs, smaller loads; its figures are rougher; about 3
+# rounds, shorter runs, smaller loads; its figures are rougher; about 2
 # minutes), and each stage's own settings (see its script). The whole default
 # run takes about 20 minutes on this project's 2-core machine.
 set -euo pipefail

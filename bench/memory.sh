@@ -9,7 +9,7 @@
 # only in memory. Recovery after kill -9 is bench/recovery.sh.
 #
 # Environment: ALERTS (default "100000 1000000"), ROUNDS (rounds at 100,000
-# alerts or fewer, default 3), LARGE_ROUNDS (rounds at more, default 1),
+# alerts or fewer, default 3), LARGE_ROUNDS (rounds at more, default 2),
 # SERVICES (10000), BATCH (100), CONCURRENCY (8), KLAXON_FORMAT (v2, or
 # webhook for Klaxon's /ingest/alertmanager), KLAXON_BIN (a klaxon binary to
 # measure instead of building ./cmd/klaxon), KLAXON_CONFIG (YAML appended to
@@ -25,7 +25,7 @@ if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
 fi
 counts="${ALERTS:-100000 1000000}"
 rounds="${ROUNDS:-3}"
-large_rounds="${LARGE_ROUNDS:-1}"
+large_rounds="${LARGE_ROUNDS:-2}"
 services="${SERVICES:-10000}"
 batch="${BATCH:-100}"
 concurrency="${CONCURRENCY:-8}"
