@@ -27,11 +27,14 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 
-# free_port prints a loopback port nothing is listening on.
+# free_port prints a loopback port nothing is listening on, below the
+# kernel's ephemeral range (ip_local_port_range), so that no outgoing
+# connection on the machine takes it before the server binds it.
 free_port() {
-	local port
+	local port low
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % (low - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
