@@ -31,7 +31,8 @@
 # building ./cmd/klaxon), BENCH_QUICK=1 (a quick run of a few minutes: fewer
 # rounds, shorter runs, smaller loads; its figures are rougher; about 2
 # minutes), and each stage's own settings (see its script). The whole default
-# run takes about 20 minutes on this project's 2-core machine.
+# run takes about 12 minutes on this project's 2-core machine when nothing
+# else runs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
