@@ -18,63 +18,34 @@
 # Environment: DURATION (per run, default 10s), CONCURRENCY (default 16),
 # BATCHES (default "1 100"), SERVICES (default 50), KILLS (default 10),
 # KLAXON_BIN (a klaxon binary to measure instead of building ./cmd/klaxon),
-# AM_BIN (an alertmanager binary; default the one bench/compare.sh builds,
-# and without one the Alertmanager column is n/a).
+# AM_BIN (an alertmanager binary instead of the one built from go.mod's
+# version), BENCH_SUMMARY (a file to append the figures to, see
+# bench/compare.sh). BENCH_QUICK=1 changes the defaults to 3 s runs at batch
+# 100 and 3 kills.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+	: "${DURATION:=3s}" "${BATCHES:=100}" "${KILLS:=3}"
+fi
 duration="${DURATION:-10s}"
 concurrency="${CONCURRENCY:-16}"
 batches="${BATCHES:-1 100}"
 services="${SERVICES:-50}"
 kills="${KILLS:-10}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/cluster-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "cluster: $*" >&2; }
-
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
-log "building loadgen"
-go build -o "$bin/loadgen" ./bench/loadgen
-am_bin="${AM_BIN:-$bin/alertmanager-$(go list -m -f '{{.Version}}' github.com/prometheus/alertmanager)}"
-if [[ ! -x "$am_bin" ]]; then
-	log "no alertmanager binary at $am_bin (bench/compare.sh builds it): its column is n/a"
-	am_bin=""
-fi
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, field, num
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, klaxon_config, run_alertmanager, field, num, ratio, median, summary_row
+setup cluster
 
-token_am="bench-alertmanager-token-0123456789"
-token_admin="bench-admin-token-0123456789"
+build_tools
+am_bin="${AM_BIN:-$(build_alertmanager)}"
 
 # write_config DIR PORT: a Klaxon configuration without a cluster section.
 write_config() {
 	mkdir -p "$1"
-	cat >"$1/klaxon.yml" <<EOF
-listen_address: 127.0.0.1:$2
-external_url: http://127.0.0.1:$2
-data_dir: data
-log_level: info
-limits: {active_alerts: 1000000000, active_alerts_per_source: 1000000000}
-auth:
-  admin:
-    - {name: bench, token: $token_admin}
-  metrics_open: true
-  ingest:
-    alertmanager:
-      tokens: [{name: bench, token: $token_am}]
-    prometheus:
-      tokens: [{name: bench, token: $token_am}]
-EOF
+	klaxon_config "$2" >"$1/klaxon.yml"
 }
 
 # start_klaxon NAME: runs the configuration in $run_dir/NAME, its pid in
@@ -111,16 +82,11 @@ for n in "${nodes[@]}"; do
 	start_klaxon "$n"
 done
 
-if [[ -n "$am_bin" ]]; then
-	port[am]=$(free_port)
-	mkdir -p "$run_dir/am"
-	printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$run_dir/am/alertmanager.yml"
-	"$am_bin" --config.file="$run_dir/am/alertmanager.yml" --storage.path="$run_dir/am/data" \
-		--web.listen-address="127.0.0.1:${port[am]}" --cluster.listen-address= >"$run_dir/am.log" 2>&1 &
-	pid[am]=$!
-	pids+=("${pid[am]}")
-	wait_ready "http://127.0.0.1:${port[am]}/-/ready" "${pid[am]}" am
-fi
+port[am]=$(free_port)
+run_alertmanager "$run_dir/am" "${port[am]}"
+pid[am]=$!
+pids+=("${pid[am]}")
+run_dir=$run_dir/am wait_ready "http://127.0.0.1:${port[am]}/-/ready" "${pid[am]}" alertmanager
 wait_ready "http://127.0.0.1:${port[single]}/-/ready" "${pid[single]}" single
 for n in "${nodes[@]}"; do
 	wait_ready "http://127.0.0.1:${port[$n]}/-/ready" "${pid[$n]}" "$n"
@@ -176,7 +142,7 @@ for batch in $batches; do
 		single) load single "http://127.0.0.1:${port[single]}/ingest/alertmanager" webhook "$token_am" "$batch" ;;
 		leader) load leader "http://127.0.0.1:${port[$lead]}/ingest/alertmanager" webhook "$token_am" "$batch" ;;
 		follower) load follower "http://127.0.0.1:${port[$follower]}/ingest/alertmanager" webhook "$token_am" "$batch" ;;
-		am) [[ -n "$am_bin" ]] && load am "http://127.0.0.1:${port[am]}/api/v2/alerts" v2 "" "$batch" ;;
+		am) load am "http://127.0.0.1:${port[am]}/api/v2/alerts" v2 "" "$batch" ;;
 		esac
 	done
 done
@@ -233,8 +199,6 @@ done
 
 # --- report --------------------------------------------------------------
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
-
 echo
 echo "Replication: ingest of new alerts ($concurrency concurrent senders, $duration per run, $services services);"
 echo "three replicas answer 2xx once a majority has the alert on disk; one replica is Klaxon without a cluster section."
@@ -262,9 +226,36 @@ if ((${#failovers[@]} > 0)); then
 	count=${#failovers[@]}
 	echo "Failover: ${count} leader kills (SIGKILL), ms from the kill to the first alert a survivor answered 2xx:"
 	echo "  each: ${failovers[*]}"
-	echo "  min $(head -1 <<<"$sorted"), median $(sed -n "$(((count + 1) / 2))p" <<<"$sorted"), max $(tail -1 <<<"$sorted")"
+	echo "  min $(head -1 <<<"$sorted"), median $(median "${failovers[@]}"), max $(tail -1 <<<"$sorted")"
 else
 	echo "Failover: not measured (see the log above)"
 fi
 echo
 echo "Reports and server logs: $run_dir"
+
+# --- summary ---------------------------------------------------------------
+
+for batch in $batches; do
+	for target in leader follower; do
+		for ref in single am; do
+			ref_label="1 replica"
+			[[ $ref == am ]] && ref_label="Alertmanager"
+			summary_row cluster "3 replicas via the $target vs $ref_label, batch $batch" \
+				"$(num %.0f "${rate[$target/$batch]:-}") alerts/s" "$(num %.0f "${rate[$ref/$batch]:-}") alerts/s ($ref_label)" \
+				"$(ratio "${rate[$target/$batch]:-}" "${rate[$ref/$batch]:-}")" "" "one run of $duration each"
+		done
+	done
+done
+if ((${#failovers[@]} == 0)); then
+	summary_row cluster "failover after a leader's kill -9: not measured" "" "" "" "" ""
+	exit 1
+fi
+goal_ms=5000
+summary_row cluster "failover: leader kill -9 to a survivor's 2xx, median of ${#failovers[@]}" \
+	"$(awk -v m="$(median "${failovers[@]}")" 'BEGIN { printf "%.2f s", m / 1000 }')" "5 s (goal)" \
+	"$(ratio "$(median "${failovers[@]}")" "$goal_ms")" "at most 1x" \
+	"$(awk -v a="$(head -1 <<<"$sorted")" -v b="$(tail -1 <<<"$sorted")" -v g="$goal_ms" 'BEGIN { printf "%.2f-%.2f", a / g, b / g }') over ${#failovers[@]} kill(s)"
+if ((${#failovers[@]} < kills)); then
+	log "only ${#failovers[@]} of $kills failovers measured"
+	exit 1
+fi

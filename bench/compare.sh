@@ -9,12 +9,15 @@
 #               binary: alerts/s at 16 and 64 senders, batches 1, 10, 100
 #   memory      peak RSS holding 100,000 and 1,000,000 active alerts against
 #               Alertmanager holding the same
-#   recovery    time to ready after kill -9 with 1,000,000 alerts journaled,
-#               against the 5 s goal
+#   recovery    time and CPU time to ready after kill -9 with 1,000,000
+#               alerts journaled, against the 5 s goal
 #   paging      p99 from an accepted SEV1 alert to its page, under 10,000
 #               alerts/s of background ingest, against the 100 ms goal
 #   statuspage  the external status page's requests/s against nginx serving
 #               the same exported file
+#   cluster     ingest into three replicas against one replica and against
+#               Alertmanager, and failover time over ten leader kills against
+#               the 5 s goal
 # A stage whose script is missing is reported as not measured; a stage that
 # fails is reported as failed and the others still run.
 #
@@ -26,31 +29,26 @@
 #
 # Environment: STAGES, KLAXON_BIN (a klaxon binary to measure instead of
 # building ./cmd/klaxon), BENCH_QUICK=1 (a quick run of a few minutes: fewer
-# rounds, shorter runs, smaller loads; its figures are rougher), and each
-# stage's own settings (see its script). The whole default run takes about
-# 15 minutes on this project's 2-core machine.
+# rounds, shorter runs, smaller loads; its figures are rougher; about 2
+# minutes), and each stage's own settings (see its script). The whole default
+# run takes about 12 minutes on this project's 2-core machine when nothing
+# else runs.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-stages="${STAGES:-ingest memory recovery paging statuspage}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/bench-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
+stages="${STAGES:-ingest memory recovery paging statuspage cluster}"
 
-log() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # setup, log, build_klaxon
+setup bench
 
 export BENCH_QUICK="${BENCH_QUICK:-0}"
 export BENCH_SUMMARY="$run_dir/summary.tsv"
 : >"$BENCH_SUMMARY"
 
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$bin/klaxon" ./cmd/klaxon
-	KLAXON_BIN="$bin/klaxon"
-fi
-export KLAXON_BIN
+build_klaxon
+export KLAXON_BIN=$klaxon_bin
 
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -81,7 +79,7 @@ echo "=== summary: every figure against its reference, measured in this run ==="
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
 	"load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg), quick: $BENCH_QUICK, $(go version | cut -d' ' -f3)"
 echo
-row='%-11s  %-52s  %-18s  %-34s  %-7s  %-14s  %s\n'
+row='%-11s  %-62s  %-18s  %-34s  %-7s  %-14s  %s\n'
 # shellcheck disable=SC2059 # the format is the variable
 printf "$row" stage figure Klaxon reference ratio goal spread
 for stage in $stages; do
@@ -94,6 +92,7 @@ for stage in $stages; do
 		# shellcheck disable=SC2059
 		printf "$row" "$st" "$fig" "$k" "$ref" "$ratio" "$goal" "$spread"
 	done
+	# shellcheck disable=SC2059
 	[[ "${outcome[$stage]}" == FAILED* ]] && printf "$row" "$stage" "${outcome[$stage]}" "" "" "" "" ""
 done
 echo

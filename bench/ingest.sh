@@ -34,106 +34,14 @@ batches="${BATCHES:-1 10 100}"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-5s}"
 services="${SERVICES:-50}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/ingest-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
-
-log() { echo "ingest: $*" >&2; }
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready, peak_rss_mb, build_alertmanager
-trap cleanup EXIT
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, field, cpu_seconds, peak_rss_mb
+setup ingest
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
-log "building loadgen"
-go build -o "$bin/loadgen" ./bench/loadgen
+build_tools
 am_bin=$(build_alertmanager)
 am_version=${am_bin##*/alertmanager-}
-
-token_am="bench-alertmanager-token-0123456789"
-token_prom="bench-prometheus-token-0123456789"
-declare -A token_report=([ticket]="bench-tickets-token-0123456789" [mention]="bench-mentions-token-0123456789")
-
-# start_klaxon DIR: starts a fresh Klaxon in DIR; sets port and server_pid.
-start_klaxon() { start_server klaxon "$1"; }
-
-# start_alertmanager DIR: starts a fresh Alertmanager in DIR; sets port and
-# server_pid.
-start_alertmanager() { start_server alertmanager "$1"; }
-
-# start_server NAME DIR: starts a fresh klaxon or alertmanager in DIR and
-# waits until it is ready; sets port and server_pid. A port free when
-# chosen can be taken before the server binds it (other jobs share the
-# machine): then it tries another.
-start_server() {
-	local name=$1 dir=$2
-	for _ in 1 2 3 4 5; do
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		port=$(free_port)
-		if [[ $name == klaxon ]]; then
-			write_klaxon_config "$dir/klaxon.yml"
-			(cd "$dir" && exec "$klaxon_bin" serve --config klaxon.yml) >"$dir/klaxon.log" 2>&1 &
-		else
-			printf 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n' >"$dir/alertmanager.yml"
-			"$am_bin" --config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
-				--web.listen-address="127.0.0.1:$port" --cluster.listen-address= >"$dir/alertmanager.log" 2>&1 &
-		fi
-		server_pid=$!
-		pids+=("$server_pid")
-		if run_dir=$dir wait_ready "http://127.0.0.1:$port/-/ready" "$server_pid" "$name"; then
-			return
-		fi
-		if ! grep -q "address already in use" "$dir/$name.log"; then
-			return 1
-		fi
-		log "port $port was taken before $name bound it; trying another"
-	done
-	return 1
-}
-
-# write_klaxon_config FILE: Klaxon's configuration, listening on $port.
-write_klaxon_config() {
-	cat >"$1" <<EOF
-listen_address: 127.0.0.1:$port
-external_url: http://127.0.0.1:$port
-data_dir: data
-log_level: info
-# Limits high enough never to refuse, but still checked, so their cost is measured.
-limits: {active_alerts: 1000000000, active_alerts_per_source: 1000000000}
-auth:
-  admin:
-    - name: bench
-      token: bench-admin-token-0123456789
-  metrics_open: true
-  ingest:
-    alertmanager:
-      tokens: [{name: bench, token: $token_am}]
-    prometheus:
-      tokens: [{name: bench, token: $token_prom}]
-    tickets:
-      tokens: [{name: bench, token: ${token_report[ticket]}}]
-    mentions:
-      tokens: [{name: bench, token: ${token_report[mention]}}]
-EOF
-}
-
-# stop_server: stops the server started last and waits for it.
-stop_server() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-}
-
-# cpu_seconds PID: user and system CPU time the process has used so far.
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-
-# field JSON NAME: a number from loadgen's one-line JSON report.
-field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
 
 targets=(klaxon-v2 alertmanager klaxon-webhook)
 declare -A path format token label
@@ -151,9 +59,9 @@ runs="$run_dir/runs.tsv"
 # measure SENDERS BATCH ROUND TARGET: one run on a fresh server.
 measure() {
 	local c=$1 b=$2 r=$3 target=$4 dir="$run_dir/c$1-b$2-r$3-$4"
-	local start=start_klaxon
-	[[ $target == alertmanager ]] && start=start_alertmanager
-	if ! $start "$dir"; then
+	local name=klaxon
+	[[ $target == alertmanager ]] && name=alertmanager
+	if ! start_server "$name" "$dir"; then
 		log "${label[$target]} did not start; this run has no figures (see $dir)"
 		return
 	fi
@@ -167,7 +75,7 @@ measure() {
 		"$(field "$report" alerts_per_sec)" "$(field "$report" p50_ms)" "$(field "$report" p99_ms)" \
 		"$(field "$report" error_count)" "$(peak_rss_mb "$server_pid")" "$(cpu_seconds "$server_pid")" \
 		"$(field "$report" alerts)" >>"$runs"
-	stop_server
+	stop "$server_pid"
 }
 
 log "$rounds round(s) of $duration per target at senders {$senders} x batch {$batches}; work dir $run_dir"
@@ -250,12 +158,12 @@ if [[ "${REPORTS:-1}" == 1 ]]; then
 	echo "Reports: one generic ticket or mention per request into Klaxon, 16 senders, $duration (no reference)"
 	for kind in ticket mention; do
 		dir="$run_dir/report-$kind"
-		start_klaxon "$dir"
+		start_server klaxon "$dir"
 		report=$("$bin/loadgen" -url "http://127.0.0.1:$port/ingest/${kind}s/generic" -format "$kind" \
 			-token "${token_report[$kind]}" -concurrency 16 -batch 1 -duration "$duration" \
 			-services "$services" -run "r-$kind" -json) || true
 		echo "$report" >"$dir/loadgen.json"
-		stop_server
+		stop "$server_pid"
 		printf '%-34s %8.0f reports/s  p99 %6.2f ms  %s errors\n' "klaxon /ingest/${kind}s/generic" \
 			"$(field "$report" alerts_per_sec)" "$(field "$report" p99_ms)" "$(field "$report" error_count)"
 	done

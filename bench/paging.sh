@@ -26,18 +26,12 @@ incidents="${INCIDENTS:-10000}"
 rate="${RATE:-10000}"
 probe_rate="${PROBE_RATE:-20}"
 duration="${PAGING_DURATION:-30s}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/paging-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin"
 
-log() { echo "paging: $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # setup, log, build_klaxon, field, summary_row
+setup paging
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
+build_klaxon
 log "building bench/paging"
 go build -o "$bin/paging" ./bench/paging
 
@@ -50,9 +44,6 @@ report=$("$bin/paging" -klaxon "$klaxon_bin" -work "$run_dir" -incidents "$incid
 	-rate "$rate" -probe-rate "$probe_rate" -duration "$duration" -json "${profile[@]}")
 echo "$report" >"$run_dir/report.json"
 
-# field NAME: a number from the one-line JSON report.
-field() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" <<<"$report"; }
-
 echo
 echo "Paging: $incidents incidents with active escalations; $probe_rate SEV1 probes/s for $duration among $rate alerts/s of background ingest"
 echo "(re-sends of the open incidents' alerts with a fresh endsAt, every 10th a new alert in one of them: nothing that pages)."
@@ -62,15 +53,14 @@ row='%6s  %9s  %8s  %8s  %8s  %8s  %8s  %14s  %11s  %12s\n'
 # shellcheck disable=SC2059 # the format is the variable
 printf "$row" probes unpaged "bg/s" "p50 ms" "p90 ms" "p99 ms" "max ms" "p99 from POST" "peak RSS MB" "open+page s"
 # shellcheck disable=SC2059
-printf "$row" "$(field probes)" "$(field probes_unpaged)" "$(printf %.0f "$(field background_per_sec)")" \
-	"$(printf %.2f "$(field p50_ms)")" "$(printf %.2f "$(field p90_ms)")" "$(printf %.2f "$(field p99_ms)")" \
-	"$(printf %.2f "$(field max_ms)")" "$(printf %.2f "$(field sent_p99_ms)")" \
-	"$(printf %.0f "$(field klaxon_peak_rss_mib)")" "$(printf %.1f "$(field open_seconds)")"
+printf "$row" "$(field "$report" probes)" "$(field "$report" probes_unpaged)" "$(printf %.0f "$(field "$report" background_per_sec)")" \
+	"$(printf %.2f "$(field "$report" p50_ms)")" "$(printf %.2f "$(field "$report" p90_ms)")" "$(printf %.2f "$(field "$report" p99_ms)")" \
+	"$(printf %.2f "$(field "$report" max_ms)")" "$(printf %.2f "$(field "$report" sent_p99_ms)")" \
+	"$(printf %.0f "$(field "$report" klaxon_peak_rss_mib)")" "$(printf %.1f "$(field "$report" open_seconds)")"
 echo
 echo "Report and klaxon's log: $run_dir"
 
-if [[ -n "${BENCH_SUMMARY:-}" ]]; then
-	printf 'paging\tp99, accepted SEV1 alert to its page, %s alerts/s\t%.2f ms\t100 ms (goal)\t%.3fx\tat most 1x\tp99 from the POST'"'"'s start %.2f ms; %s of %s probes unpaged\n' \
-		"$(printf %.0f "$(field background_per_sec)")" "$(field p99_ms)" "$(awk -v p="$(field p99_ms)" 'BEGIN { print p / 100 }')" \
-		"$(field sent_p99_ms)" "$(field probes_unpaged)" "$(field probes)" >>"$BENCH_SUMMARY"
-fi
+p99=$(field "$report" p99_ms)
+summary_row paging "p99, accepted SEV1 alert to its page, $(printf %.0f "$(field "$report" background_per_sec)") alerts/s" \
+	"$(printf %.2f "$p99") ms" "100 ms (goal)" "$(awk -v p="$p99" 'BEGIN { printf "%.3fx", p / 100 }')" "at most 1x" \
+	"p99 from the POST's start $(printf %.2f "$(field "$report" sent_p99_ms)") ms; $(field "$report" probes_unpaged) of $(field "$report" probes) probes unpaged"

@@ -33,20 +33,14 @@ fi
 duration="${DURATION:-10s}"
 concurrency="${CONCURRENCY:-16}"
 rounds="${ROUNDS:-3}"
-work="$root/bench/.work"
-bin="$work/bin"
-run_dir="$work/statuspage-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$bin" "$run_dir"
 
-log() { echo "statuspage bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh" # setup, log, build_klaxon, free_port, wait_ready, field, ratio, spread, summary_row
+setup statuspage
 
 # --- build and install ---------------------------------------------------
 
-klaxon_bin="${KLAXON_BIN:-$bin/klaxon}"
-if [[ -z "${KLAXON_BIN:-}" ]]; then
-	log "building klaxon"
-	go build -o "$klaxon_bin" ./cmd/klaxon
-fi
+build_klaxon
 log "building pageload"
 go build -o "$bin/pageload" ./bench/pageload
 
@@ -68,10 +62,6 @@ fi
 nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')
 
 # --- start the servers ---------------------------------------------------
-
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # cleanup, free_port, wait_ready
-trap cleanup EXIT
 
 klaxon_port=$(free_port)
 export_dir="$run_dir/export"
@@ -168,8 +158,6 @@ log "nginx $nginx_version (pid $nginx_pid) on :$nginx_port, klaxon (pid $klaxon_
 
 # --- run the load --------------------------------------------------------
 
-field() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1"; }
-
 declare -A total errors rate
 total[nginx]=0 total[klaxon]=0 errors[nginx]=0 errors[klaxon]=0
 for round in $(seq "$rounds"); do
@@ -206,12 +194,8 @@ printf "$row" "klaxon /status/" "$klaxon_rate" "${errors[klaxon]}"
 echo "Klaxon / nginx: $share (goal: at least 80%)"
 echo "Reports and server logs: $run_dir"
 
-if [[ -n "${BENCH_SUMMARY:-}" ]]; then
-	spread=$(for round in $(seq "$rounds"); do echo "${rate[klaxon/$round]} ${rate[nginx/$round]}"; done |
-		awk '$2 > 0 { r = $1 / $2; if (lo == "" || r < lo) lo = r; if (hi == "" || r > hi) hi = r }
-			END { if (lo != "") printf "%.2f-%.2f over %d round(s)", lo, hi, NR }')
-	printf 'statuspage\trequests/s of /status/ (%s bytes)\t%s requests/s\t%s requests/s (%s)\t%s\tat least 0.80x\t%s\n' \
-		"$size" "$klaxon_rate" "$nginx_rate" "$nginx_version" \
-		"$(awk -v k="$klaxon_rate" -v g="$nginx_rate" 'BEGIN { if (g == 0) print "n/a"; else printf "%.2fx", k / g }')" \
-		"$spread" >>"$BENCH_SUMMARY"
-fi
+mapfile -t ratios < <(for round in $(seq "$rounds"); do
+	awk -v k="${rate[klaxon/$round]}" -v g="${rate[nginx/$round]}" 'BEGIN { if (g > 0) printf "%.4f\n", k / g }'
+done)
+summary_row statuspage "requests/s of /status/ ($size bytes)" "$klaxon_rate requests/s" \
+	"$nginx_rate requests/s ($nginx_version)" "$(ratio "$klaxon_rate" "$nginx_rate")" "at least 0.80x" "$(spread "${ratios[@]}")"
