@@ -15,7 +15,9 @@
 # SERVICES (10000), BATCH (100), CONCURRENCY (8), KLAXON_BIN, KLAXON_CONFIG
 # (as for bench/memory.sh), BENCH_SUMMARY (a file to append the figures to,
 # see bench/compare.sh). BENCH_QUICK=1 changes the defaults to one round
-# after 200,000 alerts.
+# after 200,000 alerts. RECOVERY_KEEP=1 keeps a copy of the killed data
+# directory (its path is logged); RECOVERY_FROM=DIR recovers a copy of such
+# a directory instead of sending alerts, so binaries compare on one journal.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,12 +46,22 @@ kill9() {
 }
 
 dir="$run_dir/klaxon"
-start_server klaxon "$dir"
-log "sending $alerts alerts"
-"$bin/loadgen" -url "http://127.0.0.1:$port/ingest/alertmanager" -format webhook -token "$token_am" \
-	-concurrency "$concurrency" -batch "$batch" -requests $((alerts / batch)) -duration 0 \
-	-services "$services" -run rec -json >"$run_dir/loadgen.json"
-kill9
+if [[ -n "${RECOVERY_FROM:-}" ]]; then
+	log "recovering a copy of $RECOVERY_FROM"
+	mkdir -p "$dir"
+	cp -a "$RECOVERY_FROM/." "$dir/"
+else
+	start_server klaxon "$dir"
+	log "sending $alerts alerts"
+	"$bin/loadgen" -url "http://127.0.0.1:$port/ingest/alertmanager" -format webhook -token "$token_am" \
+		-concurrency "$concurrency" -batch "$batch" -requests $((alerts / batch)) -duration 0 \
+		-services "$services" -run rec -json >"$run_dir/loadgen.json"
+	kill9
+	if [[ "${RECOVERY_KEEP:-0}" == 1 ]]; then
+		cp -a "$dir" "$run_dir/killed"
+		log "kept the killed data directory in $run_dir/killed (RECOVERY_FROM=$run_dir/killed)"
+	fi
+fi
 
 echo "Recovery: $alerts active alerts (webhook, batch $batch, $services services), SIGKILL, restart; $rounds round(s)"
 printf '%-6s  %12s  %12s  %16s\n' round "ready (s)" "CPU (s)" "peak RSS (MiB)"

@@ -107,13 +107,13 @@ var _ journal.Journal = (*Node)(nil)
 // cluster from opts.Peers if the store is empty and this node is one of
 // them, and starts raft; inner is restored by raft from the newest snapshot
 // and the committed log after it.
-func Open(opts Options, inner journal.FSM) (n *Node, err error) {
+func Open(opts Options, inner journal.FSM) (_ *Node, err error) {
 	if opts, err = withDefaults(opts); err != nil {
 		return nil, err
 	}
-	n = &Node{opts: opts, log: opts.Logger}
+	n := &Node{opts: opts, log: opts.Logger}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	defer func() {
+	defer func() { // n, not the result, which a failed return sets to nil
 		if err != nil {
 			err = errors.Join(err, n.closeStores())
 		}

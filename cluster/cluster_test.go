@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -287,5 +288,26 @@ func TestJoinedNodeForwardsToAnyLeader(t *testing.T) {
 	}
 	if st := c.nodes[l].Status(); len(st.Peers) != 3 {
 		t.Errorf("leader's view after the removal: %+v", st.Peers)
+	}
+}
+
+// A node whose raft address is taken fails to open with an error that
+// says why, closing what it had opened: it must not panic on the way out.
+func TestOpenOnATakenAddressFailsCleanly(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	opts := Options{NodeID: "n0", RaftAddress: addr, Dir: t.TempDir(),
+		Peers: []Peer{{ID: "n0", RaftAddress: addr, APIURL: "http://" + addr}}}
+	n, err := Open(opts, &testFSM{})
+	if err == nil {
+		n.Close()
+		t.Fatalf("Open on taken address %s: no error", addr)
+	}
+	if !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("Open on a taken address: %v, want it to say the address is in use", err)
 	}
 }
