@@ -1,9 +1,10 @@
 // Package console is the responder console: server-rendered HTML pages,
 // under /console, where people who hold an admin or viewer token sign in,
 // see the open incidents and recent history, read an incident's signals,
-// timeline, impact, escalation and updates, and (admins only) acknowledge,
-// resolve, escalate, override severity, and post, edit, approve and
-// withdraw updates. It uses no JavaScript.
+// timeline, impact, escalation, roles and updates, and (admins only)
+// acknowledge, resolve, escalate, override severity, assign and unassign
+// roles, post, correct and strike timeline entries, and post, edit,
+// approve and withdraw updates. It uses no JavaScript.
 package console
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -52,6 +54,12 @@ type Actor interface {
 	Update(ctx context.Context, uc triage.UpdateChange) error
 }
 
+// Archive tells which incidents left the live state for the journal's
+// archive (journal.Journal).
+type Archive interface {
+	Archived(key string) (journal.ArchiveItem, bool, error)
+}
+
 // Identify checks a sign-in token: the principal's name, whether it may
 // only read, and whether the token is valid (server.Server.Identify).
 type Identify func(token string) (name string, readOnly bool, ok bool)
@@ -61,6 +69,9 @@ type Options struct {
 	State    *triage.State
 	Actor    Actor
 	Identify Identify
+	// Archive answers actions on archived incidents with 409, as the API
+	// does; nil, they answer 404 like any incident the state lacks.
+	Archive Archive
 	// Secure marks the cookies Secure: set it when Klaxon is reached over
 	// https (its external_url).
 	Secure bool
@@ -122,7 +133,11 @@ func (c *Console) Register(r gin.IRouter) {
 	act.POST("/resolve", c.act(triage.ActionResolve))
 	act.POST("/escalate", c.act(triage.ActionEscalate))
 	act.POST("/severity", c.severity)
+	act.POST("/roles", c.assignRole)
+	act.POST("/roles/unassign", c.unassignRole)
 	act.POST("/timeline", c.postEntry)
+	act.POST("/timeline/:id/correct", c.correctEntry)
+	act.POST("/timeline/:id/strike", c.strikeEntry)
 	act.POST("/updates", c.postUpdate)
 	act.POST("/updates/:id/edit", c.decideUpdate(triage.UpdateEdit))
 	act.POST("/updates/:id/approve", c.decideUpdate(triage.UpdateApprove))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/engine"
 	"github.com/klaxonhq/klaxon/journal"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
@@ -78,7 +79,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	if _, err := f.eng.SetRules(context.Background(), []rules.File{{Name: "test.yml", Data: []byte(testRules)}}); err != nil {
 		t.Fatal(err)
 	}
-	opts.State, opts.Actor, opts.Identify, opts.Clock = state, f.eng, f.identify, f.clock
+	opts.State, opts.Actor, opts.Identify, opts.Clock, opts.Archive = state, f.eng, f.identify, f.clock, f.j
 	r := gin.New()
 	New(opts).Register(r)
 	f.srv = httptest.NewServer(r)
@@ -390,57 +391,28 @@ func TestViewerSeesAndCannotAct(t *testing.T) {
 // their refusal, as through the API.
 func TestActions(t *testing.T) {
 	tests := []struct {
-		name     string
-		path     string
-		form     url.Values
-		want     int
-		journals bool
-		shows    string // on the incident's page after a 303, in the answer otherwise
-		status   string
+		formCase
+		status string // on the incident's page afterwards
 	}{
-		{"ack", "ack", url.Values{"note": {"looking"}}, 303, true, "acknowledged by alice", "Acknowledged"},
-		{"resolve", "resolve", nil, 303, true, "resolved by alice", "Resolved"},
-		{"escalate without on-call files", "escalate", nil, 409, true, "no on-call files are configured", "Triggered"},
-		{"override", "severity", url.Values{"severity": {"SEV2"}, "reason": {"one region only"}}, 303, true, "one region only", "Triggered"},
-		{"clear without override", "severity", url.Values{"clear": {"1"}}, 303, true, "", "Triggered"},
-		{"override needs a reason", "severity", url.Values{"severity": {"SEV2"}, "reason": {" "}}, 400, false, "reason is required", "Triggered"},
-		{"unknown level", "severity", url.Values{"severity": {"SEV9"}, "reason": {"x"}}, 400, false, "no severity &#34;SEV9&#34;", "Triggered"},
-		{"note too long", "ack", url.Values{"note": {strings.Repeat("x", maxText+1)}}, 400, false, "longer than 4096 bytes", "Triggered"},
-		{"no such incident", "/console/incidents/INC-9/ack", nil, 404, false, "no live incident &#34;INC-9&#34;", "Triggered"},
+		{formCase{name: "ack", path: "ack", form: url.Values{"note": {"looking"}}, want: 303, journals: true, shows: []string{"acknowledged by alice"}}, "Acknowledged"},
+		{formCase{name: "resolve", path: "resolve", want: 303, journals: true, shows: []string{"resolved by alice"}}, "Resolved"},
+		{formCase{name: "escalate without on-call files", path: "escalate", want: 409, journals: true, shows: []string{"no on-call files are configured"}}, "Triggered"},
+		{formCase{name: "override", path: "severity", form: url.Values{"severity": {"SEV2"}, "reason": {"one region only"}}, want: 303, journals: true,
+			shows: []string{"one region only"}}, "Triggered"},
+		{formCase{name: "clear without override", path: "severity", form: url.Values{"clear": {"1"}}, want: 303, journals: true}, "Triggered"},
+		{formCase{name: "override needs a reason", path: "severity", form: url.Values{"severity": {"SEV2"}, "reason": {" "}}, want: 400,
+			shows: []string{"reason is required"}}, "Triggered"},
+		{formCase{name: "unknown level", path: "severity", form: url.Values{"severity": {"SEV9"}, "reason": {"x"}}, want: 400,
+			shows: []string{"no severity &#34;SEV9&#34;"}}, "Triggered"},
+		{formCase{name: "note too long", path: "ack", form: url.Values{"note": {strings.Repeat("x", maxText+1)}}, want: 400,
+			shows: []string{"longer than 4096 bytes"}}, "Triggered"},
+		{formCase{name: "no such incident", path: "/console/incidents/INC-9/ack", want: 404, shows: []string{"no live incident &#34;INC-9&#34;"}}, "Triggered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, Options{})
-			f.open("CheckoutDown", "checkout")
-			b := f.browser()
-			form := url.Values{"csrf": {b.signIn(adminToken)}}
-			for k, v := range tt.form {
-				form[k] = v
-			}
-			before := f.j.LastSeq()
-			path := tt.path
-			if !strings.HasPrefix(path, "/") {
-				path = "/console/incidents/INC-1/" + path
-			}
-			res := b.do("POST", path, form)
-			if res.code != tt.want {
-				t.Fatalf("%d, want %d:\n%s", res.code, tt.want, res.body)
-			}
-			if journaled := f.j.LastSeq() != before; journaled != tt.journals {
-				t.Errorf("journaled: %v, want %v", journaled, tt.journals)
-			}
-			if tt.want != 303 && !strings.Contains(res.body, tt.shows) {
-				t.Errorf("the answer does not say %q:\n%s", tt.shows, res.body)
-			}
-			if tt.want == 303 && res.header.Get("Location") != "/console/incidents/INC-1" {
-				t.Errorf("redirect to %q", res.header.Get("Location"))
-			}
-			page := b.do("GET", "/console/incidents/INC-1", nil)
+			page := tt.run(t, openFixture).do("GET", "/console/incidents/INC-1", nil)
 			if !strings.Contains(page.body, `<span class="status status-`+strings.ToLower(tt.status)+`">`+tt.status+"</span>") {
 				t.Errorf("status is not %s:\n%s", tt.status, page.body)
-			}
-			if tt.want == 303 && !strings.Contains(page.body, tt.shows) {
-				t.Errorf("the page does not show %q", tt.shows)
 			}
 		})
 	}
@@ -450,6 +422,9 @@ func TestActions(t *testing.T) {
 // with testdata/*.html; -update rewrites them.
 func TestGoldenPages(t *testing.T) {
 	f := newFixture(t, Options{})
+	if _, err := f.eng.SetOnCall(context.Background(), []oncall.File{{Name: "o.yml", Data: []byte(testOnCall)}}); err != nil {
+		t.Fatal(err)
+	}
 	f.open("CheckoutDown", "checkout")
 	f.open("DiskFull", "batch")
 	f.open("QueueStuck", "mailer")
@@ -464,6 +439,10 @@ func TestGoldenPages(t *testing.T) {
 	entry := url.Values{"csrf": {token}, "kind": {"observation"}, "text": {"errors began before the alert"}, "at": {"2026-03-01T08:58"}}
 	if res := b.do("POST", "/console/incidents/INC-1/timeline", entry); res.code != 303 {
 		t.Fatalf("timeline entry: %d", res.code)
+	}
+	role := url.Values{"csrf": {token}, "role": {"technical_lead"}, "person": {"ada"}}
+	if res := b.do("POST", "/console/incidents/INC-1/roles", role); res.code != 303 {
+		t.Fatalf("role: %d", res.code)
 	}
 	for _, tt := range []struct{ path, golden string }{
 		{"/console", "list.html"},

@@ -52,6 +52,7 @@ type detailPage struct {
 	triage.Detail
 	Merged     []timelineRow // merged, newest first
 	KeyFigures []figureRow
+	RolesView  rolesView
 	EntryKinds []string
 	Levels     []string
 	Updates    []updateRow // newest first
@@ -81,7 +82,8 @@ func newNoteForm(key, action, button, csrf string) noteForm {
 
 // mustParse parses each page's template with the shared layout.
 func mustParse() map[string]*template.Template {
-	funcs := template.FuncMap{"when": when, "whenp": whenp, "statusText": statusText, "lower": strings.ToLower, "noteForm": newNoteForm}
+	funcs := template.FuncMap{"when": when, "whenp": whenp, "statusText": statusText, "lower": strings.ToLower,
+		"noteForm": newNoteForm, "entryForms": newEntryForms}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"list", "incident", "login", "error"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).
@@ -225,8 +227,9 @@ func (c *Console) incident(ctx *gin.Context) {
 	for _, l := range c.opts.State.Rules().Levels() {
 		levels = append(levels, l.Name)
 	}
+	cfg, _ := c.opts.State.OnCall()
 	c.render(ctx, http.StatusOK, "incident", detailPage{page: c.page(ctx, d.Key+" "+d.Title), Detail: d, Merged: timelineRows(&d), KeyFigures: figureRows(&d),
-		EntryKinds: entryKinds(), Levels: levels, Updates: c.updateRows(&d)})
+		RolesView: newRolesView(cfg, &d), EntryKinds: entryKinds(), Levels: levels, Updates: c.updateRows(&d)})
 }
 
 // act is the handler of an action that takes an optional note.
@@ -282,8 +285,7 @@ func (c *Console) requiredText(ctx *gin.Context, field, missing string) (string,
 
 // do carries out act and sends the browser back to the incident's page.
 func (c *Console) do(ctx *gin.Context, act triage.Action) {
-	if exists, _ := c.opts.State.Exists(act.Incident); !exists {
-		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("There is no live incident %q.", act.Incident))
+	if !c.live(ctx, act.Incident) {
 		return
 	}
 	if err := c.opts.Actor.Act(ctx.Request.Context(), act); err != nil {
@@ -291,6 +293,27 @@ func (c *Console) do(ctx *gin.Context, act triage.Action) {
 		return
 	}
 	ctx.Redirect(http.StatusSeeOther, Prefix+"/incidents/"+url.PathEscape(act.Incident))
+}
+
+// live reports whether the state holds incident key; if not, it answers
+// why, as the API does: 409 for an archived incident, 404 for none.
+func (c *Console) live(ctx *gin.Context, key string) bool {
+	if exists, _ := c.opts.State.Exists(key); exists {
+		return true
+	}
+	if c.opts.Archive != nil {
+		_, archived, err := c.opts.Archive.Archived(key)
+		switch {
+		case err != nil:
+			c.actionFailed(ctx, fmt.Errorf("reading the archive for %s: %w", key, err))
+			return false
+		case archived:
+			c.fail(ctx, http.StatusConflict, fmt.Sprintf("%s was resolved and has been archived: it takes no more changes.", key))
+			return false
+		}
+	}
+	c.fail(ctx, http.StatusNotFound, fmt.Sprintf("There is no live incident %q.", key))
+	return false
 }
 
 // actionFailed answers an action the engine refused or could not record.

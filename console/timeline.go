@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +77,19 @@ func figureRows(d *triage.Detail) []figureRow {
 	return rows
 }
 
+// entryForms are the forms that correct and strike out a human entry.
+type entryForms struct {
+	Key   string
+	Entry *triage.HumanEntry
+	Kinds []string
+	CSRF  string
+}
+
+// newEntryForms is the entryForms of entry e of the incident key.
+func newEntryForms(key string, e *triage.HumanEntry, kinds []string, csrf string) entryForms {
+	return entryForms{Key: key, Entry: e, Kinds: kinds, CSRF: csrf}
+}
+
 // entryKinds are the kinds the entry form offers.
 func entryKinds() []string {
 	out := make([]string, len(triage.EntryKinds))
@@ -88,12 +102,7 @@ func entryKinds() []string {
 // postEntry adds a human entry to the timeline, as POST
 // /api/v1/incidents/{key}/timeline does, under the signed-in name.
 func (c *Console) postEntry(ctx *gin.Context) {
-	kind, ok := triage.ParseEntryKind(ctx.PostForm("kind"))
-	if !ok {
-		c.fail(ctx, http.StatusBadRequest, "Choose the entry's kind: observation, theory, experiment, action or note.")
-		return
-	}
-	text, ok := c.requiredText(ctx, "text", "Write what happened: the text is required.")
+	kind, text, ok := c.entryForm(ctx)
 	if !ok {
 		return
 	}
@@ -118,4 +127,62 @@ func parseEntryTime(v string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	return time.Time{}, fmt.Errorf("The time %q is not a date and time such as 2026-03-01T08:55 (UTC).", v)
+}
+
+// correctEntry replaces a human entry's kind and text, as PATCH
+// /api/v1/incidents/{key}/timeline/{id} does; the earlier version stays in
+// its revisions.
+func (c *Console) correctEntry(ctx *gin.Context) {
+	id, ok := c.humanEntry(ctx)
+	if !ok {
+		return
+	}
+	kind, text, ok := c.entryForm(ctx)
+	if !ok {
+		return
+	}
+	c.do(ctx, triage.Action{Kind: triage.ActionTimelineCorrect, Incident: ctx.Param("key"), By: whoIs(ctx).name,
+		Entry: id, EntryKind: kind, Note: text})
+}
+
+// strikeEntry strikes a human entry out with an optional reason, as POST
+// /api/v1/incidents/{key}/timeline/{id}/strike does.
+func (c *Console) strikeEntry(ctx *gin.Context) {
+	id, ok := c.humanEntry(ctx)
+	if !ok {
+		return
+	}
+	reason, ok := c.text(ctx, "reason")
+	if !ok {
+		return
+	}
+	c.do(ctx, triage.Action{Kind: triage.ActionTimelineStrike, Incident: ctx.Param("key"), By: whoIs(ctx).name,
+		Entry: id, Note: reason})
+}
+
+// entryForm reads the kind and text an entry form posts.
+func (c *Console) entryForm(ctx *gin.Context) (triage.EntryKind, string, bool) {
+	kind, ok := triage.ParseEntryKind(ctx.PostForm("kind"))
+	if !ok {
+		c.fail(ctx, http.StatusBadRequest, "Choose the entry's kind: observation, theory, experiment, action or note.")
+		return "", "", false
+	}
+	text, ok := c.requiredText(ctx, "text", "Write what happened: the text is required.")
+	return kind, text, ok
+}
+
+// humanEntry reads the :id of a human entry of the live incident :key,
+// refusing an id the incident has no entry under.
+func (c *Console) humanEntry(ctx *gin.Context) (int, bool) {
+	key := ctx.Param("key")
+	if !c.live(ctx, key) {
+		return 0, false
+	}
+	d, _ := c.opts.State.Get(key, 0, 0)
+	id, err := strconv.Atoi(ctx.Param("id"))
+	if err != nil || id < 1 || id > len(d.HumanEntries) {
+		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("%s has no timeline entry %q.", key, ctx.Param("id")))
+		return 0, false
+	}
+	return id, true
 }

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -100,8 +99,7 @@ func (c *Console) decideUpdate(op triage.UpdateOp) gin.HandlerFunc {
 // to the incident's page.
 func (c *Console) doUpdate(ctx *gin.Context, uc triage.UpdateChange) {
 	uc.By = whoIs(ctx).name
-	if exists, _ := c.opts.State.Exists(uc.Incident); !exists {
-		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("There is no live incident %q.", uc.Incident))
+	if !c.live(ctx, uc.Incident) {
 		return
 	}
 	if err := uc.Check(); err != nil {

@@ -238,7 +238,7 @@ func routes(srv *server.Server, cfg *config.Config, eng *engine.Engine, archive 
 
 	// The responder console signs in with the same tokens and keeps its own
 	// sessions, CSRF tokens and viewer checks.
-	console.New(console.Options{State: eng.State(), Actor: eng, Identify: srv.Identify,
+	console.New(console.Options{State: eng.State(), Actor: eng, Identify: srv.Identify, Archive: archive,
 		Secure: strings.HasPrefix(cfg.ExternalURL, "https://"), SessionKey: consoleSessionKey(cfg)}).Register(r)
 	admin := r.Group("/", srv.Admin())
 	if signer != nil {
