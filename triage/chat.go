@@ -43,6 +43,7 @@ const (
 	ChatStatusSet   ChatOp = "status_set"   // users.profile.set: the incident key as status
 	ChatStatusClear ChatOp = "status_clear" // users.profile.set: the status cleared
 	ChatArchive     ChatOp = "archive"      // conversations.archive
+	ChatUnarchive   ChatOp = "unarchive"    // conversations.unarchive, when the incident reopens
 )
 
 // ChatSettings are the chat-room settings that decisions depend on,
@@ -86,6 +87,7 @@ type ChatRoom struct {
 	Channel    string            `json:"channel,omitempty"`    // the channel ID, once created
 	Failed     bool              `json:"failed,omitempty"`     // creating it was given up
 	Archived   bool              `json:"archived,omitempty"`   // its archiving was decided
+	Gate       string            `json:"gate,omitempty"`       // the pending archive or unarchive that later intents wait for
 	ArchiveAt  time.Time         `json:"archiveAt,omitzero"`   // when it is to be archived
 	Next       int               `json:"next"`                 // intents decided so far: the next one's ordinal
 	Severity   string            `json:"severity,omitempty"`   // as last posted
@@ -180,8 +182,12 @@ func (s *State) chatSync(c *change, inc *Incident) {
 		inc.Chat = room
 		s.addChat(c, inc, ChatIntent{Op: ChatCreate, Number: inc.Number}, "")
 	}
-	if s.chat == nil || room.Failed || room.Archived {
+	if s.chat == nil || room.Failed || room.Archived && !inc.open() {
 		return
+	}
+	if room.Archived {
+		room.Archived = false
+		s.addChat(c, inc, ChatIntent{Op: ChatUnarchive}, "")
 	}
 	s.chatPost(c, inc, room)
 	s.chatTopic(c, inc, room)
@@ -191,7 +197,9 @@ func (s *State) chatSync(c *change, inc *Incident) {
 }
 
 // addChat decides one chat intent; its ID orders it after the room's
-// earlier ones.
+// earlier ones. It gets no channel, and so waits, while the room is not
+// created or an archive or unarchive of it is pending; an archive or
+// unarchive holds back the room's later intents until it is settled.
 func (s *State) addChat(c *change, inc *Incident, ci ChatIntent, person string) {
 	s.addChatFinal(c, inc, ci, person, nil)
 }
@@ -202,7 +210,12 @@ func (s *State) addChatFinal(c *change, inc *Incident, ci ChatIntent, person str
 	room := inc.Chat
 	id := fmt.Sprintf("%s/chat/%06d/%s", inc.Key, room.Next, ci.Op)
 	room.Next++
-	ci.Channel = room.Channel
+	if room.Gate == "" {
+		ci.Channel = room.Channel
+	}
+	if ci.Op == ChatArchive || ci.Op == ChatUnarchive {
+		room.Gate = id
+	}
 	s.addIntent(c, Intent{ID: id, Kind: IntentChat, Incident: inc.Key, Person: person, Receiver: ChatReceiver,
 		Step: -1, Round: -1, Due: s.now, Chat: &ci,
 		Message: Message{Key: inc.Key, Title: inc.Title, Severity: inc.Severity.String(), Status: inc.Status, Service: inc.Service, OpenedAt: inc.OpenedAt, Final: final}})
@@ -451,22 +464,44 @@ func (s *State) chatDelivered(inc *Incident, in *Intent, ref string) {
 	}
 	inc.Chat.Channel = ref
 	s.chatChannels[ref] = inc.Key
+	s.releaseChat(inc)
+}
+
+// releaseChat gives the intents waiting for inc's room its channel, in the
+// order they were decided, up to and including the next archive or
+// unarchive: the ones after that wait for it to be settled.
+func (s *State) releaseChat(inc *Incident) {
+	room := inc.Chat
+	if room.Channel == "" {
+		return
+	}
+	var waiting []*Intent
 	for _, w := range s.intents {
-		if w.Incident == inc.Key && w.Kind == IntentChat && w.Chat.Channel == "" && w.ID != in.ID {
-			ci := *w.Chat // a snapshot being written may share the old one
-			ci.Channel = ref
-			w.Chat = &ci
-			s.dueChat.push(w)
+		if w.Incident == inc.Key && w.Kind == IntentChat && w.Chat.Channel == "" && w.Chat.Op != ChatCreate {
+			waiting = append(waiting, w)
+		}
+	}
+	slices.SortFunc(waiting, func(a, b *Intent) int { return strings.Compare(a.ID, b.ID) })
+	for _, w := range waiting {
+		ci := *w.Chat // a snapshot being written may share the old one
+		ci.Channel = room.Channel
+		w.Chat = &ci
+		s.dueChat.push(w)
+		if ci.Op == ChatArchive || ci.Op == ChatUnarchive {
+			return
 		}
 	}
 }
 
-// chatFinished records the outcome of a chat intent in the timeline; a room
-// that could not be created gives up its waiting intents.
+// chatFinished records the outcome of a chat intent in the timeline. A room
+// that could not be created gives up its waiting intents; one that could
+// not be unarchived is replaced by a new room; a settled archive or
+// unarchive releases the intents that waited for it.
 func (s *State) chatFinished(c *change, in *Intent, inc *Incident, ok bool) {
 	op := in.Chat.Op
 	switch {
 	case inc.Chat == nil:
+		return
 	case ok && op == ChatCreate && inc.Chat.Channel == "":
 		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat, Message: "chat room created, but no channel ID came back: chat gives up"})
 		s.giveUpChat(inc)
@@ -475,10 +510,34 @@ func (s *State) chatFinished(c *change, in *Intent, inc *Incident, ok bool) {
 	case !ok:
 		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat,
 			Message: fmt.Sprintf("chat %s failed after %d attempts: %s", op, in.Attempts, in.Error)})
-		if op == ChatCreate {
-			s.giveUpChat(inc)
-		}
 	}
+	switch {
+	case !ok && op == ChatCreate:
+		s.giveUpChat(inc)
+	case !ok && op == ChatUnarchive:
+		c.event(inc, Event{At: s.now, Seq: c.seq, Kind: EventChat, Message: "chat room " + inc.Chat.Channel + " stays archived: a new room is created"})
+		s.newChatRoom(c, inc)
+	case op == ChatArchive || op == ChatUnarchive:
+		if inc.Chat.Gate == in.ID {
+			inc.Chat.Gate = ""
+		}
+		s.releaseChat(inc)
+	}
+}
+
+// newChatRoom replaces a room that could not be unarchived (a bot token
+// cannot unarchive; the channel may be gone) with a new one, set up from
+// the incident as a first room is. The intents that waited for the
+// unarchive are given up, but for status changes, which need no room.
+func (s *State) newChatRoom(c *change, inc *Incident) {
+	old := inc.Chat
+	s.cancelIntentsWhere(inc, func(in *Intent) bool {
+		return in.Kind == IntentChat && in.Chat.Channel == "" && in.Chat.Op != ChatStatusSet && in.Chat.Op != ChatStatusClear
+	})
+	delete(s.chatChannels, old.Channel) // nobody types in an archived channel
+	inc.Chat = &ChatRoom{Next: old.Next, StatusUser: old.StatusUser}
+	s.addChat(c, inc, ChatIntent{Op: ChatCreate, Number: inc.Number}, "")
+	c.chatDirty(inc)
 }
 
 // giveUpChat gives up a room that could not be created, with the intents

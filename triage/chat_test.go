@@ -11,7 +11,6 @@ import (
 
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
-	"github.com/klaxonhq/klaxon/rules"
 )
 
 // chatMachine is rolesMachine with Slack IDs for ada and bob and chat rooms
@@ -290,12 +289,7 @@ func TestChatResolutionPostCarriesFigures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := chatMachine(t)
-			y := strings.Replace(escalationRules, "    escalation_policy: checkout\n", "    escalation_policy: checkout\n    correlation: {reopen_within: 10m}\n", 1)
-			rc, err := NewRulesChange([]rules.File{{Name: "r.yml", Data: []byte(y)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			must(t, m.apply(t0, &Entry{Rules: rc}).Err)
+			m.reopenWithin("10m")
 			m.signals(t0, down)
 			m.deliverChat(t0, "C1")
 			var got []string

@@ -37,10 +37,12 @@ import (
 //     chat settings in the snapshot.
 //     Also in 7, the chat room's final message: the post that tells an
 //     incident resolved carries its figures (message.final).
+//   - 8: reopened chat rooms: the unarchive chat intent (chat.op "unarchive")
+//     and each chat room's gate, the archive or unarchive it waits for.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 7
+const FormatVersion = 8
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

@@ -39,6 +39,12 @@ func formatHistory(t *testing.T) []*triage.Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i, f := range files { // payments reopens, so that its chat room is unarchived (format 8)
+		if filepath.Base(f.Name) == "services.yml" {
+			files[i].Data = bytes.Replace(f.Data, []byte("    depends_on: [postgres-primary]\n"),
+				[]byte("    depends_on: [postgres-primary]\n    correlation: {reopen_within: 3h}\n"), 1)
+		}
+	}
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	sig := func(status signal.Status, kv ...string) signal.Signal {
 		labels := map[string]string{}
@@ -81,6 +87,11 @@ func formatHistory(t *testing.T) []*triage.Entry {
 		{Action: &triage.Action{Kind: triage.ActionTimelinePost, Incident: "INC-3", By: "ben", EntryKind: triage.EntryTheory, Note: "the deploy"}},
 		{Action: &triage.Action{Kind: triage.ActionTimelineStrike, Incident: "INC-3", By: "ben", Entry: 2, Note: "wrong incident"}},
 		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"}}, // SEV1: a final message (format 7)
+		// Format 8: INC-3 resolved, its room archived, then reopened: the
+		// unarchive waits for the archive, the rest for the unarchive.
+		{Action: &triage.Action{Kind: triage.ActionResolve, Incident: "INC-3", By: "ada"}},
+		{Tick: &triage.Tick{Due: t0.Add(3 * time.Hour)}},
+		{Signals: []signal.Signal{sig(signal.StatusFiring, "alertname", "PaymentsSlow", "service", "payments")}},
 	}
 }
 
@@ -214,14 +225,15 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestEntryEncodingGolden(t *testing.T) {
 	history := formatHistory(t)
 	kinds := map[string]*triage.Entry{
-		"rules":          history[0],
-		"chat":           {Chat: &triage.ChatChange{Settings: &triage.ChatSettings{MinSeverity: "SEV2", ArchiveAfter: 24 * time.Hour}}},
-		"delivery-ref":   {Delivery: &triage.Delivery{Intent: "INC-3/chat/000000/create", Attempt: 1, OK: true, Ref: "C0123CHAT"}},
-		"signals":        history[1],
-		"action-ack":     history[3],
-		"action-set-sev": history[4],
-		"tick":           history[6],
-		"delivery":       history[10],
+		"rules":              history[0],
+		"chat":               {Chat: &triage.ChatChange{Settings: &triage.ChatSettings{MinSeverity: "SEV2", ArchiveAfter: 24 * time.Hour}}},
+		"delivery-ref":       {Delivery: &triage.Delivery{Intent: "INC-3/chat/000000/create", Attempt: 1, OK: true, Ref: "C0123CHAT"}},
+		"delivery-unarchive": {Delivery: &triage.Delivery{Intent: "INC-3/chat/000008/unarchive", Attempt: 1, Error: "not_authorized"}},
+		"signals":            history[1],
+		"action-ack":         history[3],
+		"action-set-sev":     history[4],
+		"tick":               history[6],
+		"delivery":           history[10],
 		"maintenance": {Maintenance: &triage.MaintenanceChange{Title: "Database upgrade", Components: []string{"Checkout API"},
 			Start: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC), By: "ada"}},
 		"update": {Update: &triage.UpdateChange{Op: triage.UpdatePost, Incident: "INC-3", Audience: triage.AudienceExternal,

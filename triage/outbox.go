@@ -136,9 +136,14 @@ func (s *State) finishIntent(c *change, in *Intent, inc *Incident, ok bool) {
 // cancelIntents drops the pending intents of an incident that no longer
 // wants them (acknowledged, resolved); the ones under way may still arrive.
 func (s *State) cancelIntents(inc *Incident, kind IntentKind) {
+	s.cancelIntentsWhere(inc, func(in *Intent) bool { return in.Kind == kind })
+}
+
+// cancelIntentsWhere drops the pending intents of an incident that match.
+func (s *State) cancelIntentsWhere(inc *Incident, match func(*Intent) bool) {
 	var ids []string
 	for id, in := range s.intents {
-		if in.Incident == inc.Key && in.Kind == kind {
+		if in.Incident == inc.Key && match(in) {
 			ids = append(ids, id)
 		}
 	}

@@ -24,6 +24,7 @@ type API interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	SetUserCustomStatusContextWithUser(ctx context.Context, user, statusText, statusEmoji string, statusExpiration int64) error
 	ArchiveConversationContext(ctx context.Context, channelID string) error
+	UnArchiveConversationContext(ctx context.Context, channelID string) error
 	JoinConversationContext(ctx context.Context, channelID string) (*slack.Channel, string, []string, error)
 }
 

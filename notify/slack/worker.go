@@ -1,6 +1,7 @@
 // Package slack carries out Klaxon's chat intents in Slack through its Web
 // API (github.com/slack-go/slack): one channel per incident, its topic,
-// members and messages, the incident manager's status, and its archiving.
+// members and messages, the incident manager's status, its archiving, and
+// its unarchiving when the incident reopens.
 //
 // It is the chat lane of the outbox, beside notify's Dispatcher and apart
 // from it: its own goroutine, queue (the state's chat intents) and timeouts,
@@ -273,6 +274,10 @@ func (w *Worker) do(ctx context.Context, in triage.Intent) (string, error) {
 		return "", ignore(w.call(ctx, func(ctx context.Context) error {
 			return w.api.ArchiveConversationContext(ctx, c.Channel)
 		}), "already_archived")
+	case triage.ChatUnarchive:
+		return "", ignore(w.call(ctx, func(ctx context.Context) error {
+			return w.api.UnArchiveConversationContext(ctx, c.Channel)
+		}), "not_archived")
 	}
 	return "", fmt.Errorf("unknown chat operation %q", c.Op)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/klaxonhq/klaxon/notify"
 	"github.com/klaxonhq/klaxon/notify/slack/slackfake"
 	"github.com/klaxonhq/klaxon/resolution"
+	"github.com/klaxonhq/klaxon/rules"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -440,6 +441,9 @@ func TestSlackErrors(t *testing.T) {
 		{name: "cant invite self", in: chat(triage.ChatInvite, slackfake.BotUser), ok: true},
 		{name: "unknown user", in: chat(triage.ChatInvite, "UNOBODY"), err: "invite UNOBODY: user_not_found"},
 		{name: "already archived", method: "conversations.archive", fault: slackfake.Fault{Error: "already_archived"}, in: chat(triage.ChatArchive), ok: true},
+		{name: "not archived", in: chat(triage.ChatUnarchive), ok: true},
+		{name: "unarchive with a bot token", method: "conversations.unarchive", fault: slackfake.Fault{Error: "not_authorized"}, in: chat(triage.ChatUnarchive), err: "not_authorized"},
+		{name: "unarchive not allowed", method: "conversations.unarchive", fault: slackfake.Fault{Error: "restricted_action"}, in: chat(triage.ChatUnarchive), err: "restricted_action"},
 		{name: "channel not found", method: "chat.postMessage", fault: slackfake.Fault{Error: "channel_not_found"}, in: chat(triage.ChatPost), err: "channel_not_found"},
 		{name: "bad token", method: "chat.postMessage", fault: slackfake.Fault{Error: "invalid_auth"}, in: chat(triage.ChatPost), err: "invalid_auth"},
 		{name: "Slack's 503", method: "chat.postMessage", fault: slackfake.Fault{Status: 503}, in: chat(triage.ChatPost), retry: true, err: "slack server error: 503 Service Unavailable"},
@@ -541,4 +545,101 @@ func TestResolutionPostCarriesFinalMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRoomReopened: an incident that reopens after its room was archived
+// gets the room back (conversations.unarchive) before anything is posted
+// there; a token that may not unarchive gets a new room instead.
+func TestRoomReopened(t *testing.T) {
+	tests := []struct {
+		name   string
+		fault  *slackfake.Fault // the unarchive's first answer
+		sleeps []time.Duration
+		later  time.Duration // when the unarchive is retried, if it is
+		room   string        // the one live channel at the end
+		last   string        // its last message
+	}{
+		{name: "unarchived", room: "inc-1-checkout", last: "Status: resolved → triggered"},
+		{name: "429 waited out", fault: &slackfake.Fault{RetryAfter: 3}, sleeps: []time.Duration{3 * time.Second},
+			room: "inc-1-checkout", last: "Status: resolved → triggered"},
+		{name: "429 too long: the rest waits for the retry", fault: &slackfake.Fault{RetryAfter: 120}, later: 10 * time.Second,
+			room: "inc-1-checkout", last: "Status: resolved → triggered"},
+		{name: "refused: a new room", fault: &slackfake.Fault{Error: "not_authorized"}, room: "inc-1-checkout-2", last: summary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, noPages)
+			reopenable := strings.Replace(testRules, "    escalation_policy: checkout\n", "    escalation_policy: checkout\n    correlation: {reopen_within: 3h}\n", 1)
+			if _, err := h.eng.SetRules(context.Background(), []rules.File{{Name: "rules.yml", Data: []byte(reopenable)}}); err != nil {
+				t.Fatal(err)
+			}
+			f := fake(t)
+			var sleeps []time.Duration
+			w := h.worker(f.URL(), &sleeps)
+			h.fire("alertname", "Down", "service", "checkout")
+			h.act(triage.Action{Kind: triage.ActionResolve, Incident: "INC-1", By: "ada"})
+			drain(t, w)
+			h.clock.Add(time.Hour)
+			h.tick()
+			drain(t, w)
+			if !room(t, f).Archived {
+				t.Fatal("not archived an hour after resolution")
+			}
+			if tt.fault != nil {
+				f.Fail("conversations.unarchive", *tt.fault)
+			}
+			h.clock.Add(time.Minute)
+			h.fire("alertname", "Down", "service", "checkout")
+			drain(t, w)
+			if tt.later > 0 {
+				h.clock.Add(tt.later)
+				drain(t, w)
+			}
+
+			var live []slackfake.Channel
+			for _, ch := range f.Channels() {
+				if !ch.Archived {
+					live = append(live, ch)
+				}
+			}
+			if len(live) != 1 || live[0].Name != tt.room {
+				t.Fatalf("live channels %+v, want %q alone", live, tt.room)
+			}
+			got := live[0]
+			if last := got.Messages[len(got.Messages)-1]; last != tt.last {
+				t.Errorf("last message\n got %q\nwant %q", last, tt.last)
+			}
+			if !strings.HasPrefix(got.Topic, "INC-1 | SEV1 | triggered") {
+				t.Errorf("topic %q", got.Topic)
+			}
+			for _, u := range []string{"UBOB", "UADA"} {
+				if !slices.Contains(got.Members, u) {
+					t.Errorf("%s not in the room: %q", u, got.Members)
+				}
+			}
+			if ch, _ := h.state.ChatChannel("INC-1"); ch != got.ID {
+				t.Errorf("the incident's channel is %q, want %q", ch, got.ID)
+			}
+			calls := f.Calls()
+			archived, unarchived := slices.Index(calls, "conversations.archive"), lastIndex(calls, "conversations.unarchive")
+			if unarchived < archived || slices.ContainsFunc(calls[archived+1:unarchived], func(c string) bool { return c != "conversations.unarchive" }) {
+				t.Errorf("calls %q: want the unarchive, and nothing else between the archive and it", calls)
+			}
+			if !slices.Equal(sleeps, tt.sleeps) {
+				t.Errorf("waited %v, want %v", sleeps, tt.sleeps)
+			}
+			if p := pendingChat(h.state); len(p) != 0 {
+				t.Errorf("chat intents left: %v", ids(p))
+			}
+		})
+	}
+}
+
+func lastIndex(calls []string, method string) int {
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i] == method {
+			return i
+		}
+	}
+	return -1
 }

@@ -174,14 +174,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, ok := map[string]func(url map[string][]string) (string, any){
-		"conversations.create":   s.create,
-		"conversations.list":     s.list,
-		"conversations.setTopic": s.setTopic,
-		"conversations.invite":   s.invite,
-		"chat.postMessage":       s.post,
-		"users.profile.set":      s.profile,
-		"conversations.archive":  s.archive,
-		"conversations.join":     s.join,
+		"conversations.create":    s.create,
+		"conversations.list":      s.list,
+		"conversations.setTopic":  s.setTopic,
+		"conversations.invite":    s.invite,
+		"chat.postMessage":        s.post,
+		"users.profile.set":       s.profile,
+		"conversations.archive":   s.archive,
+		"conversations.unarchive": s.unarchive,
+		"conversations.join":      s.join,
 	}[method]
 	if !ok {
 		answer(w, "unknown_method", nil)
@@ -378,6 +379,23 @@ func (s *Server) archive(f map[string][]string) (string, any) {
 		return "already_archived", nil
 	}
 	c.Archived = true
+	return "", nil
+}
+
+// unarchive follows conversations.unarchive: the calling user is added to
+// the channel. Slack refuses bot tokens here; Fail makes the fake do so.
+func (s *Server) unarchive(f map[string][]string) (string, any) {
+	c := s.channel(first(f["channel"]))
+	switch {
+	case c == nil:
+		return "channel_not_found", nil
+	case !c.Archived:
+		return "not_archived", nil
+	}
+	c.Archived = false
+	if !slices.Contains(c.Members, BotUser) {
+		c.Members = append(c.Members, BotUser)
+	}
 	return "", nil
 }
 
