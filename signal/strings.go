@@ -52,6 +52,9 @@ type Builder struct {
 // Add adds name with value; of pairs added with the same name, the last
 // wins.
 func (b *Builder) Add(name, value string) {
+	if b.pairs == nil {
+		b.pairs = make([]pair, 0, 8) // room for most sets at once
+	}
 	b.pairs = append(b.pairs, pair{name, value})
 }
 
