@@ -41,8 +41,8 @@ func submit(t *testing.T, eng *engine.Engine, services ...string) {
 	for _, svc := range services {
 		labels := map[string]string{"alertname": "Down", "service": svc}
 		sigs = append(sigs, signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-			Fingerprint: signal.Fingerprint(labels), Status: signal.StatusFiring,
-			Labels: labels, StartsAt: time.Now()})
+			Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Status: signal.StatusFiring,
+			Labels: signal.StringsFrom(labels), StartsAt: time.Now()})
 	}
 	if _, err := eng.Submit(context.Background(), sigs); err != nil {
 		t.Fatal(err)

@@ -120,8 +120,8 @@ func (f *fixture) open(alertname, service string) {
 	f.t.Helper()
 	labels := map[string]string{"alertname": alertname, "service": service, "instance": "web-1"}
 	sig := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-		Fingerprint: signal.Fingerprint(labels), Status: signal.StatusFiring, Labels: labels, StartsAt: t0,
-		Annotations: map[string]string{"summary": alertname + " on web-1"}}
+		Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: t0,
+		Annotations: signal.StringsFrom(map[string]string{"summary": alertname + " on web-1"})}
 	if _, err := f.eng.Submit(context.Background(), []signal.Signal{sig}); err != nil {
 		f.t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func alert(status signal.Status, kv ...string) signal.Signal {
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-		Fingerprint: signal.Fingerprint(labels), Status: status, Labels: labels,
+		Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Status: status, Labels: signal.StringsFrom(labels),
 		StartsAt: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}
 }
 

@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"slices"
-
 	"github.com/prometheus/common/model"
+
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 // FNV-1a, 64 bit, as github.com/prometheus/common/model hashes label sets.
@@ -14,22 +14,16 @@ const (
 
 // fingerprint returns the label set's fingerprint exactly as Alertmanager
 // computes it (model.LabelSet.Fingerprint().String()), without converting
-// the map to a model.LabelSet. names is scratch space for sorting the label
-// names; the possibly grown slice is returned for reuse.
-func fingerprint(ls map[string]string, names []string) (string, []string) {
-	names = names[:0]
-	for name := range ls {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+// the set to a model.LabelSet.
+func fingerprint(ls signal.Strings) string {
 	h := uint64(fnvOffset64)
-	for _, name := range names {
+	for name, value := range ls.All() {
 		h = fnvAdd(h, name)
 		h = (h ^ uint64(model.SeparatorByte)) * fnvPrime64
-		h = fnvAdd(h, ls[name])
+		h = fnvAdd(h, value)
 		h = (h ^ uint64(model.SeparatorByte)) * fnvPrime64
 	}
-	return hex16(h), names
+	return hex16(h)
 }
 
 // fnvAdd adds s to the FNV-1a hash h.

@@ -53,17 +53,16 @@ func (skipString) UnmarshalJSON(b []byte) error {
 	return &json.UnmarshalTypeError{Value: signal.JSONKind(b), Type: reflect.TypeFor[string]()}
 }
 
-// alertParser validates decoded alerts and turns them into signals. It
-// keeps scratch space across the alerts of one payload.
+// alertParser validates the decoded alerts of one payload and turns them
+// into signals.
 type alertParser struct {
-	lim   Limits
-	now   time.Time
-	names []string // scratch for sorting label names
+	lim Limits
+	now time.Time
 }
 
 // newAlertParser returns a parser for one payload received at now.
 func newAlertParser(lim Limits, now time.Time) *alertParser {
-	return &alertParser{lim: lim, now: now.UTC(), names: make([]string, 0, 16)}
+	return &alertParser{lim: lim, now: now.UTC()}
 }
 
 // times checks the i-th alert's start and end. As Alertmanager does, an
@@ -107,47 +106,54 @@ func checkBounds(i int, field string, t time.Time) error {
 // signal validates the labels and annotations of the i-th alert and returns
 // it as a signal from src. Empty label values are dropped first, as
 // Alertmanager does: an empty value means the label is absent.
-func (p *alertParser) signal(i int, src signal.Source, status signal.Status, labels, annotations map[string]string, start, end time.Time, link string) (signal.Signal, error) {
-	if err := p.checkMap(i, "labels", labels, p.lim.MaxLabelBytes, true); err != nil {
+func (p *alertParser) signal(i int, src signal.Source, status signal.Status, labels, annotations signal.Strings, start, end time.Time, link string) (signal.Signal, error) {
+	if err := p.checkCount(i, "labels", labels); err != nil {
 		return signal.Signal{}, err
 	}
-	if len(labels) == 0 {
+	labels = labels.Without(func(_, value string) bool { return value == "" })
+	if err := p.checkStrings(i, "labels", labels, p.lim.MaxLabelBytes); err != nil {
+		return signal.Signal{}, err
+	}
+	if labels.IsZero() {
 		return signal.Signal{}, &Error{Field: alertPath(i, "labels"), Msg: "must not be empty"}
 	}
-	if err := p.checkMap(i, "annotations", annotations, p.lim.MaxAnnotationBytes, false); err != nil {
+	if err := p.checkCount(i, "annotations", annotations); err != nil {
 		return signal.Signal{}, err
 	}
-	var fp string
-	fp, p.names = fingerprint(labels, p.names)
-	if len(annotations) == 0 {
-		annotations = nil
+	if err := p.checkStrings(i, "annotations", annotations, p.lim.MaxAnnotationBytes); err != nil {
+		return signal.Signal{}, err
+	}
+	if annotations.IsZero() {
+		annotations = signal.Strings{}
 	}
 	return signal.Signal{
 		Source:      src,
 		Kind:        signal.KindAlert,
-		Fingerprint: fp,
+		Fingerprint: fingerprint(labels),
 		Status:      status,
 		Labels:      labels,
 		Annotations: annotations,
 		StartsAt:    start,
 		EndsAt:      end,
-		Customer:    labels[customerLabel],
+		Customer:    labels.Get(customerLabel),
 		Link:        link,
 	}, nil
 }
 
-// checkMap validates the labels or annotations (field) of the i-th alert:
-// count, names, and the size of each name and value. Values are valid UTF-8
-// already (see decode). dropEmpty deletes entries with an empty value.
-func (p *alertParser) checkMap(i int, field string, m map[string]string, maxBytes int, dropEmpty bool) error {
-	if len(m) > p.lim.MaxLabels {
-		return &Error{Field: alertPath(i, field), Msg: fmt.Sprintf("%d entries, more than the limit of %d", len(m), p.lim.MaxLabels)}
+// checkCount refuses more labels or annotations (field) in the i-th alert
+// than the limit.
+func (p *alertParser) checkCount(i int, field string, m signal.Strings) error {
+	if n := m.Len(); n > p.lim.MaxLabels {
+		return &Error{Field: alertPath(i, field), Msg: fmt.Sprintf("%d entries, more than the limit of %d", n, p.lim.MaxLabels)}
 	}
-	for name, value := range m {
-		if dropEmpty && value == "" {
-			delete(m, name)
-			continue
-		}
+	return nil
+}
+
+// checkStrings validates the names of the labels or annotations (field) of
+// the i-th alert and the size of each name and value. Values are valid
+// UTF-8 already (see decode).
+func (p *alertParser) checkStrings(i int, field string, m signal.Strings, maxBytes int) error {
+	for name, value := range m.All() {
 		if !model.UTF8Validation.IsValidLabelName(name) {
 			return &Error{Field: alertPath(i, field), Msg: "invalid name " + quote(name)}
 		}

@@ -153,11 +153,9 @@ func TestFingerprintMatchesAlertmanager(t *testing.T) {
 		{"ünïcode": "✓", "emoji 🚨": "sev1", "quote\"d": "new\nline"},
 		{"\x00": "\xff\xfe"},
 	}
-	var names []string
-	for _, ls := range sets {
-		var got string
-		got, names = fingerprint(ls, names)
-		if want := modelFingerprint(ls); got != want {
+	for _, m := range sets {
+		ls := signal.StringsFrom(m)
+		if got, want := fingerprint(ls), modelFingerprint(ls); got != want {
 			t.Errorf("fingerprint(%q) = %s, want %s", ls, got, want)
 		}
 	}
@@ -245,7 +243,7 @@ var hex16RE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 func checkSignals(t testing.TB, sigs []signal.Signal) {
 	t.Helper()
 	for i, s := range sigs {
-		if len(s.Labels) == 0 {
+		if s.Labels.Len() == 0 {
 			t.Errorf("signal %d has no labels", i)
 		}
 		if !hex16RE.MatchString(s.Fingerprint) {
@@ -276,9 +274,9 @@ func checkSignals(t testing.TB, sigs []signal.Signal) {
 }
 
 // modelFingerprint is the fingerprint as Alertmanager computes it.
-func modelFingerprint(ls map[string]string) string {
-	m := make(model.LabelSet, len(ls))
-	for k, v := range ls {
+func modelFingerprint(ls signal.Strings) string {
+	m := make(model.LabelSet, ls.Len())
+	for k, v := range ls.All() {
 		m[model.LabelName(k)] = model.LabelValue(v)
 	}
 	return m.Fingerprint().String()

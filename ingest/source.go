@@ -61,27 +61,29 @@ const (
 // that every delivery and update of the same ticket or post, from the same
 // source, has one identity, whatever else changed.
 func identity(src signal.Source, platform, id string) string {
-	ls := map[string]string{"source": string(src), "id": id}
+	var ls signal.Builder
+	ls.Add("source", string(src))
+	ls.Add("id", id)
 	if platform != "" {
-		ls["platform"] = platform
+		ls.Add("platform", platform)
 	}
-	fp, _ := fingerprint(ls, nil)
-	return fp
+	return fingerprint(ls.Strings())
 }
 
 // builder collects one signal's fields, validating each against the limits
 // and keeping the first error, which names the payload field at fault.
 type builder struct {
-	lim Limits
-	sig signal.Signal
-	err error
+	lim         Limits
+	sig         signal.Signal
+	labels      signal.Builder
+	annotations signal.Builder
+	err         error
 }
 
 // newBuilder starts a signal of kind from src, firing, received at now.
 func newBuilder(lim Limits, src signal.Source, kind signal.Kind, now time.Time) *builder {
 	return &builder{lim: lim.withDefaults(), sig: signal.Signal{
 		Source: src, Kind: kind, Status: signal.StatusFiring, StartsAt: now.UTC(),
-		Labels: make(map[string]string, 8), Annotations: make(map[string]string, 4),
 	}}
 }
 
@@ -108,12 +110,12 @@ func (b *builder) id(field, platform, id string) {
 // label sets the label name from the value of field; an empty value is no
 // label, as in alerts.
 func (b *builder) label(field, name, value string) {
-	b.set(b.sig.Labels, "label", b.lim.MaxLabelBytes, field, name, value)
+	b.set(&b.labels, "label", b.lim.MaxLabelBytes, field, name, value)
 }
 
-// set sets m[name] (a label or annotation: what) from the value of field,
-// unless it is empty or name and value exceed limit bytes.
-func (b *builder) set(m map[string]string, what string, limit int, field, name, value string) {
+// set adds name (a label or annotation: what) to m with the value of
+// field, unless it is empty or name and value exceed limit bytes.
+func (b *builder) set(m *signal.Builder, what string, limit int, field, name, value string) {
 	if value == "" {
 		return
 	}
@@ -121,7 +123,7 @@ func (b *builder) set(m map[string]string, what string, limit int, field, name, 
 		b.fail(field, fmt.Sprintf("%s %s: name and value are %d bytes, more than the limit of %d", what, name, n, limit))
 		return
 	}
-	m[name] = value
+	m.Add(name, value)
 }
 
 // tooLong records an error and reports true if the value of field is
@@ -158,7 +160,7 @@ func (b *builder) tags(field string, tags []string) {
 
 // annotation sets the annotation name from the value of field.
 func (b *builder) annotation(field, name, value string) {
-	b.set(b.sig.Annotations, "annotation", b.lim.MaxAnnotationBytes, field, name, value)
+	b.set(&b.annotations, "annotation", b.lim.MaxAnnotationBytes, field, name, value)
 }
 
 // text sets the signal's Text. Text longer than MaxAnnotationBytes is cut
@@ -230,8 +232,9 @@ func (b *builder) done() ([]signal.Signal, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	if len(b.sig.Annotations) == 0 {
-		b.sig.Annotations = nil
+	b.sig.Labels = b.labels.Strings()
+	if annotations := b.annotations.Strings(); !annotations.IsZero() {
+		b.sig.Annotations = annotations
 	}
 	return []signal.Signal{b.sig}, nil
 }

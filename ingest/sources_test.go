@@ -341,10 +341,10 @@ func TestParseHeartbeat(t *testing.T) {
 			}
 			checkSourceSignals(t, sigs, signal.SourceHeartbeat, signal.KindHeartbeat, Limits{})
 			s := sigs[0]
-			if s.Status != tc.wantStatus || s.Annotations["message"] != tc.wantMessage {
-				t.Errorf("status %s message %q, want %s %q", s.Status, s.Annotations["message"], tc.wantStatus, tc.wantMessage)
+			if s.Status != tc.wantStatus || s.Annotations.Get("message") != tc.wantMessage {
+				t.Errorf("status %s message %q, want %s %q", s.Status, s.Annotations.Get("message"), tc.wantStatus, tc.wantMessage)
 			}
-			if s.Fingerprint != HeartbeatFingerprint(tc.heartbeat) || s.Labels[labelHeartbeat] != tc.heartbeat || !s.StartsAt.Equal(testNow) {
+			if s.Fingerprint != HeartbeatFingerprint(tc.heartbeat) || s.Labels.Get(labelHeartbeat) != tc.heartbeat || !s.StartsAt.Equal(testNow) {
 				t.Errorf("signal %+v", s)
 			}
 		})
@@ -407,7 +407,7 @@ func checkPagerDutyEvent(t *testing.T, ev PagerDutyEvent) {
 	t.Helper()
 	checkSourceSignals(t, []signal.Signal{ev.Signal}, signal.SourcePagerDuty, signal.KindAlert, Limits{})
 	s := ev.Signal
-	if s.Fingerprint != identity(signal.SourcePagerDuty, "", ev.DedupKey) || s.Labels["dedup_key"] != ev.DedupKey {
+	if s.Fingerprint != identity(signal.SourcePagerDuty, "", ev.DedupKey) || s.Labels.Get("dedup_key") != ev.DedupKey {
 		t.Errorf("fingerprint %s and labels %v do not follow dedup_key %q", s.Fingerprint, s.Labels, ev.DedupKey)
 	}
 	if want := ev.Action == PagerDutyResolve; (s.Status == signal.StatusResolved) != want {
@@ -416,12 +416,12 @@ func checkPagerDutyEvent(t *testing.T, ev PagerDutyEvent) {
 	if s.Ack != (ev.Action == PagerDutyAcknowledge) {
 		t.Errorf("action %s, ack %v", ev.Action, s.Ack)
 	}
-	for _, v := range s.Labels {
+	for _, v := range s.Labels.All() {
 		if strings.Contains(v, ev.RoutingKey) {
 			t.Errorf("routing key in labels %v", s.Labels)
 		}
 	}
-	for _, v := range s.Annotations {
+	for _, v := range s.Annotations.All() {
 		if strings.Contains(v, ev.RoutingKey) {
 			t.Errorf("routing key in annotations %v", s.Annotations)
 		}
@@ -603,20 +603,20 @@ func checkSourceSignals(t testing.TB, sigs []signal.Signal, src signal.Source, k
 	if s.Status != signal.StatusFiring && s.Status != signal.StatusResolved {
 		t.Errorf("status %q", s.Status)
 	}
-	if len(s.Labels) == 0 || len(s.Labels) > 8 {
-		t.Errorf("%d labels, want 1 to 8", len(s.Labels))
+	if s.Labels.Len() == 0 || s.Labels.Len() > 8 {
+		t.Errorf("%d labels, want 1 to 8", s.Labels.Len())
 	}
-	for name, value := range s.Labels {
+	for name, value := range s.Labels.All() {
 		if !model.UTF8Validation.IsValidLabelName(name) || value == "" || len(name)+len(value) > lim.MaxLabelBytes {
 			t.Errorf("bad label %q=%q", name, value)
 		}
 	}
-	for name, value := range s.Annotations {
+	for name, value := range s.Annotations.All() {
 		if value == "" || len(name)+len(value) > lim.MaxAnnotationBytes {
 			t.Errorf("bad annotation %q=%q", name, value)
 		}
 	}
-	if s.Annotations != nil && len(s.Annotations) == 0 {
+	if !s.Annotations.IsNull() && s.Annotations.IsZero() {
 		t.Errorf("empty annotations are not nil")
 	}
 	if len(s.Text) > lim.MaxAnnotationBytes {

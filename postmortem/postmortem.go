@@ -105,7 +105,7 @@ func NewData(d *triage.Detail, now time.Time) Data {
 		if i == maxSignals {
 			break
 		}
-		out.Signals = append(out.Signals, Signal{ID: sv.ID, Name: triage.Describe(&sv.Signal), Summary: sv.Annotations["summary"], Status: string(sv.Status), Since: stamp(sv.StartsAt)})
+		out.Signals = append(out.Signals, Signal{ID: sv.ID, Name: triage.Describe(&sv.Signal), Summary: sv.Annotations.Get("summary"), Status: string(sv.Status), Since: stamp(sv.StartsAt)})
 	}
 	out.SignalsOmitted = max(d.SignalsTotal, len(d.Signals)) - len(out.Signals)
 	return out

@@ -40,9 +40,9 @@ func history(t *testing.T, open bool) *triage.State {
 	act := func(d time.Duration, a triage.Action) { a.Incident = "INC-1"; apply(d, &triage.Entry{Action: &a}) }
 	alert := func(name string) signal.Signal {
 		labels := map[string]string{"alertname": name, "service": "checkout", "env": "prod"}
-		return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(labels),
-			Status: signal.StatusFiring, Labels: labels, StartsAt: t0.Add(-2 * time.Minute),
-			Annotations: map[string]string{"summary": "checkout *returns* 500s | pay"}}
+		return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)),
+			Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: t0.Add(-2 * time.Minute),
+			Annotations: signal.StringsFrom(map[string]string{"summary": "checkout *returns* 500s | pay"})}
 	}
 	oc, err := triage.NewOnCallChange([]oncall.File{{Name: "o.yml", Data: []byte(people)}})
 	if err != nil {

@@ -267,7 +267,7 @@ func opener(s *triage.State, key string) (string, map[string]string) {
 	if len(d.Signals) == 0 {
 		return "", nil
 	}
-	return d.Signals[0].ID, d.Signals[0].Labels
+	return d.Signals[0].ID, d.Signals[0].Labels.Map()
 }
 
 // identity pairs the same incident across runs: opened at the same moment

@@ -20,7 +20,7 @@ func firing(at time.Time, kv ...string) signal.Signal {
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
-		Fingerprint: signal.Fingerprint(labels), Labels: labels, StartsAt: at}
+		Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Labels: signal.StringsFrom(labels), StartsAt: at}
 }
 
 // timed is one entry at its journal time.

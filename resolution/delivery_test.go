@@ -227,7 +227,7 @@ func TestResolveDeliversTheFinalMessageOnce(t *testing.T) {
 			k2 := start(t, j2, state2, clk, r)
 			defer k2.stop()
 			again := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
-				Labels: map[string]string{"alertname": "Down", "service": "checkout", "instance": "b"}, StartsAt: t0.Add(3 * time.Hour)}
+				Labels: signal.StringsFrom(map[string]string{"alertname": "Down", "service": "checkout", "instance": "b"}), StartsAt: t0.Add(3 * time.Hour)}
 			again.Fingerprint = signal.Fingerprint(again.Labels)
 			k2.append(t, clk, t0.Add(3*time.Hour), &triage.Entry{Signals: []signal.Signal{again}})
 			h.wait(t, "/page", 2) // the workers have scanned the state since the restart

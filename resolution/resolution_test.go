@@ -63,18 +63,18 @@ receivers:
 // resolves, and ada-canary resolves the incident 1h 25m after it started.
 func life(url string) []timed {
 	down := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
-		Labels:      map[string]string{"alertname": "Down", "service": "checkout", "instance": "CANARY-host-1:9100"},
-		Annotations: map[string]string{"summary": "CANARY checkout returns 500s"}, StartsAt: t0}
+		Labels:      signal.StringsFrom(map[string]string{"alertname": "Down", "service": "checkout", "instance": "CANARY-host-1:9100"}),
+		Annotations: signal.StringsFrom(map[string]string{"summary": "CANARY checkout returns 500s"}), StartsAt: t0}
 	down.Fingerprint = signal.Fingerprint(down.Labels)
 	var reports []signal.Signal
 	for i := range 37 {
 		reports = append(reports, signal.Signal{Source: signal.SourceTicketsGeneric, Kind: signal.KindTicket, Status: signal.StatusFiring,
-			Fingerprint: fmt.Sprintf("t-%d", i), Labels: map[string]string{"service": "checkout"}, Text: "CANARY cannot pay",
+			Fingerprint: fmt.Sprintf("t-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "CANARY cannot pay",
 			Customer: fmt.Sprintf("CANARY-customer-%d", i%12), StartsAt: t0.Add(time.Minute)})
 	}
 	for i := range 4 {
 		reports = append(reports, signal.Signal{Source: signal.SourceMentionsGeneric, Kind: signal.KindMention, Status: signal.StatusFiring,
-			Fingerprint: fmt.Sprintf("m-%d", i), Labels: map[string]string{"service": "checkout"}, Text: "CANARY shop down?",
+			Fingerprint: fmt.Sprintf("m-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "CANARY shop down?",
 			Reach: 1234, StartsAt: t0.Add(time.Minute)})
 	}
 	resolved := down

@@ -9,7 +9,7 @@ import (
 
 // classify finds the first catalogue service matching sig and its key.
 func (s *Set) classify(sig *signal.Signal) Class {
-	var lbls map[string]string
+	var lbls signal.Strings
 	if sig != nil {
 		lbls = sig.Labels
 	}
@@ -35,19 +35,19 @@ func (s *Set) classify(sig *signal.Signal) Class {
 
 // class is the class of a signal of catalogue service e: its key is the
 // service and the values of its grouping labels.
-func (e *svcEntry) class(lbls map[string]string) Class {
+func (e *svcEntry) class(lbls signal.Strings) Class {
 	var b strings.Builder
 	b.WriteString("service:")
 	b.WriteString(e.svc.Name)
 	for _, l := range e.groupBy {
 		b.WriteByte('/')
-		writePair(&b, l, lbls[l])
+		writePair(&b, l, lbls.Get(l))
 	}
 	return Class{Service: e.svc, Key: b.String(), Correlation: e.corr}
 }
 
 // matches reports whether any of the service's matcher strings matches.
-func (e *svcEntry) matches(lbls map[string]string) bool {
+func (e *svcEntry) matches(lbls signal.Strings) bool {
 	for i := range e.sets {
 		if e.sets[i].Matches(lbls) {
 			return true
@@ -57,10 +57,10 @@ func (e *svcEntry) matches(lbls map[string]string) bool {
 }
 
 // labelKey writes label=value pairs for the names present, "" if none is.
-func labelKey(lbls map[string]string, names []string) string {
+func labelKey(lbls signal.Strings, names []string) string {
 	var b strings.Builder
 	for _, l := range names {
-		v := lbls[l]
+		v := lbls.Get(l)
 		if v == "" {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 func TestClassifyExamples(t *testing.T) {
@@ -30,7 +32,9 @@ func TestClassifyExamples(t *testing.T) {
 	for _, c := range cases {
 		sg := sig(c.labels...)
 		if c.key == "alertname=X" {
-			sg.Labels["alertname"] = "X"
+			labels := sg.Labels.Map()
+			labels["alertname"] = "X"
+			sg.Labels = signal.StringsFrom(labels)
 		}
 		cls := s.Classify(sg)
 		name := ""

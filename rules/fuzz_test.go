@@ -34,7 +34,7 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		now := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
-		sig := &signal.Signal{Labels: map[string]string{"service": "checkout", "alertname": "X", "env": "prod"}}
+		sig := &signal.Signal{Labels: signal.StringsFrom(map[string]string{"service": "checkout", "alertname": "X", "env": "prod"})}
 		hits := make([]int, s.NumMatchers())
 		for _, i := range s.MatchSignal(sig) {
 			hits[i]++

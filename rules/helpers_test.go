@@ -8,11 +8,11 @@ import (
 
 // sig builds a firing alert with the given label pairs.
 func sig(kv ...string) *signal.Signal {
-	s := &signal.Signal{Kind: signal.KindAlert, Status: signal.StatusFiring, Labels: map[string]string{}}
+	var labels signal.Builder
 	for i := 0; i+1 < len(kv); i += 2 {
-		s.Labels[kv[i]] = kv[i+1]
+		labels.Add(kv[i], kv[i+1])
 	}
-	return s
+	return &signal.Signal{Kind: signal.KindAlert, Status: signal.StatusFiring, Labels: labels.Strings()}
 }
 
 // events are counter events at given times, for Facts.Count.

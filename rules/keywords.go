@@ -72,17 +72,17 @@ func equalWords(a, b []string) bool {
 // service or component it names first, then the keywords in its subject and
 // text. It returns nil when neither names one.
 func (s *Set) reportService(sig *signal.Signal) *svcEntry {
-	if e := s.byName[sig.Labels["service"]]; e != nil {
+	if e := s.byName[sig.Labels.Get("service")]; e != nil {
 		return e
 	}
-	if c := sig.Labels["component"]; c != "" {
+	if c := sig.Labels.Get("component"); c != "" {
 		for _, e := range s.svcs {
 			if strings.EqualFold(c, e.svc.Component) || strings.EqualFold(c, e.svc.DisplayName) || strings.EqualFold(c, e.svc.Name) {
 				return e
 			}
 		}
 	}
-	return s.keywords.find(sig.Annotations["summary"] + "\n" + sig.Text)
+	return s.keywords.find(sig.Annotations.Get("summary") + "\n" + sig.Text)
 }
 
 // IsReport says whether a signal is a report by people (a ticket or a

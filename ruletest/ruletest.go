@@ -276,10 +276,11 @@ func (in InputSignal) signals() ([]signal.Signal, error) {
 		if in.Repeat > 0 {
 			labels["instance"] = fmt.Sprintf("%s-%d", labels["instance"], i)
 		}
+		ls := signal.StringsFrom(labels)
 		sig := signal.Signal{
 			Source: signal.SourceAlertmanager, Kind: in.Kind, Status: in.Status,
-			Fingerprint: signal.Fingerprint(labels), Labels: labels,
-			Annotations: in.Annotations, Customer: in.Customer, Text: in.Text, Reach: in.Reach,
+			Fingerprint: signal.Fingerprint(ls), Labels: ls,
+			Annotations: signal.StringsFrom(in.Annotations), Customer: in.Customer, Text: in.Text, Reach: in.Reach,
 			StartsAt: start.Add(time.Duration(in.At)),
 		}
 		if sig.Kind == "" {

@@ -172,11 +172,12 @@ func (r *Receivers) Heartbeat(c *gin.Context) {
 	}
 	for i := range sigs {
 		sigs[i].EndsAt = now.UTC().Add(hb.Interval + hb.Grace)
+		var labels signal.Builder
 		for k, v := range hb.Labels {
-			if _, set := sigs[i].Labels[k]; !set {
-				sigs[i].Labels[k] = v
-			}
+			labels.Add(k, v)
 		}
+		labels.AddAll(sigs[i].Labels) // the signal's own labels win
+		sigs[i].Labels = labels.Strings()
 	}
 	r.in.store(c, src, m, sigs)
 }

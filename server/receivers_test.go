@@ -287,7 +287,7 @@ func TestHeartbeatDeadline(t *testing.T) {
 				t.Fatalf("stored %d signals, want 1", len(got))
 			}
 			b := got[0]
-			if b.Status != tt.status || !b.EndsAt.Equal(tt.endsAt) || !reflect.DeepEqual(map[string]string(b.Labels), tt.labels) {
+			if b.Status != tt.status || !b.EndsAt.Equal(tt.endsAt) || !reflect.DeepEqual(b.Labels.Map(), tt.labels) {
 				t.Errorf("beat %s, endsAt %s, labels %v; want %s, %s, %v", b.Status, b.EndsAt, b.Labels, tt.status, tt.endsAt, tt.labels)
 			}
 			if b.Fingerprint != ingest.HeartbeatFingerprint(strings.TrimPrefix(tt.path, "/ingest/heartbeats/")) {

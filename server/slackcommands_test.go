@@ -71,8 +71,8 @@ func slackStack(t *testing.T, now *time.Time) (*journal.Memory, *triage.State, *
 	}
 	for _, svc := range []string{"checkout", "search"} {
 		labels := map[string]string{"alertname": "Down", "service": svc}
-		sig := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(labels),
-			Status: signal.StatusFiring, Labels: labels, StartsAt: *now}
+		sig := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)),
+			Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: *now}
 		if _, err := eng.Submit(ctx, []signal.Signal{sig}); err != nil {
 			t.Fatal(err)
 		}

@@ -58,7 +58,7 @@ type Signal struct {
 	Fingerprint string    `json:"fingerprint"`
 	Status      Status    `json:"status"`
 	Labels      Strings   `json:"labels"`
-	Annotations Strings   `json:"annotations,omitempty"`
+	Annotations Strings   `json:"annotations,omitzero"`
 	Text        string    `json:"text,omitempty"`
 	StartsAt    time.Time `json:"startsAt"`
 	EndsAt      time.Time `json:"endsAt,omitzero"`
@@ -81,9 +81,9 @@ func (s *Signal) ID() string { return string(s.Kind) + "/" + s.Fingerprint }
 
 // Fingerprint is a label set's identity exactly as Alertmanager computes it
 // (model.LabelSet.Fingerprint), as 16 hex digits.
-func Fingerprint(labels map[string]string) string {
-	ls := make(model.LabelSet, len(labels))
-	for k, v := range labels {
+func Fingerprint(labels Strings) string {
+	ls := make(model.LabelSet, labels.Len())
+	for k, v := range labels.All() {
 		ls[model.LabelName(k)] = model.LabelValue(v)
 	}
 	return ls.Fingerprint().String()

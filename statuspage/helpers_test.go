@@ -66,9 +66,9 @@ func (f *fixture) alert(id, service string, sev int, firing bool) {
 	}
 	f.apply(&triage.Entry{Signals: []signal.Signal{{
 		Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: "CANARY-fp-" + id, Status: status,
-		Labels: map[string]string{"service": service, "sev": fmt.Sprint(sev), "alertname": "CANARY-alertname-" + id,
-			"instance": "CANARY-host-" + id + ".internal:9100", "pod_ip": "CANARY-10.1.2.3", "shard": "CANARY-shard-" + id},
-		Annotations: map[string]string{"summary": "CANARY-annotation-" + id, "runbook_url": "https://CANARY-wiki/" + id},
+		Labels: signal.StringsFrom(map[string]string{"service": service, "sev": fmt.Sprint(sev), "alertname": "CANARY-alertname-" + id,
+			"instance": "CANARY-host-" + id + ".internal:9100", "pod_ip": "CANARY-10.1.2.3", "shard": "CANARY-shard-" + id}),
+		Annotations: signal.StringsFrom(map[string]string{"summary": "CANARY-annotation-" + id, "runbook_url": "https://CANARY-wiki/" + id}),
 		StartsAt:    f.now.Add(-time.Minute), Customer: "CANARY-customer-" + id, Link: "https://CANARY-link/" + id,
 	}}})
 }
@@ -77,7 +77,7 @@ func (f *fixture) alert(id, service string, sev int, firing bool) {
 func (f *fixture) ticket(id, service string) {
 	f.apply(&triage.Entry{Signals: []signal.Signal{{
 		Source: signal.SourceTicketsGeneric, Kind: signal.KindTicket, Fingerprint: "CANARY-ticket-" + id, Status: signal.StatusFiring,
-		Labels: map[string]string{"service": service, "subject": "CANARY-subject-" + id, "shard": "CANARY-shard-" + id},
+		Labels: signal.StringsFrom(map[string]string{"service": service, "subject": "CANARY-subject-" + id, "shard": "CANARY-shard-" + id}),
 		Text:   "CANARY-ticket-text " + id + " @CANARY-mention", StartsAt: f.now, Customer: "CANARY-customer-" + id,
 	}}})
 }

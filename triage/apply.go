@@ -200,9 +200,7 @@ func (s *State) applySignals(c *change, sigs []signal.Signal) {
 func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	now := s.now
 	id := sig.ID()
-	received := sig
-	annotations := stringsHash(sig.Annotations)
-	h := hashSignalWith(sig, annotations)
+	h := hashSignal(sig)
 	a := s.alerts[id]
 	switch {
 	case rules.IsReport(sig):
@@ -212,7 +210,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	case sig.Kind == signal.KindHeartbeat:
 		sig = s.beat(sig)
 	}
-	if a != nil && sig.Status == signal.StatusResolved && len(sig.Labels) < len(a.Signal.Labels) {
+	if a != nil && sig.Status == signal.StatusResolved && sig.Labels.Len() < a.Signal.Labels.Len() {
 		sig = keepLabels(sig, a) // an event API's resolve names its alert by key alone
 	}
 	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
@@ -236,10 +234,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.alerts[id] = a
 	}
 	a.Signal, a.Hash, a.LastSeen = *sig, h, now
-	if sig != received { // a heartbeat's or a resolve's signal is built anew
-		annotations = stringsHash(sig.Annotations)
-	}
-	a.Signal.Annotations = s.shared.shareHashed(sig.Annotations, annotations)
+	a.Signal.Annotations = s.shared.share(sig.Annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
 		expiry = sig.EndsAt
@@ -509,16 +504,11 @@ func (s *State) reindexService(name string) {
 	}
 }
 
-// hashSignal hashes everything of a signal that a re-delivery could change.
-// Annotations are combined order-independently, so no sorting is needed.
-func hashSignal(sig *signal.Signal) uint64 {
-	return hashSignalWith(sig, stringsHash(sig.Annotations))
-}
-
-// hashSignalWith is hashSignal given the annotations' stringsHash: FNV-1a
-// over each string and a zero byte, and over each number's eight
+// hashSignal hashes everything of a signal that a re-delivery could change:
+// FNV-1a over each string and a zero byte, and over each number's eight
 // little-endian bytes, as hash/fnv would give it, without its allocations.
-func hashSignalWith(sig *signal.Signal, annotations uint64) uint64 {
+// Annotations go in as their stringsHash and their count.
+func hashSignal(sig *signal.Signal) uint64 {
 	h := uint64(fnvOffset)
 	str := func(s string) { h = fnvString(h, s) * fnvPrime } // then the zero byte
 	num := func(n int64) {
@@ -540,8 +530,8 @@ func hashSignalWith(sig *signal.Signal, annotations uint64) uint64 {
 	if sig.Ack {
 		str("ack")
 	}
-	num(int64(annotations))
-	num(int64(len(sig.Annotations)))
+	num(int64(stringsHash(sig.Annotations)))
+	num(int64(sig.Annotations.Len()))
 	return h
 }
 
@@ -549,11 +539,11 @@ func serviceName(cls rules.Class, sig *signal.Signal) string {
 	if cls.Service != nil {
 		return cls.Service.Name
 	}
-	return sig.Labels["service"]
+	return sig.Labels.Get("service")
 }
 
 func title(sig *signal.Signal) string {
-	if t := sig.Annotations["summary"]; t != "" {
+	if t := sig.Annotations.Get("summary"); t != "" {
 		return truncate(t, 200)
 	}
 	return truncate(describe(sig), 200)
@@ -562,25 +552,20 @@ func title(sig *signal.Signal) string {
 // describe names a signal briefly: alertname{other labels}.
 func describe(sig *signal.Signal) string {
 	b := make([]byte, 0, 128)
-	b = append(b, sig.Labels["alertname"]...)
+	b = append(b, sig.Labels.Get("alertname")...)
 	b = append(b, '{')
-	var buf [16]string // most alerts have fewer labels: no allocation
-	keys := buf[:0]
-	for k := range sig.Labels {
-		if k != "alertname" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
 	first := true
-	for _, k := range keys {
+	for k, v := range sig.Labels.All() {
+		if k == "alertname" {
+			continue
+		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		b = append(b, k...)
 		b = append(b, '=')
-		b = strconv.AppendQuote(b, sig.Labels[k]) // as %q quotes it
+		b = strconv.AppendQuote(b, v) // as %q quotes it
 	}
 	b = append(b, '}')
 	return truncate(string(b), 300)

@@ -349,8 +349,8 @@ func (s *State) alertLinks(inc *Incident) (dashboard, runbook string) {
 			continue
 		}
 		ann := a.Signal.Annotations
-		dashboard = cmp.Or(dashboard, ann["dashboard"], ann["dashboard_url"], ann["grafana_url"])
-		runbook = cmp.Or(runbook, ann["runbook_url"], ann["runbook"])
+		dashboard = cmp.Or(dashboard, ann.Get("dashboard"), ann.Get("dashboard_url"), ann.Get("grafana_url"))
+		runbook = cmp.Or(runbook, ann.Get("runbook_url"), ann.Get("runbook"))
 		if dashboard != "" && runbook != "" {
 			break
 		}

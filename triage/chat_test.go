@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/oncall"
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 // chatMachine is rolesMachine with Slack IDs for ada and bob and chat rooms
@@ -72,7 +73,7 @@ func (m *machine) deliverChat(at time.Time, ref string) {
 func TestChatRoomLifecycle(t *testing.T) {
 	m := chatMachine(t)
 	down := firing("alertname", "Down", "service", "checkout")
-	down.Annotations = map[string]string{"dashboard": "https://grafana.example/d/checkout", "runbook_url": "https://runbooks.example/checkout"}
+	down.Annotations = signal.StringsFrom(map[string]string{"dashboard": "https://grafana.example/d/checkout", "runbook_url": "https://runbooks.example/checkout"})
 	minute := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 	m.signals(t0, down)
 

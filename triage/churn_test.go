@@ -20,8 +20,8 @@ func churnDay(t *testing.T, j *journal.Badger, state *triage.State, day int, now
 	var firing, resolved []signal.Signal
 	for i := range 100 {
 		labels := map[string]string{"alertname": fmt.Sprintf("Churn%d", i), "service": fmt.Sprintf("svc-%d", i%5), "day": fmt.Sprint(day)}
-		s := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(labels),
-			Status: signal.StatusFiring, Labels: labels, StartsAt: *now}
+		s := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)),
+			Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: *now}
 		firing = append(firing, s)
 		s.Status, s.EndsAt = signal.StatusResolved, now.Add(10*time.Minute)
 		resolved = append(resolved, s)

@@ -12,13 +12,13 @@ import (
 func fastSeeds(t testing.TB) [][]byte {
 	t.Helper()
 	plain := firing("alertname", "HighLatency", "service", "api", "instance", "10.0.0.1:9100")
-	plain.Annotations = map[string]string{"summary": "p99 <above> 2s & rising", "runbook": "https://x/\u00fc"}
+	plain.Annotations = signal.StringsFrom(map[string]string{"summary": "p99 <above> 2s & rising", "runbook": "https://x/\u00fc"})
 	resolvedOne := resolved(firing("alertname", "Disk\"Full\\", "tab", "a\tb"), t0.Add(90*time.Second+7*time.Nanosecond))
 	mention := signal.Signal{Source: signal.SourceMastodon, Kind: signal.KindMention, Fingerprint: "m1",
-		Status: signal.StatusFiring, Labels: map[string]string{}, Text: "is it down? 🚨", StartsAt: t0.In(time.FixedZone("x", 3600)),
+		Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{}), Text: "is it down? 🚨", StartsAt: t0.In(time.FixedZone("x", 3600)),
 		Customer: "c1", Link: "https://m/1", Reach: -12345, RepostOf: "m0"}
 	ack := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "f", Status: signal.StatusFiring,
-		Labels: map[string]string{"a": ""}, StartsAt: t0, Ack: true}
+		Labels: signal.StringsFrom(map[string]string{"a": ""}), StartsAt: t0, Ack: true}
 	var out [][]byte
 	for _, sigs := range [][]signal.Signal{{plain}, {plain, resolvedOne, mention, ack}, {ack}} {
 		data, err := Encode(&Entry{Signals: sigs})

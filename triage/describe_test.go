@@ -15,10 +15,10 @@ import (
 // journaled state.
 func describeWithFmt(sig *signal.Signal) string {
 	var b strings.Builder
-	b.WriteString(sig.Labels["alertname"])
+	b.WriteString(sig.Labels.Get("alertname"))
 	b.WriteByte('{')
 	first := true
-	for _, k := range slices.Sorted(maps.Keys(sig.Labels)) {
+	for _, k := range slices.Sorted(maps.Keys(sig.Labels.Map())) {
 		if k == "alertname" {
 			continue
 		}
@@ -26,7 +26,7 @@ func describeWithFmt(sig *signal.Signal) string {
 			b.WriteByte(',')
 		}
 		first = false
-		fmt.Fprintf(&b, "%s=%q", k, sig.Labels[k])
+		fmt.Fprintf(&b, "%s=%q", k, sig.Labels.Get(k))
 	}
 	b.WriteByte('}')
 	return truncate(b.String(), 300)
@@ -45,7 +45,7 @@ func TestDescribeMatchesFmt(t *testing.T) {
 		"empty value": {"alertname": "X", "empty": ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			sig := &signal.Signal{Labels: labels}
+			sig := &signal.Signal{Labels: signal.StringsFrom(labels)}
 			if got, want := describe(sig), describeWithFmt(sig); got != want {
 				t.Fatalf("describe = %q, want %q", got, want)
 			}

@@ -16,14 +16,13 @@ import (
 // refuses (a year outside 0-9999): the caller then encodes the general
 // way, which reports the error.
 func encodeSignalsFast(dst []byte, sigs []signal.Signal) (_ []byte, ok bool) {
-	var names []string
 	dst = slices.Grow(dst, 16+signalSizeGuess*len(sigs))
 	dst = append(dst, `{"signals":[`...)
 	for i := range sigs {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if dst, names, ok = appendSignal(dst, &sigs[i], names); !ok {
+		if dst, ok = appendSignal(dst, &sigs[i]); !ok {
 			return nil, false
 		}
 	}
@@ -35,9 +34,8 @@ func encodeSignalsFast(dst []byte, sigs []signal.Signal) (_ []byte, ok bool) {
 const signalSizeGuess = 384
 
 // appendSignal appends one signal's JSON, in signal.Signal's field order
-// and with its omitempty and omitzero rules. names is scratch space for
-// sorting map keys, returned for reuse.
-func appendSignal(dst []byte, s *signal.Signal, names []string) (_ []byte, _ []string, ok bool) {
+// and with its omitempty and omitzero rules.
+func appendSignal(dst []byte, s *signal.Signal) (_ []byte, ok bool) {
 	dst = append(dst, `{"source":`...)
 	dst = appendString(dst, string(s.Source))
 	dst = append(dst, `,"kind":`...)
@@ -47,20 +45,20 @@ func appendSignal(dst []byte, s *signal.Signal, names []string) (_ []byte, _ []s
 	dst = append(dst, `,"status":`...)
 	dst = appendString(dst, string(s.Status))
 	dst = append(dst, `,"labels":`...)
-	dst, names = appendStrings(dst, s.Labels, names)
-	if len(s.Annotations) > 0 {
+	dst = s.Labels.AppendJSON(dst)
+	if !s.Annotations.IsZero() {
 		dst = append(dst, `,"annotations":`...)
-		dst, names = appendStrings(dst, s.Annotations, names)
+		dst = s.Annotations.AppendJSON(dst)
 	}
 	dst = appendOptional(dst, `,"text":`, s.Text)
 	dst = append(dst, `,"startsAt":`...)
 	if dst, ok = appendTime(dst, s.StartsAt); !ok {
-		return nil, names, false
+		return nil, false
 	}
 	if !s.EndsAt.IsZero() {
 		dst = append(dst, `,"endsAt":`...)
 		if dst, ok = appendTime(dst, s.EndsAt); !ok {
-			return nil, names, false
+			return nil, false
 		}
 	}
 	dst = appendOptional(dst, `,"customer":`, s.Customer)
@@ -73,7 +71,7 @@ func appendSignal(dst []byte, s *signal.Signal, names []string) (_ []byte, _ []s
 	if s.Ack {
 		dst = append(dst, `,"ack":true`...)
 	}
-	return append(dst, '}'), names, true
+	return append(dst, '}'), true
 }
 
 // appendOptional appends key and the string v unless v is empty.
@@ -82,29 +80,6 @@ func appendOptional(dst []byte, key, v string) []byte {
 		return dst
 	}
 	return appendString(append(dst, key...), v)
-}
-
-// appendStrings appends a map of strings as encoding/json does: null when
-// nil, keys in sorted order.
-func appendStrings(dst []byte, m signal.Strings, names []string) ([]byte, []string) {
-	if m == nil {
-		return append(dst, "null"...), names
-	}
-	names = names[:0]
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	dst = append(dst, '{')
-	for i, k := range names {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, k)
-		dst = append(dst, ':')
-		dst = appendString(dst, m[k])
-	}
-	return append(dst, '}'), names
 }
 
 // appendTime appends t as time.Time's MarshalJSON does; ok is false where

@@ -30,18 +30,22 @@ func TestEncodeSignalsFastWritesWhatEncodingJSONWrites(t *testing.T) {
 		return []signal.Signal{s}
 	}
 	for name, sigs := range map[string][]signal.Signal{
-		"plain alert":         {base()},
-		"several":             append(with(func(s *signal.Signal) { s.Fingerprint = "a" }), base(), base()),
-		"nil labels":          with(func(s *signal.Signal) { s.Labels = nil }),
-		"empty labels":        with(func(s *signal.Signal) { s.Labels = signal.Strings{} }),
-		"empty annotations":   with(func(s *signal.Signal) { s.Annotations = signal.Strings{} }),
-		"html in annotations": with(func(s *signal.Signal) { s.Annotations = signal.Strings{"summary": "p99 <above> 2s & rising"} }),
-		"quotes and controls": with(func(s *signal.Signal) { s.Labels = signal.Strings{"a\"b": "c\\d\te\x01", "z": "\u2028\u2029"} }),
-		"non-ascii":           with(func(s *signal.Signal) { s.Text = "is it down? 🚨 ü" }),
-		"invalid utf-8":       with(func(s *signal.Signal) { s.Customer = "a\xffb" }),
-		"delete character":    with(func(s *signal.Signal) { s.Link = "a\x7fb" }),
-		"ends, zone, nanos":   with(func(s *signal.Signal) { s.EndsAt = t0.Add(7).In(time.FixedZone("x", -5400)) }),
-		"zone with seconds":   with(func(s *signal.Signal) { s.StartsAt = t0.In(time.FixedZone("odd", 3601)) }),
+		"plain alert":       {base()},
+		"several":           append(with(func(s *signal.Signal) { s.Fingerprint = "a" }), base(), base()),
+		"nil labels":        with(func(s *signal.Signal) { s.Labels = signal.Strings{} }),
+		"empty labels":      with(func(s *signal.Signal) { s.Labels = signal.StringsFrom(map[string]string{}) }),
+		"empty annotations": with(func(s *signal.Signal) { s.Annotations = signal.StringsFrom(map[string]string{}) }),
+		"html in annotations": with(func(s *signal.Signal) {
+			s.Annotations = signal.StringsFrom(map[string]string{"summary": "p99 <above> 2s & rising"})
+		}),
+		"quotes and controls": with(func(s *signal.Signal) {
+			s.Labels = signal.StringsFrom(map[string]string{"a\"b": "c\\d\te\x01", "z": "\u2028\u2029"})
+		}),
+		"non-ascii":         with(func(s *signal.Signal) { s.Text = "is it down? 🚨 ü" }),
+		"invalid utf-8":     with(func(s *signal.Signal) { s.Customer = "a\xffb" }),
+		"delete character":  with(func(s *signal.Signal) { s.Link = "a\x7fb" }),
+		"ends, zone, nanos": with(func(s *signal.Signal) { s.EndsAt = t0.Add(7).In(time.FixedZone("x", -5400)) }),
+		"zone with seconds": with(func(s *signal.Signal) { s.StartsAt = t0.In(time.FixedZone("odd", 3601)) }),
 		"every optional field": with(func(s *signal.Signal) {
 			s.Text, s.Customer, s.Link, s.Reach, s.RepostOf, s.Ack = "t", "c", "l", -12345, "r", true
 		}),
@@ -85,8 +89,8 @@ func FuzzEncodeSignalsFast(f *testing.F) {
 	f.Add("", "", "", "\u2028", int64(-1), int64(0), false)
 	f.Fuzz(func(t *testing.T, source, label, annotation, text string, start, reach int64, ack bool) {
 		s := signal.Signal{Source: signal.Source(source), Kind: signal.KindAlert, Fingerprint: label,
-			Status: signal.StatusFiring, Labels: signal.Strings{label: annotation, "x": text},
-			Annotations: signal.Strings{annotation: label}, Text: text,
+			Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{label: annotation, "x": text}),
+			Annotations: signal.StringsFrom(map[string]string{annotation: label}), Text: text,
 			StartsAt: time.Unix(0, start).UTC(), EndsAt: time.Unix(reach, start), Reach: reach, Link: annotation, Ack: ack}
 		got, ok := encodeSignalsFast([]byte{FormatVersion}, []signal.Signal{s})
 		want, err := json.Marshal(&Entry{Signals: []signal.Signal{s}})
@@ -126,7 +130,7 @@ func loadgenSignals(n int) []signal.Signal {
 	for j := range sigs {
 		sigs[j] = firing("alertname", "LoadTest", "service", fmt.Sprintf("svc-%d", j%50),
 			"instance", fmt.Sprintf("10.0.%d.%d:9100", j/250, j%250), "run", "bench-run")
-		sigs[j].Annotations = map[string]string{"summary": "load test alert"}
+		sigs[j].Annotations = signal.StringsFrom(map[string]string{"summary": "load test alert"})
 	}
 	return sigs
 }

@@ -30,21 +30,20 @@ func (s *State) applyEventAck(c *change, sig *signal.Signal, a *Alert) bool {
 func keepLabels(sig *signal.Signal, a *Alert) *signal.Signal {
 	r := *sig
 	r.Labels = a.Signal.Labels
-	r.Annotations = maps.Clone(a.Signal.Annotations)
-	if r.Annotations == nil {
-		r.Annotations = map[string]string{}
-	}
-	maps.Copy(r.Annotations, sig.Annotations)
+	var b signal.Builder
+	b.AddAll(a.Signal.Annotations)
+	b.AddAll(sig.Annotations)
+	r.Annotations = b.Strings()
 	return &r
 }
 
 // heartbeat is what the state knows of one dead man's switch: when the
 // next beat is due, and the labels its missing-heartbeat alert carries.
 type heartbeat struct {
-	Fingerprint string            `json:"fingerprint"`
-	Name        string            `json:"name"`
-	Due         time.Time         `json:"due"`
-	Labels      map[string]string `json:"labels,omitempty"`
+	Fingerprint string         `json:"fingerprint"`
+	Name        string         `json:"name"`
+	Due         time.Time      `json:"due"`
+	Labels      signal.Strings `json:"labels,omitzero"`
 }
 
 // beat records a heartbeat: the next is due by its endsAt (the deadline
@@ -53,7 +52,7 @@ type heartbeat struct {
 // It returns the signal to apply as an alert's: a beat's endsAt is the
 // heartbeat's deadline, not the end of anything.
 func (s *State) beat(sig *signal.Signal) *signal.Signal {
-	name := sig.Labels["heartbeat"]
+	name := sig.Labels.Get("heartbeat")
 	if sig.EndsAt.IsZero() || name == "" {
 		return sig // no deadline: nothing to watch
 	}
@@ -73,11 +72,12 @@ func (s *State) heartbeatMissed(c *change, fingerprint string, at time.Time) {
 	if hb == nil {
 		return
 	}
-	labels := maps.Clone(hb.Labels)
-	labels["alertname"] = "HeartbeatMissing"
+	var labels, annotations signal.Builder
+	labels.AddAll(hb.Labels)
+	labels.Add("alertname", "HeartbeatMissing")
+	annotations.Add("summary", fmt.Sprintf("heartbeat %s stopped: none since it was due at %s", hb.Name, hb.Due.UTC().Format(time.RFC3339)))
 	sig := signal.Signal{Source: signal.SourceHeartbeat, Kind: signal.KindHeartbeat, Fingerprint: fingerprint,
-		Status: signal.StatusFiring, Labels: labels, StartsAt: at,
-		Annotations: map[string]string{"summary": fmt.Sprintf("heartbeat %s stopped: none since it was due at %s", hb.Name, hb.Due.UTC().Format(time.RFC3339))}}
+		Status: signal.StatusFiring, Labels: labels.Strings(), StartsAt: at, Annotations: annotations.Strings()}
 	delete(s.heartbeats, fingerprint)
 	now := s.now
 	s.now = at

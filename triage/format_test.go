@@ -52,8 +52,8 @@ func formatHistory(t *testing.T) []*triage.Entry {
 			labels[kv[i]] = kv[i+1]
 		}
 		s := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-			Fingerprint: signal.Fingerprint(labels), Status: status, Labels: labels, StartsAt: t0,
-			Annotations: map[string]string{"summary": "checkout returns 500s"}}
+			Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Status: status, Labels: signal.StringsFrom(labels), StartsAt: t0,
+			Annotations: signal.StringsFrom(map[string]string{"summary": "checkout returns 500s"})}
 		if status == signal.StatusResolved {
 			s.EndsAt = t0.Add(time.Minute)
 		}

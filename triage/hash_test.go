@@ -31,7 +31,7 @@ func fnvHashSignal(sig *signal.Signal) uint64 {
 		str("ack")
 	}
 	num(int64(stringsHash(sig.Annotations)))
-	num(int64(len(sig.Annotations)))
+	num(int64(sig.Annotations.Len()))
 	return h.Sum64()
 }
 
@@ -43,7 +43,7 @@ func TestHashSignalIsFNV(t *testing.T) {
 	}{
 		{"firing", firing("alertname", "A", "service", "api")},
 		{"annotated", signal.Signal{Source: "am", Status: signal.StatusFiring, StartsAt: t0,
-			Annotations: signal.Strings{"summary": "disk full", "runbook": "https://x/é"}}},
+			Annotations: signal.StringsFrom(map[string]string{"summary": "disk full", "runbook": "https://x/é"})}},
 		{"resolved before 1970", signal.Signal{Status: signal.StatusResolved, StartsAt: time.Unix(-5, 0), EndsAt: end}},
 		{"mention", signal.Signal{Kind: signal.KindMention, Text: "down?", Customer: "acme", Link: "l", Reach: -3}},
 		{"repost and ack", signal.Signal{RepostOf: "x", Ack: true}},

@@ -66,7 +66,7 @@ func (s *State) whatTheySee(inc *Incident) []Seen {
 	counts := map[string]int{}
 	for _, id := range inc.Alerts {
 		if a := s.alerts[id]; a != nil && a.Incident == inc.Key {
-			what := a.Signal.Annotations["summary"]
+			what := a.Signal.Annotations.Get("summary")
 			if what == "" && a.Signal.Kind != "alert" {
 				what = truncate(a.Signal.Text, 120)
 			}

@@ -229,7 +229,7 @@ func (inc *Incident) addAlert(a *Alert, d int) {
 	for _, i := range a.hits {
 		inc.matcherHits[i] += d
 	}
-	if in := a.Signal.Labels["instance"]; in != "" {
+	if in := a.Signal.Labels.Get("instance"); in != "" {
 		if n := inc.instances[in] + d; n > 0 {
 			inc.instances[in] = n
 		} else {

@@ -206,7 +206,7 @@ func (s *State) poolExpired(key string, at time.Time) {
 
 // describeReport names a report briefly for a timeline.
 func describeReport(sig *signal.Signal) string {
-	what := sig.Annotations["summary"]
+	what := sig.Annotations.Get("summary")
 	if what == "" {
 		what = truncate(sig.Text, 120)
 	}

@@ -28,13 +28,13 @@ func acmeMachine(t *testing.T) *machine {
 
 func ticket(id, subject, customer string) signal.Signal {
 	return signal.Signal{Source: "tickets", Kind: signal.KindTicket, Fingerprint: id, Status: signal.StatusFiring,
-		Labels: map[string]string{"priority": "high"}, Annotations: map[string]string{"summary": subject},
+		Labels: signal.StringsFrom(map[string]string{"priority": "high"}), Annotations: signal.StringsFrom(map[string]string{"summary": subject}),
 		Text: "Hello, " + subject, Customer: customer, StartsAt: t0}
 }
 
 func mention(id, text string, reach int64) signal.Signal {
 	return signal.Signal{Source: "mentions", Kind: signal.KindMention, Fingerprint: id, Status: signal.StatusFiring,
-		Labels: map[string]string{"platform": "mastodon"}, Text: text, Reach: reach, StartsAt: t0}
+		Labels: signal.StringsFrom(map[string]string{"platform": "mastodon"}), Text: text, Reach: reach, StartsAt: t0}
 }
 
 func TestTicketsJoinTheOpenIncidentOfTheirService(t *testing.T) {
@@ -88,7 +88,7 @@ func TestUpdatesAndBoostsAreNotNewReports(t *testing.T) {
 	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
 	tk := ticket("t1", "Checkout hangs", "bob")
 	m.signals(t0.Add(time.Minute), tk)
-	tk.Annotations = map[string]string{"summary": "Checkout hangs (update: still)"}
+	tk.Annotations = signal.StringsFrom(map[string]string{"summary": "Checkout hangs (update: still)"})
 	res := m.signals(t0.Add(2*time.Minute), tk)
 	mn := mention("m1", "checkout is down again", 100)
 	m.signals(t0.Add(3*time.Minute), mn)
@@ -155,7 +155,7 @@ func checkRestoreMatches(t *testing.T, m *machine) {
 func TestImpactAssessment(t *testing.T) {
 	m := acmeMachine(t)
 	early := alert(signal.StatusFiring, t0.Add(-10*time.Minute), "alertname", "CheckoutDown", "service", "checkout", "env", "prod")
-	early.Annotations = map[string]string{"summary": "Checkout returns 500s"}
+	early.Annotations = signal.StringsFrom(map[string]string{"summary": "Checkout returns 500s"})
 	m.signals(t0, early)
 	m.signals(t0.Add(time.Minute), ticket("t1", "Checkout hangs", "acme-gmbh"), ticket("t2", "Checkout hangs", "bob"),
 		ticket("t3", "I can't pay", "bob"))
@@ -235,11 +235,11 @@ func TestRepostsAddReachNotReports(t *testing.T) {
 func TestEventAPIAckAndResolve(t *testing.T) {
 	m := acmeMachine(t)
 	trigger := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
-		Labels:      map[string]string{"dedup_key": "k1", "source": "db-1", "severity": "critical", "component": "checkout"},
-		Annotations: map[string]string{"summary": "DB down"}, StartsAt: t0}
+		Labels:      signal.StringsFrom(map[string]string{"dedup_key": "k1", "source": "db-1", "severity": "critical", "component": "checkout"}),
+		Annotations: signal.StringsFrom(map[string]string{"summary": "DB down"}), StartsAt: t0}
 	m.signals(t0, trigger)
 	ack := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "pd1", Status: signal.StatusFiring,
-		Labels: map[string]string{"dedup_key": "k1"}, Ack: true, StartsAt: t0}
+		Labels: signal.StringsFrom(map[string]string{"dedup_key": "k1"}), Ack: true, StartsAt: t0}
 	m.signals(t0.Add(time.Minute), ack)
 	d, _ := m.s.Get("INC-1", 0, 10)
 	if d.Status != StatusAcknowledged || d.AcknowledgedBy != "pagerduty-events event" {
@@ -249,11 +249,11 @@ func TestEventAPIAckAndResolve(t *testing.T) {
 	resolve.Ack, resolve.Status, resolve.EndsAt = false, signal.StatusResolved, t0.Add(2*time.Minute)
 	m.signals(t0.Add(2*time.Minute), resolve)
 	d, _ = m.s.Get("INC-1", 0, 10)
-	if d.Alerts.Firing != 0 || d.Signals[0].Labels["source"] != "db-1" {
+	if d.Alerts.Firing != 0 || d.Signals[0].Labels.Get("source") != "db-1" {
 		t.Errorf("after the event's resolve: %d firing, labels %v", d.Alerts.Firing, d.Signals[0].Labels)
 	}
 	if res := m.signals(t0.Add(3*time.Minute), signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert,
-		Fingerprint: "unknown", Status: signal.StatusFiring, Labels: map[string]string{"dedup_key": "zz"}, Ack: true}); res.Accepted != 0 {
+		Fingerprint: "unknown", Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{"dedup_key": "zz"}), Ack: true}); res.Accepted != 0 {
 		t.Errorf("an ack for an unknown key changed something: %+v", res)
 	}
 }
@@ -262,7 +262,7 @@ func TestMissingHeartbeatOpensAnIncidentAndTheNextBeatResolvesIt(t *testing.T) {
 	m := acmeMachine(t)
 	beat := func(at time.Time) signal.Signal {
 		return signal.Signal{Source: signal.SourceHeartbeat, Kind: signal.KindHeartbeat, Fingerprint: "hb-watchdog",
-			Status: signal.StatusResolved, Labels: map[string]string{"heartbeat": "watchdog", "service": "monitoring"},
+			Status: signal.StatusResolved, Labels: signal.StringsFrom(map[string]string{"heartbeat": "watchdog", "service": "monitoring"}),
 			StartsAt: at, EndsAt: at.Add(2 * time.Minute)}
 	}
 	for i := range 3 {

@@ -7,56 +7,36 @@ import "github.com/klaxonhq/klaxon/signal"
 const maxSharedSets = 4096
 
 // sharedSets lets alerts with identical annotations (a rule's fixed
-// summary, runbook and dashboard links) hold one map between them rather
-// than one each: a map of a few strings costs some 330 bytes whatever it
-// holds. Sharing is invisible to everything else, since signals are never
-// modified once journaled; so which set is shared (the table depends on
-// the order alerts arrived in, and starts empty after a restart) changes
-// neither decisions nor encodings.
+// summary, runbook and dashboard links) hold one set between them rather
+// than one each. Sharing is invisible to everything else, since sets are
+// immutable; so which set is shared (the table depends on the order alerts
+// arrived in, and starts empty after a restart) changes neither decisions
+// nor encodings.
 type sharedSets struct {
-	byHash map[uint64]signal.Strings
+	byKey map[string]signal.Strings
 }
 
-// share returns a map equal to m that other alerts may already hold, or m.
+// share returns a set equal to m that other alerts may already hold, or m.
 func (sh *sharedSets) share(m signal.Strings) signal.Strings {
-	if len(m) == 0 {
+	if m.IsZero() {
 		return m
 	}
-	return sh.shareHashed(m, stringsHash(m))
-}
-
-// shareHashed is share given m's stringsHash h.
-func (sh *sharedSets) shareHashed(m signal.Strings, h uint64) signal.Strings {
-	if len(m) == 0 {
-		return m
-	}
-	if have, ok := sh.byHash[h]; ok && equalStrings(have, m) {
+	if have, ok := sh.byKey[m.Key()]; ok {
 		return have
 	}
-	if sh.byHash == nil || len(sh.byHash) >= maxSharedSets {
-		sh.byHash = make(map[uint64]signal.Strings)
+	if sh.byKey == nil || len(sh.byKey) >= maxSharedSets {
+		sh.byKey = make(map[string]signal.Strings)
 	}
-	sh.byHash[h] = m
+	sh.byKey[m.Key()] = m
 	return m
 }
 
-func equalStrings(a, b signal.Strings) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-// stringsHash hashes a set of names and values independently of order: the
-// sum of FNV-1a over each name, a zero byte and its value.
+// stringsHash hashes a set of names and values as it hashed them when sets
+// were maps, independently of order: the sum of FNV-1a over each name, a
+// zero byte and its value.
 func stringsHash(m signal.Strings) uint64 {
 	var sum uint64
-	for k, v := range m {
+	for k, v := range m.All() {
 		h := fnvString(fnvOffset, k) * fnvPrime // then the zero byte
 		sum += fnvString(h, v)
 	}

@@ -3,6 +3,7 @@ package triage
 import (
 	"hash/fnv"
 	"testing"
+	"unsafe"
 
 	"github.com/klaxonhq/klaxon/signal"
 )
@@ -10,7 +11,7 @@ import (
 // stringsHash is the sum of hash/fnv's FNV-1a over each name, a zero byte
 // and its value, as alerts' content hashes (in snapshots) have always been.
 func TestStringsHashIsFNV(t *testing.T) {
-	tests := []signal.Strings{
+	tests := []map[string]string{
 		nil,
 		{"summary": "disk full"},
 		{"summary": "disk full", "runbook_url": "https://runbooks.invalid/disk", "": ""},
@@ -25,7 +26,7 @@ func TestStringsHashIsFNV(t *testing.T) {
 			h.Write([]byte(v))
 			want += h.Sum64()
 		}
-		if got := stringsHash(m); got != want {
+		if got := stringsHash(signal.StringsFrom(m)); got != want {
 			t.Errorf("stringsHash(%v) = %x, want %x", m, got, want)
 		}
 	}
@@ -33,44 +34,40 @@ func TestStringsHashIsFNV(t *testing.T) {
 
 func TestSharedSets(t *testing.T) {
 	var sh sharedSets
-	first := signal.Strings{"summary": "disk full", "runbook": "r"}
+	first := signal.StringsFrom(map[string]string{"summary": "disk full", "runbook": "r"})
 	if got := sh.share(first); !same(got, first) {
 		t.Fatal("the first set is not kept as it is")
 	}
 	tests := []struct {
 		name  string
-		set   signal.Strings
+		set   map[string]string
 		share bool
 	}{
-		{"equal set", signal.Strings{"runbook": "r", "summary": "disk full"}, true},
-		{"other value", signal.Strings{"runbook": "r", "summary": "disk fill"}, false},
-		{"fewer names", signal.Strings{"summary": "disk full"}, false},
-		{"more names", signal.Strings{"runbook": "r", "summary": "disk full", "x": ""}, false},
+		{"equal set", map[string]string{"runbook": "r", "summary": "disk full"}, true},
+		{"other value", map[string]string{"runbook": "r", "summary": "disk fill"}, false},
+		{"fewer names", map[string]string{"summary": "disk full"}, false},
+		{"more names", map[string]string{"runbook": "r", "summary": "disk full", "x": ""}, false},
 	}
 	for _, tc := range tests {
-		got := sh.share(tc.set)
-		if same(got, first) != tc.share || !equalStrings(got, tc.set) {
+		set := signal.StringsFrom(tc.set)
+		got := sh.share(set)
+		if same(got, first) != tc.share || !got.Equal(set) {
 			t.Errorf("%s: shared %v (%v), want shared %v and equal", tc.name, same(got, first), got, tc.share)
 		}
 	}
-	if got := sh.share(nil); got != nil {
-		t.Errorf("share(nil) = %v", got)
+	if got := sh.share(signal.Strings{}); !got.IsNull() {
+		t.Errorf("share of the null set = %v", got)
 	}
 	for i := range maxSharedSets {
-		sh.share(signal.Strings{"n": string(rune('a' + i%26)), "i": string(rune(i))})
+		sh.share(signal.StringsFrom(map[string]string{"n": string(rune('a' + i%26)), "i": string(rune(i))}))
 	}
-	if len(sh.byHash) > maxSharedSets {
-		t.Errorf("%d sets kept, want at most %d", len(sh.byHash), maxSharedSets)
+	if len(sh.byKey) > maxSharedSets {
+		t.Errorf("%d sets kept, want at most %d", len(sh.byKey), maxSharedSets)
 	}
 }
 
-// same reports whether a and b are the same map, not just equal ones.
+// same reports whether a and b hold the same memory, not just equal sets.
 func same(a, b signal.Strings) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a["\x00probe"] = "x"
-	_, ok := b["\x00probe"]
-	delete(a, "\x00probe")
-	return ok
+	ka, kb := a.Key(), b.Key()
+	return len(ka) > 0 && len(ka) == len(kb) && unsafe.StringData(ka) == unsafe.StringData(kb)
 }

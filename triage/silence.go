@@ -160,9 +160,9 @@ func (sil *Silence) activeAt(at time.Time) bool { return sil.stateAt(at) == Sile
 
 // matches reports whether every matcher holds for lbls (a missing label is
 // the empty string, as in Alertmanager).
-func (sil *Silence) matches(lbls map[string]string) bool {
+func (sil *Silence) matches(lbls signal.Strings) bool {
 	for _, m := range sil.ms {
-		if !m.Matches(lbls[m.Name]) {
+		if !m.Matches(lbls.Get(m.Name)) {
 			return false
 		}
 	}
@@ -412,7 +412,7 @@ func (ss *silenceSet) drop(id string) {
 
 // candidates calls fn with each silence that may match lbls, until fn
 // returns false.
-func (ss *silenceSet) candidates(lbls map[string]string, fn func(*Silence) bool) {
+func (ss *silenceSet) candidates(lbls signal.Strings, fn func(*Silence) bool) {
 	ix := ss.index
 	if ix == nil {
 		return
@@ -423,7 +423,7 @@ func (ss *silenceSet) candidates(lbls map[string]string, fn func(*Silence) bool)
 		}
 	}
 	for _, name := range ix.names {
-		v, ok := lbls[name]
+		v, ok := lbls.Lookup(name)
 		if !ok {
 			continue
 		}

@@ -222,8 +222,8 @@ func TestIncidentSilencedWhenEveryFiringAlertIsMuted(t *testing.T) {
 	}
 	want := map[string][]string{"a": {idA, idAll}, "b": nil, "c": {idAll}}
 	for _, sv := range d.Signals {
-		if got := sv.SilencedBy; !slices.Equal(got, want[sv.Labels["instance"]]) {
-			t.Errorf("instance %s silencedBy %v, want %v", sv.Labels["instance"], got, want[sv.Labels["instance"]])
+		if got := sv.SilencedBy; !slices.Equal(got, want[sv.Labels.Get("instance")]) {
+			t.Errorf("instance %s silencedBy %v, want %v", sv.Labels.Get("instance"), got, want[sv.Labels.Get("instance")])
 		}
 	}
 	if !m.incidentSilenced("INC-1") {
@@ -441,11 +441,12 @@ func TestSilenceIndexFindsWhatBruteForceFinds(t *testing.T) {
 	} {
 		m.mustSilence(t0, SilenceChange{Matchers: ms, EndsAt: end})
 	}
-	for _, lbls := range []map[string]string{
+	for _, set := range []map[string]string{
 		{"alertname": "A"}, {"alertname": "A", "env": "prod"}, {"alertname": "B", "env": "dev"},
 		{"alertname": "B", "zone": "eu-1"}, {"alertname": "B", "zone": "us-1"}, {"host": "h"},
 		{"env": "prod", "team": "x"}, {"alertname": "C"}, {},
 	} {
+		lbls := signal.StringsFrom(set)
 		var want []string
 		for id, sil := range m.s.silences.byID {
 			if sil.matches(lbls) {

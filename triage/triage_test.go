@@ -58,10 +58,11 @@ func (m *machine) act(at time.Time, a Action) error {
 }
 
 func alert(status signal.Status, startsAt time.Time, kv ...string) signal.Signal {
-	labels := map[string]string{}
+	var b signal.Builder
 	for i := 0; i < len(kv); i += 2 {
-		labels[kv[i]] = kv[i+1]
+		b.Add(kv[i], kv[i+1])
 	}
+	labels := b.Strings()
 	return signal.Signal{
 		Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
 		Fingerprint: signal.Fingerprint(labels), Status: status,
@@ -412,10 +413,10 @@ func TestResolvedIncidentIsArchivedAfterRetention(t *testing.T) {
 func TestTitleFollowsTheCause(t *testing.T) {
 	m := newMachine(t, mustRules(t, depRules))
 	web := firing("alertname", "WebDown", "service", "web")
-	web.Annotations = map[string]string{"summary": "Web returns 500s"}
+	web.Annotations = signal.StringsFrom(map[string]string{"summary": "Web returns 500s"})
 	m.signals(t0, web)
 	api := firing("alertname", "ApiDown", "service", "api")
-	api.Annotations = map[string]string{"summary": "API is down"}
+	api.Annotations = signal.StringsFrom(map[string]string{"summary": "API is down"})
 	m.signals(t0.Add(time.Minute), api)
 	d, _ := m.s.Get("INC-1", 0, 0)
 	if d.Cause != "api" || d.Title != "API is down" || !timelineSays(d.Timeline, `the title follows it: "API is down"`) {

@@ -95,8 +95,8 @@ func TestEncodeAlerts(t *testing.T) {
 			}
 			for i, s := range sigs {
 				for k, v := range tc.want[i] {
-					if s.Labels[k] != v {
-						t.Errorf("signal %d: %s=%q, want %q", i, k, s.Labels[k], v)
+					if s.Labels.Get(k) != v {
+						t.Errorf("signal %d: %s=%q, want %q", i, k, s.Labels.Get(k), v)
 					}
 				}
 			}

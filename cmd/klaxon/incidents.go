@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/klaxonhq/klaxon/signal"
 	"github.com/klaxonhq/klaxon/triage"
 )
 
@@ -308,23 +309,17 @@ func escalationText(e *triage.Escalation) string {
 }
 
 // labelText is a label set on one line, alertname first, then by name.
-func labelText(labels map[string]string) string {
-	names := slices.Sorted(mapKeys(labels))
-	slices.SortStableFunc(names, func(a, b string) int {
-		return boolInt(b == "alertname") - boolInt(a == "alertname")
-	})
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + "=" + strconv.Quote(labels[n])
+func labelText(labels signal.Strings) string {
+	parts := make([]string, 0, labels.Len())
+	if v, ok := labels.Lookup("alertname"); ok {
+		parts = append(parts, "alertname="+strconv.Quote(v))
+	}
+	for n, v := range labels.All() {
+		if n != "alertname" {
+			parts = append(parts, n+"="+strconv.Quote(v))
+		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // actionRequest is the body of the action endpoints.

@@ -331,7 +331,7 @@ func TestIncidentsAgainstTheAPI(t *testing.T) {
 	t.Cleanup(srv.Close)
 	labels := map[string]string{"alertname": "CheckoutDown", "service": "checkout"}
 	if _, err := eng.Submit(context.Background(), []signal.Signal{{Source: signal.SourceAlertmanager, Kind: signal.KindAlert,
-		Fingerprint: signal.Fingerprint(labels), Status: signal.StatusFiring, Labels: labels, StartsAt: time.Now()}}); err != nil {
+		Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KLAXON_URL", srv.URL)

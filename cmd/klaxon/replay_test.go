@@ -55,7 +55,7 @@ func alert(at time.Time, kv ...string) signal.Signal {
 		labels[kv[i]] = kv[i+1]
 	}
 	return signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Status: signal.StatusFiring,
-		Fingerprint: signal.Fingerprint(labels), Labels: labels, StartsAt: at}
+		Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)), Labels: signal.StringsFrom(labels), StartsAt: at}
 }
 
 // TestReplayTraps: each way `klaxon replay` misled, and the error or line

@@ -151,9 +151,9 @@ func (h *harness) fire(kv ...string) {
 	for i := 0; i < len(kv); i += 2 {
 		labels[kv[i]] = kv[i+1]
 	}
-	sig := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(labels),
-		Status: signal.StatusFiring, Labels: labels, StartsAt: t0,
-		Annotations: map[string]string{"dashboard": "https://grafana.example/d/checkout", "runbook_url": "https://runbooks.example/checkout"}}
+	sig := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindAlert, Fingerprint: signal.Fingerprint(signal.StringsFrom(labels)),
+		Status: signal.StatusFiring, Labels: signal.StringsFrom(labels), StartsAt: t0,
+		Annotations: signal.StringsFrom(map[string]string{"dashboard": "https://grafana.example/d/checkout", "runbook_url": "https://runbooks.example/checkout"})}
 	if _, err := h.eng.Submit(context.Background(), []signal.Signal{sig}); err != nil {
 		h.t.Fatal(err)
 	}

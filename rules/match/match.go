@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 // ErrEmpty is returned for a matcher string with no matchers ("{}"), which
@@ -49,9 +51,9 @@ func (m *Set) String() string { return m.text }
 
 // Matches reports whether every matcher holds for lbls (a missing label is
 // the empty string, as in Alertmanager).
-func (m *Set) Matches(lbls map[string]string) bool {
+func (m *Set) Matches(lbls signal.Strings) bool {
 	for _, x := range m.ms {
-		if !x.Matches(lbls[x.Name]) {
+		if !x.Matches(lbls.Get(x.Name)) {
 			return false
 		}
 	}
@@ -59,19 +61,20 @@ func (m *Set) Matches(lbls map[string]string) bool {
 }
 
 // Index narrows the matcher strings worth trying on a signal: a matcher
-// string with an equality matcher is filed under that label and value, the
-// others are always tried.
+// string with an equality matcher to a non-empty value is filed under that
+// label and value, the others are always tried.
 type Index struct {
 	sets    []Set
 	byLabel map[string]map[string][]int
 	always  []int
 }
 
-// NewIndex files each of sets under its first equality matcher.
+// NewIndex files each of sets under its first equality matcher to a
+// non-empty value.
 func NewIndex(sets []Set) Index {
 	ix := Index{sets: sets, byLabel: make(map[string]map[string][]int)}
 	for i := range sets {
-		j := slices.IndexFunc(sets[i].ms, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual })
+		j := slices.IndexFunc(sets[i].ms, func(m *labels.Matcher) bool { return m.Type == labels.MatchEqual && m.Value != "" })
 		if j < 0 {
 			ix.always = append(ix.always, i)
 			continue
@@ -87,15 +90,15 @@ func NewIndex(sets []Set) Index {
 
 // Match returns the indexes of the matcher strings lbls satisfies, in
 // increasing order.
-func (ix *Index) Match(lbls map[string]string) []int {
+func (ix *Index) Match(lbls signal.Strings) []int {
 	var out []int
 	for _, i := range ix.always {
 		if ix.sets[i].Matches(lbls) {
 			out = append(out, i)
 		}
 	}
-	for name, byValue := range ix.byLabel {
-		for _, i := range byValue[lbls[name]] {
+	for name, value := range lbls.All() {
+		for _, i := range ix.byLabel[name][value] {
 			if ix.sets[i].Matches(lbls) {
 				out = append(out, i)
 			}

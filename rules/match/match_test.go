@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/klaxonhq/klaxon/signal"
 )
 
 func TestParse(t *testing.T) {
@@ -53,7 +55,7 @@ func TestMatches(t *testing.T) {
 		{map[string]string{"service": "apis"}, false},
 		{nil, false},
 	} {
-		if got := m.Matches(tc.lbls); got != tc.want {
+		if got := m.Matches(signal.StringsFrom(tc.lbls)); got != tc.want {
 			t.Errorf("Matches(%v) = %v, want %v", tc.lbls, got, tc.want)
 		}
 	}
@@ -62,7 +64,7 @@ func TestMatches(t *testing.T) {
 // The index finds exactly what trying every matcher string finds.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	var sets []Set
-	for _, text := range []string{`{a="1"}`, `{a="1",b="2"}`, `{a=~"1|2"}`, `{b="2",c!="3"}`, `{c=""}`, `{a="2"}`} {
+	for _, text := range []string{`{a="1"}`, `{a="1",b="2"}`, `{a=~"1|2"}`, `{b="2",c!="3"}`, `{c=""}`, `{a="2"}`, `{c="",b="2"}`} {
 		m, err := Parse(text)
 		if err != nil {
 			t.Fatal(err)
@@ -71,12 +73,13 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 	}
 	ix := NewIndex(sets)
 	for i := range 64 {
-		lbls := map[string]string{}
+		var b signal.Builder
 		for j, name := range []string{"a", "b", "c"} {
 			if v := (i >> (2 * j)) & 3; v != 0 {
-				lbls[name] = fmt.Sprint(v)
+				b.Add(name, fmt.Sprint(v))
 			}
 		}
+		lbls := b.Strings()
 		var want []int
 		for k := range sets {
 			if sets[k].Matches(lbls) {
