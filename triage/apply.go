@@ -221,7 +221,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	// included: a resolved incident never swallows a firing signal.
 	orphan := a != nil && a.Firing && firing && !s.inOpenIncident(a)
 	if a != nil && (a.Hash == h || staleFiring(a, sig)) && !orphan {
-		a.LastSeen = now
+		a.LastSeen = stampOf(now)
 		return false
 	}
 	if a == nil && !firing {
@@ -232,10 +232,11 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.held.move(a.Signal.Source, sig.Source) // admission counts follow the latest source
 	}
 	if a == nil {
-		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
+		a = &Alert{FirstSeen: stampOf(now), hits: s.matchHits(sig)}
 		s.alerts[id] = a
 	}
-	a.Signal, a.Hash, a.LastSeen = *sig, h, now
+	s.hold(a, sig, id)
+	a.Hash, a.LastSeen = h, stampOf(now)
 	if sig != received { // a heartbeat's or a resolve's signal is built anew
 		annotations = stringsHash(sig.Annotations)
 	}
@@ -265,6 +266,22 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	return true
 }
 
+// hold makes sig, of the alert whose ID is id, a's latest delivery. The
+// fingerprint a holds stays the tail of the ID string the alert was first
+// stored under, and its link is shared: one copy of each among the alerts
+// map, the signal and the alerts that carry the same link.
+func (s *State) hold(a *Alert, sig *signal.Signal, id string) {
+	fp, link := a.Signal.Fingerprint, a.Signal.Link
+	if fp == "" {
+		fp = id[len(id)-len(sig.Fingerprint):]
+	}
+	if link != sig.Link {
+		link = s.links.share(sig.Link)
+	}
+	a.Signal = *sig
+	a.Signal.Fingerprint, a.Signal.Link = fp, link
+}
+
 // staleFiring reports a late copy of a firing occurrence that has already
 // been explicitly resolved; applying it would re-open what is over.
 func staleFiring(a *Alert, sig *signal.Signal) bool {
@@ -284,8 +301,8 @@ func (s *State) attach(c *change, a *Alert, id string, now time.Time) {
 	if inc == nil {
 		inc = s.openIncident(c, cls, &a.Signal, now)
 	}
-	a.Incident, a.Joined = inc.Key, now
-	inc.Alerts = append(inc.Alerts, id)
+	a.Incident, a.Joined = inc.Key, stampOf(now)
+	inc.Alerts = appendHeld(inc.Alerts, id)
 	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
 		inc.StartedAt = st
 	}

@@ -136,7 +136,17 @@ func (inc *Incident) open() bool { return inc.Status != StatusResolved }
 // ever was.
 const Retention = 7 * 24 * time.Hour
 
-func (inc *Incident) addEvent(e Event) { inc.Timeline = append(inc.Timeline, e) }
+func (inc *Incident) addEvent(e Event) { inc.Timeline = appendHeld(inc.Timeline, e) }
+
+// appendHeld appends e to s, which lives as long as its incident: a full s
+// grows by a quarter rather than doubling, since its spare room is held
+// as long as it is, not briefly.
+func appendHeld[T any](s []T, e T) []T {
+	if len(s) == cap(s) {
+		s = append(slices.Grow([]T(nil), len(s)+len(s)/4+1), s...)
+	}
+	return append(s, e)
+}
 
 // maxAlertEvents bounds how many per-alert events (firing, resolved) one
 // incident's timeline lists: a storm of 5,000 alerts is summarised, not
@@ -226,7 +236,7 @@ func (inc *Incident) derive(rs *rules.Set) {
 // addAlert adds (d=1) or removes (d=-1) a firing alert from the statistics.
 func (inc *Incident) addAlert(a *Alert, d int) {
 	inc.firing += d
-	for _, i := range a.hits {
+	for _, i := range a.matcherHits() {
 		inc.matcherHits[i] += d
 	}
 	if in := a.Signal.Labels["instance"]; in != "" {

@@ -130,7 +130,7 @@ const StatusExpired = "expired"
 // newSignalView is a's view; a fires or not as its effective status says.
 func newSignalView(a *Alert) SignalView {
 	sv := SignalView{ID: a.Signal.ID(), Signal: a.Signal, Status: signal.StatusResolved,
-		JoinedAt: a.Joined, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+		JoinedAt: a.Joined.Time(), FirstSeen: a.FirstSeen.Time(), LastSeen: a.LastSeen.Time()}
 	switch {
 	case a.Firing:
 		sv.Status = signal.StatusFiring
