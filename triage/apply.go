@@ -235,7 +235,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		a = &Alert{FirstSeen: stampOf(now), hits: s.matchHits(sig)}
 		s.alerts[id] = a
 	}
-	s.hold(a, sig, id)
+	s.store(a, sig, id)
 	a.Hash, a.LastSeen = h, stampOf(now)
 	if sig != received { // a heartbeat's or a resolve's signal is built anew
 		annotations = stringsHash(sig.Annotations)
@@ -266,11 +266,11 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	return true
 }
 
-// hold makes sig, of the alert whose ID is id, a's latest delivery. The
-// fingerprint a holds stays the tail of the ID string the alert was first
-// stored under, and its link is shared: one copy of each among the alerts
-// map, the signal and the alerts that carry the same link.
-func (s *State) hold(a *Alert, sig *signal.Signal, id string) {
+// store makes sig, of the alert whose ID is id, a's latest delivery. a's
+// fingerprint stays the tail of the ID string the alerts map first stored
+// it under, and its link is one alerts with the same link share: neither
+// costs a string of its own.
+func (s *State) store(a *Alert, sig *signal.Signal, id string) {
 	fp, link := a.Signal.Fingerprint, a.Signal.Link
 	if fp == "" {
 		fp = id[len(id)-len(sig.Fingerprint):]

@@ -291,8 +291,8 @@ func (s *State) rebuild() {
 	s.scheduleSilences()
 }
 
-// shareStrings makes a (stored under id) share its strings as a live alert
-// does (hold): its fingerprint is the tail of id, its incident string its
+// shareStrings makes a, stored under id, share its strings as a live alert
+// does (store): its fingerprint is the tail of id, its incident string its
 // incident's key, its link a shared one.
 func (s *State) shareStrings(a *Alert, id string) {
 	if fp := a.Signal.Fingerprint; strings.HasSuffix(id, fp) {

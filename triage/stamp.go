@@ -2,10 +2,11 @@ package triage
 
 import "time"
 
-// stamp is an instant in 8 bytes rather than time.Time's 24, for what every
-// alert holds: Unix nanoseconds, 0 for the zero Time. Triage's instants are
-// UTC (the journal's record times), so a stamp gives back the same Time,
-// and its JSON is the Time's.
+// stamp is an instant in 8 bytes rather than time.Time's 24, for the times
+// every alert and timeline event holds: Unix nanoseconds, 0 for the zero
+// Time (and so for the instant 1970-01-01T00:00:00Z, which no record has).
+// Triage's instants are UTC (the journal's record times), so a stamp gives
+// back the same Time, and its JSON is the Time's.
 type stamp int64
 
 // stampOf is t as a stamp.

@@ -57,7 +57,8 @@ type IncidentEvent struct {
 }
 
 // Alert is the latest known state of one signal identity. Every held alert
-// has one, so its fields are laid out to stay within a 288-byte size class.
+// has one, so it is kept small: times as stamps, matcher hits shared, and
+// a report's pool beside it in State.poolKeys.
 type Alert struct {
 	Signal    signal.Signal `json:"signal"`
 	Hash      uint64        `json:"hash"`     // content hash, for duplicate detection
