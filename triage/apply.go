@@ -219,7 +219,7 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	// included: a resolved incident never swallows a firing signal.
 	orphan := a != nil && a.Firing && firing && !s.inOpenIncident(a)
 	if a != nil && (a.Hash == h || staleFiring(a, sig)) && !orphan {
-		a.LastSeen = now
+		a.LastSeen = stampOf(now)
 		return false
 	}
 	if a == nil && !firing {
@@ -230,10 +230,11 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 		s.held.move(a.Signal.Source, sig.Source) // admission counts follow the latest source
 	}
 	if a == nil {
-		a = &Alert{FirstSeen: now, hits: s.rules.MatchSignal(sig)}
+		a = &Alert{FirstSeen: stampOf(now), hits: s.matchHits(sig)}
 		s.alerts[id] = a
 	}
-	a.Signal, a.Hash, a.LastSeen = *sig, h, now
+	s.store(a, sig, id)
+	a.Hash, a.LastSeen = h, stampOf(now)
 	a.Signal.Annotations = s.shared.share(sig.Annotations)
 	expiry := time.Time{}
 	if firing && !sig.EndsAt.IsZero() {
@@ -260,6 +261,22 @@ func (s *State) applySignal(c *change, sig *signal.Signal) bool {
 	return true
 }
 
+// store makes sig, of the alert whose ID is id, a's latest delivery. a's
+// fingerprint stays the tail of the ID string the alerts map first stored
+// it under, and its link is one alerts with the same link share: neither
+// costs a string of its own.
+func (s *State) store(a *Alert, sig *signal.Signal, id string) {
+	fp, link := a.Signal.Fingerprint, a.Signal.Link
+	if fp == "" {
+		fp = id[len(id)-len(sig.Fingerprint):]
+	}
+	if link != sig.Link {
+		link = s.links.share(sig.Link)
+	}
+	a.Signal = *sig
+	a.Signal.Fingerprint, a.Signal.Link = fp, link
+}
+
 // staleFiring reports a late copy of a firing occurrence that has already
 // been explicitly resolved; applying it would re-open what is over.
 func staleFiring(a *Alert, sig *signal.Signal) bool {
@@ -279,8 +296,8 @@ func (s *State) attach(c *change, a *Alert, id string, now time.Time) {
 	if inc == nil {
 		inc = s.openIncident(c, cls, &a.Signal, now)
 	}
-	a.Incident, a.Joined = inc.Key, now
-	inc.Alerts = append(inc.Alerts, id)
+	a.Incident, a.Joined = inc.Key, stampOf(now)
+	inc.Alerts = appendHeld(inc.Alerts, id)
 	if st := a.Signal.StartsAt; !st.IsZero() && st.Before(inc.StartedAt) {
 		inc.StartedAt = st
 	}

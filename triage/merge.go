@@ -90,9 +90,9 @@ func (s *State) transfer(from, to *Incident, ids []string) {
 			from.addAlert(a, -1)
 			to.addAlert(a, 1)
 		}
-		at := a.Joined
+		at := a.Joined.Time()
 		if at.IsZero() {
-			at = a.FirstSeen
+			at = a.FirstSeen.Time()
 		}
 		for _, d := range tallied(&a.Signal) {
 			from.count(d.counter, -d.n, at, keep)

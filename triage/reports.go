@@ -33,11 +33,11 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 	now := s.now
 	if a != nil {
 		if a.Hash == h {
-			a.LastSeen = now
+			a.LastSeen = stampOf(now)
 			return false
 		}
 		more := sig.Reach - a.Signal.Reach
-		a.Signal, a.Hash, a.LastSeen = *sig, h, now
+		a.Signal, a.Hash, a.LastSeen = *sig, h, stampOf(now)
 		if t := s.reportTally(a); t != nil && sig.Kind == signal.KindMention && more > 0 {
 			t.count(rules.CounterReach, more, now, s.keepCounts())
 		}
@@ -50,7 +50,7 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 		return s.applyRepost(c, sig, h)
 	}
 	id := sig.ID()
-	a = &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now, hits: s.rules.MatchSignal(sig)}
+	a = &Alert{Signal: *sig, Hash: h, FirstSeen: stampOf(now), LastSeen: stampOf(now), hits: s.matchHits(sig)}
 	s.alerts[id] = a
 	s.timers.set(timerReportText, id, now.Add(ReportTextRetention))
 	cls := s.rules.Classify(sig)
@@ -86,7 +86,7 @@ func (s *State) reportTally(a *Alert) *tally {
 	if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
 		return &inc.tally
 	}
-	if p := s.pools[a.poolKey]; p != nil && a.Incident == "" {
+	if p := s.pools[s.poolKeys[a]]; p != nil && a.Incident == "" {
 		return &p.tally
 	}
 	return nil
@@ -120,7 +120,7 @@ func (s *State) poolReport(c *change, cls rules.Class, a *Alert, now time.Time) 
 		}
 		s.pools[cls.Key] = p
 	}
-	a.poolKey = p.Key
+	s.poolKeys[a] = p.Key
 	s.expirePool(p, now)
 	p.Reports = append(p.Reports, a.Signal.ID())
 	s.countSignal(&p.tally, &a.Signal, now)
@@ -138,10 +138,10 @@ func (s *State) evaluatePool(p *pool, now time.Time) rules.Verdict {
 	started := now
 	for _, id := range p.Reports {
 		if a := s.alerts[id]; a != nil {
-			for _, i := range a.hits {
+			for _, i := range a.matcherHits() {
 				hits[i]++
 			}
-			started = minTime(started, a.FirstSeen)
+			started = minTime(started, a.FirstSeen.Time())
 		}
 	}
 	f := rules.Facts{Now: now, Started: started, MatcherHits: hits, Customers: len(p.Customers),
@@ -159,9 +159,10 @@ func (s *State) openFromPool(c *change, cls rules.Class, p *pool, a *Alert, v ru
 	inc.tally = p.tally
 	for _, id := range p.Reports {
 		if r := s.alerts[id]; r != nil {
-			r.Incident, r.poolKey = inc.Key, ""
+			r.Incident = inc.Key
+			delete(s.poolKeys, r)
 			inc.Alerts = append(inc.Alerts, id)
-			inc.StartedAt = minTime(inc.StartedAt, r.FirstSeen)
+			inc.StartedAt = minTime(inc.StartedAt, r.FirstSeen.Time())
 		}
 	}
 	inc.LastSignalAt = now
@@ -179,7 +180,7 @@ func (s *State) expirePool(p *pool, now time.Time) {
 	horizon := now.Add(-s.keepCounts())
 	keep := slices.IndexFunc(p.Reports, func(id string) bool {
 		a := s.alerts[id]
-		return a != nil && a.FirstSeen.After(horizon)
+		return a != nil && a.FirstSeen.Time().After(horizon)
 	})
 	if keep < 0 {
 		keep = len(p.Reports)
@@ -187,6 +188,7 @@ func (s *State) expirePool(p *pool, now time.Time) {
 	for _, id := range p.Reports[:keep] {
 		if a := s.alerts[id]; a != nil {
 			s.expiries.set(a, time.Time{})
+			delete(s.poolKeys, a)
 		}
 		delete(s.alerts, id)
 		s.timers.set(timerReportText, id, time.Time{})
@@ -278,10 +280,13 @@ func (s *State) applyRepost(c *change, sig *signal.Signal, h uint64) bool {
 	} else if t := s.reportTally(orig); t != nil {
 		t.count(rules.CounterReach, sig.Reach, now, s.keepCounts())
 	}
-	rp := &Alert{Signal: *sig, Hash: h, FirstSeen: now, LastSeen: now}
+	rp := &Alert{Signal: *sig, Hash: h, FirstSeen: stampOf(now), LastSeen: stampOf(now)}
 	rp.Signal.Text = "" // the reposted text is the original's
 	if orig != nil {
-		rp.Incident, rp.poolKey = orig.Incident, orig.poolKey
+		rp.Incident = orig.Incident
+		if key, ok := s.poolKeys[orig]; ok {
+			s.poolKeys[rp] = key
+		}
 	}
 	s.alerts[sig.ID()] = rp
 	return true

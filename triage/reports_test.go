@@ -142,6 +142,32 @@ func TestUnattributedReportsAreKeptAndCounted(t *testing.T) {
 	}
 }
 
+// A restored state knows the pool each report waits in, as the live one
+// does: a boosted mention adds its reach to its pool either way.
+func TestBoostOfAPooledMentionCountsAfterRestore(t *testing.T) {
+	for name, restore := range map[string]bool{"live": false, "restored": true} {
+		t.Run(name, func(t *testing.T) {
+			m := acmeMachine(t)
+			mn := mention("m1", "my cat walked on the keyboard", 100)
+			m.signals(t0, mn)
+			if restore {
+				snap, err := m.s.Snapshot()()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := m.s.Restore(snap); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mn.Reach = 250
+			m.signals(t0.Add(time.Minute), mn)
+			if pools := m.s.Pools(); len(pools) != 1 || pools[0].Mentions != 1 || pools[0].Reach != 250 {
+				t.Errorf("pools = %+v, want one with 1 mention of reach 250", pools)
+			}
+		})
+	}
+}
+
 // checkRestoreMatches checks that a state restored from m's snapshot
 // serialises exactly as m's.
 func checkRestoreMatches(t *testing.T, m *machine) {

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -207,7 +208,7 @@ func (s *State) Restore(data []byte) error {
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers, s.expiries = fresh.openByKey, fresh.openBySvc, fresh.timers, fresh.expiries
-	s.shared = fresh.shared
+	s.shared, s.sharedHits, s.links, s.poolKeys = fresh.shared, fresh.sharedHits, fresh.links, fresh.poolKeys
 	s.openCount, s.archived, s.silences = fresh.openCount, nil, fresh.silences
 	s.intents, s.settled, s.dueIntents = fresh.intents, fresh.settled, fresh.dueIntents
 	s.dueChat, s.chat, s.chatChannels = fresh.dueChat, fresh.chat, fresh.chatChannels
@@ -264,17 +265,18 @@ func (s *State) rebuild() {
 		var last time.Time
 		for _, id := range p.Reports {
 			if a := s.alerts[id]; a != nil {
-				a.poolKey, last = p.Key, a.FirstSeen
+				s.poolKeys[a], last = p.Key, a.FirstSeen.Time()
 			}
 		}
 		s.timers.set(timerPoolExpiry, p.Key, last.Add(s.keepCounts()))
 	}
 	for id, a := range s.alerts {
 		a.expiryPos = 0 // expiries start afresh
+		s.shareStrings(a, id)
 		a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
-		a.hits = s.rules.MatchSignal(&a.Signal)
+		a.hits = s.matchHits(&a.Signal)
 		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
-			s.timers.set(timerReportText, id, a.FirstSeen.Add(ReportTextRetention))
+			s.timers.set(timerReportText, id, a.FirstSeen.Time().Add(ReportTextRetention))
 		}
 		if !a.Firing {
 			continue
@@ -287,6 +289,19 @@ func (s *State) rebuild() {
 		}
 	}
 	s.scheduleSilences()
+}
+
+// shareStrings makes a, stored under id, share its strings as a live alert
+// does (store): its fingerprint is the tail of id, its incident string its
+// incident's key, its link a shared one.
+func (s *State) shareStrings(a *Alert, id string) {
+	if fp := a.Signal.Fingerprint; strings.HasSuffix(id, fp) {
+		a.Signal.Fingerprint = id[len(id)-len(fp):]
+	}
+	if inc := s.incidents[a.Incident]; inc != nil {
+		a.Incident = inc.Key
+	}
+	a.Signal.Link = s.links.share(a.Signal.Link)
 }
 
 // reclassify makes an open incident also the incident of the keys and

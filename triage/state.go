@@ -56,18 +56,19 @@ type IncidentEvent struct {
 	Event
 }
 
-// Alert is the latest known state of one signal identity.
+// Alert is the latest known state of one signal identity. Every held alert
+// has one, so it is kept small: times as stamps, matcher hits shared, and
+// a report's pool beside it in State.poolKeys.
 type Alert struct {
 	Signal    signal.Signal `json:"signal"`
 	Hash      uint64        `json:"hash"`     // content hash, for duplicate detection
 	Incident  string        `json:"incident"` // key of the incident it belongs to, "" if none
 	Firing    bool          `json:"firing"`   // effective status: firing and not past endsAt
 	expiryPos int32         // 1 + its index in State.expiries, 0 when not there (beside Firing: no padding)
-	FirstSeen time.Time     `json:"firstSeen"`
-	LastSeen  time.Time     `json:"lastSeen"`
-	Joined    time.Time     `json:"joined,omitzero"` // when this occurrence joined Incident
-	hits      []int         // matcher indexes it matches (derived from rules)
-	poolKey   string        // the pool a report waits in (derived from pools)
+	FirstSeen stamp         `json:"firstSeen"`
+	LastSeen  stamp         `json:"lastSeen"`
+	Joined    stamp         `json:"joined,omitzero"` // when this occurrence joined Incident
+	hits      *[]int        // matcher indexes it matches, shared (hitSets); nil for none (derived from rules)
 }
 
 // State is the triage state machine. Apply mutates it; the query methods
@@ -92,6 +93,9 @@ type State struct {
 	timers     timerHeap
 	expiries   expiryHeap            // firing alerts with an endsAt, in expiry order
 	shared     sharedSets            // annotation sets alerts share
+	sharedHits hitSets               // matcher index lists alerts share
+	links      sharedText            // links alerts share
+	poolKeys   map[*Alert]string     // the pool each pooled report waits in (derived from pools)
 	pools      map[string]*pool      // reports no open incident took, by grouping key
 	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
 	intents    map[string]*Intent    // pending effects, by ID
@@ -129,6 +133,7 @@ func New(rs *rules.Set) *State {
 		openBySvc:    make(map[string]*Incident),
 		intents:      make(map[string]*Intent),
 		pools:        make(map[string]*pool),
+		poolKeys:     make(map[*Alert]string),
 		heartbeats:   make(map[string]*heartbeat),
 		dueIntents:   intentHeap{pos: make(map[string]int)},
 		dueChat:      intentHeap{pos: make(map[string]int)},
@@ -188,6 +193,19 @@ func (s *State) NextDue() (time.Time, bool) {
 		return exp, true
 	}
 	return at, ok
+}
+
+// matcherHits is the indexes of the matchers a matches.
+func (a *Alert) matcherHits() []int {
+	if a.hits == nil {
+		return nil
+	}
+	return *a.hits
+}
+
+// matchHits is what an alert of sig holds as its hits.
+func (s *State) matchHits(sig *signal.Signal) *[]int {
+	return s.sharedHits.share(s.rules.MatchSignal(sig))
 }
 
 func (s *State) setRules(rs *rules.Set, files []rules.File) {

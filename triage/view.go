@@ -130,7 +130,7 @@ const StatusExpired = "expired"
 // newSignalView is a's view; a fires or not as its effective status says.
 func newSignalView(a *Alert) SignalView {
 	sv := SignalView{ID: a.Signal.ID(), Signal: a.Signal, Status: signal.StatusResolved,
-		JoinedAt: a.Joined, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen}
+		JoinedAt: a.Joined.Time(), FirstSeen: a.FirstSeen.Time(), LastSeen: a.LastSeen.Time()}
 	switch {
 	case a.Firing:
 		sv.Status = signal.StatusFiring
@@ -188,11 +188,23 @@ func (s *State) Get(key string, offset, limit int) (Detail, bool) {
 	return s.detail(inc, offset, limit), true
 }
 
+// events is the Events of a timeline; nil for none.
+func events(timeline []heldEvent) []Event {
+	if len(timeline) == 0 {
+		return nil
+	}
+	out := make([]Event, len(timeline))
+	for i := range timeline {
+		out[i] = timeline[i].event()
+	}
+	return out
+}
+
 // detail is inc with up to limit of its signals from offset.
 func (s *State) detail(inc *Incident, offset, limit int) Detail {
 	d := Detail{Summary: s.summary(inc), Impact: s.impact(inc), Figures: s.figures(inc), SignalsTotal: len(inc.Alerts),
 		AlertEventsOmitted: max(0, inc.AlertEvents-maxAlertEvents)}
-	d.Timeline = append([]Event(nil), inc.Timeline...)
+	d.Timeline = events(inc.Timeline)
 	d.Updates = append([]Update(nil), inc.Updates...)
 	d.HumanEntries = cloneEntries(inc.HumanEntries)
 	from := min(max(offset, 0), len(inc.Alerts))
