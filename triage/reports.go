@@ -86,10 +86,34 @@ func (s *State) reportTally(a *Alert) *tally {
 	if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
 		return &inc.tally
 	}
-	if p := s.pools[s.poolKeys[a]]; p != nil && a.Incident == "" {
+	if a.Incident != "" {
+		return nil
+	}
+	if p := s.pools[s.poolKeys[s.reposted(a)]]; p != nil {
 		return &p.tally
 	}
 	return nil
+}
+
+// maxRepostChain bounds how far reposts of reposts are followed.
+const maxRepostChain = 8
+
+// reposted is the report a repost stands for: the post it reposts, through
+// reposts of reposts, while that post is still held; any other report is
+// itself. A repost waits in its post's pool, derived rather than recorded,
+// so that a restored state knows it as the live one does.
+func (s *State) reposted(a *Alert) *Alert {
+	for range maxRepostChain {
+		if a.Signal.RepostOf == "" {
+			break
+		}
+		orig := s.alerts[string(a.Signal.Kind)+"/"+a.Signal.RepostOf]
+		if orig == nil {
+			break
+		}
+		a = orig
+	}
+	return a
 }
 
 // joinReport puts a new report into an open incident. A report keeps an
@@ -284,9 +308,6 @@ func (s *State) applyRepost(c *change, sig *signal.Signal, h uint64) bool {
 	rp.Signal.Text = "" // the reposted text is the original's
 	if orig != nil {
 		rp.Incident = orig.Incident
-		if key, ok := s.poolKeys[orig]; ok {
-			s.poolKeys[rp] = key
-		}
 	}
 	s.alerts[sig.ID()] = rp
 	return true

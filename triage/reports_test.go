@@ -143,7 +143,8 @@ func TestUnattributedReportsAreKeptAndCounted(t *testing.T) {
 }
 
 // A restored state knows the pool each report waits in, as the live one
-// does: a boosted mention adds its reach to its pool either way.
+// does: a boosted mention, and a boost that reached more people, add their
+// reach to the pool either way.
 func TestBoostOfAPooledMentionCountsAfterRestore(t *testing.T) {
 	for name, restore := range map[string]bool{"live": false, "restored": true} {
 		t.Run(name, func(t *testing.T) {
@@ -159,10 +160,25 @@ func TestBoostOfAPooledMentionCountsAfterRestore(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			boost := mention("b1", "", 40)
+			boost.RepostOf = "m1"
+			m.signals(t0.Add(30*time.Second), boost)
+			if restore {
+				checkRestoreMatches(t, m)
+				snap, err := m.s.Snapshot()()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := m.s.Restore(snap); err != nil {
+					t.Fatal(err)
+				}
+			}
 			mn.Reach = 250
 			m.signals(t0.Add(time.Minute), mn)
-			if pools := m.s.Pools(); len(pools) != 1 || pools[0].Mentions != 1 || pools[0].Reach != 250 {
-				t.Errorf("pools = %+v, want one with 1 mention of reach 250", pools)
+			boost.Reach = 90 // the boost reached more people since
+			m.signals(t0.Add(2*time.Minute), boost)
+			if pools := m.s.Pools(); len(pools) != 1 || pools[0].Mentions != 1 || pools[0].Reach != 340 {
+				t.Errorf("pools = %+v, want one with 1 mention of reach 250+90", pools)
 			}
 		})
 	}
