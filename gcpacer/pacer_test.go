@@ -17,8 +17,8 @@ func TestPercent(t *testing.T) {
 	}{
 		{"nothing live yet", 0, maxPercent},
 		{"tiny heap: capped", 1 * mib, maxPercent},
-		{"16 MiB: the floor is exactly the cap", 16 * mib, 400},
-		{"64 MiB: the floor doubles it", 64 * mib, 100},
+		{"64 MiB: the floor doubles it, the cap", 64 * mib, 100},
+		{"100 MiB: the floor", 100 * mib, 64},
 		{"150 MB: the floor", 150_000_000, 44},
 		{"256 MiB: floor and quarter meet", 256 * mib, 25},
 		{"1.5 GB: a quarter", 1_500_000_000, 25},
