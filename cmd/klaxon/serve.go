@@ -209,6 +209,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		wg.Add(1)
 		go func() { defer wg.Done(); chat.Run(loopCtx) }()
 	}
+	pageOutExecutable(log)
 	srv.SetReady(true)
 
 	err = srv.Serve(ctx, ln)

@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"math"
+	"os"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"go.uber.org/zap"
+
+	"github.com/klaxonhq/klaxon/pageout"
 )
 
 // memoryLimitRatio is the share of the cgroup's memory limit given to the
@@ -27,5 +30,19 @@ func setMemoryLimit(log *zap.Logger) {
 		log.Warn("no soft memory limit from the cgroup", zap.Error(err))
 	case limit < math.MaxInt64:
 		log.Info("soft memory limit", zap.Int64("bytes", limit))
+	}
+}
+
+// pageOutExecutable drops from memory the pages of Klaxon's own binary that
+// starting up read (package initialisation, configuration, recovery), which
+// would otherwise stay resident: some 12 of its 29 MiB are not read again.
+// What serving runs is faulted back in as it runs.
+func pageOutExecutable(log *zap.Logger) {
+	exe, err := os.Executable()
+	if err == nil {
+		err = pageout.Files(exe)
+	}
+	if err != nil {
+		log.Info("the binary's start-up pages stay resident", zap.Error(err))
 	}
 }
