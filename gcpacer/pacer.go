@@ -13,8 +13,9 @@ import (
 )
 
 const (
-	// minHeadroom is the least garbage let grow between collections: below
-	// it a small heap would be collected too often for the memory saved.
+	// minHeadroom is the least garbage let grow between collections of a
+	// heap over 64 MiB: a quarter of a heap under 256 MiB would have it
+	// collected too often for the memory saved.
 	minHeadroom = 64 << 20
 	// headroomDivisor makes a large heap's headroom a quarter of it.
 	headroomDivisor = 4
