@@ -14,6 +14,8 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/klaxonhq/klaxon/pageout"
 )
 
 // Defaults applied by OpenBadger to zero Options fields.
@@ -399,13 +401,15 @@ func (b *Badger) requestPageOut() {
 	}
 }
 
-// pageOutStore releases the pages of badger's memory-mapped files from this
-// process's RSS; on the first failure it warns and stops trying.
+// pageOutStore releases the pages of badger's memory-mapped files (value
+// log, memtable logs, tables: every byte written or read would stay
+// resident until the kernel is pressed for memory) from this process's
+// RSS; on the first failure it warns and stops trying.
 func (b *Badger) pageOutStore() {
 	if b.noPageOut {
 		return
 	}
-	if err := pageOutMappings(b.mapDir); err != nil {
+	if err := pageout.Files(b.mapDir); err != nil {
 		b.noPageOut = true
 		b.log.Warn("journal cannot page out its mapped files; RSS will include store pages the kernel has not reclaimed", zap.Error(err))
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -86,11 +87,17 @@ func (s *Site) put(path, typ string, body []byte) {
 	s.Files[path] = f
 }
 
+// gzipWriters holds gzip writers between uses: each one holds some 800 KB
+// of compressor state, and every rendering compresses every output.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
 // gzipped is body compressed, or nil when that saves nothing.
 func gzipped(body []byte) []byte {
 	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression) // the level is valid
-	_, _ = zw.Write(body)                                     // a bytes.Buffer does not fail
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&b)
+	_, _ = zw.Write(body) // a bytes.Buffer does not fail
 	_ = zw.Close()
 	if b.Len() >= len(body) {
 		return nil

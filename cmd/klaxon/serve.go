@@ -31,6 +31,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/engine"
+	"github.com/klaxonhq/klaxon/gcpacer"
 	"github.com/klaxonhq/klaxon/ingest"
 	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/postmortem"
@@ -113,11 +114,16 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
-	restoreGC := relaxGCForRecovery()
+	restoreGC := gcpacer.ForRecovery()
 	j, rep, err := openJournal(cfg, state, log, reg)
 	restoreGC()
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
+	}
+	stopPacing, paced := gcpacer.Start()
+	defer stopPacing()
+	if !paced {
+		log.Info("GOGC or GOMEMLIMIT is set: the collector is paced as they say")
 	}
 	shutdown := newShutdownClock(ctx, cfg.Server.ShutdownTimeout, time.Now)
 	defer shutdown.close()
@@ -203,6 +209,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		wg.Add(1)
 		go func() { defer wg.Done(); chat.Run(loopCtx) }()
 	}
+	pageOutExecutable(log)
 	srv.SetReady(true)
 
 	err = srv.Serve(ctx, ln)

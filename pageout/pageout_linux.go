@@ -1,6 +1,9 @@
 //go:build linux
 
-package journal
+// Package pageout drops the pages a process has mapped from files out of
+// its resident memory, where they would otherwise stay until the kernel is
+// pressed for memory.
+package pageout
 
 import (
 	"bufio"
@@ -13,26 +16,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pageOutMappings asks the kernel to drop from this process's memory every
-// page it has mapped from files under dir (dir ends in a separator).
+// Files asks the kernel to drop from this process's memory every page it
+// has mapped from files whose path starts with prefix (a directory ends in
+// a separator).
 //
-// Badger memory-maps its value log, memtable logs and tables, so every byte
-// written or read stays in the process's RSS until the kernel is pressed for
-// memory. MADV_PAGEOUT reclaims those pages now; the data stays on disk and
-// is faulted back in if badger reads it again. Unlike MADV_DONTNEED it never
-// discards anonymous memory, so a mapping badger replaces between reading
+// MADV_PAGEOUT reclaims those pages now; the data stays on disk and is
+// faulted back in when it is read again. Unlike MADV_DONTNEED it never
+// discards anonymous memory, so a mapping replaced between reading
 // /proc/self/maps and the madvise call cannot be corrupted.
-func pageOutMappings(dir string) error {
+func Files(prefix string) error {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return fmt.Errorf("page out store mappings: %w", err)
+		return fmt.Errorf("page out %s: %w", prefix, err)
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	s.Buffer(make([]byte, 0, 4096), 1<<20)
 	for s.Scan() {
 		m, ok := parseMapsLine(s.Text())
-		if !ok || !strings.HasPrefix(m.path, dir) {
+		if !ok || !strings.HasPrefix(m.path, prefix) {
 			continue
 		}
 		_, _, errno := unix.Syscall(unix.SYS_MADVISE, uintptr(m.start), uintptr(m.end-m.start), unix.MADV_PAGEOUT)
@@ -45,7 +47,7 @@ func pageOutMappings(dir string) error {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return fmt.Errorf("page out store mappings: read /proc/self/maps: %w", err)
+		return fmt.Errorf("page out %s: read /proc/self/maps: %w", prefix, err)
 	}
 	return nil
 }

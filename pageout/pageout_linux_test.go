@@ -1,9 +1,10 @@
 //go:build linux
 
-package journal
+package pageout
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,11 +56,12 @@ func FuzzParseMapsLine(f *testing.F) {
 	})
 }
 
-func TestPageOutMappings(t *testing.T) {
-	dir, err := resolveDir(t.TempDir())
+func TestFiles(t *testing.T) {
+	dir, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	dir += string(filepath.Separator)
 	const size = 4 << 20
 	path := dir + "mapped"
 	f, err := os.Create(path)
@@ -84,7 +86,7 @@ func TestPageOutMappings(t *testing.T) {
 	if rss := mappedRSS(t, path); rss < size/2 {
 		t.Fatalf("only %d bytes of the touched mapping are resident", rss)
 	}
-	if err := pageOutMappings(dir); err != nil {
+	if err := Files(dir); err != nil {
 		t.Skipf("page out unsupported here: %v", err)
 	}
 	if rss := mappedRSS(t, path); rss > size/4 {
