@@ -201,6 +201,7 @@ func (b *Badger) restore(txn *badger.Txn) error {
 func scanRecords(txn *badger.Txn, from uint64, fn func(Record) error) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = recordPrefix
+	opts.PrefetchValues = false // ValueCopy copies each value once; prefetching would copy it twice
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	for it.Seek(recordKey(from)); it.ValidForPrefix(recordPrefix); it.Next() {

@@ -58,7 +58,17 @@ func (e *svcEntry) matches(lbls signal.Strings) bool {
 
 // labelKey writes label=value pairs for the names present, "" if none is.
 func labelKey(lbls signal.Strings, names []string) string {
+	n := 0
+	for _, l := range names {
+		if v := lbls.Get(l); v != "" {
+			n += len(l) + len(v) + 2
+		}
+	}
+	if n == 0 {
+		return ""
+	}
 	var b strings.Builder
+	b.Grow(n) // once, unless a value needs quoting
 	for _, l := range names {
 		v := lbls.Get(l)
 		if v == "" {

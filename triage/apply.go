@@ -15,7 +15,7 @@ import (
 // implements journal.FSM: records must come in sequence order; a record at
 // or below the last applied sequence is ignored, so replay is idempotent.
 func (s *State) Apply(rec journal.Record) any {
-	e, err := decodeRecord(rec)
+	e, keys, err := decodeRecord(rec)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec.Seq != 0 && rec.Seq <= s.seq {
@@ -28,7 +28,7 @@ func (s *State) Apply(rec journal.Record) any {
 	if err != nil {
 		return &Result{Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
 	}
-	c := &change{state: s, seq: s.seq, res: &Result{}}
+	c := &change{state: s, seq: s.seq, res: &Result{}, seen: s.touchedBy}
 	until := s.now
 	if e.Tick != nil && e.Tick.Due.After(until) {
 		until = e.Tick.Due // a tick fires what it was appended for, whatever the record's time
@@ -36,7 +36,7 @@ func (s *State) Apply(rec journal.Record) any {
 	s.advance(c, until)
 	switch {
 	case len(e.Signals) > 0:
-		s.applySignals(c, e.Signals)
+		s.applySignals(c, e.Signals, keys)
 	case e.Action != nil:
 		c.res.Err = s.applyAction(c, e.Action)
 	case e.Rules != nil:
@@ -67,18 +67,55 @@ func (s *State) Apply(rec journal.Record) any {
 
 // Decode decodes a journaled entry for Apply ahead of time (journal.Decoder):
 // recovery decodes on several goroutines and applies on one, and stops at an
-// entry this binary cannot read rather than skip it.
+// entry this binary cannot read rather than skip it. It also works out its
+// signals' keys there, which Apply would otherwise do in line.
 func (s *State) Decode(data []byte) (any, error) {
-	return Decode(data)
+	e, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return &decoded{entry: e, keys: keysOf(e.Signals)}, nil
+}
+
+// decoded is an entry decoded ahead of Apply, with its signals' keys.
+type decoded struct {
+	entry *Entry
+	keys  []signalKey
+}
+
+// signalKey is what Apply looks a signal up by: its ID and its hash.
+type signalKey struct {
+	id   string
+	hash uint64
+}
+
+func keysOf(sigs []signal.Signal) []signalKey {
+	if len(sigs) == 0 {
+		return nil
+	}
+	keys := make([]signalKey, len(sigs))
+	for i := range sigs {
+		keys[i] = keyOf(&sigs[i])
+	}
+	return keys
+}
+
+func keyOf(sig *signal.Signal) signalKey {
+	return signalKey{id: sig.ID(), hash: hashSignal(sig)}
 }
 
 // decodeRecord uses the appender's decoding of a live record (the engine
-// encodes it from that very entry) and decodes records read from the store.
-func decodeRecord(rec journal.Record) (*Entry, error) {
-	if e, ok := rec.Decoded.(*Entry); ok {
-		return e, nil
+// encodes it from that very entry), the decoding recovery did ahead, or
+// decodes the record's bytes. keys is nil unless decoded ahead.
+func decodeRecord(rec journal.Record) (*Entry, []signalKey, error) {
+	switch d := rec.Decoded.(type) {
+	case *Entry:
+		return d, nil, nil
+	case *decoded:
+		return d.entry, d.keys, nil
 	}
-	return Decode(rec.Data)
+	e, err := Decode(rec.Data)
+	return e, nil, err
 }
 
 // change collects the incidents one entry touched, in the order it touched
@@ -94,9 +131,14 @@ type change struct {
 	chatSeen map[*Incident]bool
 }
 
+// maxReusedTouch bounds the map of touched incidents that the next entry
+// reuses (State.touchedBy) rather than grows its own from nothing.
+const maxReusedTouch = 512
+
 func (c *change) touch(inc *Incident) {
 	if c.seen == nil {
 		c.seen = make(map[*Incident]bool)
+		c.state.touchedBy = c.seen
 	}
 	if !c.seen[inc] {
 		c.seen[inc] = true
@@ -112,7 +154,11 @@ func (c *change) finish(now time.Time) {
 		}
 	}
 	c.syncChat()
-	c.touched, c.seen = c.touched[:0], nil
+	c.touched = c.touched[:0]
+	if len(c.seen) > maxReusedTouch {
+		c.state.touchedBy = nil // clearing a map costs what it once held
+	}
+	clear(c.seen)
 }
 
 // advance fires every timer due at or before now, each at its own time,
@@ -186,9 +232,15 @@ func (s *State) expireAlert(c *change, a *Alert, at time.Time) {
 	s.setFiring(c, inc, a, false, at, "expired (endsAt passed without a refresh)")
 }
 
-func (s *State) applySignals(c *change, sigs []signal.Signal) {
+func (s *State) applySignals(c *change, sigs []signal.Signal, keys []signalKey) {
 	for i := range sigs {
-		if s.applySignal(c, &sigs[i]) {
+		var k signalKey
+		if keys != nil {
+			k = keys[i]
+		} else {
+			k = keyOf(&sigs[i])
+		}
+		if s.applySignal(c, &sigs[i], k) {
 			c.res.Accepted++
 		} else {
 			c.res.Duplicates++
@@ -197,10 +249,9 @@ func (s *State) applySignals(c *change, sigs []signal.Signal) {
 }
 
 // applySignal records one signal and reports whether it changed anything.
-func (s *State) applySignal(c *change, sig *signal.Signal) bool {
+func (s *State) applySignal(c *change, sig *signal.Signal, k signalKey) bool {
 	now := s.now
-	id := sig.ID()
-	h := hashSignal(sig)
+	id, h := k.id, k.hash
 	a := s.alerts[id]
 	switch {
 	case rules.IsReport(sig):

@@ -81,7 +81,7 @@ func (s *State) heartbeatMissed(c *change, fingerprint string, at time.Time) {
 	delete(s.heartbeats, fingerprint)
 	now := s.now
 	s.now = at
-	s.applySignal(c, &sig)
+	s.applySignal(c, &sig, keyOf(&sig))
 	s.now = now
 }
 

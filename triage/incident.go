@@ -257,7 +257,9 @@ func (inc *Incident) addAlert(a *Alert, d int) {
 		inc.matcherHits[i] += d
 	}
 	if in := a.Signal.Labels.Get("instance"); in != "" {
-		if n := inc.instances[in] + d; n > 0 {
+		if d > 0 {
+			inc.instances[in]++ // one lookup, not two
+		} else if n := inc.instances[in] + d; n > 0 {
 			inc.instances[in] = n
 		} else {
 			delete(inc.instances, in)

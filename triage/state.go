@@ -95,6 +95,7 @@ type State struct {
 	shared     sharedSets            // annotation sets alerts share
 	sharedHits hitSets               // matcher index lists alerts share
 	links      sharedText            // links alerts share
+	touchedBy  map[*Incident]bool    // the incidents the entry being applied touched, kept for the next (change.touch)
 	poolKeys   map[*Alert]string     // the pool each pooled report waits in (derived from pools)
 	pools      map[string]*pool      // reports no open incident took, by grouping key
 	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
