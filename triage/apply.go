@@ -28,7 +28,7 @@ func (s *State) Apply(rec journal.Record) any {
 	if err != nil {
 		return &Result{Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
 	}
-	c := &change{state: s, seq: s.seq, res: &Result{}, seen: s.touchedBy}
+	c := &change{state: s, seq: s.seq, res: &Result{}, touched: s.touchedList, seen: s.touchedBy}
 	until := s.now
 	if e.Tick != nil && e.Tick.Due.After(until) {
 		until = e.Tick.Due // a tick fires what it was appended for, whatever the record's time
@@ -131,14 +131,14 @@ type change struct {
 	chatSeen map[*Incident]bool
 }
 
-// maxReusedTouch bounds the map of touched incidents that the next entry
-// reuses (State.touchedBy) rather than grows its own from nothing.
+// maxReusedTouch bounds the list and map of touched incidents that the
+// next entry reuses (State.touchedList, touchedBy) rather than grows its
+// own from nothing.
 const maxReusedTouch = 512
 
 func (c *change) touch(inc *Incident) {
 	if c.seen == nil {
 		c.seen = make(map[*Incident]bool)
-		c.state.touchedBy = c.seen
 	}
 	if !c.seen[inc] {
 		c.seen[inc] = true
@@ -154,11 +154,13 @@ func (c *change) finish(now time.Time) {
 		}
 	}
 	c.syncChat()
-	c.touched = c.touched[:0]
-	if len(c.seen) > maxReusedTouch {
-		c.state.touchedBy = nil // clearing a map costs what it once held
+	if len(c.touched) > maxReusedTouch {
+		c.touched, c.seen = nil, nil // clearing them would cost what they once held
 	}
+	clear(c.touched) // no stale pointers keep incidents from the collector
 	clear(c.seen)
+	c.touched = c.touched[:0]
+	c.state.touchedList, c.state.touchedBy = c.touched, c.seen
 }
 
 // advance fires every timer due at or before now, each at its own time,

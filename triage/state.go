@@ -91,18 +91,21 @@ type State struct {
 	openByKey  map[string]*Incident // grouping key -> open incident
 	openBySvc  map[string]*Incident // catalogue service -> newest open incident holding it
 	timers     timerHeap
-	expiries   expiryHeap            // firing alerts with an endsAt, in expiry order
-	shared     sharedSets            // annotation sets alerts share
-	sharedHits hitSets               // matcher index lists alerts share
-	links      sharedText            // links alerts share
-	touchedBy  map[*Incident]bool    // the incidents the entry being applied touched, kept for the next (change.touch)
-	poolKeys   map[*Alert]string     // the pool each pooled report waits in (derived from pools)
-	pools      map[string]*pool      // reports no open incident took, by grouping key
-	heartbeats map[string]*heartbeat // dead man's switches, by fingerprint
-	intents    map[string]*Intent    // pending effects, by ID
-	dueIntents intentHeap            // the same, in due order
-	settled    map[string]bool       // IDs of intents settled or cancelled (derived from incidents' Settled)
-	dueChat    intentHeap            // the chat intents whose room exists, in due order (chat.go)
+	expiries   expiryHeap // firing alerts with an endsAt, in expiry order
+	shared     sharedSets // annotation sets alerts share
+	sharedHits hitSets    // matcher index lists alerts share
+	links      sharedText // links alerts share
+	// touchedList and touchedBy hold the incidents the entry being
+	// applied touched, kept empty for the next entry (change.touch).
+	touchedList []*Incident
+	touchedBy   map[*Incident]bool
+	poolKeys    map[*Alert]string     // the pool each pooled report waits in (derived from pools)
+	pools       map[string]*pool      // reports no open incident took, by grouping key
+	heartbeats  map[string]*heartbeat // dead man's switches, by fingerprint
+	intents     map[string]*Intent    // pending effects, by ID
+	dueIntents  intentHeap            // the same, in due order
+	settled     map[string]bool       // IDs of intents settled or cancelled (derived from incidents' Settled)
+	dueChat     intentHeap            // the chat intents whose room exists, in due order (chat.go)
 
 	chat         *ChatSettings     // chat-room settings; nil when chat rooms are off (chat.go)
 	chatChannels map[string]string // chat channel ID -> incident key (derived from incidents' Chat)

@@ -42,7 +42,7 @@ func (t *Table) Evaluate(f *Facts) Verdict {
 	relevant := t.rules
 	if win < 0 {
 		v.Level = t.defaultLevel
-		v.Explanation = v.Level.String() + " by default: no severity rule matched"
+		v.Explanation = t.defaultExplanation
 	} else {
 		r := t.rules[win]
 		relevant = t.rules[:win+1]

@@ -109,16 +109,20 @@ type Table struct {
 	index          map[string]int // service name to catalogue position
 	customersTotal int64
 	defaultLevel   Level
-	rules          []*Rule
-	slots          map[slotKey]int // cache slots of windowed counts
-	maxWindow      time.Duration
+	// defaultExplanation is the verdict's explanation when no rule matches,
+	// built once rather than at every evaluation.
+	defaultExplanation string
+	rules              []*Rule
+	slots              map[slotKey]int // cache slots of windowed counts
+	maxWindow          time.Duration
 }
 
 // NewTable starts an empty table for a catalogue (in file order), the
 // configured number of customers (0 if unset) and the default level.
 func NewTable(services []Service, customersTotal int64, defaultLevel Level) *Table {
 	t := &Table{services: services, index: make(map[string]int, len(services)),
-		customersTotal: customersTotal, defaultLevel: defaultLevel, slots: make(map[slotKey]int)}
+		customersTotal: customersTotal, defaultLevel: defaultLevel, slots: make(map[slotKey]int),
+		defaultExplanation: defaultLevel.String() + " by default: no severity rule matched"}
 	for i, sv := range services {
 		t.index[sv.Name] = i
 	}
