@@ -26,6 +26,9 @@ type Escalation struct {
 	// the pages of a new cycle are new decisions.
 	Cycle    int  `json:"cycle,omitempty"`
 	Fallback bool `json:"fallback,omitempty"` // the fallback receiver was paged: the policy is spent
+	// Held is set while every firing alert of the incident is silenced: its
+	// unsent pages were cancelled, and the next step runs when that ends.
+	Held bool `json:"held,omitempty"`
 }
 
 // defaultPolicy is the escalation policy for incidents whose service names
@@ -37,10 +40,22 @@ const defaultPolicy = "default"
 // policy's business hours open. It runs after evaluate.
 func (s *State) escalate(c *change, inc *Incident, now time.Time) {
 	s.autoRoles(c, inc, now)
-	if s.oncall == nil || inc.Severity == 0 || inc.Status != StatusTriggered || s.silenced(inc, now) {
+	if s.oncall == nil || inc.Severity == 0 || inc.Status != StatusTriggered {
 		return
 	}
 	e := inc.Escalation
+	if s.silenced(inc, now) {
+		if e != nil && !e.Started.IsZero() && !e.Stopped && !e.Fallback {
+			s.holdEscalation(c, inc, now)
+		}
+		return
+	}
+	if e != nil && e.Held && !e.Stopped {
+		e.Held = false
+		c.event(inc, Event{At: now, Seq: c.seq, Kind: EventEscalation, Message: "not every firing alert is silenced any more: the escalation goes on"})
+		s.runStep(c, inc, now)
+		return
+	}
 	if e != nil && (!e.Started.IsZero() || e.Stopped) {
 		return // under way, or over
 	}
@@ -85,6 +100,10 @@ func (s *State) runStep(c *change, inc *Incident, at time.Time) {
 	pol := s.oncall.Policies[e.Policy]
 	if pol == nil {
 		return // the on-call files changed under it; escalationConfigChanged stopped it
+	}
+	if s.silenced(inc, at) {
+		s.holdEscalation(c, inc, at)
+		return
 	}
 	for {
 		if e.Round > pol.Repeat {
@@ -185,6 +204,21 @@ func (s *State) escalationDue(c *change, inc *Incident, at time.Time) {
 	s.runStep(c, inc, at)
 }
 
+// holdEscalation pauses an escalation under way while every firing alert
+// of its incident is silenced: the pages not yet sent are cancelled, and
+// escalate runs the next step once the silence no longer covers them all.
+func (s *State) holdEscalation(c *change, inc *Incident, at time.Time) {
+	e := inc.Escalation
+	if e.Held {
+		return
+	}
+	e.Held, e.Next = true, time.Time{}
+	s.timers.set(timerEscalate, inc.Key, time.Time{})
+	s.cancelIntents(inc, IntentPage)
+	c.event(inc, Event{At: at, Seq: c.seq, Kind: EventEscalation,
+		Message: "escalation held: every firing alert is silenced; pages not yet sent are cancelled, and the next step pages when the silence ends"})
+}
+
 // stopEscalation ends an incident's paging: acknowledged or resolved.
 // Pages not yet sent are cancelled; those under way may still arrive.
 func (s *State) stopEscalation(c *change, inc *Incident, why string) {
@@ -192,7 +226,7 @@ func (s *State) stopEscalation(c *change, inc *Incident, why string) {
 	if e == nil || e.Stopped {
 		return
 	}
-	e.Stopped, e.Next = true, time.Time{}
+	e.Stopped, e.Held, e.Next = true, false, time.Time{}
 	s.timers.set(timerEscalate, inc.Key, time.Time{})
 	s.cancelIntents(inc, IntentPage)
 	if !e.Started.IsZero() && !e.Fallback {

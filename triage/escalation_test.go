@@ -345,6 +345,63 @@ func TestSilenceHoldsEscalationUntilItEnds(t *testing.T) {
 	}
 }
 
+// A silence that covers an escalation under way holds it: the step's pages
+// not yet sent (ada's phone, due five minutes in) are cancelled, no step
+// comes due while it lasts, and the next step pages when it ends, unless
+// the incident was acknowledged meanwhile.
+func TestSilenceHoldsEscalationUnderWay(t *testing.T) {
+	for _, ack := range []bool{false, true} {
+		m := pagingMachine(t)
+		m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+		m.deliver(t0, true) // ada's push
+		m.mustSilence(t0.Add(2*time.Minute), SilenceChange{Matchers: []string{`alertname="Down"`}, EndsAt: t0.Add(40 * time.Minute), CreatedBy: "ada", Comment: "failover drill"})
+		for _, at := range []time.Time{t0.Add(5 * time.Minute), t0.Add(10 * time.Minute), t0.Add(39 * time.Minute)} {
+			m.tick(at)
+			if got := m.pending(at); len(got) != 0 {
+				t.Fatalf("ack=%v: paged at %s under the silence: %v", ack, at.Sub(t0), got)
+			}
+		}
+		if ack {
+			if err := m.act(t0.Add(30*time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "ada"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end := t0.Add(40 * time.Minute)
+		m.tick(end)
+		want := []string{"INC-1/page/0/1/bob/0/push"}
+		if ack {
+			want = nil
+		}
+		if got := m.pending(end); !slices.Equal(got, want) {
+			t.Fatalf("ack=%v: when the silence ended: %v, want %v", ack, got, want)
+		}
+		d, _ := m.s.Get("INC-1", 0, 0)
+		if !timelineSays(d.Timeline, "escalation held: every firing alert is silenced") {
+			t.Errorf("ack=%v: timeline: %+v", ack, d.Timeline)
+		}
+		if resumed := timelineSays(d.Timeline, "the escalation goes on"); resumed == ack {
+			t.Errorf("ack=%v: resumed=%v; timeline: %+v", ack, resumed, d.Timeline)
+		}
+	}
+}
+
+// A firing alert that no silence covers ends the hold at once.
+func TestUnsilencedAlertEndsTheHold(t *testing.T) {
+	m := pagingMachine(t)
+	m.signals(t0, firing("alertname", "Down", "service", "checkout"))
+	m.deliver(t0, true)
+	m.mustSilence(t0.Add(time.Minute), SilenceChange{Matchers: []string{`alertname="Down"`}, EndsAt: t0.Add(time.Hour), CreatedBy: "ada", Comment: "known"})
+	m.tick(t0.Add(12 * time.Minute))
+	if got := m.pending(t0.Add(12 * time.Minute)); len(got) != 0 {
+		t.Fatalf("paged under the silence: %v", got)
+	}
+	at := t0.Add(15 * time.Minute)
+	m.signals(at, firing("alertname", "Latency", "service", "checkout"))
+	if got := m.pending(at); !slices.Equal(got, []string{"INC-1/page/0/1/bob/0/push"}) {
+		t.Fatalf("after an unsilenced alert joined: %v", got)
+	}
+}
+
 // TestAckTimeoutPagesAgain: a policy's ack_timeout pages an acknowledged
 // incident again from the first step when it is not resolved in time, with
 // new page IDs; a resolve before then stops it for good.
