@@ -145,6 +145,10 @@ type Worker struct {
 	bridge  *template.Template
 	wake    chan struct{}
 	metrics *metrics
+	// started is when this worker began (or last began running): a post
+	// due before then may have gone out from a process that died before
+	// journaling it.
+	started time.Time
 }
 
 // New returns a worker over src that reports to rec and calls Slack with
@@ -168,7 +172,7 @@ func newWorker(src Source, rec notify.Recorder, api API, opts Options) (*Worker,
 		return nil, err
 	}
 	return &Worker{src: src, rec: rec, api: api, opts: opts, name: name, bridge: bridge, wake: make(chan struct{}, 1),
-		metrics: newMetrics(opts.Registerer)}, nil
+		metrics: newMetrics(opts.Registerer), started: opts.Clock()}, nil
 }
 
 // Wake makes the worker look for due intents now; the engine calls it after
@@ -183,6 +187,7 @@ func (w *Worker) Wake() {
 // Run carries out chat intents until ctx ends. An attempt cut short by ctx
 // is not reported: it is made again after a restart.
 func (w *Worker) Run(ctx context.Context) {
+	w.started = w.opts.Clock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -260,14 +265,7 @@ func (w *Worker) do(ctx context.Context, in triage.Intent) (string, error) {
 	case triage.ChatInvite:
 		return "", w.invite(ctx, c)
 	case triage.ChatPost:
-		text, err := w.postText(in)
-		if err != nil {
-			return "", err
-		}
-		return "", w.call(ctx, func(ctx context.Context) error {
-			_, _, err := w.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(text, false))
-			return err
-		})
+		return "", w.post(ctx, in)
 	case triage.ChatStatusSet, triage.ChatStatusClear:
 		return "", w.status(ctx, in)
 	case triage.ChatArchive:
@@ -280,6 +278,57 @@ func (w *Worker) do(ctx context.Context, in triage.Intent) (string, error) {
 		}), "not_archived")
 	}
 	return "", fmt.Errorf("unknown chat operation %q", c.Op)
+}
+
+// postEventType is the metadata event type of Klaxon's posts; the payload
+// names the intent, so that a post is found again rather than repeated.
+const postEventType = "klaxon_intent"
+
+// historyDepth is how many of a room's latest messages are searched for a
+// post that may already have gone out.
+const historyDepth = 100
+
+// post posts a message once. chat.postMessage takes no idempotency key, so
+// each post carries its intent's ID as message metadata, and a post that
+// may have gone out before (an attempt failed, perhaps after Slack took
+// it, or a process died before journaling it) is first looked for among
+// the room's latest messages.
+func (w *Worker) post(ctx context.Context, in triage.Intent) error {
+	text, err := w.postText(in)
+	if err != nil {
+		return err
+	}
+	if in.Attempts > 0 || !in.Due.After(w.started) {
+		posted, err := w.posted(ctx, in)
+		if err != nil || posted {
+			return err
+		}
+	}
+	meta := slack.SlackMetadata{EventType: postEventType, EventPayload: map[string]any{"intent": in.ID}}
+	return w.call(ctx, func(ctx context.Context) error {
+		_, _, err := w.api.PostMessageContext(ctx, in.Chat.Channel, slack.MsgOptionText(text, false), slack.MsgOptionMetadata(meta))
+		return err
+	})
+}
+
+// posted says whether in's post is among its room's latest messages.
+func (w *Worker) posted(ctx context.Context, in triage.Intent) (bool, error) {
+	var res *slack.GetConversationHistoryResponse
+	err := w.call(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = w.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: in.Chat.Channel, Limit: historyDepth, IncludeAllMetadata: true})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("look for an earlier post: %w", err)
+	}
+	for _, m := range res.Messages {
+		if m.Metadata.EventType == postEventType && m.Metadata.EventPayload["intent"] == in.ID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // postText is a post's text: what triage decided, then, on the post that

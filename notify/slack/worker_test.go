@@ -116,6 +116,59 @@ func TestRoomLifecycle(t *testing.T) {
 	}
 }
 
+// TestPostTakenButUnanswered: Slack took a post but its answer never came,
+// within an attempt that timed out (the failure is journaled) or in a
+// process that died before journaling anything. The next attempt finds
+// the post by its metadata among the room's latest messages and does not
+// post it again.
+func TestPostTakenButUnanswered(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		h := newHarness(t, noPages)
+		f := fake(t)
+		w := h.worker(f.URL(), nil)
+		w.opts.Timeout = 100 * time.Millisecond
+		f.Fail("chat.postMessage", slackfake.Fault{Lost: true})
+		h.fire("alertname", "Down", "service", "checkout")
+		if crash {
+			for _, in := range w.src.DueChatIntents(h.clock.Now(), 100) {
+				w.deliver(context.Background(), in) // attempted, never journaled
+			}
+			h.crash()
+			h.clock.Add(time.Second)
+			w = h.worker(f.URL(), nil)
+		}
+		for range 5 {
+			drain(t, w)
+			h.clock.Add(time.Minute) // past any retry's backoff
+		}
+		checkRoom(t, f, topic("triggered", "Bob"), summary)
+		if n := count(f.Calls(), "chat.postMessage"); n != 1 {
+			t.Errorf("crash=%v: %d chat.postMessage calls, want 1", crash, n)
+		}
+		if n := count(f.Calls(), "conversations.history"); n == 0 {
+			t.Errorf("crash=%v: the retry did not look for the earlier post", crash)
+		}
+		if p := pendingChat(h.state); len(p) != 0 {
+			t.Errorf("crash=%v: chat intents left: %v", crash, ids(p))
+		}
+	}
+}
+
+// A post that cannot have gone out before (first attempt, due after the
+// worker started) is posted without reading the room's history.
+func TestFirstPostReadsNoHistory(t *testing.T) {
+	h := newHarness(t, noPages)
+	f := fake(t)
+	w := h.worker(f.URL(), nil)
+	h.clock.Add(time.Second)
+	h.fire("alertname", "Down", "service", "checkout")
+	drain(t, w)
+	checkRoom(t, f, topic("triggered", "Bob"), summary)
+	if n := count(f.Calls(), "conversations.history"); n != 0 {
+		t.Errorf("%d conversations.history calls, want 0", n)
+	}
+}
+
 func count(calls []string, method string) int {
 	n := 0
 	for _, c := range calls {

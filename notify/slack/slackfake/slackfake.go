@@ -31,6 +31,8 @@ type Channel struct {
 	Members  []string
 	Messages []string
 	Archived bool
+
+	metadata []string // each message's metadata as posted (JSON), "" for none
 }
 
 // Fault is an answer the next call of a method gets instead of its own.
@@ -39,6 +41,7 @@ type Fault struct {
 	Error      string // {"ok":false,"error":Error}
 	Status     int    // this HTTP status with an HTML body, as Slack's 5xx pages
 	Hang       bool   // no answer until the client gives up
+	Lost       bool   // the call takes effect, but no answer comes until the client gives up
 }
 
 // Server is a running fake.
@@ -115,6 +118,7 @@ func (s *Server) Channels() []Channel {
 		out[i] = *c
 		out[i].Members = slices.Clone(c.Members)
 		out[i].Messages = slices.Clone(c.Messages)
+		out[i].metadata = slices.Clone(c.metadata)
 	}
 	return out
 }
@@ -159,7 +163,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.hanging++
 	}
 	s.mu.Unlock()
-	if faulted {
+	if faulted && !f.Lost {
 		s.fault(w, r, f)
 		return
 	}
@@ -172,7 +176,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	code, body := s.call(method, r.Form)
+	if faulted { // Lost: done, but the answer goes nowhere
+		s.hanging++
+		s.mu.Unlock()
+		s.fault(w, r, Fault{Hang: true})
+		return
+	}
+	s.mu.Unlock()
+	answer(w, code, body)
+}
+
+// call runs method on the fake's state; s.mu is held.
+func (s *Server) call(method string, form map[string][]string) (string, any) {
 	h, ok := map[string]func(url map[string][]string) (string, any){
 		"conversations.create":    s.create,
 		"conversations.list":      s.list,
@@ -183,13 +199,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"conversations.archive":   s.archive,
 		"conversations.unarchive": s.unarchive,
 		"conversations.join":      s.join,
+		"conversations.history":   s.history,
 	}[method]
 	if !ok {
-		answer(w, "unknown_method", nil)
-		return
+		return "unknown_method", nil
 	}
-	code, body := h(r.Form)
-	answer(w, code, body)
+	return h(form)
 }
 
 func (s *Server) nextFault(method string) (Fault, bool) {
@@ -337,8 +352,51 @@ func (s *Server) post(f map[string][]string) (string, any) {
 	if text == "" {
 		return "no_text", nil
 	}
+	meta := first(f["metadata"])
+	if meta != "" && !validMetadata(meta) {
+		return "invalid_metadata_format", nil
+	}
 	c.Messages = append(c.Messages, text)
-	return "", map[string]any{"channel": c.ID, "ts": fmt.Sprintf("1700000000.%06d", len(c.Messages))}
+	c.metadata = append(c.metadata, meta)
+	return "", map[string]any{"channel": c.ID, "ts": messageTS(len(c.Messages))}
+}
+
+func messageTS(n int) string { return fmt.Sprintf("1700000000.%06d", n) }
+
+// validMetadata checks chat.postMessage's metadata: a JSON object with an
+// event_type and an event_payload object.
+func validMetadata(meta string) bool {
+	var m struct {
+		EventType    string         `json:"event_type"`
+		EventPayload map[string]any `json:"event_payload"`
+	}
+	return json.Unmarshal([]byte(meta), &m) == nil && m.EventType != "" && m.EventPayload != nil
+}
+
+// history follows conversations.history: the latest messages first, up to
+// limit (default 100, at most 999), each with its metadata when
+// include_all_metadata is set; archived channels can still be read.
+func (s *Server) history(f map[string][]string) (string, any) {
+	c := s.channel(first(f["channel"]))
+	if c == nil {
+		return "channel_not_found", nil
+	}
+	limit, err := strconv.Atoi(first(f["limit"]))
+	if err != nil || limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 999)
+	withMeta := first(f["include_all_metadata"]) == "1" || first(f["include_all_metadata"]) == "true"
+	var msgs []map[string]any
+	for i := len(c.Messages) - 1; i >= 0 && len(msgs) < limit; i-- {
+		m := map[string]any{"type": "message", "user": BotUser, "text": c.Messages[i], "ts": messageTS(i + 1)}
+		if withMeta && c.metadata[i] != "" {
+			m["metadata"] = json.RawMessage(c.metadata[i])
+		}
+		msgs = append(msgs, m)
+	}
+	return "", map[string]any{"messages": msgs, "has_more": len(msgs) < len(c.Messages),
+		"response_metadata": map[string]any{"next_cursor": ""}}
 }
 
 // profile follows users.profile.set for status_text.
