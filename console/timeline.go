@@ -129,11 +129,12 @@ func parseEntryTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("The time %q is not a date and time such as 2026-03-01T08:55 (UTC).", v)
 }
 
-// correctEntry replaces a human entry's kind and text, as PATCH
+// correctEntry replaces a human entry's kind, text and time, as PATCH
 // /api/v1/incidents/{key}/timeline/{id} does; the earlier version stays in
-// its revisions.
+// its revisions. The form shows the time to the second: left as shown, the
+// time stays as it was.
 func (c *Console) correctEntry(ctx *gin.Context) {
-	id, ok := c.humanEntry(ctx)
+	e, ok := c.humanEntry(ctx)
 	if !ok {
 		return
 	}
@@ -141,14 +142,22 @@ func (c *Console) correctEntry(ctx *gin.Context) {
 	if !ok {
 		return
 	}
+	at, err := parseEntryTime(ctx.PostForm("at"))
+	if err != nil {
+		c.fail(ctx, http.StatusBadRequest, err.Error())
+		return
+	}
+	if at.Equal(e.At.Truncate(time.Second)) {
+		at = time.Time{}
+	}
 	c.do(ctx, triage.Action{Kind: triage.ActionTimelineCorrect, Incident: ctx.Param("key"), By: whoIs(ctx).name,
-		Entry: id, EntryKind: kind, Note: text})
+		Entry: e.ID, EntryKind: kind, Note: text, At: at})
 }
 
 // strikeEntry strikes a human entry out with an optional reason, as POST
 // /api/v1/incidents/{key}/timeline/{id}/strike does.
 func (c *Console) strikeEntry(ctx *gin.Context) {
-	id, ok := c.humanEntry(ctx)
+	e, ok := c.humanEntry(ctx)
 	if !ok {
 		return
 	}
@@ -157,7 +166,7 @@ func (c *Console) strikeEntry(ctx *gin.Context) {
 		return
 	}
 	c.do(ctx, triage.Action{Kind: triage.ActionTimelineStrike, Incident: ctx.Param("key"), By: whoIs(ctx).name,
-		Entry: id, Note: reason})
+		Entry: e.ID, Note: reason})
 }
 
 // entryForm reads the kind and text an entry form posts.
@@ -171,18 +180,18 @@ func (c *Console) entryForm(ctx *gin.Context) (triage.EntryKind, string, bool) {
 	return kind, text, ok
 }
 
-// humanEntry reads the :id of a human entry of the live incident :key,
+// humanEntry reads the human entry :id of the live incident :key,
 // refusing an id the incident has no entry under.
-func (c *Console) humanEntry(ctx *gin.Context) (int, bool) {
+func (c *Console) humanEntry(ctx *gin.Context) (triage.HumanEntry, bool) {
 	key := ctx.Param("key")
 	if !c.live(ctx, key) {
-		return 0, false
+		return triage.HumanEntry{}, false
 	}
 	d, _ := c.opts.State.Get(key, 0, 0)
 	id, err := strconv.Atoi(ctx.Param("id"))
 	if err != nil || id < 1 || id > len(d.HumanEntries) {
 		c.fail(ctx, http.StatusNotFound, fmt.Sprintf("%s has no timeline entry %q.", key, ctx.Param("id")))
-		return 0, false
+		return triage.HumanEntry{}, false
 	}
-	return id, true
+	return d.HumanEntries[id-1], true
 }
