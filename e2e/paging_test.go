@@ -52,6 +52,7 @@ func TestPaging(t *testing.T) {
 	t.Run("Kill9BetweenSteps", testKill9BetweenSteps)
 	t.Run("HungReceiverHoldsNobodyElse", testHungReceiver)
 	t.Run("FailedStepMovesOn", testFailedStepMovesOn)
+	t.Run("SilenceHoldsTheEscalation", testSilenceHoldsTheEscalation)
 }
 
 // The on-call person (through a schedule) gets exactly one page; with no
@@ -110,6 +111,33 @@ func testAckThroughAPI(t *testing.T) {
 		t.Errorf("status %q by %q, want acknowledged by e2e-oncall", inc.Status, inc.AcknowledgedBy)
 	}
 	d.quiet(step+quietMargin, map[string]int{"p1": 1, "p2": 0, fallbackName: 0}, 1)
+}
+
+// A silence added with amtool after the first page holds the escalation:
+// nobody else is paged while it lasts; expiring it pages the next step.
+func testSilenceHoldsTheEscalation(t *testing.T) {
+	t.Parallel()
+	const step = 20 * time.Second
+	d := startDrill(t, nil, oncallSetup{
+		People: []string{"p1", "p2"},
+		Steps: []oncallStep{
+			{After: step.String(), People: []string{"p1"}},
+			{After: step.String(), People: []string{"p2"}},
+		},
+	})
+
+	d.onlyPage("p1", 0, 0)
+	am := newAmtool(t, d.k)
+	id := strings.TrimSpace(am.run("silence", "add", "alertname=PagingDrill", "--comment=e2e: known, being fixed", "--duration=1h"))
+	inc := d.waitEvent("escalation", "escalation held")
+	if steps := inc.events("escalation", "step 2"); len(steps) > 0 {
+		t.Fatalf("step 2 ran before the silence was stored (the machine is too slow for a %s step): %+v", step, steps)
+	}
+	d.quiet(step+quietMargin, map[string]int{"p1": 1, "p2": 0, fallbackName: 0}, 1)
+
+	am.run("silence", "expire", id)
+	d.waitEvent("escalation", "the escalation goes on")
+	d.onlyPage("p2", 0, 1)
 }
 
 // kill -9 after step 1's pages and before step 2: after the restart step 2
