@@ -118,6 +118,7 @@ type Badger struct {
 
 	// Owned by the committer goroutine.
 	written        int    // payload bytes committed since the last page-out request
+	storedSize     int64  // the size hint the store holds (size.go)
 	committed      uint64 // last durable record
 	committedNanos int64  // time of the last durable record
 
@@ -131,6 +132,9 @@ type Badger struct {
 	snapTry   uint64      // seq of the last snapshot attempt
 	sinceSnap int64       // payload bytes committed since the last snapshot attempt
 	replayed  int         // records applied by recovery
+
+	sizer Sizer        // the FSM, if it is a Sizer (size.go)
+	size  atomic.Int64 // its size after the last applied batch
 
 	retention // truncation and the archive (retention.go, archive.go)
 }
@@ -189,6 +193,7 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 		pageOut:   make(chan struct{}, 1),
 		mapDir:    mapDir,
 	}
+	b.sizer, _ = fsm.(Sizer)
 	start := time.Now()
 	if err := b.recover(); err != nil {
 		return nil, errors.Join(fmt.Errorf("recover journal %s: %w", opts.Dir, err), db.Close())
@@ -204,6 +209,7 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 		zap.Uint64("snapshot_seq", b.snap.Seq),
 		zap.Int("replayed", b.replayed),
 		zap.Uint64("last_seq", b.seq),
+		zap.Int64("size_hint", b.storedSize),
 		zap.Duration("took", time.Since(start)))
 
 	b.requestPageOut() // recovery read the snapshot and the records after it

@@ -131,6 +131,7 @@ func (b *Badger) apply(job applyJob) {
 		results[i] = result{rec: rec, res: b.fsm.Apply(rec)}
 	}
 	b.takeArchive() // before answering: what the records archived is readable once Append returns
+	b.noteSize()    // before answering too: the next Append's commit stores it
 	for i, req := range job.reqs {
 		req.done <- results[i]
 	}
@@ -152,9 +153,19 @@ func (b *Badger) write(batch []*request, keys []byte) (int, error) {
 			return 0, err
 		}
 	}
+	size, storeSize := b.sizeToStore()
+	if storeSize {
+		var err error
+		if storeSize, err = setSize(txn, size); err != nil {
+			return 0, err
+		}
+	}
 	start := time.Now()
 	if err := b.commitTxn(txn); err != nil {
 		return 0, err
+	}
+	if storeSize {
+		b.storedSize = size
 	}
 	b.metrics.commitDuration.Observe(time.Since(start).Seconds())
 	b.metrics.commitRecords.Observe(float64(n))

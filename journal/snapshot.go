@@ -128,6 +128,7 @@ func (b *Badger) recover() error {
 		if err := b.restore(txn); err != nil {
 			return err
 		}
+		b.reserve(txn)
 		replay := newReplayer(b.fsm, func(rec Record) {
 			b.fsm.Apply(rec)
 			b.seq, b.nanos = rec.Seq, rec.Time.UnixNano()
@@ -145,7 +146,9 @@ func (b *Badger) recover() error {
 			replay.add(rec)
 			return nil
 		})
-		return errors.Join(err, replay.wait())
+		err = errors.Join(err, replay.wait())
+		b.noteSize()
+		return err
 	})
 }
 

@@ -176,6 +176,11 @@ func (s *State) Restore(data []byte) error {
 	}
 	fresh.overrides = snap.Overrides
 	fresh.seq, fresh.now, fresh.nextInc = snap.Seq, snap.Now, snap.NextInc
+	n := 0
+	for _, part := range alertParts {
+		n += len(part)
+	}
+	fresh.alerts = make(map[string]*Alert, n) // filled, not grown
 	for _, part := range alertParts {
 		maps.Copy(fresh.alerts, part)
 	}

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -148,6 +149,29 @@ func New(rs *rules.Set) *State {
 	s.timers.init()
 	s.setRules(rs, nil)
 	return s
+}
+
+var _ journal.Sizer = (*State)(nil)
+
+// Size is the number of alerts held (journal.Sizer). Called on the
+// goroutine that applies.
+func (s *State) Size() int {
+	return len(s.alerts)
+}
+
+// Reserve makes room for n alerts in all (journal.Sizer), so that recovery
+// fills the alerts map instead of growing it, which for a million alerts
+// costs a second and as much garbage again. A map already about that large
+// is kept.
+func (s *State) Reserve(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= len(s.alerts)+len(s.alerts)/8 {
+		return
+	}
+	m := make(map[string]*Alert, n)
+	maps.Copy(m, s.alerts)
+	s.alerts = m
 }
 
 // LastSeq is the sequence number of the last applied entry.
