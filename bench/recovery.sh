@@ -8,8 +8,10 @@
 # then, which a busy machine does not inflate as it does the wall time, and
 # the peak RSS of the recovery. No snapshot is taken while it takes the
 # alerts (snapshot_every stays above the entries written), so every round
-# replays every entry. The reference is the goal, 5 s: nothing else
-# recovers these alerts (Alertmanager loses them on kill -9).
+# replays every entry. Then Klaxon is stopped cleanly, which stores a
+# snapshot, and ROUNDS more rounds restore that snapshot instead. The
+# reference is the goal, 5 s, snapshot or not: nothing else recovers these
+# alerts (Alertmanager loses them on kill -9).
 #
 # Environment: RECOVERY_ALERTS (default 1000000), ROUNDS (default 3),
 # SERVICES (10000), BATCH (100), CONCURRENCY (8), KLAXON_BIN, KLAXON_CONFIG
@@ -63,29 +65,51 @@ else
 	fi
 fi
 
-echo "Recovery: $alerts active alerts (webhook, batch $batch, $services services), SIGKILL, restart; $rounds round(s)"
-printf '%-6s  %12s  %12s  %16s\n' round "ready (s)" "CPU (s)" "peak RSS (MiB)"
+echo "Recovery: $alerts active alerts (webhook, batch $batch, $services services), SIGKILL, restart; $rounds round(s) replaying the journal, then $rounds from a snapshot"
+printf '%-10s  %12s  %12s  %16s\n' round "ready (s)" "CPU (s)" "peak RSS (MiB)"
 walls=() cpus=() rsss=()
-for r in $(seq "$rounds"); do
-	start=$(date +%s.%N)
-	start_server klaxon "$dir" keep
-	ready=$(date +%s.%N)
-	walls+=("$(awk -v a="$start" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')")
-	cpus+=("$(cpu_seconds "$server_pid")")
-	rsss+=("$(peak_rss_mb "$server_pid")")
-	kill9
-	printf '%-6s  %12s  %12s  %16s\n' "$r" "${walls[-1]}" "${cpus[-1]}" "${rsss[-1]}"
-done
+# time_rounds LABEL: starts Klaxon on $dir $rounds times, each timed to
+# ready and killed with SIGKILL once ready, appending to walls, cpus, rsss.
+time_rounds() {
+	for r in $(seq "$rounds"); do
+		start=$(date +%s.%N)
+		start_server klaxon "$dir" keep
+		ready=$(date +%s.%N)
+		walls+=("$(awk -v a="$start" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')")
+		cpus+=("$(cpu_seconds "$server_pid")")
+		rsss+=("$(peak_rss_mb "$server_pid")")
+		kill9
+		printf '%-10s  %12s  %12s  %16s\n' "$1 $r" "${walls[-1]}" "${cpus[-1]}" "${rsss[-1]}"
+	done
+}
+time_rounds replay
+replay_walls=("${walls[@]}") replay_cpus=("${cpus[@]}") replay_rsss=("${rsss[@]}")
+
+# The same alerts from a snapshot: a clean stop (SIGTERM) stores one, and
+# each round then restores it instead of replaying the entries.
+start_server klaxon "$dir" keep
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+walls=() cpus=() rsss=()
+time_rounds snapshot
+snap_walls=("${walls[@]}") snap_cpus=("${cpus[@]}") snap_rsss=("${rsss[@]}")
 echo
 echo "Logs: $run_dir"
 
 # over_goal VALUE...: each value ÷ the goal.
 over_goal() { for v in "$@"; do awk -v v="$v" -v g="$goal" 'BEGIN { printf "%.4f\n", v / g }'; done; }
-mapfile -t wall_ratios < <(over_goal "${walls[@]}")
-mapfile -t cpu_ratios < <(over_goal "${cpus[@]}")
 what="$(thousands "$alerts") alerts journaled"
-summary_row recovery "kill -9 to ready, $what" "$(printf %.1f "$(median "${walls[@]}")") s" "$goal s (goal)" \
-	"$(printf %.2fx "$(median "${wall_ratios[@]}")")" "at most 1x" \
-	"$(spread "${wall_ratios[@]}"); peak RSS $(printf %.0f "$(median "${rsss[@]}")") MiB"
-summary_row recovery "CPU time to ready, $what" "$(printf %.1f "$(median "${cpus[@]}")") s" "$goal s (goal)" \
-	"$(printf %.2fx "$(median "${cpu_ratios[@]}")")" "at most 1x" "$(spread "${cpu_ratios[@]}")"
+# report HOW WALLS CPUS RSSS: the summary rows of one way of recovering.
+report() {
+	local how=$1
+	local -n w=$2 c=$3 m=$4
+	mapfile -t wall_ratios < <(over_goal "${w[@]}")
+	mapfile -t cpu_ratios < <(over_goal "${c[@]}")
+	summary_row recovery "kill -9 to ready, $what, $how" "$(printf %.1f "$(median "${w[@]}")") s" "$goal s (goal)" \
+		"$(printf %.2fx "$(median "${wall_ratios[@]}")")" "at most 1x" \
+		"$(spread "${wall_ratios[@]}"); peak RSS $(printf %.0f "$(median "${m[@]}")") MiB"
+	summary_row recovery "CPU time to ready, $what, $how" "$(printf %.1f "$(median "${c[@]}")") s" "$goal s (goal)" \
+		"$(printf %.2fx "$(median "${cpu_ratios[@]}")")" "at most 1x" "$(spread "${cpu_ratios[@]}")"
+}
+report "no snapshot" replay_walls replay_cpus replay_rsss
+report "from a snapshot" snap_walls snap_cpus snap_rsss

@@ -152,6 +152,9 @@ func (b *Badger) recover() error {
 	})
 }
 
+// prefaultSize is the snapshot size from which restore prefaults its buffer.
+const prefaultSize = 64 << 20
+
 // restore loads the stored snapshot, if there is one, into the FSM.
 func (b *Badger) restore(txn *badger.Txn) error {
 	item, err := txn.Get(snapMetaKey)
@@ -170,6 +173,9 @@ func (b *Badger) restore(txn *badger.Txn) error {
 		return err
 	}
 	data := make([]byte, 0, meta.Size)
+	if meta.Size >= prefaultSize {
+		prefault(data[:cap(data)])
+	}
 	for i := range meta.Chunks {
 		item, err := txn.Get(chunkKey(meta.Seq, i))
 		if err != nil {

@@ -147,13 +147,15 @@ func (s *State) Restore(data []byte) error {
 	if err := decodeSnapshot(data, &snap); err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
 	}
-	alertParts := make([]map[string]*Alert, len(snap.Alerts))
+	alertParts := make([][]keyedAlert, len(snap.Alerts))
 	incParts := make([][]*Incident, len(snap.Incidents))
 	err := parallel(len(alertParts)+len(incParts), func(i int) error {
 		if i >= len(alertParts) {
 			return json.Unmarshal(snap.Incidents[i-len(alertParts)], &incParts[i-len(alertParts)])
 		}
-		return json.Unmarshal(snap.Alerts[i], &alertParts[i])
+		var err error
+		alertParts[i], err = decodeAlerts(snap.Alerts[i])
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("restore triage snapshot: %w", err)
@@ -182,7 +184,9 @@ func (s *State) Restore(data []byte) error {
 	}
 	fresh.alerts = make(map[string]*Alert, n) // filled, not grown
 	for _, part := range alertParts {
-		maps.Copy(fresh.alerts, part)
+		for _, ka := range part {
+			fresh.alerts[ka.id] = ka.alert // a repeated ID: the last wins, as in encoding/json
+		}
 	}
 	for _, part := range incParts {
 		for _, inc := range part {
