@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -622,10 +623,14 @@ func (s *State) PersonForSlackUser(userID string) (string, bool) {
 }
 
 // armChat indexes inc's chat channel and re-arms its archiving after a
-// restore or a rule change.
-func (s *State) armChat(inc *Incident) {
+// restore or a rule change; a room without a gate gets gate, its latest
+// pending archive or unarchive (pendingGates).
+func (s *State) armChat(inc *Incident, gate string) {
 	if inc.Chat == nil {
 		return
+	}
+	if inc.Chat.Gate == "" {
+		inc.Chat.Gate = gate // a snapshot from before rooms had a gate
 	}
 	if inc.Chat.Channel != "" {
 		s.chatChannels[inc.Chat.Channel] = inc.Key
@@ -633,4 +638,31 @@ func (s *State) armChat(inc *Incident) {
 	if !inc.Chat.ArchiveAt.IsZero() {
 		s.timers.set(timerChat, inc.Key, inc.Chat.ArchiveAt)
 	}
+}
+
+// pendingGates returns, by incident, the latest pending archive or
+// unarchive of its room: the room's gate, which every snapshot since
+// ChatRoom.Gate records, derived for those before it (format 7 as the
+// stop-21 binary wrote it). An archive or unarchive holds back the room's
+// later intents until it settles, so the latest one pending is the gate.
+func (s *State) pendingGates() map[string]string {
+	gates := make(map[string]string)
+	for id, in := range s.intents {
+		if in.Kind != IntentChat || in.Chat == nil || in.Chat.Op != ChatArchive && in.Chat.Op != ChatUnarchive {
+			continue
+		}
+		if g, ok := gates[in.Incident]; !ok || chatOrdinal(id) > chatOrdinal(g) {
+			gates[in.Incident] = id
+		}
+	}
+	return gates
+}
+
+// chatOrdinal returns the ordinal in a chat intent's ID
+// ("INC-1/chat/000008/archive"): the order in which the room's intents were
+// decided.
+func chatOrdinal(id string) int {
+	_, rest, _ := strings.Cut(id, "/chat/")
+	n, _ := strconv.Atoi(strings.SplitN(rest, "/", 2)[0])
+	return n
 }

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -202,5 +203,41 @@ func checkChannels(channel string) func(*machine, time.Time) {
 				m.t.Errorf("IncidentForChannel(%s) = %q, %v", other, key, ok)
 			}
 		}
+	}
+}
+
+// TestGateDerivedForOldSnapshots restores a snapshot taken while INC-1's
+// archive was pending, as the stop-21 binary wrote it (format 7, before
+// rooms had a gate), and wants the unarchive of a reopening to wait for the
+// archive all the same.
+func TestGateDerivedForOldSnapshots(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		dropGate bool
+	}{{"current snapshot", false}, {"snapshot without gates", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := reopenMachine(t)
+			m.tick(minute(63))
+			data, err := m.s.Snapshot()()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const gate = `"gate":"INC-1/chat/000008/archive",`
+			if !bytes.Contains(data, []byte(gate)) {
+				t.Fatalf("the snapshot holds no %s", gate)
+			}
+			if tt.dropGate {
+				data = bytes.Replace(data, []byte(gate), nil, 1)
+			}
+			must(t, m.s.Restore(data))
+			m.signals(minute(64), reopenAlert)
+			if got, want := m.chatOps(minute(64)), []string{"000008/archive C1"}; !slices.Equal(got, want) {
+				t.Fatalf("ready after the reopening: %q, want %q", got, want)
+			}
+			deliverAll(m, minute(64))
+			if got := m.chatOps(minute(64)); len(got) != 1 || got[0] != "000009/unarchive C1" {
+				t.Fatalf("ready after the archive: %q, want the unarchive alone", got)
+			}
+		})
 	}
 }

@@ -240,11 +240,12 @@ func (s *State) rebuild() {
 	for _, m := range s.maintenances {
 		s.armMaintenance(m)
 	}
+	gates := s.pendingGates()
 	for _, inc := range s.order {
 		inc.derive(s.rules)
 		s.armUpdates(inc)
 		s.armRoleTimers(inc)
-		s.armChat(inc)
+		s.armChat(inc, gates[inc.Key])
 		for _, id := range inc.Settled {
 			s.settled[id] = true
 		}
