@@ -10,7 +10,8 @@
 #   memory      peak RSS holding 100,000 and 1,000,000 active alerts against
 #               Alertmanager holding the same
 #   recovery    time and CPU time to ready after kill -9 with 1,000,000
-#               alerts journaled, against the 5 s goal
+#               alerts journaled, replaying them and from a snapshot,
+#               against the 5 s goal
 #   paging      p99 from an accepted SEV1 alert to its page, under 10,000
 #               alerts/s of background ingest, against the 100 ms goal
 #   statuspage  the external status page's requests/s against nginx serving
