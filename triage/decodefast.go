@@ -98,14 +98,15 @@ func (p *fastParser) rawString() ([]byte, bool) {
 	return s, true
 }
 
-// signalField is one field of a signal in the JSON and how to read it.
-type signalField struct {
+// fastField is one member of an object in the JSON, by its exact name, and
+// how to read its value into a T.
+type fastField[T any] struct {
 	name string
-	read func(p *fastParser, s *signal.Signal) bool
+	read func(p *fastParser, v *T) bool
 }
 
 // signalFields are Signal's fields by their JSON names.
-var signalFields = []signalField{
+var signalFields = []fastField[signal.Signal]{
 	{"source", func(p *fastParser, s *signal.Signal) bool { return p.word((*string)(&s.Source)) }},
 	{"kind", func(p *fastParser, s *signal.Signal) bool { return p.word((*string)(&s.Kind)) }},
 	{"fingerprint", func(p *fastParser, s *signal.Signal) bool { return p.str(&s.Fingerprint) }},
@@ -123,7 +124,11 @@ var signalFields = []signalField{
 }
 
 // signal consumes one signal object.
-func (p *fastParser) signal(s *signal.Signal) bool {
+func (p *fastParser) signal(s *signal.Signal) bool { return readObject(p, s, signalFields) }
+
+// readObject consumes an object whose members are fields, each at most
+// once, into v.
+func readObject[T any](p *fastParser, v *T, fields []fastField[T]) bool {
 	if !p.byte('{') {
 		return false
 	}
@@ -136,8 +141,8 @@ func (p *fastParser) signal(s *signal.Signal) bool {
 		if !ok || !p.byte(':') {
 			return false
 		}
-		f := fieldIndex(name)
-		if f < 0 || seen&(1<<f) != 0 || !signalFields[f].read(p, s) {
+		f := fieldIndex(fields, name)
+		if f < 0 || seen&(1<<f) != 0 || !fields[f].read(p, v) {
 			return false
 		}
 		seen |= 1 << f
@@ -150,10 +155,10 @@ func (p *fastParser) signal(s *signal.Signal) bool {
 	}
 }
 
-// fieldIndex returns the index in signalFields of the field named name
-// exactly, or -1.
-func fieldIndex(name []byte) int {
-	for i, f := range signalFields {
+// fieldIndex returns the index in fields of the field named name exactly,
+// or -1.
+func fieldIndex[T any](fields []fastField[T], name []byte) int {
+	for i, f := range fields {
 		if f.name == string(name) {
 			return i
 		}

@@ -55,7 +55,7 @@ func decodeAlertsFast(chunk []byte) (alerts []keyedAlert, ok bool) {
 			return nil, false
 		}
 		a := new(Alert)
-		if !p.alert(a) {
+		if !readObject(&p, a, alertFields) {
 			return nil, false
 		}
 		alerts = append(alerts, keyedAlert{string(id), a})
@@ -71,11 +71,8 @@ func decodeAlertsFast(chunk []byte) (alerts []keyedAlert, ok bool) {
 // hashKey is in every alert json.Marshal writes, once.
 var hashKey = []byte(`"hash":`)
 
-// alertFields are Alert's fields by their JSON names, and how to read them.
-var alertFields = []struct {
-	name string
-	read func(p *fastParser, a *Alert) bool
-}{
+// alertFields are Alert's fields by their JSON names.
+var alertFields = []fastField[Alert]{
 	{"signal", func(p *fastParser, a *Alert) bool { return p.signal(&a.Signal) }},
 	{"hash", func(p *fastParser, a *Alert) bool { return p.uint(&a.Hash) }},
 	{"incident", func(p *fastParser, a *Alert) bool { return p.str(&a.Incident) }},
@@ -83,40 +80,6 @@ var alertFields = []struct {
 	{"firstSeen", func(p *fastParser, a *Alert) bool { return p.stamp(&a.FirstSeen) }},
 	{"lastSeen", func(p *fastParser, a *Alert) bool { return p.stamp(&a.LastSeen) }},
 	{"joined", func(p *fastParser, a *Alert) bool { return p.stamp(&a.Joined) }},
-}
-
-// alert consumes one alert object.
-func (p *fastParser) alert(a *Alert) bool {
-	if !p.byte('{') {
-		return false
-	}
-	if p.byte('}') {
-		return true
-	}
-	var seen uint32
-	for {
-		name, ok := p.rawString()
-		if !ok || !p.byte(':') {
-			return false
-		}
-		f := -1
-		for i, field := range alertFields {
-			if field.name == string(name) {
-				f = i
-				break
-			}
-		}
-		if f < 0 || seen&(1<<f) != 0 || !alertFields[f].read(p, a) {
-			return false
-		}
-		seen |= 1 << f
-		if p.byte('}') {
-			return true
-		}
-		if !p.byte(',') {
-			return false
-		}
-	}
 }
 
 func (p *fastParser) uint(dst *uint64) bool {
