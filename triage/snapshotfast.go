@@ -95,15 +95,10 @@ func (p *fastParser) uint(dst *uint64) bool {
 	return true
 }
 
+// stamp reads a time.Time's JSON, as stamp.UnmarshalJSON does.
 func (p *fastParser) stamp(dst *stamp) bool {
-	s, ok := p.rawString()
-	if !ok {
-		return false
-	}
-	// As stamp.UnmarshalJSON: a time.Time's JSON, which UnmarshalText
-	// parses as UnmarshalJSON does inside the quotes.
 	var t time.Time
-	if t.UnmarshalText(s) != nil {
+	if !p.time(&t) {
 		return false
 	}
 	*dst = stampOf(t)
