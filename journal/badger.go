@@ -76,6 +76,12 @@ type Options struct {
 	ValueLogFileSize int64         // size at which badger starts a new value log file, 1 MiB to 2 GiB; default 64 MiB
 	Retention        time.Duration // how long records stay once a snapshot covers them, by record time; default 14 days
 	ArchiveRetention time.Duration // how long archived items stay, by item time; default 400 days
+
+	// SizeHint, if set, is called once at the start of recovery, before
+	// the snapshot is restored, with the size the FSM (a Sizer) last
+	// reached, so that the process can make ready the memory recovery will
+	// take. Not called when no size is stored.
+	SizeHint func(n int)
 }
 
 // Badger is the single-machine Journal: records are group-committed to an

@@ -34,9 +34,10 @@ const (
 	minSizeChange = 1024
 )
 
-// reserve reads the stored size hint and passes it to the Sizer. A missing
-// or unreadable hint only costs speed, so it is logged, not returned.
-func (b *Badger) reserve(txn *badger.Txn) {
+// readHint reads the stored size hint at the start of recovery and passes
+// it to Options.SizeHint. A missing or unreadable hint only costs speed, so
+// it is logged, not returned.
+func (b *Badger) readHint(txn *badger.Txn) {
 	if b.sizer == nil {
 		return
 	}
@@ -46,8 +47,16 @@ func (b *Badger) reserve(txn *badger.Txn) {
 		return
 	}
 	b.storedSize = n
-	if n > 0 {
-		b.sizer.Reserve(int(n))
+	if n > 0 && b.opts.SizeHint != nil {
+		b.opts.SizeHint(int(n))
+	}
+}
+
+// reserve passes the stored size hint to the Sizer, once the snapshot is
+// restored and before the records after it are replayed.
+func (b *Badger) reserve() {
+	if b.sizer != nil && b.storedSize > 0 {
+		b.sizer.Reserve(int(b.storedSize))
 	}
 }
 

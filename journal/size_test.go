@@ -49,8 +49,8 @@ func TestSizeMoved(t *testing.T) {
 }
 
 // TestRecoveryReservesTheStoredSize checks that the size an FSM reached is
-// stored with the records and handed to Reserve by the next recovery,
-// before the records are replayed.
+// stored with the records and handed to Options.SizeHint and then Reserve by
+// the next recovery, before the records are replayed.
 func TestRecoveryReservesTheStoredSize(t *testing.T) {
 	dir := t.TempDir()
 	fsm := &sizedFSM{}
@@ -64,12 +64,22 @@ func TestRecoveryReservesTheStoredSize(t *testing.T) {
 	}
 
 	again := &sizedFSM{}
-	j = openTest(t, Options{Dir: dir}, again)
+	var hinted []int
+	hint := func(n int) {
+		if recs, _, _, _ := again.state(); len(recs) != 0 || len(again.reserved) != 0 {
+			t.Errorf("size hint given after %d records and reservations %v", len(recs), again.reserved)
+		}
+		hinted = append(hinted, n)
+	}
+	j = openTest(t, Options{Dir: dir, SizeHint: hint}, again)
 	defer j.Close()
 	// Record 12's commit is the first to see a size of at least 1024 (1100,
 	// after record 11); 2000 is not an eighth more and 1024 away from it.
 	if want := []int{1100}; !slices.Equal(again.reserved, want) {
 		t.Errorf("recovery reserved %v, want %v", again.reserved, want)
+	}
+	if want := []int{1100}; !slices.Equal(hinted, want) {
+		t.Errorf("recovery hinted %v, want %v", hinted, want)
 	}
 	if recs, _, _, _ := again.state(); len(recs) != 20 {
 		t.Errorf("recovered %d records, want 20", len(recs))

@@ -125,10 +125,11 @@ func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc
 // every record after it, leaving b.seq and b.nanos at the last record.
 func (b *Badger) recover() error {
 	return b.db.View(func(txn *badger.Txn) error {
+		b.readHint(txn)
 		if err := b.restore(txn); err != nil {
 			return err
 		}
-		b.reserve(txn)
+		b.reserve()
 		replay := newReplayer(b.fsm, func(rec Record) {
 			b.fsm.Apply(rec)
 			b.seq, b.nanos = rec.Seq, rec.Time.UnixNano()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/cluster"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/hugeheap"
 	"github.com/klaxonhq/klaxon/journal"
 	"github.com/klaxonhq/klaxon/server"
 	"github.com/klaxonhq/klaxon/triage"
@@ -36,6 +37,7 @@ type replica struct {
 // section, this node's raft replica of the journal.
 func openJournal(cfg *config.Config, state *triage.State, log *zap.Logger, reg prometheus.Registerer) (servedJournal, *replica, error) {
 	if !cfg.Cluster.Enabled {
+		var heap hugeheap.Region
 		j, err := journal.OpenBadger(journal.Options{
 			Dir:            cfg.DataDir,
 			MemTableSize:   cfg.Storage.MemtableBytes,
@@ -47,7 +49,11 @@ func openJournal(cfg *config.Config, state *triage.State, log *zap.Logger, reg p
 
 			Retention:        cfg.Storage.Retention,
 			ArchiveRetention: cfg.Storage.ArchiveRetention,
+			SizeHint:         func(alerts int) { heap = prepareHeap(alerts, log) },
 		}, state)
+		if err := heap.Release(); err != nil {
+			log.Warn("heap left advised for huge pages", zap.Error(err))
+		}
 		return j, nil, err
 	}
 	cc := cfg.Cluster

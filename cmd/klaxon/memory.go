@@ -8,8 +8,14 @@ import (
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"go.uber.org/zap"
 
+	"github.com/klaxonhq/klaxon/hugeheap"
 	"github.com/klaxonhq/klaxon/pageout"
 )
+
+// recoveryHeapPerAlert is the heap recovery grows to per alert the journal
+// holds, garbage included: 1,234 MB for a million alerts replayed at GOGC
+// 400 (BenchmarkRecover, GODEBUG=gctrace=1), rounded up.
+const recoveryHeapPerAlert = 1536
 
 // memoryLimitRatio is the share of the cgroup's memory limit given to the
 // Go runtime as its soft limit, automemlimit's default (which Prometheus
@@ -31,6 +37,20 @@ func setMemoryLimit(log *zap.Logger) {
 	case limit < math.MaxInt64:
 		log.Info("soft memory limit", zap.Int64("bytes", limit))
 	}
+}
+
+// prepareHeap grows the heap recovery is about to need for alerts alerts
+// and advises the kernel to back it with huge pages (package hugeheap):
+// with a million alerts, recovery was ready in 0.72× the time, on 0.72× the
+// CPU. The caller releases the advice once recovery is done.
+func prepareHeap(alerts int, log *zap.Logger) hugeheap.Region {
+	r, err := hugeheap.Prepare(uint64(alerts) * recoveryHeapPerAlert)
+	if err != nil {
+		log.Info("recovery's heap is not advised for huge pages", zap.Error(err))
+	} else if r.Bytes() > 0 {
+		log.Info("recovery's heap advised for huge pages", zap.Int("alerts", alerts), zap.Uint64("bytes", r.Bytes()))
+	}
+	return r
 }
 
 // pageOutExecutable drops from memory the pages of Klaxon's own binary that
