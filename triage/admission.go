@@ -31,16 +31,6 @@ func (h *held) move(from, to signal.Source) {
 	h.add(to, 1)
 }
 
-// recount counts the firing alerts afresh, after a restore replaced them all.
-func (h *held) recount(alerts map[string]*Alert) {
-	*h = held{}
-	for _, a := range alerts {
-		if a.Firing {
-			h.add(a.Signal.Source, 1)
-		}
-	}
-}
-
 // setAlertFiring sets whether a fires, keeping the admission counts.
 func (s *State) setAlertFiring(a *Alert, firing bool) {
 	switch {

@@ -244,9 +244,17 @@ func (inc *Incident) hasService(name string) bool {
 }
 
 // derive resets the statistics kept for the rules; alerts are re-added.
+// An open incident's instances map is made the size of the alerts that
+// joined, which it holds at most: restoring a million alerts of distinct
+// instances spent 0.4 s growing it table by table. A resolved incident's
+// stays empty.
 func (inc *Incident) derive(rs *rules.Set) {
 	inc.firing = 0
-	inc.instances = make(map[string]int)
+	size := 0
+	if inc.open() {
+		size = len(inc.Alerts)
+	}
+	inc.instances = make(map[string]int, size)
 	inc.matcherHits = make([]int, rs.NumMatchers())
 }
 

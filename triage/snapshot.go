@@ -223,12 +223,12 @@ func (s *State) Restore(data []byte) error {
 	s.dueChat, s.chat, s.chatChannels = fresh.dueChat, fresh.chat, fresh.chatChannels
 	s.pools, s.heartbeats, s.maintenances = fresh.pools, fresh.heartbeats, fresh.maintenances
 	s.oncallFiles, s.oncall, s.overrides = fresh.oncallFiles, fresh.oncall, fresh.overrides
-	s.held.recount(s.alerts) // admission counts (admission.go)
+	s.held = fresh.held
 	return nil
 }
 
 // rebuild recomputes everything derived from alerts, incidents and rules:
-// indexes, per-incident statistics and timers.
+// indexes, per-incident statistics, admission counts and timers.
 func (s *State) rebuild() {
 	s.openByKey = make(map[string]*Incident)
 	s.openBySvc = make(map[string]*Incident)
@@ -236,6 +236,7 @@ func (s *State) rebuild() {
 	s.openCount = 0
 	s.timers.init()
 	s.expiries = expiryHeap{}
+	s.held = held{}
 	clear(s.settled)
 	for _, m := range s.maintenances {
 		s.armMaintenance(m)
@@ -291,6 +292,7 @@ func (s *State) rebuild() {
 		if !a.Firing {
 			continue
 		}
+		s.held.add(a.Signal.Source, 1)
 		if !a.Signal.EndsAt.IsZero() {
 			s.expiries.set(a, a.Signal.EndsAt)
 		}

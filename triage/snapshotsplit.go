@@ -47,32 +47,30 @@ func splitSnapshot(body []byte) (rest []byte, alerts, incidents []json.RawMessag
 			return nil, nil, nil, errSnapshotSyntax
 		}
 		valStart := skipWS(body, i+1)
-		valEnd, err := skipValue(body, valStart)
-		if err != nil {
-			return nil, nil, nil, err
-		}
 		key, err := memberName(body[keyStart:keyEnd])
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		var valEnd int
 		switch {
 		case key == alertsKey && seenAlerts, key == incidentsKey && seenIncidents:
 			return nil, nil, nil, fmt.Errorf("%w: %q twice", errSnapshotSyntax, key)
 		case key == alertsKey:
 			seenAlerts = true
-			if alerts, err = splitArray(body[valStart:valEnd]); err != nil {
-				return nil, nil, nil, fmt.Errorf("%s: %w", key, err)
-			}
+			alerts, valEnd, err = splitArray(body, valStart)
 		case key == incidentsKey:
 			seenIncidents = true
-			if incidents, err = splitArray(body[valStart:valEnd]); err != nil {
-				return nil, nil, nil, fmt.Errorf("%s: %w", key, err)
-			}
+			incidents, valEnd, err = splitArray(body, valStart)
 		default:
-			if len(rest) > 1 {
-				rest = append(rest, ',')
+			if valEnd, err = skipValue(body, valStart); err == nil {
+				if len(rest) > 1 {
+					rest = append(rest, ',')
+				}
+				rest = append(rest, body[keyStart:valEnd]...)
 			}
-			rest = append(rest, body[keyStart:valEnd]...)
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", key, err)
 		}
 		if i, err = next(body, valEnd, '}'); err != nil {
 			return nil, nil, nil, err
@@ -105,30 +103,32 @@ func memberName(raw []byte) (string, error) {
 	return name, nil
 }
 
-// splitArray returns the elements of the JSON array b, or nil for null.
-func splitArray(b []byte) ([]json.RawMessage, error) {
-	if bytes.Equal(b, []byte("null")) {
-		return nil, nil
+// splitArray returns the elements of the JSON array that starts at b[i]
+// (nil for null), found in one pass, and the index just after it.
+func splitArray(b []byte, i int) (elems []json.RawMessage, end int, err error) {
+	if i >= len(b) || b[i] != '[' {
+		end, err := skipValue(b, i)
+		if err != nil || string(b[i:end]) != "null" {
+			return nil, 0, errSnapshotSyntax
+		}
+		return nil, end, nil
 	}
-	if len(b) == 0 || b[0] != '[' {
-		return nil, errSnapshotSyntax
-	}
-	elems := []json.RawMessage{}
-	i := skipWS(b, 1)
+	elems = []json.RawMessage{}
+	i = skipWS(b, i+1)
 	for i < len(b) && b[i] != ']' {
 		end, err := skipValue(b, i)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		elems = append(elems, b[i:end:end])
 		if i, err = next(b, end, ']'); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if i >= len(b) {
-		return nil, errSnapshotSyntax
+		return nil, 0, errSnapshotSyntax
 	}
-	return elems, nil
+	return elems, i + 1, nil
 }
 
 // next returns the index of what follows the member or element that ends

@@ -115,15 +115,10 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
 	restoreGC := gcpacer.ForRecovery()
+	defer func() { restoreGC() }() // until start-up is over: see below
 	j, rep, err := openJournal(cfg, state, log, reg)
-	restoreGC()
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
-	}
-	stopPacing, paced := gcpacer.Start()
-	defer stopPacing()
-	if !paced {
-		log.Info("GOGC or GOMEMLIMIT is set: the collector is paced as they say")
 	}
 	shutdown := newShutdownClock(ctx, cfg.Server.ShutdownTimeout, time.Now)
 	defer shutdown.close()
@@ -188,6 +183,17 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	}
 	log.Info("klaxon listening", zap.String("address", ln.Addr().String()), zap.String("version", version),
 		zap.String("revision", promversion.GetRevision()))
+	// Recovery's pacing holds until Klaxon listens: the first collection
+	// paced for serving marks the whole recovered heap, and the start-up
+	// above (rules, the status page) would pay for it in mark assists
+	// before Klaxon could answer; now it runs beside the requests.
+	restoreGC()
+	restoreGC = func() {}
+	stopPacing, paced := gcpacer.Start()
+	defer stopPacing()
+	if !paced {
+		log.Info("GOGC or GOMEMLIMIT is set: the collector is paced as they say")
+	}
 
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
