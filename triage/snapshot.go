@@ -149,12 +149,14 @@ func (s *State) Restore(data []byte) error {
 	}
 	alertParts := make([][]keyedAlert, len(snap.Alerts))
 	incParts := make([][]*Incident, len(snap.Incidents))
-	err := parallel(len(alertParts)+len(incParts), func(i int) error {
-		if i >= len(alertParts) {
-			return json.Unmarshal(snap.Incidents[i-len(alertParts)], &incParts[i-len(alertParts)])
+	// The incidents' chunks go first: each is larger than an alerts' chunk,
+	// and one left for last would keep a core waiting on it.
+	err := parallel(len(incParts)+len(alertParts), func(i int) (err error) {
+		if i < len(incParts) {
+			incParts[i], err = decodeIncidents(snap.Incidents[i])
+		} else {
+			alertParts[i-len(incParts)], err = decodeAlerts(snap.Alerts[i-len(incParts)])
 		}
-		var err error
-		alertParts[i], err = decodeAlerts(snap.Alerts[i])
 		return err
 	})
 	if err != nil {
