@@ -22,6 +22,11 @@ func snapshotAlertChunks(t *testing.T, seeds int) []json.RawMessage {
 
 // alertChunks returns the alert chunks of a snapshot of s.
 func alertChunks(tb testing.TB, s *State) []json.RawMessage {
+	return decodedSnapshot(tb, s).Alerts
+}
+
+// decodedSnapshot takes a snapshot of s and splits it into its chunks.
+func decodedSnapshot(tb testing.TB, s *State) snapshot {
 	tb.Helper()
 	data, err := s.Snapshot()()
 	if err != nil {
@@ -31,7 +36,7 @@ func alertChunks(tb testing.TB, s *State) []json.RawMessage {
 	if err := decodeSnapshot(data, &snap); err != nil {
 		tb.Fatal(err)
 	}
-	return snap.Alerts
+	return snap
 }
 
 // benchAlertChunk returns a snapshot's chunk of n alerts (at most

@@ -11,15 +11,7 @@ import (
 func incidentChunks(t *testing.T, seeds int) []json.RawMessage {
 	var chunks []json.RawMessage
 	for seed := range int64(seeds) {
-		data, err := randomHistory(t, seed).s.Snapshot()()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var snap snapshot
-		if err := decodeSnapshot(data, &snap); err != nil {
-			t.Fatal(err)
-		}
-		chunks = append(chunks, snap.Incidents...)
+		chunks = append(chunks, decodedSnapshot(t, randomHistory(t, seed).s).Incidents...)
 	}
 	return chunks
 }
