@@ -125,6 +125,9 @@ func TestAdmissionCountsOnlyNewFiringAlerts(t *testing.T) {
 // the counts are those of the snapshot without the repeat.
 func TestRestoreWithRepeatedIDs(t *testing.T) {
 	m := randomHistory(t, 3)
+	expires := firing("alertname", "Expiring", "service", "api")
+	expires.EndsAt = m.s.now.Add(time.Hour)
+	m.signals(m.s.now, expires)
 	snap := decodedSnapshot(t, m.s)
 	if len(snap.Alerts) == 0 {
 		t.Fatal("the history's snapshot holds no alerts")
@@ -139,6 +142,19 @@ func TestRestoreWithRepeatedIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHeld(t, "restored with a repeated chunk", r)
+	expiring := 0
+	for id, a := range r.alerts {
+		if !a.Firing || a.Signal.EndsAt.IsZero() {
+			continue
+		}
+		expiring++
+		if a.expiryPos == 0 || r.expiries.items[a.expiryPos-1] != a {
+			t.Errorf("alert %s, firing until %s, is not in the expiry heap", id, a.Signal.EndsAt)
+		}
+	}
+	if expiring == 0 {
+		t.Fatal("the history holds no alert that expires")
+	}
 	want := restoredCopy(t, m)
 	for key, inc := range want.incidents {
 		if got := r.incidents[key]; got.firing != inc.firing || len(got.instances) != len(inc.instances) {
