@@ -16,8 +16,8 @@ func incidentChunks(t *testing.T, seeds int) []json.RawMessage {
 	return chunks
 }
 
-// TestDecodeIncidentsAsEncodingJSON checks that go-json decodes the
-// incidents of random histories' snapshots as encoding/json does.
+// TestDecodeIncidentsAsEncodingJSON checks that segmentio's decoder decodes
+// the incidents of random histories' snapshots as encoding/json does.
 func TestDecodeIncidentsAsEncodingJSON(t *testing.T) {
 	chunks := incidentChunks(t, 20)
 	if len(chunks) == 0 {
@@ -49,11 +49,10 @@ func TestDecodeIncidentsUnusual(t *testing.T) {
 		"trailing data":     `[] []`,
 		"invalid UTF-8":     "[{\"title\":\"\xff\"}]",
 	} {
-		got, err := decodeIncidents([]byte(chunk))
-		checkIncidentsAsGeneral(t, []byte(chunk), got, err)
-		if t.Failed() {
-			t.Fatalf("case %q", name)
-		}
+		t.Run(name, func(t *testing.T) {
+			got, err := decodeIncidents([]byte(chunk))
+			checkIncidentsAsGeneral(t, []byte(chunk), got, err)
+		})
 	}
 }
 
