@@ -114,8 +114,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// Recovery replays the journal under the rules it records (the defaults
 	// until its first rule change); the configured rules are journaled after.
 	state := triage.New(nil)
-	restoreGC := gcpacer.ForRecovery()
-	defer func() { restoreGC() }() // until start-up is over: see below
+	restoreGC := sync.OnceFunc(gcpacer.ForRecovery())
+	defer restoreGC() // on an early return; else once Klaxon listens, below
 	j, rep, err := openJournal(cfg, state, log, reg)
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
@@ -188,7 +188,6 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 	// above (rules, the status page) would pay for it in mark assists
 	// before Klaxon could answer; now it runs beside the requests.
 	restoreGC()
-	restoreGC = func() {}
 	stopPacing, paced := gcpacer.Start()
 	defer stopPacing()
 	if !paced {
