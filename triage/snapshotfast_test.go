@@ -10,12 +10,13 @@ import (
 	"github.com/klaxonhq/klaxon/signal"
 )
 
-// snapshotAlertChunks returns the alert chunks of the snapshots of a few
-// random histories: alerts of every kind the state machine keeps.
-func snapshotAlertChunks(t *testing.T, seeds int) []json.RawMessage {
+// historyChunks returns the chunks pick takes from the snapshots of a few
+// random histories: alerts and incidents of every kind the state machine
+// keeps.
+func historyChunks(t *testing.T, seeds int, pick func(snapshot) []json.RawMessage) []json.RawMessage {
 	var chunks []json.RawMessage
 	for seed := range int64(seeds) {
-		chunks = append(chunks, alertChunks(t, randomHistory(t, seed).s)...)
+		chunks = append(chunks, pick(decodedSnapshot(t, randomHistory(t, seed).s))...)
 	}
 	return chunks
 }
@@ -62,7 +63,7 @@ func benchAlertChunk(b *testing.B, n int) []byte {
 // TestDecodeAlertsFastTakesSnapshots checks that the fast path takes every
 // alert chunk a snapshot holds, and decodes it as encoding/json does.
 func TestDecodeAlertsFastTakesSnapshots(t *testing.T) {
-	chunks := snapshotAlertChunks(t, 20)
+	chunks := historyChunks(t, 20, func(s snapshot) []json.RawMessage { return s.Alerts })
 	if len(chunks) == 0 {
 		t.Fatal("no alert chunks")
 	}

@@ -6,20 +6,10 @@ import (
 	"testing"
 )
 
-// incidentChunks returns the incident chunks of the snapshots of a few
-// random histories: incidents in every state the state machine keeps.
-func incidentChunks(t *testing.T, seeds int) []json.RawMessage {
-	var chunks []json.RawMessage
-	for seed := range int64(seeds) {
-		chunks = append(chunks, decodedSnapshot(t, randomHistory(t, seed).s).Incidents...)
-	}
-	return chunks
-}
-
 // TestDecodeIncidentsAsEncodingJSON checks that segmentio's decoder decodes
 // the incidents of random histories' snapshots as encoding/json does.
 func TestDecodeIncidentsAsEncodingJSON(t *testing.T) {
-	chunks := incidentChunks(t, 20)
+	chunks := historyChunks(t, 20, func(s snapshot) []json.RawMessage { return s.Incidents })
 	if len(chunks) == 0 {
 		t.Fatal("the histories' snapshots hold no incidents")
 	}
