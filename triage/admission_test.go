@@ -120,23 +120,43 @@ func TestAdmissionCountsOnlyNewFiringAlerts(t *testing.T) {
 	}
 }
 
-// TestRestoreWithRepeatedIDs restores a snapshot whose alert chunks repeat
-// (an ID twice, the later copy winning): every alert is derived once, so
-// the counts are those of the snapshot without the repeat.
+// TestRestoreWithRepeatedIDs restores snapshots whose alert chunks repeat
+// (an ID twice, the later copy winning), binary and as format 8 wrote them
+// (JSON): every alert is derived once, so the counts are those of the
+// snapshot without the repeat.
 func TestRestoreWithRepeatedIDs(t *testing.T) {
 	m := randomHistory(t, 3)
 	expires := firing("alertname", "Expiring", "service", "api")
 	expires.EndsAt = m.s.now.Add(time.Hour)
 	m.signals(m.s.now, expires)
-	snap := decodedSnapshot(t, m.s)
-	if len(snap.Alerts) == 0 {
-		t.Fatal("the history's snapshot holds no alerts")
+	current := snapshotOf(t, m.s)
+	for name, encode := range map[string]func(*snapshot) ([]byte, error){
+		"binary": encodeSnapshot,
+		"json":   func(s *snapshot) ([]byte, error) { return appendJSON([]byte{binaryAlertsVersion - 1}, s) },
+	} {
+		var snap snapshot
+		data := current
+		if name == "json" {
+			data = legacySnapshot(t, current)
+		}
+		if err := decodeSnapshot(data, &snap); err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Alerts) == 0 {
+			t.Fatal("the history's snapshot holds no alerts")
+		}
+		snap.Alerts = append(snap.Alerts, snap.Alerts[0])
+		data, err := encode(&snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { checkRestoredOnce(t, m, data) })
 	}
-	snap.Alerts = append(snap.Alerts, snap.Alerts[0])
-	data, err := encodeSnapshot(&snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+}
+
+// checkRestoredOnce restores data, m's snapshot with a chunk repeated, and
+// checks that every alert of it counted once.
+func checkRestoredOnce(t *testing.T, m *machine, data []byte) {
 	r := New(nil)
 	if err := r.Restore(data); err != nil {
 		t.Fatal(err)

@@ -227,7 +227,7 @@ func TestGateDerivedForOldSnapshots(t *testing.T) {
 				t.Fatalf("the snapshot holds no %s", gate)
 			}
 			if tt.dropGate {
-				data = bytes.Replace(data, []byte(gate), nil, 1)
+				data = bytes.Replace(legacySnapshot(t, data), []byte(gate), nil, 1)
 			}
 			must(t, m.s.Restore(data))
 			m.signals(minute(64), reopenAlert)

@@ -39,10 +39,12 @@ import (
 //     incident resolved carries its figures (message.final).
 //   - 8: reopened chat rooms: the unarchive chat intent (chat.op "unarchive")
 //     and each chat room's gate, the archive or unarchive it waits for.
+//   - 9: snapshots hold their alerts in a binary form, in a container of
+//     length-prefixed chunks (snapshotbin.go); entries are as in 8.
 //
 // Golden files in testdata/ pin the encoding of every entry kind and of a
 // snapshot, and a data directory of every earlier format must keep opening.
-const FormatVersion = 8
+const FormatVersion = 9
 
 // FormatError says that stored bytes are in a format this binary cannot
 // read: written by a newer Klaxon, or damaged.

@@ -444,7 +444,7 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 		data []byte
 		want []string
 	}{
-		{"newer version", append([]byte{9}, good[1:]...), []string{"record 2", "entry format version 9 is not one this binary reads"}},
+		{"newer version", append([]byte{triage.FormatVersion + 1}, good[1:]...), []string{"record 2", fmt.Sprintf("entry format version %d is not one this binary reads", triage.FormatVersion+1)}},
 		{"unknown kind", append([]byte{triage.FormatVersion}, `{"teleport":{"id":"x"}}`...), []string{"record 2", `unknown field "teleport"`, fmt.Sprintf("format version %d", triage.FormatVersion)}},
 		{"garbage", []byte{triage.FormatVersion, 'x'}, []string{"record 2", fmt.Sprintf("format version %d", triage.FormatVersion)}},
 		{"empty", nil, []string{"record 2", "no data"}},
@@ -479,10 +479,10 @@ func TestUnknownFormatStopsRecovery(t *testing.T) {
 }
 
 func TestUnknownSnapshotVersionIsRefused(t *testing.T) {
-	err := triage.New(nil).Restore([]byte{9, '{', '}'})
+	err := triage.New(nil).Restore([]byte{triage.FormatVersion + 1, '{', '}'})
 	var fe *triage.FormatError
-	if !errors.As(err, &fe) || fe.Version != 9 || fe.What != "snapshot" {
-		t.Fatalf("Restore of a version-9 snapshot = %v", err)
+	if !errors.As(err, &fe) || fe.Version != triage.FormatVersion+1 || fe.What != "snapshot" {
+		t.Fatalf("Restore of a version-%d snapshot = %v", triage.FormatVersion+1, err)
 	}
 }
 

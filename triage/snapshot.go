@@ -25,7 +25,7 @@ type snapshot struct {
 	Now        time.Time         `json:"now"`
 	NextInc    uint64            `json:"nextIncident"`
 	RuleFiles  []rules.File      `json:"ruleFiles,omitempty"`
-	Alerts     []json.RawMessage `json:"alerts"`    // each {"id": alert, …}, IDs in sorted order
+	Alerts     []json.RawMessage `json:"alerts"`    // IDs in sorted order; up to format 8 each {"id": alert, …}
 	Incidents  []json.RawMessage `json:"incidents"` // each [incident, …], oldest first
 	Intents    []*Intent         `json:"intents,omitempty"`
 	OnCall     []oncall.File     `json:"oncall,omitempty"`
@@ -37,6 +37,9 @@ type snapshot struct {
 	Maintenances []*Maintenance `json:"maintenances,omitempty"`
 	// Chat is the chat-room settings in force (format 7).
 	Chat *ChatSettings `json:"chat,omitempty"`
+
+	// binaryAlerts says the alert chunks are binary (format 9 on).
+	binaryAlerts bool
 }
 
 // snapshotChunk is how many alerts or incidents one chunk holds.
@@ -81,12 +84,8 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 				snap.Incidents[i], err = json.Marshal(incChunks[i])
 				return err
 			}
-			part := make(map[string]*Alert, len(idChunks[i]))
-			for _, id := range idChunks[i] {
-				part[id] = alerts[id]
-			}
-			snap.Alerts[i], err = json.Marshal(part)
-			return err
+			snap.Alerts[i] = appendAlertsBinary(make([]byte, 0, 256*len(idChunks[i])), idChunks[i], alerts)
+			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -155,7 +154,11 @@ func (s *State) Restore(data []byte) error {
 		if i < len(incParts) {
 			incParts[i], err = decodeIncidents(snap.Incidents[i])
 		} else {
-			alertParts[i-len(incParts)], err = decodeAlerts(snap.Alerts[i-len(incParts)])
+			decode := decodeAlerts
+			if snap.binaryAlerts {
+				decode = decodeAlertsBinary
+			}
+			alertParts[i-len(incParts)], err = decode(snap.Alerts[i-len(incParts)])
 		}
 		return err
 	})

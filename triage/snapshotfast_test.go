@@ -11,38 +11,49 @@ import (
 )
 
 // historyChunks returns the chunks pick takes from the snapshots of a few
-// random histories: alerts and incidents of every kind the state machine
-// keeps.
+// random histories, as format 8 wrote them (JSON): alerts and incidents of
+// every kind the state machine keeps.
 func historyChunks(t *testing.T, seeds int, pick func(snapshot) []json.RawMessage) []json.RawMessage {
 	var chunks []json.RawMessage
 	for seed := range int64(seeds) {
-		chunks = append(chunks, pick(decodedSnapshot(t, randomHistory(t, seed).s))...)
+		var snap snapshot
+		if err := decodeSnapshot(legacySnapshot(t, snapshotOf(t, randomHistory(t, seed).s)), &snap); err != nil {
+			t.Fatal(err)
+		}
+		chunks = append(chunks, pick(snap)...)
 	}
 	return chunks
-}
-
-// alertChunks returns the alert chunks of a snapshot of s.
-func alertChunks(tb testing.TB, s *State) []json.RawMessage {
-	return decodedSnapshot(tb, s).Alerts
 }
 
 // decodedSnapshot takes a snapshot of s and splits it into its chunks.
 func decodedSnapshot(tb testing.TB, s *State) snapshot {
 	tb.Helper()
-	data, err := s.Snapshot()()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var snap snapshot
-	if err := decodeSnapshot(data, &snap); err != nil {
+	if err := decodeSnapshot(snapshotOf(tb, s), &snap); err != nil {
 		tb.Fatal(err)
 	}
 	return snap
 }
 
+// snapshotOf takes a snapshot of s.
+func snapshotOf(tb testing.TB, s *State) []byte {
+	tb.Helper()
+	data, err := s.Snapshot()()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
 // benchAlertChunk returns a snapshot's chunk of n alerts (at most
-// snapshotChunk) as bench/loadgen's webhook load leaves them.
+// snapshotChunk) as bench/loadgen's webhook load leaves them, as format 8
+// wrote it (JSON).
 func benchAlertChunk(b *testing.B, n int) []byte {
+	return jsonAlertChunk(b, benchBinaryAlertChunk(b, n))
+}
+
+// benchBinaryAlertChunk is benchAlertChunk's chunk in the binary form.
+func benchBinaryAlertChunk(b *testing.B, n int) []byte {
 	s := New(nil)
 	for i := range (n + 99) / 100 {
 		sigs := make([]signal.Signal, 100)
@@ -57,7 +68,7 @@ func benchAlertChunk(b *testing.B, n int) []byte {
 		}
 		s.Apply(journal.Record{Seq: uint64(i + 1), Time: t0, Data: data})
 	}
-	return alertChunks(b, s)[0]
+	return decodedSnapshot(b, s).Alerts[0]
 }
 
 // TestDecodeAlertsFastTakesSnapshots checks that the fast path takes every

@@ -231,6 +231,12 @@ func decodeSnapshot(data []byte, snap *snapshot) error {
 	if err != nil {
 		return err
 	}
+	if version >= binaryAlertsVersion {
+		if err := decodeContainer(body, snap); err != nil {
+			return &FormatError{What: what, Version: version, Err: err}
+		}
+		return nil
+	}
 	rest, alerts, incidents, err := splitSnapshot(body)
 	if err == nil {
 		err = decodeStrict(rest, snap)
@@ -240,61 +246,4 @@ func decodeSnapshot(data []byte, snap *snapshot) error {
 	}
 	snap.Alerts, snap.Incidents = alerts, incidents
 	return nil
-}
-
-// Placeholders for the chunk arrays while the rest of a snapshot encodes:
-// JSON strings no encoder writes for anything a snapshot holds.
-var (
-	alertsMark    = json.RawMessage(`"\u0000klaxon-alert-chunks"`)
-	incidentsMark = json.RawMessage(`"\u0000klaxon-incident-chunks"`)
-)
-
-// encodeSnapshot returns the format version and the JSON of snap, byte for
-// byte what appendJSON gives, but with the chunks of alerts and incidents
-// (already JSON) copied once into a buffer sized for the whole, where
-// json.Marshal would check, compact and copy each of them, and
-// appendJSON copy the result again.
-func encodeSnapshot(snap *snapshot) ([]byte, error) {
-	alerts, incidents := snap.Alerts, snap.Incidents
-	snap.Alerts, snap.Incidents = []json.RawMessage{alertsMark}, []json.RawMessage{incidentsMark}
-	frame, err := json.Marshal(snap)
-	snap.Alerts, snap.Incidents = alerts, incidents
-	if err != nil {
-		return nil, err
-	}
-	a := bytes.Index(frame, alertsMark) - 1 // the array's '['
-	i := bytes.Index(frame, incidentsMark) - 1
-	if a < 0 || i < a {
-		return nil, errors.New("encode snapshot: chunk placeholders not found")
-	}
-	size := 1 + len(frame) + len(alerts) + len(incidents)
-	for _, c := range alerts {
-		size += len(c)
-	}
-	for _, c := range incidents {
-		size += len(c)
-	}
-	out := make([]byte, 0, size)
-	out = append(out, FormatVersion)
-	out = append(out, frame[:a]...)
-	out = appendChunks(out, alerts)
-	out = append(out, frame[a+len(alertsMark)+2:i]...)
-	out = appendChunks(out, incidents)
-	return append(out, frame[i+len(incidentsMark)+2:]...), nil
-}
-
-// appendChunks appends the JSON array of chunks, each compact JSON, or
-// null.
-func appendChunks(dst []byte, chunks []json.RawMessage) []byte {
-	if chunks == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for n, c := range chunks {
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, c...)
-	}
-	return append(dst, ']')
 }
