@@ -102,4 +102,3 @@ func FuzzSplitSnapshot(f *testing.F) {
 		}
 	})
 }
-
