@@ -118,8 +118,11 @@ func Encode(e *Entry) ([]byte, error) {
 // *FormatError: skipping it would make this binary's state differ from the
 // writer's.
 func Decode(data []byte) (*Entry, error) {
-	if len(data) > 0 && data[0] == FormatVersion {
-		if sigs, ok := decodeSignalsFast(data[1:]); ok {
+	// Every version decodes its JSON alike (decodeFormat), so the fast path
+	// takes signal entries of each: a journal an older Klaxon wrote
+	// replays as fast as one of the current format.
+	if _, body, err := formatBody("entry", data); err == nil {
+		if sigs, ok := decodeSignalsFast(body); ok {
 			e := Entry{Signals: sigs}
 			if e.validate() == nil {
 				return &e, nil
