@@ -48,15 +48,22 @@ func (b *Badger) readHint(txn *badger.Txn) {
 	}
 	b.storedSize = n
 	if n > 0 && b.opts.SizeHint != nil {
-		b.opts.SizeHint(int(n))
+		b.opts.SizeHint(roomFor(n))
 	}
+}
+
+// roomFor is the room recovery makes for a state whose stored size hint is
+// n: the hint lags the size by up to an eighth (sizeMoved), and a map
+// reserved too small grows, table by table, at the end of the replay.
+func roomFor(n int64) int {
+	return int(min(n+n/8+minSizeChange, maxSizeHint))
 }
 
 // reserve passes the stored size hint to the Sizer, once the snapshot is
 // restored and before the records after it are replayed.
 func (b *Badger) reserve() {
 	if b.sizer != nil && b.storedSize > 0 {
-		b.sizer.Reserve(int(b.storedSize))
+		b.sizer.Reserve(roomFor(b.storedSize))
 	}
 }
 
