@@ -11,6 +11,11 @@ import (
 // while it applies them, in order, on one: decoding is most of the work.
 // It also lets recovery refuse a record the FSM cannot read (a newer format,
 // damage) instead of applying it as nothing.
+//
+// Neither Decode nor an Apply of a record with Decoded set may keep the
+// record's Data: recovery reads the next records into the buffers of those
+// applied, rather than leaving a copy of every record as garbage (hundreds
+// of megabytes for a million alerts).
 type Decoder interface {
 	// Decode returns what Apply would decode Data into, to be passed as
 	// Record.Decoded, or why it cannot; it must not touch the FSM's state.
@@ -25,12 +30,14 @@ type replayer struct {
 	decoder Decoder
 	jobs    chan *replayJob // to the decoders
 	order   chan *replayJob // to the applier, in sequence order
+	free    chan []byte     // buffers of applied records, for the next
 	wg      sync.WaitGroup
 	err     error // the first decoding failure; set by the applier
 }
 
 type replayJob struct {
 	rec     Record
+	value   []byte // the stored value rec.Data is part of
 	err     error
 	decoded chan struct{}
 }
@@ -45,6 +52,7 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	r.jobs = make(chan *replayJob, 64*workers)
 	r.order = make(chan *replayJob, 64*workers)
+	r.free = make(chan []byte, 2*cap(r.order)+workers)
 	for range workers {
 		r.wg.Go(func() {
 			for j := range r.jobs {
@@ -62,18 +70,42 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 			if r.err == nil {
 				r.apply(j.rec)
 			}
+			r.recycle(j.value)
 		}
 	})
 	return r
 }
 
-// add queues rec to be applied after every record added before it.
-func (r *replayer) add(rec Record) {
+// buffer returns an applied record's buffer to read the next record into,
+// or nil for a new one.
+func (r *replayer) buffer() []byte {
+	if r.free == nil {
+		return nil // applied as it comes: the FSM may keep Data
+	}
+	select {
+	case b := <-r.free:
+		return b
+	default:
+		return nil
+	}
+}
+
+// recycle keeps the buffer of an applied record for buffer.
+func (r *replayer) recycle(value []byte) {
+	select {
+	case r.free <- value[:0]:
+	default:
+	}
+}
+
+// add queues rec, read as value, to be applied after every record added
+// before it.
+func (r *replayer) add(rec Record, value []byte) {
 	if r.decoder == nil {
 		r.apply(rec)
 		return
 	}
-	j := &replayJob{rec: rec, decoded: make(chan struct{})}
+	j := &replayJob{rec: rec, value: value, decoded: make(chan struct{})}
 	r.order <- j
 	r.jobs <- j
 }

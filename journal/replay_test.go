@@ -1,24 +1,35 @@
 package journal
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // decodingFSM is a Decoder: recovery hands it every record pre-decoded, on
 // other goroutines, and must still apply them in order.
 type decodingFSM struct {
 	testFSM
-	undecoded int // records applied without their decoding
+	undecoded int            // records applied without their decoding
+	buffers   map[*byte]bool // where the records applied were, if noted
 }
 
 func (f *decodingFSM) Decode(data []byte) (any, error) { return "decoded " + string(data), nil }
 
+// Apply keeps a copy of Data, as a Decoder must: recovery reuses the
+// buffer once the record is applied.
 func (f *decodingFSM) Apply(r Record) any {
 	if r.Decoded != "decoded "+string(r.Data) {
 		f.undecoded++
 	}
+	if f.buffers != nil {
+		f.buffers[unsafe.SliceData(r.Data)] = true
+	}
+	r.Data = bytes.Clone(r.Data)
 	return f.testFSM.Apply(r)
 }
 
@@ -43,5 +54,34 @@ func TestRecoveryDecodesAheadAndAppliesInOrder(t *testing.T) {
 	}
 	if err := diffRecords(got, want); err != nil || applied != 2000 || second.undecoded != 0 {
 		t.Fatalf("recovered %d records (%d without their decoding): %v", applied, second.undecoded, err)
+	}
+}
+
+// TestRecoveryReusesBuffers checks that recovery reads records into the
+// buffers of records already applied, and that no record's bytes change
+// before it is applied (its decoding, made from them, still matches).
+func TestRecoveryReusesBuffers(t *testing.T) {
+	dir := t.TempDir()
+	first := &testFSM{}
+	j := openTest(t, Options{Dir: dir}, first)
+	const records = 2000
+	for i := range records {
+		data := fmt.Sprintf("%04d %s", i, strings.Repeat("x", 100+i%50))
+		if _, _, err := j.Append(context.Background(), []byte(data), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash(t, j)
+	want, _, _, _ := first.state()
+
+	second := &decodingFSM{buffers: map[*byte]bool{}}
+	j = openTest(t, Options{Dir: dir}, second)
+	defer j.Close()
+	got, applied, _, err := second.state()
+	if err := errors.Join(err, diffRecords(got, want)); err != nil || applied != records || second.undecoded != 0 {
+		t.Fatalf("recovered %d records (%d not as decoded): %v", applied, second.undecoded, err)
+	}
+	if n := len(second.buffers); n > records/2 {
+		t.Errorf("%d records were read into %d buffers: few were reused", records, n)
 	}
 }

@@ -139,12 +139,12 @@ func (b *Badger) recover() error {
 			b.sinceSnap += int64(timeLen + len(rec.Data))
 		})
 		next := b.seq + 1
-		err := scanRecords(txn, next, func(rec Record) error {
+		err := scanValues(txn, next, replay.buffer, func(rec Record, value []byte) error {
 			if rec.Seq != next {
 				return fmt.Errorf("%w: record %d follows record %d", errCorrupt, rec.Seq, next-1)
 			}
 			next++
-			replay.add(rec)
+			replay.add(rec, value)
 			return nil
 		})
 		err = errors.Join(err, replay.wait())
@@ -209,6 +209,13 @@ func (b *Badger) restore(txn *badger.Txn) error {
 // scanRecords calls fn for every record in txn with Seq >= from, in order,
 // with Data it may keep.
 func scanRecords(txn *badger.Txn, from uint64, fn func(Record) error) error {
+	return scanValues(txn, from, nil, func(rec Record, _ []byte) error { return fn(rec) })
+}
+
+// scanValues is scanRecords reading each record's stored value into
+// buffer() (a new buffer when buffer is nil) and passing it along with the
+// record, whose Data is part of it.
+func scanValues(txn *badger.Txn, from uint64, buffer func() []byte, fn func(Record, []byte) error) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = recordPrefix
 	opts.PrefetchValues = false // ValueCopy copies each value once; prefetching would copy it twice
@@ -220,7 +227,11 @@ func scanRecords(txn *badger.Txn, from uint64, fn func(Record) error) error {
 		if err != nil {
 			return err
 		}
-		v, err := item.ValueCopy(nil)
+		var buf []byte
+		if buffer != nil {
+			buf = buffer()
+		}
+		v, err := item.ValueCopy(buf)
 		if err != nil {
 			return fmt.Errorf("read record %d: %w", seq, err)
 		}
@@ -228,7 +239,7 @@ func scanRecords(txn *badger.Txn, from uint64, fn func(Record) error) error {
 		if err != nil {
 			return err
 		}
-		if err := fn(rec); err != nil {
+		if err := fn(rec, v); err != nil {
 			return err
 		}
 	}
