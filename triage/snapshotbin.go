@@ -39,11 +39,13 @@ func encodeSnapshot(snap *snapshot) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := 1 + binary.MaxVarintLen64 + len(frame)
-	for _, c := range append(alerts[:len(alerts):len(alerts)], incidents...) {
-		size += binary.MaxVarintLen64 + len(c)
+	size := 1 + 3*binary.MaxVarintLen64 + len(frame) // version, three lengths, frame
+	for _, chunks := range [][]json.RawMessage{alerts, incidents} {
+		for _, c := range chunks {
+			size += binary.MaxVarintLen64 + len(c)
+		}
 	}
-	out := make([]byte, 0, size+2*binary.MaxVarintLen64)
+	out := make([]byte, 0, size)
 	out = append(out, FormatVersion)
 	out = appendBinString(out, string(frame))
 	return appendChunks(appendChunks(out, alerts), incidents), nil
@@ -88,7 +90,7 @@ func (r *binReader) chunks() []json.RawMessage {
 		r.fail("%d chunks in %d bytes", n, len(r.b))
 		return nil
 	}
-	chunks := make([]json.RawMessage, 0, n)
+	chunks := make([]json.RawMessage, 0, min(n, 1024)) // a damaged count asks for no more
 	for range n {
 		chunks = append(chunks, r.bytes())
 	}
@@ -103,13 +105,13 @@ const (
 )
 
 // minBinaryAlert is the fewest bytes an alert takes in a binary chunk:
-// twelve empty strings, two times, five varints and the hash.
-const minBinaryAlert = 12 + 2*3 + 5 + 8
+// twelve empty strings, two times, four varints, the flags and the hash.
+const minBinaryAlert = 12 + 2*3 + 4 + 1 + 8
 
 var errBinarySnapshot = errors.New("malformed binary snapshot")
 
-// appendAlertsBinary appends the binary chunk of the alerts ids name in
-// alerts.
+// appendAlertsBinary appends the binary chunk of the alerts that ids name
+// in alerts, in the order of ids.
 func appendAlertsBinary(dst []byte, ids []string, alerts map[string]*Alert) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(ids)))
 	for _, id := range ids {

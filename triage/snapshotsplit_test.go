@@ -79,12 +79,13 @@ func TestDecodeSnapshotRefuses(t *testing.T) {
 	}
 }
 
-// FuzzSplitSnapshot: whatever the input, splitting never panics, and what
-// it accepts as a document the strict decoder accepts too, with the same
-// chunks.
+// FuzzSplitSnapshot: whatever the input, decodeSnapshot never panics
+// (splitting JSON or reading a format-9 container), and what it accepts as
+// a JSON document the strict decoder accepts too, with the same chunks.
 func FuzzSplitSnapshot(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"alerts":[{"a":{"b":"c"}}],"incidents":[[]]}`))
 	f.Add([]byte(`{"alerts":[ "x\\"", 1, null ],"now":"2026-01-01T00:00:00Z"}`))
+	f.Add(append([]byte{binaryAlertsVersion}, appendChunks(appendChunks(appendBinString(nil, `{"seq":1}`), []json.RawMessage{{0}}), nil)...))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var got snapshot
 		if decodeSnapshot(doc, &got) != nil {
