@@ -59,11 +59,11 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 		cp := *in
 		snap.Intents = append(snap.Intents, &cp)
 	}
-	alerts := make(map[string]*Alert, len(s.alerts))
-	copies := make([]Alert, 0, len(s.alerts))
+	alerts := make([]keyedAlert, 0, len(s.alerts))
+	copies := make([]Alert, len(s.alerts))
 	for id, a := range s.alerts {
-		copies = append(copies, *a)
-		alerts[id] = &copies[len(copies)-1]
+		copies[len(alerts)] = *a
+		alerts = append(alerts, keyedAlert{id, &copies[len(alerts)]})
 	}
 	incidents := make([]*Incident, len(s.order))
 	incCopies := make([]Incident, len(s.order))
@@ -73,18 +73,18 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 	}
 	s.mu.RUnlock()
 	return func() ([]byte, error) {
-		ids := slices.Sorted(maps.Keys(alerts))
-		idChunks := slices.Collect(slices.Chunk(ids, snapshotChunk))
+		slices.SortFunc(alerts, func(a, b keyedAlert) int { return strings.Compare(a.id, b.id) })
+		alertChunks := slices.Collect(slices.Chunk(alerts, snapshotChunk))
 		incChunks := slices.Collect(slices.Chunk(incidents, snapshotChunk))
-		snap.Alerts = make([]json.RawMessage, len(idChunks))
+		snap.Alerts = make([]json.RawMessage, len(alertChunks))
 		snap.Incidents = make([]json.RawMessage, len(incChunks))
-		err := parallel(len(idChunks)+len(incChunks), func(i int) (err error) {
-			if i >= len(idChunks) {
-				i -= len(idChunks)
+		err := parallel(len(alertChunks)+len(incChunks), func(i int) (err error) {
+			if i >= len(alertChunks) {
+				i -= len(alertChunks)
 				snap.Incidents[i], err = json.Marshal(incChunks[i])
 				return err
 			}
-			snap.Alerts[i] = appendAlertsBinary(make([]byte, 0, 256*len(idChunks[i])), idChunks[i], alerts)
+			snap.Alerts[i] = encodeAlertsBinary(alertChunks[i])
 			return nil
 		})
 		if err != nil {

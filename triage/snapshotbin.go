@@ -1,11 +1,13 @@
 package triage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klaxonhq/klaxon/signal"
@@ -110,14 +112,21 @@ const minBinaryAlert = 12 + 2*3 + 4 + 1 + 8
 
 var errBinarySnapshot = errors.New("malformed binary snapshot")
 
-// appendAlertsBinary appends the binary chunk of the alerts that ids name
-// in alerts, in the order of ids.
-func appendAlertsBinary(dst []byte, ids []string, alerts map[string]*Alert) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(ids)))
-	for _, id := range ids {
-		dst = appendAlertBinary(dst, id, alerts[id])
+// scratch holds the buffers chunks are encoded in before they are copied
+// out at their size: grown in place, a chunk's buffer was copied again at
+// every growth, into fresh memory.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeAlertsBinary returns the binary chunk of alerts, in their order.
+func encodeAlertsBinary(alerts []keyedAlert) []byte {
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	b := binary.AppendUvarint((*buf)[:0], uint64(len(alerts)))
+	for _, ka := range alerts {
+		b = appendAlertBinary(b, ka.id, ka.alert)
 	}
-	return dst
+	*buf = b
+	return bytes.Clone(b)
 }
 
 // appendAlertBinary appends one alert, stored under id.

@@ -76,8 +76,7 @@ func TestBinaryAlertsKeepEveryField(t *testing.T) {
 		"alert/local": {Signal: signal.Signal{Fingerprint: "other",
 			StartsAt: time.Date(2026, 7, 1, 12, 0, 0, 0, time.Local), EndsAt: time.Unix(1_800_000_000, 5)}},
 	}
-	ids := []string{"alert/local", "alert/utc", "alert/zero", "mention/f1"}
-	checkBinaryAsJSON(t, appendAlertsBinary(nil, ids, alerts))
+	checkBinaryAsJSON(t, encodeAlertsBinary(keyed(alerts, "alert/local", "alert/utc", "alert/zero", "mention/f1")))
 }
 
 // fullAlert is an alert with every field set.
@@ -93,6 +92,15 @@ func fullAlert() *Alert {
 		Hash: 1<<64 - 1, Incident: "INC-9", Firing: true,
 		FirstSeen: stampOf(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)), LastSeen: -1, Joined: 1 << 62,
 	}
+}
+
+// keyed returns the alerts ids name, in that order.
+func keyed(alerts map[string]*Alert, ids ...string) []keyedAlert {
+	out := make([]keyedAlert, len(ids))
+	for i, id := range ids {
+		out[i] = keyedAlert{id, alerts[id]}
+	}
+	return out
 }
 
 // checkBinaryAsJSON fails t unless the binary chunk decodes to the alerts
@@ -132,9 +140,9 @@ func TestDecodeAlertsBinaryRefuses(t *testing.T) {
 	// Markers find the parts: the labels {a, b}, then the text "T", then
 	// StartsAt (seconds, nanoseconds, offset: 0, 0, 0), and the flags after
 	// RepostOf "R".
-	one := appendAlertsBinary(nil, []string{"alert/a"}, map[string]*Alert{"alert/a": {Firing: true,
+	one := encodeAlertsBinary([]keyedAlert{{"alert/a", &Alert{Firing: true,
 		Signal: signal.Signal{Labels: signal.StringsFrom(map[string]string{"a": "", "b": ""}), Text: "T",
-			StartsAt: time.Unix(0, 0).UTC(), RepostOf: "R"}}})
+			StartsAt: time.Unix(0, 0).UTC(), RepostOf: "R"}}}})
 	labels, text, repost := bytes.Index(one, []byte("\x01a\x00\x01b\x00")), bytes.Index(one, []byte("\x01T")), bytes.Index(one, []byte("\x01R"))
 	bad := map[string][]byte{
 		"trailing byte":       append(bytes.Clone(one), 0),
@@ -161,7 +169,7 @@ func replaceAt(b []byte, i, n int, with []byte) []byte {
 // FuzzDecodeAlertsBinary: whatever the bytes, decoding never panics, and
 // the alerts it accepts encode to bytes that decode to them again.
 func FuzzDecodeAlertsBinary(f *testing.F) {
-	f.Add(appendAlertsBinary(nil, []string{"mention/f1", "alert/zero"}, map[string]*Alert{"mention/f1": fullAlert(), "alert/zero": {}}))
+	f.Add(encodeAlertsBinary([]keyedAlert{{"alert/zero", &Alert{}}, {"mention/f1", fullAlert()}}))
 	f.Add([]byte{0})
 	f.Fuzz(func(t *testing.T, chunk []byte) {
 		alerts, err := decodeAlertsBinary(chunk)
