@@ -148,16 +148,16 @@ func (s *State) Restore(data []byte) error {
 	}
 	alertParts := make([][]keyedAlert, len(snap.Alerts))
 	incParts := make([][]*Incident, len(snap.Incidents))
+	decode := decodeAlerts
+	if snap.binaryAlerts {
+		decode = decodeAlertsBinary
+	}
 	// The incidents' chunks go first: each is larger than an alerts' chunk,
 	// and one left for last would keep a core waiting on it.
 	err := parallel(len(incParts)+len(alertParts), func(i int) (err error) {
 		if i < len(incParts) {
 			incParts[i], err = decodeIncidents(snap.Incidents[i])
 		} else {
-			decode := decodeAlerts
-			if snap.binaryAlerts {
-				decode = decodeAlertsBinary
-			}
 			alertParts[i-len(incParts)], err = decode(snap.Alerts[i-len(incParts)])
 		}
 		return err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -312,8 +311,8 @@ func (r *binReader) repeated() string {
 // "/", fingerprint) when id ends with it, as a live alert's does.
 func (r *binReader) fingerprint(id string) string {
 	b := r.bytes()
-	if strings.HasSuffix(id, string(b)) {
-		return id[len(id)-len(b):]
+	if tail := len(id) - len(b); tail >= 0 && id[tail:] == string(b) { // compared, not copied
+		return id[tail:]
 	}
 	return string(b)
 }
