@@ -62,8 +62,9 @@ func (s *State) Snapshot() journal.SnapshotFunc {
 	alerts := make([]keyedAlert, 0, len(s.alerts))
 	copies := make([]Alert, len(s.alerts))
 	for id, a := range s.alerts {
-		copies[len(alerts)] = *a
-		alerts = append(alerts, keyedAlert{id, &copies[len(alerts)]})
+		i := len(alerts)
+		copies[i] = *a
+		alerts = append(alerts, keyedAlert{id, &copies[i]})
 	}
 	incidents := make([]*Incident, len(s.order))
 	incCopies := make([]Incident, len(s.order))

@@ -164,7 +164,7 @@ func appendBinString(dst []byte, s string) []byte {
 
 // appendBinTime appends t as seconds since 1970 (varint), nanoseconds
 // (uvarint) and the zone's offset east of UTC in seconds (varint), which is
-// what its JSON keeps: readTime gives it back as encoding/json would.
+// what its JSON keeps: binReader.time gives it back as encoding/json would.
 func appendBinTime(dst []byte, t time.Time) []byte {
 	_, offset := t.Zone()
 	dst = binary.AppendVarint(dst, t.Unix())
@@ -172,9 +172,9 @@ func appendBinTime(dst []byte, t time.Time) []byte {
 	return binary.AppendVarint(dst, int64(offset))
 }
 
-// binReader reads a binary chunk. Values that repeat from alert to alert
-// (sources, statuses, incidents, annotation sets) are made strings once per
-// chunk.
+// binReader reads a snapshot's container or one of its binary alert
+// chunks. Values that repeat from alert to alert (sources, statuses,
+// incidents, annotation sets) are made strings once per chunk.
 type binReader struct {
 	b     []byte
 	err   error

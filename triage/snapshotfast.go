@@ -15,7 +15,7 @@ type keyedAlert struct {
 
 // decodeAlerts decodes one chunk of a snapshot's alerts, {"id": alert, …},
 // in the chunk's order: through decodeAlertsFast when the chunk is in the
-// shape json.Marshal writes (every chunk this binary writes), through
+// shape json.Marshal writes (every chunk formats up to 8 wrote), through
 // encoding/json otherwise. Restoring a million alerts spent most of its CPU
 // in encoding/json's reflection and in filling a map per chunk; the fast
 // path decodes the same alerts in a fraction of it and fills no map.

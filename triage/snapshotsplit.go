@@ -15,7 +15,9 @@ import (
 // parallel. splitSnapshot instead finds the chunks with one pass that only
 // looks for strings and brackets, and hands them on as sub-slices of the
 // document; the rest of the document (small) is decoded strictly as before.
-// The chunks are checked by the json.Unmarshal that decodes each.
+// The chunks are checked by the json.Unmarshal that decodes each. This is
+// how snapshots of formats 1 to 8 restore; format 9's container holds its
+// chunks behind their lengths (snapshotbin.go).
 
 // The keys of the snapshot's chunk arrays.
 const (
@@ -223,8 +225,10 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// decodeSnapshot decodes a snapshot as decodeFormat would, its chunks of
-// alerts and incidents left as sub-slices of data.
+// decodeSnapshot decodes a snapshot of any format this binary reads, its
+// chunks of alerts and incidents left as sub-slices of data: a container
+// from format 9, otherwise a JSON document split as decodeFormat would
+// decode it.
 func decodeSnapshot(data []byte, snap *snapshot) error {
 	const what = "snapshot"
 	version, body, err := formatBody(what, data)
