@@ -17,10 +17,11 @@ func TestPercent(t *testing.T) {
 	}{
 		{"nothing live yet", 0, maxPercent},
 		{"tiny heap: capped", 1 * mib, maxPercent},
-		{"64 MiB: the floor doubles it, the cap", 64 * mib, 100},
-		{"100 MiB: the floor", 100 * mib, 64},
-		{"150 MB: the floor", 150_000_000, 44},
-		{"256 MiB: floor and quarter meet", 256 * mib, 25},
+		{"16 MiB: the floor doubles it, the cap", 16 * mib, 100},
+		{"32 MiB: the floor", 32 * mib, 50},
+		{"50 MB: the floor", 50_000_000, 33},
+		{"64 MiB: floor and quarter meet", 64 * mib, 25},
+		{"100 MiB: a quarter", 100 * mib, 25},
 		{"1.5 GB: a quarter", 1_500_000_000, 25},
 		{"huge heap: a quarter", 1 << 40, 25},
 	} {
