@@ -101,7 +101,10 @@ type Node struct {
 	closeErr  error
 }
 
-var _ journal.Journal = (*Node)(nil)
+var (
+	_ journal.Journal = (*Node)(nil)
+	_ journal.Framer  = (*Node)(nil)
+)
 
 // Open opens (or creates) the replica's stores in opts.Dir, bootstraps the
 // cluster from opts.Peers if the store is empty and this node is one of

@@ -18,15 +18,12 @@ const (
 // nanoseconds, proposal token.
 const recordHeaderLen = 1 + 8 + 8
 
-// encodeRecord returns the command that proposes data as a record stamped
-// with nanos. token lets the proposing leader hand the FSM its own decoding.
-func encodeRecord(nanos int64, token uint64, data []byte) []byte {
-	cmd := make([]byte, recordHeaderLen+len(data))
+// putRecordHeader fills the header of a record command, whose data
+// follows it: the record stamped nanos, proposed under token.
+func putRecordHeader(cmd []byte, nanos int64, token uint64) {
 	cmd[0] = kindRecord
 	binary.BigEndian.PutUint64(cmd[1:], uint64(nanos))
 	binary.BigEndian.PutUint64(cmd[9:], token)
-	copy(cmd[recordHeaderLen:], data)
-	return cmd
 }
 
 // decodedRecord is a record command taken apart; data aliases the command.

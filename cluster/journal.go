@@ -28,6 +28,22 @@ var ErrNotLeader = fmt.Errorf("%w: not the raft leader", journal.ErrUnavailable)
 // the record may still commit, and a retry is then a duplicate that
 // triage's idempotency absorbs.
 func (n *Node) Append(ctx context.Context, data []byte, decoded any) (journal.Record, any, error) {
+	cmd := make([]byte, recordHeaderLen+len(data))
+	copy(cmd[recordHeaderLen:], data)
+	return n.AppendFramed(ctx, cmd, decoded)
+}
+
+// Headroom is a record command's header size (journal.Framer).
+func (n *Node) Headroom() int { return recordHeaderLen }
+
+// AppendFramed is Append for the data behind framed's first Headroom
+// bytes, which become the record command's header: the data is proposed
+// without a copy.
+func (n *Node) AppendFramed(ctx context.Context, framed []byte, decoded any) (journal.Record, any, error) {
+	if len(framed) < recordHeaderLen {
+		return journal.Record{}, nil, fmt.Errorf("cluster: a framed record of %d bytes has no room for its %d-byte header", len(framed), recordHeaderLen)
+	}
+	data := framed[recordHeaderLen:]
 	if err := ctx.Err(); err != nil {
 		return journal.Record{}, nil, err
 	}
@@ -46,7 +62,8 @@ func (n *Node) Append(ctx context.Context, data []byte, decoded any) (journal.Re
 		n.fsm.decoded.Store(token, proposal{data: data, decoded: decoded})
 		defer n.fsm.decoded.Delete(token) // if the record never applies here
 	}
-	f := n.raft.Apply(encodeRecord(n.stampTime(), token, data), 0)
+	putRecordHeader(framed, n.stampTime(), token)
+	f := n.raft.Apply(framed, 0)
 	if err := wait(ctx, f); err != nil {
 		return journal.Record{}, nil, n.unavailable(err)
 	}

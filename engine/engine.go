@@ -126,12 +126,28 @@ func (e *Engine) SetRules(ctx context.Context, files []rules.File) (changed bool
 
 func sameFile(a, b rules.File) bool { return a.Name == b.Name && string(a.Data) == string(b.Data) }
 
-func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Result, error) {
-	data, err := triage.Encode(entry)
+// appendEntry encodes entry and appends it to the journal, straight
+// into the record's buffer when the journal is a journal.Framer.
+func (e *Engine) appendEntry(ctx context.Context, entry *triage.Entry) (any, error) {
+	f, framed := e.journal.(journal.Framer)
+	var room []byte
+	if framed {
+		room = make([]byte, f.Headroom())
+	}
+	data, err := triage.AppendEncoded(room, entry)
 	if err != nil {
 		return nil, fmt.Errorf("encode entry: %w", err)
 	}
+	if framed {
+		_, out, err := f.AppendFramed(ctx, data, entry)
+		return out, err
+	}
 	_, out, err := e.journal.Append(ctx, data, entry)
+	return out, err
+}
+
+func (e *Engine) append(ctx context.Context, entry *triage.Entry) (*triage.Result, error) {
+	out, err := e.appendEntry(ctx, entry)
 	if err != nil {
 		return nil, fmt.Errorf("append to journal: %w", err)
 	}

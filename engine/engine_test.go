@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -180,5 +181,48 @@ func TestActErrors(t *testing.T) {
 	}
 	if _, err := eng.Submit(ctx, []signal.Signal{alert(signal.StatusFiring, "a", "b")}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("submit after close = %v", err)
+	}
+}
+
+// TestJournaledEntries stores what triage.Encode gives, whether the journal
+// takes the entry behind room for its header (a journal.Framer, badger) or
+// as it is (the in-memory journal).
+func TestJournaledEntries(t *testing.T) {
+	sigs := []signal.Signal{alert(signal.StatusFiring, "alertname", "Down", "service", "checkout")}
+	want, err := triage.Encode(&triage.Entry{Signals: sigs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	badgerState := triage.New(nil)
+	bj, err := journal.OpenBadger(journal.Options{Dir: t.TempDir()}, badgerState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bj.Close()
+	memState := triage.New(nil)
+	for _, tc := range []struct {
+		name  string
+		j     journal.Journal
+		state *triage.State
+	}{
+		{"badger", bj, badgerState},
+		{"memory", journal.NewMemory(memState, nil), memState},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eng := New(tc.j, tc.state, Options{Logger: zap.NewNop(), Registerer: prometheus.NewRegistry()})
+			if _, err := eng.Submit(context.Background(), sigs); err != nil {
+				t.Fatalf("Submit: %v", err)
+			}
+			var got [][]byte
+			if err := tc.j.Read(1, func(r journal.Record) error {
+				got = append(got, r.Data)
+				return nil
+			}); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if len(got) != 1 || !bytes.Equal(got[0], want) {
+				t.Errorf("journaled %q, want the one entry %q", got, want)
+			}
+		})
 	}
 }

@@ -148,7 +148,10 @@ type Badger struct {
 	retention // truncation and the archive (retention.go, archive.go)
 }
 
-var _ Journal = (*Badger)(nil)
+var (
+	_ Journal = (*Badger)(nil)
+	_ Framer  = (*Badger)(nil)
+)
 
 // request is one pending Append, answered on done.
 type request struct {
@@ -314,16 +317,46 @@ func badgerOptions(opts Options) badger.Options {
 // returns it with the FSM's result. A cancelled ctx abandons the append only
 // while it is still waiting to be taken into a commit.
 func (b *Badger) Append(ctx context.Context, data []byte, decoded any) (Record, any, error) {
-	if err := ctx.Err(); err != nil {
+	if err := b.admit(ctx, len(data)); err != nil {
 		return Record{}, nil, err
 	}
+	return b.append(ctx, newRecordValue(data), decoded)
+}
+
+// Headroom is the record header's size: the timestamp (Framer).
+func (b *Badger) Headroom() int { return timeLen }
+
+// AppendFramed is Append for the data behind framed's first Headroom
+// bytes, which become the record's header: the data is not copied.
+func (b *Badger) AppendFramed(ctx context.Context, framed []byte, decoded any) (Record, any, error) {
+	if len(framed) < timeLen {
+		return Record{}, nil, fmt.Errorf("journal: a framed record of %d bytes has no room for its %d-byte header", len(framed), timeLen)
+	}
+	if err := b.admit(ctx, len(framed)-timeLen); err != nil {
+		return Record{}, nil, err
+	}
+	return b.append(ctx, framed, decoded)
+}
+
+// admit refuses an append of n bytes of data before it is queued: ctx is
+// done, the journal is closed, or the data is over the record size limit.
+func (b *Badger) admit(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if b.ctx.Err() != nil {
-		return Record{}, nil, ErrClosed
+		return ErrClosed
 	}
-	if limit := b.opts.ValueLogFileSize - timeLen; int64(len(data)) > limit {
-		return Record{}, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), limit)
+	if limit := b.opts.ValueLogFileSize - timeLen; int64(n) > limit {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, limit)
 	}
-	req := &request{value: newRecordValue(data), decoded: decoded, done: make(chan result, 1)}
+	return nil
+}
+
+// append queues the record value (header room, then data) for a commit
+// and waits for its result.
+func (b *Badger) append(ctx context.Context, value []byte, decoded any) (Record, any, error) {
+	req := &request{value: value, decoded: decoded, done: make(chan result, 1)}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():

@@ -366,6 +366,42 @@ func TestAppendTooLarge(t *testing.T) {
 	}
 }
 
+func TestAppendFramed(t *testing.T) {
+	fsm := &testFSM{}
+	j := openTest(t, Options{Dir: t.TempDir()}, fsm)
+	ctx := context.Background()
+	framed := append(make([]byte, j.Headroom()), "framed"...)
+	if _, _, err := j.AppendFramed(ctx, framed, nil); err != nil {
+		t.Fatalf("AppendFramed: %v", err)
+	}
+	if _, _, err := j.Append(ctx, []byte("copied"), nil); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		framed []byte
+		want   error
+	}{
+		{"no room for the header", make([]byte, j.Headroom()-1), nil},
+		{"data over the size limit", make([]byte, j.Headroom()+MaxRecordSize+1), ErrTooLarge},
+	} {
+		_, _, err := j.AppendFramed(ctx, tc.framed, nil)
+		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("AppendFramed, %s: %v, want an error (%v)", tc.name, err, tc.want)
+		}
+	}
+	if recs, _, _, _ := fsm.state(); len(recs) != 2 || string(recs[0].Data) != "framed" {
+		t.Errorf("FSM applied %d records (%v), want framed then copied", len(recs), recs)
+	}
+	crash(t, j)
+	j = openTest(t, Options{Dir: j.opts.Dir}, &testFSM{})
+	defer j.Close()
+	got := readAll(t, j, 1)
+	if len(got) != 2 || string(got[0].Data) != "framed" || string(got[1].Data) != "copied" {
+		t.Errorf("stored records %v, want framed then copied, without their header room", got)
+	}
+}
+
 func TestWriteFailure(t *testing.T) {
 	fsm := &testFSM{}
 	reg := prometheus.NewRegistry()

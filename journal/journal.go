@@ -53,6 +53,18 @@ type Archiver interface {
 	TakeArchive() []ArchiveItem
 }
 
+// Framer is a Journal that stores a record behind a header of its own
+// and can take the record's data already behind room for that header,
+// instead of copying it into a new buffer (a large entry's bytes are the
+// most a busy server allocates).
+type Framer interface {
+	// Headroom is how many bytes AppendFramed wants in front of the data.
+	Headroom() int
+	// AppendFramed is Append for the data in framed[Headroom():]. It takes
+	// framed over: the caller must not use it again.
+	AppendFramed(ctx context.Context, framed []byte, decoded any) (Record, any, error)
+}
+
 // Journal appends entries durably and applies them, in order, to an FSM.
 type Journal interface {
 	// Append stores data as the next record and returns once it is durable

@@ -101,16 +101,21 @@ func (rc *RulesChange) compile() {
 }
 
 // Encode serialises an entry for the journal, in the current format.
-func Encode(e *Entry) ([]byte, error) {
+func Encode(e *Entry) ([]byte, error) { return AppendEncoded(nil, e) }
+
+// AppendEncoded appends e's encoding (Encode) to dst: a journal.Framer's
+// header room, say, so that the journal stores it without a copy.
+func AppendEncoded(dst []byte, e *Entry) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
+	dst = append(dst, FormatVersion)
 	if len(e.Signals) > 0 {
-		if data, ok := encodeSignalsFast([]byte{FormatVersion}, e.Signals); ok {
+		if data, ok := encodeSignalsFast(dst, e.Signals); ok {
 			return data, nil
 		}
 	}
-	return appendJSON([]byte{FormatVersion}, e)
+	return appendJSON(dst, e)
 }
 
 // Decode parses a journaled entry of any format this binary reads. An entry
