@@ -22,6 +22,17 @@ type Decoder interface {
 	Decode(data []byte) (any, error)
 }
 
+// Reuser is implemented by Decoders that can decode a record into what an
+// earlier record was decoded into once that one is applied: recovery then
+// hands the decoders the Decoded of applied records, so that the same room
+// serves the whole replay. An Apply of a record with Decoded set must not
+// keep Decoded, or anything it holds, when the FSM is a Reuser.
+type Reuser interface {
+	// DecodeReusing is Decode, into the room of applied (a Decoded value
+	// already applied, or nil).
+	DecodeReusing(data []byte, applied any) (any, error)
+}
+
 // replayer applies records in order, decoding them ahead in parallel when
 // the FSM is a Decoder. The first record that does not decode stops it:
 // neither it nor anything after it is applied.
@@ -31,6 +42,7 @@ type replayer struct {
 	jobs    chan *replayJob // to the decoders
 	order   chan *replayJob // to the applier, in sequence order
 	free    chan []byte     // buffers of applied records, for the next
+	spent   chan any        // Decoded values of applied records, for a Reuser
 	wg      sync.WaitGroup
 	err     error // the first decoding failure; set by the applier
 }
@@ -53,10 +65,15 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 	r.jobs = make(chan *replayJob, 64*workers)
 	r.order = make(chan *replayJob, 64*workers)
 	r.free = make(chan []byte, 2*cap(r.order)+workers)
+	decode := func(data []byte) (any, error) { return d.Decode(data) }
+	if ru, ok := fsm.(Reuser); ok {
+		r.spent = make(chan any, cap(r.free))
+		decode = func(data []byte) (any, error) { return ru.DecodeReusing(data, r.applied()) }
+	}
 	for range workers {
 		r.wg.Go(func() {
 			for j := range r.jobs {
-				j.rec.Decoded, j.err = d.Decode(j.rec.Data)
+				j.rec.Decoded, j.err = decode(j.rec.Data)
 				close(j.decoded)
 			}
 		})
@@ -69,6 +86,7 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 			}
 			if r.err == nil {
 				r.apply(j.rec)
+				r.spend(j.rec.Decoded)
 			}
 			r.recycle(j.value)
 		}
@@ -95,6 +113,28 @@ func (r *replayer) recycle(value []byte) {
 	select {
 	case r.free <- value[:0]:
 	default:
+	}
+}
+
+// spend keeps an applied record's Decoded value for applied.
+func (r *replayer) spend(decoded any) {
+	if r.spent == nil || decoded == nil {
+		return
+	}
+	select {
+	case r.spent <- decoded:
+	default:
+	}
+}
+
+// applied returns an applied record's Decoded value to decode the next
+// record into, or nil.
+func (r *replayer) applied() any {
+	select {
+	case d := <-r.spent:
+		return d
+	default:
+		return nil
 	}
 }
 

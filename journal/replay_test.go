@@ -85,3 +85,67 @@ func TestRecoveryReusesBuffers(t *testing.T) {
 		t.Errorf("%d records were read into %d buffers: few were reused", records, n)
 	}
 }
+
+// reusingFSM is a Reuser: it counts the decodings made into the room of an
+// applied record, and those handed a record not applied yet.
+type reusingFSM struct {
+	decodingFSM
+	reused, early int
+}
+
+// decodedBox is what reusingFSM decodes a record into.
+type decodedBox struct {
+	text    string
+	applied bool
+}
+
+func (f *reusingFSM) DecodeReusing(data []byte, applied any) (any, error) {
+	box, _ := applied.(*decodedBox)
+	switch {
+	case box == nil:
+		box = new(decodedBox)
+	case !box.applied:
+		f.early++
+	default:
+		f.reused++
+	}
+	*box = decodedBox{text: "decoded " + string(data)}
+	return box, nil
+}
+
+func (f *reusingFSM) Apply(r Record) any {
+	box := r.Decoded.(*decodedBox)
+	box.applied = true
+	r.Decoded = box.text
+	return f.decodingFSM.Apply(r)
+}
+
+// TestRecoveryReusesDecodings checks that recovery hands a Reuser the
+// decodings of applied records, and only of applied ones.
+func TestRecoveryReusesDecodings(t *testing.T) {
+	dir := t.TempDir()
+	first := &testFSM{}
+	j := openTest(t, Options{Dir: dir}, first)
+	const records = 2000
+	for i := range records {
+		if _, _, err := j.Append(context.Background(), []byte(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash(t, j)
+	want, _, _, _ := first.state()
+
+	second := &reusingFSM{}
+	j = openTest(t, Options{Dir: dir}, second)
+	defer j.Close()
+	got, applied, _, err := second.state()
+	if err := errors.Join(err, diffRecords(got, want)); err != nil || applied != records || second.undecoded != 0 {
+		t.Fatalf("recovered %d records (%d not as decoded): %v", applied, second.undecoded, err)
+	}
+	if second.early != 0 {
+		t.Errorf("%d records were decoded into a record not applied yet", second.early)
+	}
+	if second.reused < records/2 {
+		t.Errorf("%d of %d records were decoded into an applied one's room: few", second.reused, records)
+	}
+}

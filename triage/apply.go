@@ -69,12 +69,26 @@ func (s *State) Apply(rec journal.Record) any {
 // recovery decodes on several goroutines and applies on one, and stops at an
 // entry this binary cannot read rather than skip it. It also works out its
 // signals' keys there, which Apply would otherwise do in line.
-func (s *State) Decode(data []byte) (any, error) {
-	e, err := Decode(data)
+func (s *State) Decode(data []byte) (any, error) { return s.DecodeReusing(data, nil) }
+
+// DecodeReusing is Decode into the slices of applied, what Decode returned
+// for an entry already applied (journal.Reuser): recovery then decodes a
+// million alerts into the room of the entries before them, rather than
+// leaving a copy of every signal as garbage. Apply keeps nothing of what
+// it is given decoded: it copies each signal it stores.
+func (s *State) DecodeReusing(data []byte, applied any) (any, error) {
+	var room []signal.Signal
+	var keys []signalKey
+	if d, ok := applied.(*decoded); ok {
+		room, keys = d.entry.Signals, d.keys
+		clear(room)
+		clear(keys)
+	}
+	e, err := decodeInto(data, room[:0])
 	if err != nil {
 		return nil, err
 	}
-	return &decoded{entry: e, keys: keysOf(e.Signals)}, nil
+	return &decoded{entry: e, keys: keysOf(keys[:0], e.Signals)}, nil
 }
 
 // decoded is an entry decoded ahead of Apply, with its signals' keys.
@@ -89,13 +103,14 @@ type signalKey struct {
 	hash uint64
 }
 
-func keysOf(sigs []signal.Signal) []signalKey {
+// keysOf appends the keys of sigs to room, nil for none.
+func keysOf(room []signalKey, sigs []signal.Signal) []signalKey {
 	if len(sigs) == 0 {
 		return nil
 	}
-	keys := make([]signalKey, len(sigs))
+	keys := slices.Grow(room[:0], len(sigs))
 	for i := range sigs {
-		keys[i] = keyOf(&sigs[i])
+		keys = append(keys, keyOf(&sigs[i]))
 	}
 	return keys
 }

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -15,15 +16,16 @@ import (
 // decodes exactly what decodeStrict would. ok is false for anything else
 // (another entry kind, an unknown, repeated or differently cased field, a
 // null, an escaped string outside labels, a malformed value), and the
-// caller decodes body the general way: this never decides an error.
-func decodeSignalsFast(body []byte) (sigs []signal.Signal, ok bool) {
+// caller decodes body the general way: this never decides an error. The
+// signals are decoded into room, an all-zero slice, as far as it holds them.
+func decodeSignalsFast(room []signal.Signal, body []byte) (sigs []signal.Signal, ok bool) {
 	p := fastParser{b: body}
 	if !p.byte('{') || !p.key("signals") || !p.byte('[') {
 		return nil, false
 	}
 	// A hint of the count (a label may hold the text too), so that the
 	// slice is allocated once rather than grown through every size.
-	sigs = make([]signal.Signal, 0, bytes.Count(body, fingerprintKey))
+	sigs = slices.Grow(room[:0], bytes.Count(body, fingerprintKey))
 	for {
 		sigs = append(sigs, signal.Signal{})
 		if !p.signal(&sigs[len(sigs)-1]) {

@@ -32,7 +32,7 @@ func fastSeeds(t testing.TB) [][]byte {
 
 func TestDecodeSignalsFastTakesWhatEncodeWrites(t *testing.T) {
 	for _, data := range fastSeeds(t) {
-		sigs, ok := decodeSignalsFast(data[1:])
+		sigs, ok := decodeSignalsFast(nil, data[1:])
 		if !ok {
 			t.Fatalf("fast path refused %s", data[1:])
 		}
@@ -68,7 +68,7 @@ func TestDecodeSignalsFastLeavesTheRestToTheGeneralPath(t *testing.T) {
 		"invalid utf-8 source": "{\"signals\":[{\"source\":\"a\xffb\"}]}",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if sigs, ok := decodeSignalsFast([]byte(body)); ok {
+			if sigs, ok := decodeSignalsFast(nil, []byte(body)); ok {
 				t.Fatalf("fast path took %s as %+v", body, sigs)
 			}
 		})
@@ -82,7 +82,7 @@ func FuzzDecodeSignalsFast(f *testing.F) {
 		f.Add(data[1:])
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sigs, ok := decodeSignalsFast(body)
+		sigs, ok := decodeSignalsFast(nil, body)
 		if !ok {
 			return
 		}

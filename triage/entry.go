@@ -122,12 +122,16 @@ func AppendEncoded(dst []byte, e *Entry) ([]byte, error) {
 // of a newer format, or with a kind or field this binary does not know, is a
 // *FormatError: skipping it would make this binary's state differ from the
 // writer's.
-func Decode(data []byte) (*Entry, error) {
+func Decode(data []byte) (*Entry, error) { return decodeInto(data, nil) }
+
+// decodeInto is Decode that decodes a signal entry's signals into room, an
+// all-zero slice, when they fit in its capacity.
+func decodeInto(data []byte, room []signal.Signal) (*Entry, error) {
 	// Every version decodes its JSON alike (decodeFormat), so the fast path
 	// takes signal entries of each: a journal an older Klaxon wrote
 	// replays as fast as one of the current format.
 	if _, body, err := formatBody("entry", data); err == nil {
-		if sigs, ok := decodeSignalsFast(body); ok {
+		if sigs, ok := decodeSignalsFast(room, body); ok {
 			e := Entry{Signals: sigs}
 			if e.validate() == nil {
 				return &e, nil

@@ -125,26 +125,34 @@ func TestRandomRestore(t *testing.T) {
 // TestRandomReplayNoSnapshot replays whole journals into fresh states, from
 // their bytes as Apply decodes them and decoded ahead as recovery does
 // (State.Decode), with room reserved for the alerts half-way as recovery
-// reserves it after a snapshot (State.Reserve) too, and wants the state that
-// applied them live.
+// reserves it after a snapshot (State.Reserve) too, and decoded into the
+// room of the record applied before (State.DecodeReusing), and wants the
+// state that applied them live.
 func TestRandomReplayNoSnapshot(t *testing.T) {
 	for seed := int64(0); seed < 60; seed++ {
 		m := randomHistory(t, seed)
 		want, _ := m.s.Snapshot()()
-		inline, ahead, reserved := New(nil), New(nil), New(nil)
+		inline, ahead, reserved, reusing := New(nil), New(nil), New(nil), New(nil)
+		var applied any
 		for i, rec := range m.log {
+			d, err := reusing.DecodeReusing(rec.Data, applied)
+			if err != nil {
+				t.Fatalf("seed %d: record %d: %v", seed, rec.Seq, err)
+			}
+			reusing.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data, Decoded: d})
+			applied = d
 			inline.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data})
 			if i == len(m.log)/2 {
 				reserved.Reserve(4*reserved.Size() + 100) // as recovery does after a snapshot
 			}
 			reserved.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data})
-			d, err := ahead.Decode(rec.Data)
+			d, err = ahead.Decode(rec.Data)
 			if err != nil {
 				t.Fatalf("seed %d: record %d: %v", seed, rec.Seq, err)
 			}
 			ahead.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data, Decoded: d})
 		}
-		for name, s := range map[string]*State{"inline": inline, "decoded ahead": ahead, "reserved": reserved} {
+		for name, s := range map[string]*State{"inline": inline, "decoded ahead": ahead, "reserved": reserved, "reusing": reusing} {
 			got, _ := s.Snapshot()()
 			if !bytes.Equal(got, want) {
 				t.Fatalf("seed %d, %s: differs\n%s", seed, name, firstDiff(got, want))
