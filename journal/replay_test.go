@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -34,19 +35,9 @@ func (f *decodingFSM) Apply(r Record) any {
 }
 
 func TestRecoveryDecodesAheadAndAppliesInOrder(t *testing.T) {
-	dir := t.TempDir()
-	first := &testFSM{}
-	j := openTest(t, Options{Dir: dir}, first)
-	for i := range 2000 {
-		if _, _, err := j.Append(context.Background(), []byte(fmt.Sprint(i)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crash(t, j)
-	want, _, _, _ := first.state()
-
+	dir, want := crashedJournal(t, 2000, strconv.Itoa)
 	second := &decodingFSM{}
-	j = openTest(t, Options{Dir: dir}, second)
+	j := openTest(t, Options{Dir: dir}, second)
 	defer j.Close()
 	got, applied, _, err := second.state()
 	if err != nil {
@@ -61,21 +52,10 @@ func TestRecoveryDecodesAheadAndAppliesInOrder(t *testing.T) {
 // buffers of records already applied, and that no record's bytes change
 // before it is applied (its decoding, made from them, still matches).
 func TestRecoveryReusesBuffers(t *testing.T) {
-	dir := t.TempDir()
-	first := &testFSM{}
-	j := openTest(t, Options{Dir: dir}, first)
 	const records = 2000
-	for i := range records {
-		data := fmt.Sprintf("%04d %s", i, strings.Repeat("x", 100+i%50))
-		if _, _, err := j.Append(context.Background(), []byte(data), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crash(t, j)
-	want, _, _, _ := first.state()
-
+	dir, want := crashedJournal(t, records, func(i int) string { return fmt.Sprintf("%04d %s", i, strings.Repeat("x", 100+i%50)) })
 	second := &decodingFSM{buffers: map[*byte]bool{}}
-	j = openTest(t, Options{Dir: dir}, second)
+	j := openTest(t, Options{Dir: dir}, second)
 	defer j.Close()
 	got, applied, _, err := second.state()
 	if err := errors.Join(err, diffRecords(got, want)); err != nil || applied != records || second.undecoded != 0 {
@@ -123,20 +103,10 @@ func (f *reusingFSM) Apply(r Record) any {
 // TestRecoveryReusesDecodings checks that recovery hands a Reuser the
 // decodings of applied records, and only of applied ones.
 func TestRecoveryReusesDecodings(t *testing.T) {
-	dir := t.TempDir()
-	first := &testFSM{}
-	j := openTest(t, Options{Dir: dir}, first)
 	const records = 2000
-	for i := range records {
-		if _, _, err := j.Append(context.Background(), []byte(fmt.Sprint(i)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crash(t, j)
-	want, _, _, _ := first.state()
-
+	dir, want := crashedJournal(t, records, strconv.Itoa)
 	second := &reusingFSM{}
-	j = openTest(t, Options{Dir: dir}, second)
+	j := openTest(t, Options{Dir: dir}, second)
 	defer j.Close()
 	got, applied, _, err := second.state()
 	if err := errors.Join(err, diffRecords(got, want)); err != nil || applied != records || second.undecoded != 0 {
@@ -148,4 +118,22 @@ func TestRecoveryReusesDecodings(t *testing.T) {
 	if second.reused < records/2 {
 		t.Errorf("%d of %d records were decoded into an applied one's room: few", second.reused, records)
 	}
+}
+
+// crashedJournal appends records data(0) to data(records-1) to a journal in
+// a new directory and crashes it; it returns the directory and the records
+// as they were applied.
+func crashedJournal(t *testing.T, records int, data func(int) string) (string, []Record) {
+	t.Helper()
+	dir := t.TempDir()
+	fsm := &testFSM{}
+	j := openTest(t, Options{Dir: dir}, fsm)
+	for i := range records {
+		if _, _, err := j.Append(context.Background(), []byte(data(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash(t, j)
+	recs, _, _, _ := fsm.state()
+	return dir, recs
 }
