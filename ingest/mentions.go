@@ -76,7 +76,7 @@ func (b *builder) reach(field string, n int64) {
 		b.fail(field, fmt.Sprintf("must not be negative, got %d", n))
 		return
 	}
-	b.sig.Reach = n
+	b.report.Reach = n
 }
 
 // repostOf sets RepostOf to the identity of the post with id on platform,
@@ -88,7 +88,7 @@ func (b *builder) repostOf(field, platform, id string) {
 	if b.tooLong(field, id, b.lim.MaxLabelBytes) {
 		return
 	}
-	b.sig.RepostOf = identity(b.sig.Source, platform, id)
+	b.report.RepostOf = identity(b.sig.Source, platform, id)
 }
 
 // mastodonEvent is a Mastodon webhook body.

@@ -126,7 +126,7 @@ func (p *alertParser) signal(i int, src signal.Source, status signal.Status, lab
 	if annotations.IsZero() {
 		annotations = signal.Strings{}
 	}
-	return signal.Signal{
+	sig := signal.Signal{
 		Source:      src,
 		Kind:        signal.KindAlert,
 		Fingerprint: fingerprint(labels),
@@ -135,9 +135,10 @@ func (p *alertParser) signal(i int, src signal.Source, status signal.Status, lab
 		Annotations: annotations,
 		StartsAt:    start,
 		EndsAt:      end,
-		Customer:    labels.Get(customerLabel),
 		Link:        link,
-	}, nil
+	}
+	sig.SetReport(signal.Report{Customer: labels.Get(customerLabel)})
+	return sig, nil
 }
 
 // checkCount refuses more labels or annotations (field) in the i-th alert

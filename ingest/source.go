@@ -75,6 +75,7 @@ func identity(src signal.Source, platform, id string) string {
 type builder struct {
 	lim         Limits
 	sig         signal.Signal
+	report      signal.Report // sig's Report, set by done
 	labels      signal.Builder
 	annotations signal.Builder
 	err         error
@@ -174,7 +175,7 @@ func (b *builder) text(s string) {
 		}
 		s = s[:cut]
 	}
-	b.sig.Text = s
+	b.report.Text = s
 }
 
 // customer sets the signal's Customer from field.
@@ -182,7 +183,7 @@ func (b *builder) customer(field, id string) {
 	if b.tooLong(field, id, b.lim.MaxLabelBytes) {
 		return
 	}
-	b.sig.Customer = id
+	b.report.Customer = id
 }
 
 // link sets the signal's Link from field, which must be an absolute http or
@@ -233,6 +234,7 @@ func (b *builder) done() ([]signal.Signal, error) {
 		return nil, b.err
 	}
 	b.sig.Labels = b.labels.Strings()
+	b.sig.SetReport(b.report)
 	if annotations := b.annotations.Strings(); !annotations.IsZero() {
 		b.sig.Annotations = annotations
 	}

@@ -237,17 +237,17 @@ func TestRepostIdentity(t *testing.T) {
 	} {
 		sigs := parseFixtures(t, tc.dir, tc.original, tc.post)
 		orig, repost := sigs[0], sigs[1]
-		if orig.RepostOf != "" {
-			t.Errorf("%s: original has RepostOf %s", tc.dir, orig.RepostOf)
+		if orig.RepostOf() != "" {
+			t.Errorf("%s: original has RepostOf %s", tc.dir, orig.RepostOf())
 		}
-		if repost.RepostOf != orig.Fingerprint {
-			t.Errorf("%s: RepostOf %q, want the original's fingerprint %s", tc.dir, repost.RepostOf, orig.Fingerprint)
+		if repost.RepostOf() != orig.Fingerprint {
+			t.Errorf("%s: RepostOf %q, want the original's fingerprint %s", tc.dir, repost.RepostOf(), orig.Fingerprint)
 		}
 		if repost.Fingerprint == orig.Fingerprint {
 			t.Errorf("%s: repost has the original's fingerprint", tc.dir)
 		}
-		if repost.Reach != tc.wantReach {
-			t.Errorf("%s: reach %d, want %d", tc.dir, repost.Reach, tc.wantReach)
+		if repost.Reach() != tc.wantReach {
+			t.Errorf("%s: reach %d, want %d", tc.dir, repost.Reach(), tc.wantReach)
 		}
 	}
 }
@@ -289,7 +289,7 @@ func TestTextCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sigs[0].Text, "éé"; got != want {
+	if got, want := sigs[0].Text(), "éé"; got != want {
 		t.Errorf("text %q, want %q", got, want)
 	}
 }
@@ -597,8 +597,8 @@ func checkSourceSignals(t testing.TB, sigs []signal.Signal, src signal.Source, k
 	if s.Source != src || s.Kind != kind {
 		t.Errorf("source %s kind %s, want %s %s", s.Source, s.Kind, src, kind)
 	}
-	if !hex16RE.MatchString(s.Fingerprint) || s.RepostOf != "" && !hex16RE.MatchString(s.RepostOf) {
-		t.Errorf("fingerprint %q repostOf %q are not 16 hex digits", s.Fingerprint, s.RepostOf)
+	if !hex16RE.MatchString(s.Fingerprint) || s.RepostOf() != "" && !hex16RE.MatchString(s.RepostOf()) {
+		t.Errorf("fingerprint %q repostOf %q are not 16 hex digits", s.Fingerprint, s.RepostOf())
 	}
 	if s.Status != signal.StatusFiring && s.Status != signal.StatusResolved {
 		t.Errorf("status %q", s.Status)
@@ -619,8 +619,8 @@ func checkSourceSignals(t testing.TB, sigs []signal.Signal, src signal.Source, k
 	if !s.Annotations.IsNull() && s.Annotations.IsZero() {
 		t.Errorf("empty annotations are not nil")
 	}
-	if len(s.Text) > lim.MaxAnnotationBytes {
-		t.Errorf("text of %d bytes", len(s.Text))
+	if len(s.Text()) > lim.MaxAnnotationBytes {
+		t.Errorf("text of %d bytes", len(s.Text()))
 	}
 	if s.StartsAt.IsZero() || s.StartsAt.Before(EarliestTime) || !s.StartsAt.Before(LatestTime) || s.StartsAt.Location() != time.UTC {
 		t.Errorf("starts at %s", s.StartsAt)
@@ -628,8 +628,8 @@ func checkSourceSignals(t testing.TB, sigs []signal.Signal, src signal.Source, k
 	if !s.EndsAt.IsZero() {
 		t.Errorf("ends at %s, want unset", s.EndsAt)
 	}
-	if s.Reach < 0 {
-		t.Errorf("reach %d", s.Reach)
+	if s.Reach() < 0 {
+		t.Errorf("reach %d", s.Reach())
 	}
 	if s.Link != "" {
 		if u, err := url.Parse(s.Link); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
@@ -639,8 +639,8 @@ func checkSourceSignals(t testing.TB, sigs []signal.Signal, src signal.Source, k
 	if s.Ack && (s.Source != signal.SourcePagerDuty || s.Status != signal.StatusFiring) {
 		t.Errorf("ack on a %s %s signal", s.Source, s.Status)
 	}
-	if s.Kind != signal.KindMention && (s.Reach != 0 || s.RepostOf != "") {
-		t.Errorf("%s with reach %d repostOf %q", s.Kind, s.Reach, s.RepostOf)
+	if s.Kind != signal.KindMention && (s.Reach() != 0 || s.RepostOf() != "") {
+		t.Errorf("%s with reach %d repostOf %q", s.Kind, s.Reach(), s.RepostOf())
 	}
 }
 

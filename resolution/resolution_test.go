@@ -69,13 +69,13 @@ func life(url string) []timed {
 	var reports []signal.Signal
 	for i := range 37 {
 		reports = append(reports, signal.Signal{Source: signal.SourceTicketsGeneric, Kind: signal.KindTicket, Status: signal.StatusFiring,
-			Fingerprint: fmt.Sprintf("t-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "CANARY cannot pay",
-			Customer: fmt.Sprintf("CANARY-customer-%d", i%12), StartsAt: t0.Add(time.Minute)})
+			Fingerprint: fmt.Sprintf("t-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}),
+			Report: &signal.Report{Text: "CANARY cannot pay", Customer: fmt.Sprintf("CANARY-customer-%d", i%12)}, StartsAt: t0.Add(time.Minute)})
 	}
 	for i := range 4 {
 		reports = append(reports, signal.Signal{Source: signal.SourceMentionsGeneric, Kind: signal.KindMention, Status: signal.StatusFiring,
-			Fingerprint: fmt.Sprintf("m-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "CANARY shop down?",
-			Reach: 1234, StartsAt: t0.Add(time.Minute)})
+			Fingerprint: fmt.Sprintf("m-%d", i), Labels: signal.StringsFrom(map[string]string{"service": "checkout"}),
+			Report: &signal.Report{Text: "CANARY shop down?", Reach: 1234}, StartsAt: t0.Add(time.Minute)})
 	}
 	resolved := down
 	resolved.Status, resolved.EndsAt = signal.StatusResolved, t0.Add(70*time.Minute)

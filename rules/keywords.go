@@ -82,7 +82,7 @@ func (s *Set) reportService(sig *signal.Signal) *svcEntry {
 			}
 		}
 	}
-	return s.keywords.find(sig.Annotations.Get("summary") + "\n" + sig.Text)
+	return s.keywords.find(sig.Annotations.Get("summary") + "\n" + sig.Text())
 }
 
 // IsReport says whether a signal is a report by people (a ticket or a

@@ -25,7 +25,7 @@ services:
 		t.Fatal(err)
 	}
 	report := func(kind signal.Kind, labels map[string]string, subject, text string) *signal.Signal {
-		return &signal.Signal{Kind: kind, Labels: signal.StringsFrom(labels), Annotations: signal.StringsFrom(map[string]string{"summary": subject}), Text: text}
+		return &signal.Signal{Kind: kind, Labels: signal.StringsFrom(labels), Annotations: signal.StringsFrom(map[string]string{"summary": subject}), Report: &signal.Report{Text: text}}
 	}
 	for _, tc := range []struct {
 		name string

@@ -280,9 +280,10 @@ func (in InputSignal) signals() ([]signal.Signal, error) {
 		sig := signal.Signal{
 			Source: signal.SourceAlertmanager, Kind: in.Kind, Status: in.Status,
 			Fingerprint: signal.Fingerprint(ls), Labels: ls,
-			Annotations: signal.StringsFrom(in.Annotations), Customer: in.Customer, Text: in.Text, Reach: in.Reach,
-			StartsAt: start.Add(time.Duration(in.At)),
+			Annotations: signal.StringsFrom(in.Annotations),
+			StartsAt:    start.Add(time.Duration(in.At)),
 		}
+		sig.SetReport(signal.Report{Customer: in.Customer, Text: in.Text, Reach: in.Reach})
 		if sig.Kind == "" {
 			sig.Kind = signal.KindAlert
 		}

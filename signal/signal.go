@@ -49,31 +49,80 @@ const (
 // Signal is one report from the outside world: an alert, a ticket, a mention
 // or a heartbeat, normalised. Signals are immutable once journaled.
 //
-// Text is a ticket's body or a mention's text, for keyword matching; it is
-// written by customers and the public and may hold personal data, so it
-// never goes into labels, logs or external pages.
+// What a ticket or a mention says beyond an alert is in its Report, which
+// alerts, most signals by far, do not carry: read it through the methods
+// Text, Customer, Reach and RepostOf, which an alert answers with zero
+// values, and set it with SetReport.
 type Signal struct {
-	Source      Source    `json:"source"`
-	Kind        Kind      `json:"kind"`
-	Fingerprint string    `json:"fingerprint"`
-	Status      Status    `json:"status"`
-	Labels      Strings   `json:"labels"`
-	Annotations Strings   `json:"annotations,omitzero"`
-	Text        string    `json:"text,omitempty"`
-	StartsAt    time.Time `json:"startsAt"`
-	EndsAt      time.Time `json:"endsAt,omitzero"`
-	Customer    string    `json:"customer,omitempty"`
-	Link        string    `json:"link,omitempty"`
-	Reach       int64     `json:"reach,omitempty"`
-	// RepostOf, on a mention that is a repost (a Mastodon boost, an X
-	// retweet), is the Fingerprint of the original post's mention: the
-	// repost adds its Reach to that mention rather than being a new report.
-	RepostOf string `json:"repostOf,omitempty"`
+	Source      Source  `json:"source"`
+	Kind        Kind    `json:"kind"`
+	Fingerprint string  `json:"fingerprint"`
+	Status      Status  `json:"status"`
+	Labels      Strings `json:"labels"`
+	Annotations Strings `json:"annotations,omitzero"`
+	// Report is nil on a signal that reports nothing beyond its labels;
+	// its fields are the signal's own in JSON.
+	*Report
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt,omitzero"`
+	Link     string    `json:"link,omitempty"`
 	// Ack marks a PagerDuty acknowledge event: not a new report but a
 	// request to acknowledge whatever incident holds the signal with this
 	// ID. Status stays firing.
 	Ack bool `json:"ack,omitempty"`
 }
+
+// Report is what a ticket or a mention carries beyond an alert's fields.
+//
+// Text is a ticket's body or a mention's text, for keyword matching; it is
+// written by customers and the public and may hold personal data, so it
+// never goes into labels, logs or external pages. A Report is shared by
+// the copies of its signal: replace it, never change it.
+type Report struct {
+	Text     string `json:"text,omitempty"`
+	Customer string `json:"customer,omitempty"`
+	Reach    int64  `json:"reach,omitempty"`
+	// RepostOf, on a mention that is a repost (a Mastodon boost, an X
+	// retweet), is the Fingerprint of the original post's mention: the
+	// repost adds its Reach to that mention rather than being a new report.
+	RepostOf string `json:"repostOf,omitempty"`
+}
+
+// Reported returns the signal's Report, the zero Report when it has none.
+func (s *Signal) Reported() Report {
+	if s.Report == nil {
+		return Report{}
+	}
+	return *s.Report
+}
+
+// SetReport makes r the signal's Report; the zero Report removes it.
+func (s *Signal) SetReport(r Report) {
+	if r == (Report{}) {
+		s.Report = nil
+		return
+	}
+	s.Report = &r
+}
+
+// ClearText replaces the signal's Report with a copy without its Text.
+func (s *Signal) ClearText() {
+	r := s.Reported()
+	r.Text = ""
+	s.SetReport(r)
+}
+
+// Text is the signal's Report.Text, "" when it has no Report.
+func (s *Signal) Text() string { return s.Reported().Text }
+
+// Customer is the signal's Report.Customer, "" when it has no Report.
+func (s *Signal) Customer() string { return s.Reported().Customer }
+
+// Reach is the signal's Report.Reach, 0 when it has no Report.
+func (s *Signal) Reach() int64 { return s.Reported().Reach }
+
+// RepostOf is the signal's Report.RepostOf, "" when it has no Report.
+func (s *Signal) RepostOf() string { return s.Reported().RepostOf }
 
 // ID is the signal's identity across deliveries: repeated deliveries of the
 // same alert (same label set) share it whichever source they came through.

@@ -69,7 +69,7 @@ func (f *fixture) alert(id, service string, sev int, firing bool) {
 		Labels: signal.StringsFrom(map[string]string{"service": service, "sev": fmt.Sprint(sev), "alertname": "CANARY-alertname-" + id,
 			"instance": "CANARY-host-" + id + ".internal:9100", "pod_ip": "CANARY-10.1.2.3", "shard": "CANARY-shard-" + id}),
 		Annotations: signal.StringsFrom(map[string]string{"summary": "CANARY-annotation-" + id, "runbook_url": "https://CANARY-wiki/" + id}),
-		StartsAt:    f.now.Add(-time.Minute), Customer: "CANARY-customer-" + id, Link: "https://CANARY-link/" + id,
+		StartsAt:    f.now.Add(-time.Minute), Report: &signal.Report{Customer: "CANARY-customer-" + id}, Link: "https://CANARY-link/" + id,
 	}}})
 }
 
@@ -77,8 +77,9 @@ func (f *fixture) alert(id, service string, sev int, firing bool) {
 func (f *fixture) ticket(id, service string) {
 	f.apply(&triage.Entry{Signals: []signal.Signal{{
 		Source: signal.SourceTicketsGeneric, Kind: signal.KindTicket, Fingerprint: "CANARY-ticket-" + id, Status: signal.StatusFiring,
-		Labels: signal.StringsFrom(map[string]string{"service": service, "subject": "CANARY-subject-" + id, "shard": "CANARY-shard-" + id}),
-		Text:   "CANARY-ticket-text " + id + " @CANARY-mention", StartsAt: f.now, Customer: "CANARY-customer-" + id,
+		Labels:   signal.StringsFrom(map[string]string{"service": service, "subject": "CANARY-subject-" + id, "shard": "CANARY-shard-" + id}),
+		Report:   &signal.Report{Text: "CANARY-ticket-text " + id + " @CANARY-mention", Customer: "CANARY-customer-" + id},
+		StartsAt: f.now,
 	}}})
 }
 

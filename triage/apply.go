@@ -467,7 +467,7 @@ func (s *State) setFiring(c *change, inc *Incident, a *Alert, firing bool, at ti
 	if firing {
 		inc.addAlert(a, 1)
 		s.countSignal(&inc.tally, &a.Signal, at)
-		inc.customer(a.Signal.Customer)
+		inc.customer(a.Signal.Customer())
 		inc.addAlertEvent(Event{At: at, Seq: c.seq, Kind: EventAlertFiring},
 			func() string { return describe(&a.Signal) + " firing" })
 		return
@@ -502,7 +502,7 @@ func tallied(sig *signal.Signal) []delta {
 	case signal.KindTicket:
 		return []delta{{rules.CounterTickets, 1}}
 	case signal.KindMention:
-		return []delta{{rules.CounterMentions, 1}, {rules.CounterReach, sig.Reach}}
+		return []delta{{rules.CounterMentions, 1}, {rules.CounterReach, sig.Reach()}}
 	default:
 		return []delta{{rules.CounterAlerts, 1}}
 	}
@@ -605,12 +605,12 @@ func hashSignal(sig *signal.Signal) uint64 {
 	str(string(sig.Status))
 	num(sig.StartsAt.UnixNano())
 	num(sig.EndsAt.UnixNano())
-	str(sig.Text)
-	str(sig.Customer)
+	str(sig.Text())
+	str(sig.Customer())
 	str(sig.Link)
-	num(sig.Reach)
-	if sig.RepostOf != "" { // only when set, so that other signals hash as before
-		str("repost:" + sig.RepostOf)
+	num(sig.Reach())
+	if sig.RepostOf() != "" { // only when set, so that other signals hash as before
+		str("repost:" + sig.RepostOf())
 	}
 	if sig.Ack {
 		str("ack")

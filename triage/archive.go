@@ -17,7 +17,7 @@ func (s *State) evict(inc *Incident, at time.Time) {
 	d := s.detail(inc, 0, len(inc.Alerts))
 	d.Archived = true
 	for i := range d.Signals {
-		d.Signals[i].Text = "" // report bodies may hold personal data: they are never archived
+		d.Signals[i].ClearText() // report bodies may hold personal data: they are never archived
 	}
 	data, err := appendJSON([]byte{FormatVersion}, d)
 	if err != nil {

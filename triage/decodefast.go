@@ -115,14 +115,23 @@ var signalFields = []fastField[signal.Signal]{
 	{"status", func(p *fastParser, s *signal.Signal) bool { return p.word((*string)(&s.Status)) }},
 	{"labels", func(p *fastParser, s *signal.Signal) bool { return p.strings(&s.Labels) }},
 	{"annotations", func(p *fastParser, s *signal.Signal) bool { return p.strings(&s.Annotations) }},
-	{"text", func(p *fastParser, s *signal.Signal) bool { return p.str(&s.Text) }},
+	{"text", func(p *fastParser, s *signal.Signal) bool { return p.str(&report(s).Text) }},
 	{"startsAt", func(p *fastParser, s *signal.Signal) bool { return p.time(&s.StartsAt) }},
 	{"endsAt", func(p *fastParser, s *signal.Signal) bool { return p.time(&s.EndsAt) }},
-	{"customer", func(p *fastParser, s *signal.Signal) bool { return p.str(&s.Customer) }},
+	{"customer", func(p *fastParser, s *signal.Signal) bool { return p.str(&report(s).Customer) }},
 	{"link", func(p *fastParser, s *signal.Signal) bool { return p.str(&s.Link) }},
-	{"reach", func(p *fastParser, s *signal.Signal) bool { return p.int(&s.Reach) }},
-	{"repostOf", func(p *fastParser, s *signal.Signal) bool { return p.str(&s.RepostOf) }},
+	{"reach", func(p *fastParser, s *signal.Signal) bool { return p.int(&report(s).Reach) }},
+	{"repostOf", func(p *fastParser, s *signal.Signal) bool { return p.str(&report(s).RepostOf) }},
 	{"ack", func(p *fastParser, s *signal.Signal) bool { return p.bool(&s.Ack) }},
+}
+
+// report is s's Report, made for a field of it to be decoded into, as
+// encoding/json makes it.
+func report(s *signal.Signal) *signal.Report {
+	if s.Report == nil {
+		s.Report = new(signal.Report)
+	}
+	return s.Report
 }
 
 // signal consumes one signal object.

@@ -15,8 +15,8 @@ func fastSeeds(t testing.TB) [][]byte {
 	plain.Annotations = signal.StringsFrom(map[string]string{"summary": "p99 <above> 2s & rising", "runbook": "https://x/\u00fc"})
 	resolvedOne := resolved(firing("alertname", "Disk\"Full\\", "tab", "a\tb"), t0.Add(90*time.Second+7*time.Nanosecond))
 	mention := signal.Signal{Source: signal.SourceMastodon, Kind: signal.KindMention, Fingerprint: "m1",
-		Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{}), Text: "is it down? 🚨", StartsAt: t0.In(time.FixedZone("x", 3600)),
-		Customer: "c1", Link: "https://m/1", Reach: -12345, RepostOf: "m0"}
+		Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{}), StartsAt: t0.In(time.FixedZone("x", 3600)),
+		Report: &signal.Report{Text: "is it down? 🚨", Customer: "c1", Reach: -12345, RepostOf: "m0"}, Link: "https://m/1"}
 	ack := signal.Signal{Source: signal.SourcePagerDuty, Kind: signal.KindAlert, Fingerprint: "f", Status: signal.StatusFiring,
 		Labels: signal.StringsFrom(map[string]string{"a": ""}), StartsAt: t0, Ack: true}
 	var out [][]byte

@@ -50,7 +50,15 @@ func appendSignal(dst []byte, s *signal.Signal) (_ []byte, ok bool) {
 		dst = append(dst, `,"annotations":`...)
 		dst = s.Annotations.AppendJSON(dst)
 	}
-	dst = appendOptional(dst, `,"text":`, s.Text)
+	if r := s.Report; r != nil {
+		dst = appendOptional(dst, `,"text":`, r.Text)
+		dst = appendOptional(dst, `,"customer":`, r.Customer)
+		if r.Reach != 0 {
+			dst = append(dst, `,"reach":`...)
+			dst = strconv.AppendInt(dst, r.Reach, 10)
+		}
+		dst = appendOptional(dst, `,"repostOf":`, r.RepostOf)
+	}
 	dst = append(dst, `,"startsAt":`...)
 	if dst, ok = appendTime(dst, s.StartsAt); !ok {
 		return nil, false
@@ -61,13 +69,7 @@ func appendSignal(dst []byte, s *signal.Signal) (_ []byte, ok bool) {
 			return nil, false
 		}
 	}
-	dst = appendOptional(dst, `,"customer":`, s.Customer)
 	dst = appendOptional(dst, `,"link":`, s.Link)
-	if s.Reach != 0 {
-		dst = append(dst, `,"reach":`...)
-		dst = strconv.AppendInt(dst, s.Reach, 10)
-	}
-	dst = appendOptional(dst, `,"repostOf":`, s.RepostOf)
 	if s.Ack {
 		dst = append(dst, `,"ack":true`...)
 	}

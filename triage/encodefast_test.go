@@ -41,13 +41,14 @@ func TestEncodeSignalsFastWritesWhatEncodingJSONWrites(t *testing.T) {
 		"quotes and controls": with(func(s *signal.Signal) {
 			s.Labels = signal.StringsFrom(map[string]string{"a\"b": "c\\d\te\x01", "z": "\u2028\u2029"})
 		}),
-		"non-ascii":         with(func(s *signal.Signal) { s.Text = "is it down? 🚨 ü" }),
-		"invalid utf-8":     with(func(s *signal.Signal) { s.Customer = "a\xffb" }),
+		"non-ascii":         with(func(s *signal.Signal) { s.Report = &signal.Report{Text: "is it down? 🚨 ü"} }),
+		"invalid utf-8":     with(func(s *signal.Signal) { s.Report = &signal.Report{Customer: "a\xffb"} }),
 		"delete character":  with(func(s *signal.Signal) { s.Link = "a\x7fb" }),
 		"ends, zone, nanos": with(func(s *signal.Signal) { s.EndsAt = t0.Add(7).In(time.FixedZone("x", -5400)) }),
 		"zone with seconds": with(func(s *signal.Signal) { s.StartsAt = t0.In(time.FixedZone("odd", 3601)) }),
 		"every optional field": with(func(s *signal.Signal) {
-			s.Text, s.Customer, s.Link, s.Reach, s.RepostOf, s.Ack = "t", "c", "l", -12345, "r", true
+			s.Report = &signal.Report{Text: "t", Customer: "c", Reach: -12345, RepostOf: "r"}
+			s.Link, s.Ack = "l", true
 		}),
 		"empty required strings": with(func(s *signal.Signal) { s.Source, s.Kind, s.Fingerprint, s.Status = "", "", "", "" }),
 		"zero start":             with(func(s *signal.Signal) { s.StartsAt = time.Time{} }),
@@ -90,8 +91,9 @@ func FuzzEncodeSignalsFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, source, label, annotation, text string, start, reach int64, ack bool) {
 		s := signal.Signal{Source: signal.Source(source), Kind: signal.KindAlert, Fingerprint: label,
 			Status: signal.StatusFiring, Labels: signal.StringsFrom(map[string]string{label: annotation, "x": text}),
-			Annotations: signal.StringsFrom(map[string]string{annotation: label}), Text: text,
-			StartsAt: time.Unix(0, start).UTC(), EndsAt: time.Unix(reach, start), Reach: reach, Link: annotation, Ack: ack}
+			Annotations: signal.StringsFrom(map[string]string{annotation: label}),
+			StartsAt:    time.Unix(0, start).UTC(), EndsAt: time.Unix(reach, start), Link: annotation, Ack: ack}
+		s.SetReport(signal.Report{Text: text, Reach: reach})
 		got, ok := encodeSignalsFast([]byte{FormatVersion}, []signal.Signal{s})
 		want, err := json.Marshal(&Entry{Signals: []signal.Signal{s}})
 		if !ok {

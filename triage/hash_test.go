@@ -20,12 +20,12 @@ func fnvHashSignal(sig *signal.Signal) uint64 {
 	str(string(sig.Status))
 	num(sig.StartsAt.UnixNano())
 	num(sig.EndsAt.UnixNano())
-	str(sig.Text)
-	str(sig.Customer)
+	str(sig.Text())
+	str(sig.Customer())
 	str(sig.Link)
-	num(sig.Reach)
-	if sig.RepostOf != "" {
-		str("repost:" + sig.RepostOf)
+	num(sig.Reach())
+	if sig.RepostOf() != "" {
+		str("repost:" + sig.RepostOf())
 	}
 	if sig.Ack {
 		str("ack")
@@ -45,8 +45,8 @@ func TestHashSignalIsFNV(t *testing.T) {
 		{"annotated", signal.Signal{Source: "am", Status: signal.StatusFiring, StartsAt: t0,
 			Annotations: signal.StringsFrom(map[string]string{"summary": "disk full", "runbook": "https://x/é"})}},
 		{"resolved before 1970", signal.Signal{Status: signal.StatusResolved, StartsAt: time.Unix(-5, 0), EndsAt: end}},
-		{"mention", signal.Signal{Kind: signal.KindMention, Text: "down?", Customer: "acme", Link: "l", Reach: -3}},
-		{"repost and ack", signal.Signal{RepostOf: "x", Ack: true}},
+		{"mention", signal.Signal{Kind: signal.KindMention, Report: &signal.Report{Text: "down?", Customer: "acme", Reach: -3}, Link: "l"}},
+		{"repost and ack", signal.Signal{Report: &signal.Report{RepostOf: "x"}, Ack: true}},
 		{"empty", signal.Signal{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,7 +68,7 @@ func (s *State) whatTheySee(inc *Incident) []Seen {
 		if a := s.alerts[id]; a != nil && a.Incident == inc.Key {
 			what := a.Signal.Annotations.Get("summary")
 			if what == "" && a.Signal.Kind != "alert" {
-				what = truncate(a.Signal.Text, 120)
+				what = truncate(a.Signal.Text(), 120)
 			}
 			if what != "" {
 				counts[truncate(what, 200)]++

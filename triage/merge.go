@@ -106,7 +106,7 @@ func (s *State) transfer(from, to *Incident, ids []string) {
 		inc.Customers = nil
 		for _, id := range inc.Alerts {
 			if a := s.alerts[id]; a != nil && a.Incident == inc.Key {
-				inc.customer(a.Signal.Customer)
+				inc.customer(a.Signal.Customer())
 			}
 		}
 	}

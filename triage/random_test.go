@@ -71,7 +71,8 @@ func randomHistory(t *testing.T, seed int64) *machine {
 				a = resolved(a, at)
 			}
 			if r.Intn(5) == 0 {
-				a.Customer = fmt.Sprint("c", r.Intn(4))
+				c := fmt.Sprint("c", r.Intn(4))
+				editReport(&a, func(rep *signal.Report) { rep.Customer = c })
 			}
 			m.signals(at, a)
 		case k < 14:

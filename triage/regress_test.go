@@ -149,7 +149,7 @@ func TestSnapshotWhileApplying(t *testing.T) {
 	at := t0
 	for i := range 50 {
 		a := firing("alertname", "A", "service", "api", "instance", string(rune('a'+i%26)))
-		a.Customer = string(rune('a' + i%7))
+		editReport(&a, func(r *signal.Report) { r.Customer = string(rune('a' + i%7)) })
 		m.signals(at, a)
 	}
 	for round := range 20 {
@@ -159,7 +159,7 @@ func TestSnapshotWhileApplying(t *testing.T) {
 		for i := range 30 {
 			at = at.Add(time.Second)
 			a := firing("alertname", "A", "service", "api", "instance", string(rune('a'+(i+round)%26)))
-			a.Customer = string(rune('a' + i%11))
+			editReport(&a, func(r *signal.Report) { r.Customer = string(rune('a' + i%11)) })
 			if i%2 == 0 {
 				m.signals(at, resolved(a, at))
 			} else {

@@ -36,7 +36,7 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 			a.LastSeen = stampOf(now)
 			return false
 		}
-		more := sig.Reach - a.Signal.Reach
+		more := sig.Reach() - a.Signal.Reach()
 		a.Signal, a.Hash, a.LastSeen = *sig, h, stampOf(now)
 		if t := s.reportTally(a); t != nil && sig.Kind == signal.KindMention && more > 0 {
 			t.count(rules.CounterReach, more, now, s.keepCounts())
@@ -46,7 +46,7 @@ func (s *State) applyReport(c *change, sig *signal.Signal, a *Alert, h uint64) b
 	if sig.Status == signal.StatusResolved {
 		return true // the end of a report never seen: nothing to record
 	}
-	if sig.RepostOf != "" {
+	if sig.RepostOf() != "" {
 		return s.applyRepost(c, sig, h)
 	}
 	id := sig.ID()
@@ -76,7 +76,7 @@ const ReportTextRetention = 30 * 24 * time.Hour
 // forgetText deletes a report's body once it is kept no longer.
 func (s *State) forgetText(id string) {
 	if a := s.alerts[id]; a != nil {
-		a.Signal.Text = ""
+		a.Signal.ClearText()
 	}
 }
 
@@ -104,10 +104,10 @@ const maxRepostChain = 8
 // so that a restored state knows it as the live one does.
 func (s *State) reposted(a *Alert) *Alert {
 	for range maxRepostChain {
-		if a.Signal.RepostOf == "" {
+		if a.Signal.RepostOf() == "" {
 			break
 		}
-		orig := s.alerts[string(a.Signal.Kind)+"/"+a.Signal.RepostOf]
+		orig := s.alerts[string(a.Signal.Kind)+"/"+a.Signal.RepostOf()]
 		if orig == nil {
 			break
 		}
@@ -124,7 +124,7 @@ func (s *State) joinReport(c *change, inc *Incident, a *Alert, now time.Time) {
 	inc.Alerts = append(inc.Alerts, a.Signal.ID())
 	inc.LastSignalAt = now
 	s.countSignal(&inc.tally, &a.Signal, now)
-	inc.customer(a.Signal.Customer)
+	inc.customer(a.Signal.Customer())
 	inc.addAlertEvent(Event{At: now, Seq: c.seq, Kind: EventReport}, func() string { return describeReport(&a.Signal) })
 	if !inc.QuietSince.IsZero() {
 		inc.QuietSince = now
@@ -148,7 +148,7 @@ func (s *State) poolReport(c *change, cls rules.Class, a *Alert, now time.Time) 
 	s.expirePool(p, now)
 	p.Reports = append(p.Reports, a.Signal.ID())
 	s.countSignal(&p.tally, &a.Signal, now)
-	p.customer(a.Signal.Customer)
+	p.customer(a.Signal.Customer())
 	s.timers.set(timerPoolExpiry, p.Key, now.Add(s.keepCounts()))
 	if v := s.evaluatePool(p, now); v.Rule != "" {
 		s.openFromPool(c, cls, p, a, v, now)
@@ -234,11 +234,11 @@ func (s *State) poolExpired(key string, at time.Time) {
 func describeReport(sig *signal.Signal) string {
 	what := sig.Annotations.Get("summary")
 	if what == "" {
-		what = truncate(sig.Text, 120)
+		what = truncate(sig.Text(), 120)
 	}
 	who := ""
-	if sig.Customer != "" {
-		who = " from " + sig.Customer
+	if sig.Customer() != "" {
+		who = " from " + sig.Customer()
 	}
 	return fmt.Sprintf("%s%s: %s", sig.Kind, who, truncate(what, 200))
 }
@@ -295,17 +295,19 @@ func (s *State) Pools() []PoolView {
 // that post's first report.
 func (s *State) applyRepost(c *change, sig *signal.Signal, h uint64) bool {
 	now := s.now
-	orig := s.alerts[string(sig.Kind)+"/"+sig.RepostOf]
+	orig := s.alerts[string(sig.Kind)+"/"+sig.RepostOf()]
 	if orig == nil {
 		first := *sig
-		first.Fingerprint, first.RepostOf = sig.RepostOf, ""
+		rep := sig.Reported()
+		first.Fingerprint, rep.RepostOf = rep.RepostOf, ""
+		first.SetReport(rep)
 		s.applyReport(c, &first, nil, hashSignal(&first))
 		orig = s.alerts[first.ID()]
 	} else if t := s.reportTally(orig); t != nil {
-		t.count(rules.CounterReach, sig.Reach, now, s.keepCounts())
+		t.count(rules.CounterReach, sig.Reach(), now, s.keepCounts())
 	}
 	rp := &Alert{Signal: *sig, Hash: h, FirstSeen: stampOf(now), LastSeen: stampOf(now)}
-	rp.Signal.Text = "" // the reposted text is the original's
+	rp.Signal.ClearText() // the reposted text is the original's
 	if orig != nil {
 		rp.Incident = orig.Incident
 	}

@@ -29,12 +29,20 @@ func acmeMachine(t *testing.T) *machine {
 func ticket(id, subject, customer string) signal.Signal {
 	return signal.Signal{Source: "tickets", Kind: signal.KindTicket, Fingerprint: id, Status: signal.StatusFiring,
 		Labels: signal.StringsFrom(map[string]string{"priority": "high"}), Annotations: signal.StringsFrom(map[string]string{"summary": subject}),
-		Text: "Hello, " + subject, Customer: customer, StartsAt: t0}
+		Report: &signal.Report{Text: "Hello, " + subject, Customer: customer}, StartsAt: t0}
 }
 
 func mention(id, text string, reach int64) signal.Signal {
 	return signal.Signal{Source: "mentions", Kind: signal.KindMention, Fingerprint: id, Status: signal.StatusFiring,
-		Labels: signal.StringsFrom(map[string]string{"platform": "mastodon"}), Text: text, Reach: reach, StartsAt: t0}
+		Labels: signal.StringsFrom(map[string]string{"platform": "mastodon"}), Report: &signal.Report{Text: text, Reach: reach}, StartsAt: t0}
+}
+
+// editReport changes sig's Report, a copy of it: copies of a signal share
+// their Report.
+func editReport(sig *signal.Signal, edit func(r *signal.Report)) {
+	r := sig.Reported()
+	edit(&r)
+	sig.SetReport(r)
 }
 
 func TestTicketsJoinTheOpenIncidentOfTheirService(t *testing.T) {
@@ -93,7 +101,7 @@ func TestUpdatesAndBoostsAreNotNewReports(t *testing.T) {
 	mn := mention("m1", "checkout is down again", 100)
 	m.signals(t0.Add(3*time.Minute), mn)
 	dup := m.signals(t0.Add(3*time.Minute), mn)
-	mn.Reach = 250 // boosted
+	editReport(&mn, func(r *signal.Report) { r.Reach = 250 }) // boosted
 	m.signals(t0.Add(4*time.Minute), mn)
 	d, _ := m.s.Get("INC-1", 0, 100)
 	if res.Accepted != 1 || dup.Duplicates != 1 || d.SignalsTotal != 3 {
@@ -161,7 +169,7 @@ func TestBoostOfAPooledMentionCountsAfterRestore(t *testing.T) {
 				}
 			}
 			boost := mention("b1", "", 40)
-			boost.RepostOf = "m1"
+			editReport(&boost, func(r *signal.Report) { r.RepostOf = "m1" })
 			m.signals(t0.Add(30*time.Second), boost)
 			if restore {
 				checkRestoreMatches(t, m)
@@ -173,9 +181,9 @@ func TestBoostOfAPooledMentionCountsAfterRestore(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			mn.Reach = 250
+			editReport(&mn, func(r *signal.Report) { r.Reach = 250 })
 			m.signals(t0.Add(time.Minute), mn)
-			boost.Reach = 90 // the boost reached more people since
+			editReport(&boost, func(r *signal.Report) { r.Reach = 90 }) // the boost reached more people since
 			m.signals(t0.Add(2*time.Minute), boost)
 			if pools := m.s.Pools(); len(pools) != 1 || pools[0].Mentions != 1 || pools[0].Reach != 340 {
 				t.Errorf("pools = %+v, want one with 1 mention of reach 250+90", pools)
@@ -228,12 +236,12 @@ func TestReportBodiesAreForgotten(t *testing.T) {
 	t1 := ticket("t1", "", "")
 	id := t1.ID()
 	m.tick(t0.Add(ReportTextRetention - time.Second))
-	if m.s.alerts[id].Signal.Text == "" {
+	if m.s.alerts[id].Signal.Text() == "" {
 		t.Fatal("the body went early")
 	}
 	m.tick(t0.Add(ReportTextRetention))
 	snap, _ := m.s.Snapshot()()
-	if m.s.alerts[id].Signal.Text != "" || strings.Contains(string(snap), "Hello, Checkout hangs") {
+	if m.s.alerts[id].Signal.Text() != "" || strings.Contains(string(snap), "Hello, Checkout hangs") {
 		t.Fatal("the body outlived its retention")
 	}
 	if d, _ := m.s.Get("INC-1", 0, 0); d.Impact.Tickets != 1 {
@@ -258,14 +266,14 @@ func TestRepostsAddReachNotReports(t *testing.T) {
 	m.signals(t0, firing("alertname", "CheckoutDown", "service", "checkout", "env", "prod"))
 	m.signals(t0.Add(time.Minute), mention("m1", "checkout is down", 100))
 	boost := mention("b1", "", 5000)
-	boost.RepostOf = "m1"
+	editReport(&boost, func(r *signal.Report) { r.RepostOf = "m1" })
 	m.signals(t0.Add(2*time.Minute), boost)
 	if res := m.signals(t0.Add(3*time.Minute), boost); res.Duplicates != 1 {
 		t.Errorf("a boost delivered again counted: %+v", res)
 	}
 	orphan := mention("b2", "", 700) // a boost of a post never seen
-	orphan.RepostOf = "m9"
-	orphan.Text = "checkout is still down"
+	editReport(&orphan, func(r *signal.Report) { r.RepostOf = "m9" })
+	editReport(&orphan, func(r *signal.Report) { r.Text = "checkout is still down" })
 	m.signals(t0.Add(4*time.Minute), orphan)
 	d, _ := m.s.Get("INC-1", 0, 0)
 	if d.Impact.Mentions != 2 || d.Impact.Reach != 5800 {

@@ -156,9 +156,9 @@ func finalLife(t *testing.T, m *machine) {
 	a := firing("alertname", "Down", "service", "checkout")
 	m.signals(t0, a)
 	ticket := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindTicket, Fingerprint: "t-1", Status: signal.StatusFiring,
-		Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "cannot pay", Customer: "acme-corp", StartsAt: t0}
+		Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Report: &signal.Report{Text: "cannot pay", Customer: "acme-corp"}, StartsAt: t0}
 	mention := signal.Signal{Source: signal.SourceAlertmanager, Kind: signal.KindMention, Fingerprint: "m-1", Status: signal.StatusFiring,
-		Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Text: "checkout down?", Reach: 1200, StartsAt: t0}
+		Labels: signal.StringsFrom(map[string]string{"service": "checkout"}), Report: &signal.Report{Text: "checkout down?", Reach: 1200}, StartsAt: t0}
 	m.signals(t0.Add(time.Minute), ticket, mention)
 	m.deliver(t0.Add(time.Minute), true)
 	must(t, m.act(t0.Add(3*time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "ada"}))

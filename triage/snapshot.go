@@ -317,7 +317,7 @@ func (s *State) rederive(id string, a *Alert) {
 	s.shareStrings(a, id)
 	a.Signal.Annotations = s.shared.share(a.Signal.Annotations)
 	a.hits = s.matchHits(&a.Signal)
-	if rules.IsReport(&a.Signal) && a.Signal.Text != "" {
+	if rules.IsReport(&a.Signal) && a.Signal.Text() != "" {
 		s.timers.set(timerReportText, id, a.FirstSeen.Time().Add(ReportTextRetention))
 	}
 	if !a.Firing {

@@ -132,15 +132,15 @@ func encodeAlertsBinary(alerts []keyedAlert) []byte {
 func appendAlertBinary(dst []byte, id string, a *Alert) []byte {
 	s := &a.Signal
 	for _, f := range []string{id, string(s.Source), string(s.Kind), s.Fingerprint, string(s.Status),
-		s.Labels.Encoding(), s.Annotations.Encoding(), s.Text} {
+		s.Labels.Encoding(), s.Annotations.Encoding(), s.Text()} {
 		dst = appendBinString(dst, f)
 	}
 	dst = appendBinTime(dst, s.StartsAt)
 	dst = appendBinTime(dst, s.EndsAt)
-	dst = appendBinString(dst, s.Customer)
+	dst = appendBinString(dst, s.Customer())
 	dst = appendBinString(dst, s.Link)
-	dst = binary.AppendVarint(dst, s.Reach)
-	dst = appendBinString(dst, s.RepostOf)
+	dst = binary.AppendVarint(dst, s.Reach())
+	dst = appendBinString(dst, s.RepostOf())
 	var flags byte
 	if a.Firing {
 		flags |= flagFiring
@@ -217,13 +217,15 @@ func (r *binReader) alert(id string) *Alert {
 	s.Status = signal.Status(r.repeated())
 	s.Labels = r.set(false)
 	s.Annotations = r.set(true)
-	s.Text = string(r.bytes())
+	var rep signal.Report
+	rep.Text = string(r.bytes())
 	s.StartsAt = r.time()
 	s.EndsAt = r.time()
-	s.Customer = r.repeated()
+	rep.Customer = r.repeated()
 	s.Link = r.repeated()
-	s.Reach = r.varint()
-	s.RepostOf = string(r.bytes())
+	rep.Reach = r.varint()
+	rep.RepostOf = string(r.bytes())
+	s.SetReport(rep)
 	flags := r.byte()
 	if flags&^flagsKnown != 0 {
 		r.fail("unknown flags %#x", flags)

@@ -86,9 +86,10 @@ func fullAlert() *Alert {
 	return &Alert{
 		Signal: signal.Signal{Source: signal.SourceMentionsGeneric, Kind: signal.KindMention, Fingerprint: "f1",
 			Status: signal.StatusResolved, Labels: signal.StringsFrom(map[string]string{"": "", "é": "ü\x00", "service": "api"}),
-			Annotations: signal.StringsFrom(map[string]string{"summary": "\u2028"}), Text: "down again <b>&",
-			StartsAt: time.Date(2026, 3, 29, 1, 30, 0, 999999999, east), EndsAt: time.Date(1969, 12, 31, 23, 59, 59, 1, west),
-			Customer: "acme", Link: "https://example.com/x", Reach: -7, RepostOf: "f0", Ack: true},
+			Annotations: signal.StringsFrom(map[string]string{"summary": "\u2028"}),
+			Report:      &signal.Report{Text: "down again <b>&", Customer: "acme", Reach: -7, RepostOf: "f0"},
+			StartsAt:    time.Date(2026, 3, 29, 1, 30, 0, 999999999, east), EndsAt: time.Date(1969, 12, 31, 23, 59, 59, 1, west),
+			Link: "https://example.com/x", Ack: true},
 		Hash: 1<<64 - 1, Incident: "INC-9", Firing: true,
 		FirstSeen: stampOf(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)), LastSeen: -1, Joined: 1 << 62,
 	}
@@ -141,8 +142,8 @@ func TestDecodeAlertsBinaryRefuses(t *testing.T) {
 	// StartsAt (seconds, nanoseconds, offset: 0, 0, 0), and the flags after
 	// RepostOf "R".
 	one := encodeAlertsBinary([]keyedAlert{{"alert/a", &Alert{Firing: true,
-		Signal: signal.Signal{Labels: signal.StringsFrom(map[string]string{"a": "", "b": ""}), Text: "T",
-			StartsAt: time.Unix(0, 0).UTC(), RepostOf: "R"}}}})
+		Signal: signal.Signal{Labels: signal.StringsFrom(map[string]string{"a": "", "b": ""}),
+			Report: &signal.Report{Text: "T", RepostOf: "R"}, StartsAt: time.Unix(0, 0).UTC()}}}})
 	labels, text, repost := bytes.Index(one, []byte("\x01a\x00\x01b\x00")), bytes.Index(one, []byte("\x01T")), bytes.Index(one, []byte("\x01R"))
 	bad := map[string][]byte{
 		"trailing byte":       append(bytes.Clone(one), 0),

@@ -335,12 +335,12 @@ func TestDeterministicReplay(t *testing.T) {
 func TestSnapshotCaptureIsIsolated(t *testing.T) {
 	m := newMachine(t, nil)
 	a := firing("alertname", "X", "service", "api", "instance", "i1")
-	a.Customer = "acme"
+	editReport(&a, func(r *signal.Report) { r.Customer = "acme" })
 	m.signals(t0, a)
 	want, _ := m.s.Snapshot()()
 	serialise := m.s.Snapshot()
 	b := firing("alertname", "Y", "service", "api")
-	b.Customer = "globex"
+	editReport(&b, func(r *signal.Report) { r.Customer = "globex" })
 	m.signals(t0, b) // same second: bumps the counter bucket in place
 	m.signals(t0.Add(time.Minute), resolved(a, t0.Add(time.Minute)))
 	_ = m.act(t0.Add(2*time.Minute), Action{Kind: ActionAck, Incident: "INC-1", By: "al"})
