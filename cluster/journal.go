@@ -36,6 +36,10 @@ func (n *Node) Append(ctx context.Context, data []byte, decoded any) (journal.Re
 // Headroom is a record command's header size (journal.Framer).
 func (n *Node) Headroom() int { return recordHeaderLen }
 
+// Frame returns a new buffer for AppendFramed (journal.Framer): raft keeps
+// what it is given.
+func (n *Node) Frame() []byte { return make([]byte, recordHeaderLen) }
+
 // AppendFramed is Append for the data behind framed's first Headroom
 // bytes, which become the record command's header: the data is proposed
 // without a copy.

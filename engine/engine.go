@@ -132,7 +132,7 @@ func (e *Engine) appendEntry(ctx context.Context, entry *triage.Entry) (any, err
 	f, framed := e.journal.(journal.Framer)
 	var room []byte
 	if framed {
-		room = make([]byte, f.Headroom())
+		room = f.Frame()
 	}
 	data, err := triage.AppendEncoded(room, entry)
 	if err != nil {

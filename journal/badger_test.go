@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -399,6 +400,66 @@ func TestAppendFramed(t *testing.T) {
 	got := readAll(t, j, 1)
 	if len(got) != 2 || string(got[0].Data) != "framed" || string(got[1].Data) != "copied" {
 		t.Errorf("stored records %v, want framed then copied, without their header room", got)
+	}
+}
+
+// cloningFSM is a testFSM that keeps a copy of each record's Data, as an
+// FSM of framed records must: the buffer serves Frame again.
+type cloningFSM struct{ testFSM }
+
+func (f *cloningFSM) Apply(r Record) any {
+	r.Data = bytes.Clone(r.Data)
+	return f.testFSM.Apply(r)
+}
+
+// TestFramesAreReused appends from several goroutines through Frame and
+// AppendFramed, and wants most frames to be buffers an append was done
+// with, and every record applied and stored as it was appended.
+func TestFramesAreReused(t *testing.T) {
+	fsm := &cloningFSM{}
+	j := openTest(t, Options{Dir: t.TempDir()}, fsm)
+	const senders, each = 8, 200
+	var reused atomic.Int64
+	var used sync.Map // *byte -> true: the buffers framed
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for i := range each {
+				framed := j.Frame()
+				if _, seen := used.LoadOrStore(unsafe.SliceData(framed), true); seen {
+					reused.Add(1)
+				}
+				framed = fmt.Appendf(framed, "sender %d record %d %s", s, i, strings.Repeat("x", i))
+				if _, _, err := j.AppendFramed(context.Background(), framed, nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := reused.Load(); n < senders*each/2 {
+		t.Errorf("%d of %d frames were buffers used before: few", n, senders*each)
+	}
+	applied, _, _, _ := fsm.state()
+	crash(t, j)
+	j = openTest(t, Options{Dir: j.opts.Dir}, &testFSM{})
+	defer j.Close()
+	stored := readAll(t, j, 1)
+	if err := diffRecords(stored, applied); err != nil {
+		t.Fatalf("stored records differ from those applied: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, r := range applied {
+		var s, i int
+		if _, err := fmt.Sscanf(string(r.Data), "sender %d record %d", &s, &i); err != nil ||
+			string(r.Data) != fmt.Sprintf("sender %d record %d %s", s, i, strings.Repeat("x", i)) || seen[string(r.Data)] {
+			t.Fatalf("record %d holds %q", r.Seq, r.Data)
+		}
+		seen[string(r.Data)] = true
+	}
+	if len(seen) != senders*each {
+		t.Errorf("%d distinct records, want %d", len(seen), senders*each)
 	}
 }
 

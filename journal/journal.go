@@ -60,8 +60,13 @@ type Archiver interface {
 type Framer interface {
 	// Headroom is how many bytes AppendFramed wants in front of the data.
 	Headroom() int
+	// Frame returns a buffer for AppendFramed: Headroom bytes long, with
+	// room for data after them, and perhaps one an AppendFramed before
+	// is done with.
+	Frame() []byte
 	// AppendFramed is Append for the data in framed[Headroom():]. It takes
-	// framed over: the caller must not use it again.
+	// framed over: the caller must not use it again, nor the Data of the
+	// Record it returns, and the FSM must not keep the Data it applies.
 	AppendFramed(ctx context.Context, framed []byte, decoded any) (Record, any, error)
 }
 
