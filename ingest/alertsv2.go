@@ -39,6 +39,7 @@ func parseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, int
 		}
 		return ok
 	}
+	defer func() { postables.put(alerts) }()
 	if err := decodeWith[postableAlert](body, &alerts, true, fast); err != nil {
 		return nil, len(alerts), err
 	}

@@ -379,7 +379,7 @@ func decodeAlertsV2Fast(body []byte) ([]postableAlert, bool) {
 	if !s.byte('[') {
 		return nil, false
 	}
-	alerts := make([]postableAlert, 0, bytes.Count(body, []byte(`"labels"`)))
+	alerts := postables.get(bytes.Count(body, []byte(`"labels"`)))
 	var a *postableAlert
 	fields := []field{
 		{"labels", func(s *jsonScan) bool { return s.unmarshaler(&a.Labels) }},
@@ -414,7 +414,7 @@ func decodeWebhookFast(body []byte, w *wireWebhook) bool {
 		if !s.byte('[') {
 			return false
 		}
-		w.Alerts = make([]webhookAlert, 0, bytes.Count(body, []byte(`"labels"`)))
+		w.Alerts = webhookAlerts.get(bytes.Count(body, []byte(`"labels"`)))
 		return s.elements(func() bool {
 			w.Alerts = append(w.Alerts, webhookAlert{})
 			a = &w.Alerts[len(w.Alerts)-1]

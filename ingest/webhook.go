@@ -74,6 +74,7 @@ func parseWebhook(body []byte, now time.Time, lim Limits) (WebhookMeta, []signal
 		w = got
 		return true
 	}
+	defer func() { webhookAlerts.put(w.Alerts) }()
 	if err := decodeWith[webhookAlert](body, &w, false, fast); err != nil {
 		return WebhookMeta{}, nil, len(w.Alerts), err
 	}
