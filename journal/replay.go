@@ -41,8 +41,8 @@ type replayer struct {
 	decoder Decoder
 	jobs    chan *replayJob // to the decoders
 	order   chan *replayJob // to the applier, in sequence order
-	free    chan []byte     // buffers of applied records, for the next
-	spent   chan any        // Decoded values of applied records, for a Reuser
+	free    spares[[]byte]  // buffers of applied records, for the next
+	spent   spares[any]     // Decoded values of applied records, for a Reuser
 	wg      sync.WaitGroup
 	err     error // the first decoding failure; set by the applier
 }
@@ -64,11 +64,11 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	r.jobs = make(chan *replayJob, 64*workers)
 	r.order = make(chan *replayJob, 64*workers)
-	r.free = make(chan []byte, 2*cap(r.order)+workers)
+	r.free = make(spares[[]byte], 2*cap(r.order)+workers)
 	decode := func(data []byte) (any, error) { return d.Decode(data) }
 	if ru, ok := fsm.(Reuser); ok {
-		r.spent = make(chan any, cap(r.free))
-		decode = func(data []byte) (any, error) { return ru.DecodeReusing(data, r.applied()) }
+		r.spent = make(spares[any], cap(r.free))
+		decode = func(data []byte) (any, error) { return ru.DecodeReusing(data, r.spent.take()) }
 	}
 	for range workers {
 		r.wg.Go(func() {
@@ -86,55 +86,37 @@ func newReplayer(fsm FSM, apply func(Record)) *replayer {
 			}
 			if r.err == nil {
 				r.apply(j.rec)
-				r.spend(j.rec.Decoded)
+				r.spent.keep(j.rec.Decoded)
 			}
-			r.recycle(j.value)
+			r.free.keep(j.value[:0])
 		}
 	})
 	return r
 }
 
 // buffer returns an applied record's buffer to read the next record into,
-// or nil for a new one.
-func (r *replayer) buffer() []byte {
-	if r.free == nil {
-		return nil // applied as it comes: the FSM may keep Data
-	}
+// or nil for a new one: always nil when records are applied as they come,
+// since the FSM may then keep Data.
+func (r *replayer) buffer() []byte { return r.free.take() }
+
+// spares holds values that applied records are done with, for the records
+// after them; a nil spares holds none.
+type spares[T any] chan T
+
+// take returns a kept value, or the zero T if there is none.
+func (s spares[T]) take() (v T) {
 	select {
-	case b := <-r.free:
-		return b
+	case v = <-s:
 	default:
-		return nil
 	}
+	return v
 }
 
-// recycle keeps the buffer of an applied record for buffer.
-func (r *replayer) recycle(value []byte) {
+// keep keeps v for take, unless s is full (or nil).
+func (s spares[T]) keep(v T) {
 	select {
-	case r.free <- value[:0]:
+	case s <- v:
 	default:
-	}
-}
-
-// spend keeps an applied record's Decoded value for applied.
-func (r *replayer) spend(decoded any) {
-	if r.spent == nil || decoded == nil {
-		return
-	}
-	select {
-	case r.spent <- decoded:
-	default:
-	}
-}
-
-// applied returns an applied record's Decoded value to decode the next
-// record into, or nil.
-func (r *replayer) applied() any {
-	select {
-	case d := <-r.spent:
-		return d
-	default:
-		return nil
 	}
 }
 
