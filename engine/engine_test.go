@@ -226,3 +226,44 @@ func TestJournaledEntries(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitKeepsNothingOfSignals overwrites the signals once Submit has
+// returned, as the ingest handlers do when they hand the slice back for
+// the next request, and wants the state as it was: nothing in it may
+// point into the slice.
+func TestSubmitKeepsNothingOfSignals(t *testing.T) {
+	eng, _ := openMemory(Options{})
+	ctx := context.Background()
+	ticket := alert(signal.StatusFiring, "priority", "high")
+	ticket.Kind, ticket.Source, ticket.Fingerprint = signal.KindTicket, "tickets", "t-1"
+	ticket.SetReport(signal.Report{Text: "the checkout fails", Customer: "acme"})
+	batches := [][]signal.Signal{
+		{alert(signal.StatusFiring, "alertname", "Down", "service", "api"), alert(signal.StatusFiring, "alertname", "Slow", "service", "api")},
+		{alert(signal.StatusResolved, "alertname", "Down", "service", "api"), ticket},
+	}
+	for _, sigs := range batches {
+		if _, err := eng.Submit(ctx, sigs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(t, eng)
+	poison := alert(signal.StatusFiring, "alertname", "Poison", "service", "elsewhere")
+	poison.SetReport(signal.Report{Text: "poison"})
+	for _, sigs := range batches {
+		for i := range sigs {
+			sigs[i] = poison
+		}
+	}
+	if after := snapshot(t, eng); !bytes.Equal(before, after) {
+		t.Errorf("the state changed with the submitted slices:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+func snapshot(t *testing.T, eng *Engine) []byte {
+	t.Helper()
+	b, err := eng.State().Snapshot()()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -51,7 +51,7 @@ func parseAlertsV2(body []byte, now time.Time, lim Limits) ([]signal.Signal, int
 	if err := p.tooManyAlerts(n); err != nil {
 		return nil, n, err
 	}
-	sigs := make([]signal.Signal, n)
+	sigs := signalSlices.get(n)[:n]
 	for i := range alerts {
 		a := &alerts[i]
 		start, end, err := p.times(i, a.StartsAt, a.EndsAt)

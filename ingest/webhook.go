@@ -90,11 +90,11 @@ func parseWebhook(body []byte, now time.Time, lim Limits) (WebhookMeta, []signal
 	if err := p.tooManyAlerts(n); err != nil {
 		return meta, nil, n, err
 	}
-	sigs := make([]signal.Signal, n)
+	sigs := signalSlices.get(n)[:n]
 	for i := range w.Alerts {
 		a := &w.Alerts[i]
-		if err := a.Status.check(alertPath(i, "status")); err != nil {
-			return meta, nil, n, err
+		if a.Status.status == "" { // the path only for the error: building it took 2% of webhook ingest
+			return meta, nil, n, a.Status.check(alertPath(i, "status"))
 		}
 		start, end, err := p.times(i, a.StartsAt, a.EndsAt)
 		if err != nil {

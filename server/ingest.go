@@ -23,7 +23,9 @@ import (
 
 // Sink stores the signals of one request (engine.Engine). Submit returns
 // once they are durable; its errors wrap engine.ErrUnavailable ("retry
-// later") or engine.ErrOverloaded ("too many active alerts").
+// later") or engine.ErrOverloaded ("too many active alerts"). Once it has
+// returned nil, Submit keeps nothing that points into sigs: the handler
+// hands the slice back to ingest for the next request.
 type Sink interface {
 	Submit(ctx context.Context, sigs []signal.Signal) (engine.Result, error)
 }
@@ -241,6 +243,7 @@ func (h *IngestHandler) submit(c *gin.Context, src signal.Source, m sourceCounte
 	}
 	res, err := h.sink.Submit(c.Request.Context(), sigs)
 	if err == nil {
+		ingest.Release(sigs) // not after an error: a request given up on may still be applied
 		m.accepted.Add(float64(res.Accepted))
 		m.duplicate.Add(float64(res.Duplicates))
 		return res, true

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func (s *fakeSink) Submit(ctx context.Context, sigs []signal.Signal) (engine.Res
 	if err := ctx.Err(); err != nil {
 		return engine.Result{}, fmt.Errorf("waiting for commit: %w", err)
 	}
-	s.calls = append(s.calls, sigs)
+	s.calls = append(s.calls, slices.Clone(sigs)) // the handler reuses sigs once Submit returns
 	return engine.Result{Accepted: len(sigs) - s.dups, Duplicates: s.dups}, nil
 }
 
