@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -100,11 +99,9 @@ type Badger struct {
 
 	frames sync.Pool // *[]byte: buffers AppendFramed is done with, for Frame
 
-	// commitTxn commits a transaction; tests replace it to inject failures.
+	// commitTxn makes a transaction durable; tests replace it to inject failures.
 	commitTxn func(*badger.Txn) error
-	// wal makes commits durable (wal.go); nil where badger syncs them.
-	wal   *wal
-	space *spaceGuard // refuses writes the filesystem has no room for
+	space     *spaceGuard // refuses writes the filesystem has no room for
 
 	reqs    chan *request
 	pageOut chan struct{}   // asks maintain to page out mapped store files
@@ -213,9 +210,6 @@ func OpenBadger(opts Options, fsm FSM) (*Badger, error) {
 	}
 	b.sizer, _ = fsm.(Sizer)
 	start := time.Now()
-	if err := b.openWAL(); err != nil {
-		return nil, errors.Join(fmt.Errorf("open journal %s: %w", opts.Dir, err), db.Close())
-	}
 	if err := b.recover(); err != nil {
 		return nil, errors.Join(fmt.Errorf("recover journal %s: %w", opts.Dir, err), db.Close())
 	}
@@ -303,12 +297,11 @@ func withDefaults(opts Options) (Options, error) {
 	return retentionDefaults(opts)
 }
 
-// badgerOptions returns memory-lean badger settings for opts, fsync'd where
-// there is no write-ahead log to make commits durable.
+// badgerOptions returns fsync'd, memory-lean badger settings for opts.
 func badgerOptions(opts Options) badger.Options {
 	return badger.DefaultOptions(opts.Dir).
 		WithLogger(badgerLogger{log: opts.Logger.Named("badger")}).
-		WithSyncWrites(!walSupported).
+		WithSyncWrites(true).
 		WithMemTableSize(opts.MemTableSize).
 		WithNumMemtables(2).
 		WithBlockCacheSize(opts.BlockCacheSize).
@@ -454,19 +447,7 @@ func (b *Badger) maintain(ctx context.Context) {
 
 // collectGarbage rewrites value log files while at least gcDiscardRatio of
 // one is garbage (old snapshot chunks, truncated records, aged-out items).
-// Badger deletes a rewritten file at once unless an iterator is open, and
-// without SyncWrites the entries it moved are not yet on disk: an iterator
-// held open until the store is synced defers the deletion until then.
 func (b *Badger) collectGarbage(ctx context.Context) {
-	txn := b.db.NewTransaction(false)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: recordPrefix})
-	defer func() {
-		if err := b.syncStore(); err != nil {
-			b.log.Warn("journal value log GC could not sync the store", zap.Error(err))
-		}
-		it.Close()
-		txn.Discard()
-	}()
 	for ctx.Err() == nil {
 		if err := b.space.check(gcRewriteBytes(b.opts.ValueLogFileSize)); err != nil {
 			b.log.Warn("journal value log GC skipped", zap.Error(err))
@@ -503,94 +484,4 @@ func (b *Badger) pageOutStore() {
 		b.noPageOut = true
 		b.log.Warn("journal cannot page out its mapped files; RSS will include store pages the kernel has not reclaimed", zap.Error(err))
 	}
-}
-
-// walDir is where the write-ahead log of the journal in dir lives.
-func walDir(dir string) string { return filepath.Join(dir, "wal") }
-
-// walSegmentSize is the size of a log segment: the memtable's, which holds
-// a group commit of the largest size (maxBatchBytes) by default.
-func walSegmentSize(opts Options) int64 { return max(opts.MemTableSize, minMemTableSize) }
-
-// openWAL writes back into the store what its write-ahead log holds that
-// the store lacks, then opens the log for the commits to come.
-func (b *Badger) openWAL() error {
-	if !walSupported {
-		return nil
-	}
-	dir := walDir(b.opts.Dir)
-	restored, err := restoreFromWAL(b.db, dir, b.syncStore)
-	if err != nil {
-		return err
-	}
-	if restored > 0 {
-		b.log.Warn("journal restored records the store had lost from its write-ahead log (the machine stopped before they were checkpointed)",
-			zap.Int("records", restored))
-	}
-	b.wal, err = openWAL(dir, walSegmentSize(b.opts), b.syncStore)
-	return err
-}
-
-// syncStore makes everything written to the store so far durable.
-func (b *Badger) syncStore() error {
-	if !walSupported {
-		return nil // badger fsyncs every transaction
-	}
-	return syncFS(b.opts.Dir)
-}
-
-// restoreFromWAL writes into db every record of the write-ahead log in dir
-// after the stored snapshot that db lacks or holds otherwise, makes them
-// durable with sync, and returns how many it wrote.
-func restoreFromWAL(db *badger.DB, dir string, sync func() error) (int, error) {
-	recs, release, err := readWAL(dir)
-	if err != nil {
-		return 0, err
-	}
-	defer release()
-	var missing []walRecord
-	err = db.View(func(txn *badger.Txn) error {
-		snap, _, err := readSnapshotMeta(txn) // Seq 0 without one
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if r.seq > snap.Seq && !storedAs(txn, r) {
-				missing = append(missing, r)
-			}
-		}
-		return nil
-	})
-	if err != nil || len(missing) == 0 {
-		return 0, err
-	}
-	wb := db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, r := range missing {
-		if err := wb.Set(recordKey(r.seq), r.value); err != nil {
-			return 0, fmt.Errorf("restore record %d from the write-ahead log: %w", r.seq, err)
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return 0, fmt.Errorf("restore records from the write-ahead log: %w", err)
-	}
-	if err := sync(); err != nil {
-		return 0, fmt.Errorf("restore records from the write-ahead log: %w", err)
-	}
-	return len(missing), nil
-}
-
-// storedAs says whether the store holds r as the log does. A value it
-// cannot read counts as not held: the log's copy replaces it.
-func storedAs(txn *badger.Txn, r walRecord) bool {
-	item, err := txn.Get(recordKey(r.seq))
-	if err != nil {
-		return false
-	}
-	same := false
-	err = item.Value(func(v []byte) error {
-		same = bytes.Equal(v, r.value)
-		return nil
-	})
-	return err == nil && same
 }

@@ -22,17 +22,8 @@ func (b *Badger) CloseContext(ctx context.Context) error {
 		} else if err := b.finalSnapshot(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		err := b.db.Close()
-		if err != nil {
+		if err := b.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close journal store: %w", err))
-		}
-		if b.wal != nil {
-			// Once the closed store is synced, it holds every record the
-			// log does, and the log is emptied for the next open.
-			empty := err == nil && b.syncStore() == nil
-			if err := b.wal.close(empty); err != nil {
-				errs = append(errs, fmt.Errorf("close journal write-ahead log: %w", err))
-			}
 		}
 		b.closeErr = errors.Join(errs...)
 	})

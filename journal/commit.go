@@ -138,8 +138,7 @@ func (b *Badger) apply(job applyJob) {
 }
 
 // write commits a prefix of batch (all of it unless it exceeds badger's
-// transaction limit) in one transaction, makes it durable and returns its
-// length.
+// transaction limit) in one fsync'd transaction and returns its length.
 func (b *Badger) write(batch []*request, keys []byte) (int, error) {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
@@ -165,31 +164,10 @@ func (b *Badger) write(batch []*request, keys []byte) (int, error) {
 	if err := b.commitTxn(txn); err != nil {
 		return 0, err
 	}
-	if err := b.logCommit(batch[:n], keys); err != nil {
-		return 0, err
-	}
 	if storeSize {
 		b.storedSize = size
 	}
 	b.metrics.commitDuration.Observe(time.Since(start).Seconds())
 	b.metrics.commitRecords.Observe(float64(n))
 	return n, nil
-}
-
-// logCommit makes the records of batch, just committed to the store, durable:
-// in the write-ahead log, or by syncing the store for a batch larger than a
-// log segment. keys holds their record keys.
-func (b *Badger) logCommit(batch []*request, keys []byte) error {
-	if b.wal == nil {
-		return nil // badger fsynced the transaction
-	}
-	first, err := decodeRecordKey(keys[:recordKeyLen])
-	if err != nil {
-		return err
-	}
-	err = b.wal.append(first, batch)
-	if errors.Is(err, errWALTooLarge) {
-		err = b.db.Sync()
-	}
-	return err
 }

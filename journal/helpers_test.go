@@ -86,11 +86,6 @@ func crash(t testing.TB, j *Badger) {
 	if err := j.db.Close(); err != nil {
 		t.Fatalf("close store: %v", err)
 	}
-	if j.wal != nil {
-		if err := j.wal.close(false); err != nil { // its records stay, as after a crash
-			t.Fatalf("close write-ahead log: %v", err)
-		}
-	}
 }
 
 // readAll returns every stored record of j from seq from.

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -20,38 +19,13 @@ func ReadDir(dir string, from uint64, fn func(Record) error) error {
 		return err
 	}
 	db, err := badger.Open(badgerOptions(opts).WithReadOnly(true))
-	if err == nil && walSupported && walHolds(walDir(dir)) {
-		err = errors.Join(errWALPending, db.Close()) // the log may hold records the store lacks
-	}
 	if err != nil {
 		// Read-only fails on a store whose log needs replaying (a crash)
 		// and on one a Klaxon holds; the read-write open tells them apart.
 		if db, err = badger.Open(badgerOptions(opts)); err != nil {
 			return fmt.Errorf("open journal %s (stop Klaxon or copy the directory first): %w", dir, err)
 		}
-		if walSupported {
-			// A crash of the machine can have left records in the
-			// write-ahead log alone, as a Klaxon starting here would find.
-			sync := func() error { return syncFS(dir) }
-			if _, err := restoreFromWAL(db, walDir(dir), sync); err != nil {
-				return fmt.Errorf("open journal %s: %w", dir, errors.Join(err, db.Close()))
-			}
-		}
 	}
 	defer db.Close()
 	return db.View(func(txn *badger.Txn) error { return scanRecords(txn, from, fn) })
-}
-
-// errWALPending says a store's write-ahead log still holds records: the
-// Klaxon that wrote it did not stop cleanly.
-var errWALPending = errors.New("write-ahead log holds records")
-
-// walHolds says whether the write-ahead log in dir holds any record.
-func walHolds(dir string) bool {
-	recs, release, err := readWAL(dir)
-	if err != nil {
-		return true // the read-write open reports it
-	}
-	defer release()
-	return len(recs) > 0
 }

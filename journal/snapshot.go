@@ -112,9 +112,6 @@ func (b *Badger) persistSnapshot(seq uint64, nanos int64, serialise SnapshotFunc
 	if err := b.commitTxn(txn); err != nil {
 		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
 	}
-	if err := b.syncStore(); err != nil { // before retention trims what it covers
-		return fmt.Errorf("snapshot journal state at %d: %w", seq, err)
-	}
 	b.snapMu.Lock()
 	b.snap, b.hasSnap = meta, true
 	b.snapMu.Unlock()
@@ -156,30 +153,24 @@ func (b *Badger) recover() error {
 	})
 }
 
-// readSnapshotMeta returns the stored snapshot's metadata, if there is one.
-func readSnapshotMeta(txn *badger.Txn) (snapshotMeta, bool, error) {
-	item, err := txn.Get(snapMetaKey)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return snapshotMeta{}, false, nil
-	}
-	if err != nil {
-		return snapshotMeta{}, false, fmt.Errorf("read snapshot metadata: %w", err)
-	}
-	raw, err := item.ValueCopy(nil)
-	if err != nil {
-		return snapshotMeta{}, false, fmt.Errorf("read snapshot metadata: %w", err)
-	}
-	meta, err := decodeSnapshotMeta(raw)
-	return meta, err == nil, err
-}
-
 // prefaultSize is the snapshot size from which restore prefaults its buffer.
 const prefaultSize = 64 << 20
 
 // restore loads the stored snapshot, if there is one, into the FSM.
 func (b *Badger) restore(txn *badger.Txn) error {
-	meta, found, err := readSnapshotMeta(txn)
-	if err != nil || !found {
+	item, err := txn.Get(snapMetaKey)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read snapshot metadata: %w", err)
+	}
+	raw, err := item.ValueCopy(nil)
+	if err != nil {
+		return fmt.Errorf("read snapshot metadata: %w", err)
+	}
+	meta, err := decodeSnapshotMeta(raw)
+	if err != nil {
 		return err
 	}
 	data := make([]byte, 0, meta.Size)
