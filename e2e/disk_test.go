@@ -503,19 +503,28 @@ func (fs *ext4) crashImage(t *testing.T) *ext4 {
 // across the machine's. Klaxon started on that disk must hold every alert
 // it acknowledged. A journal that acknowledged commits before they were
 // synced fails it: one with badger's SyncWrites off lost 120 of 1,600 alerts.
+// With a snapshot every four entries, the crash also finds snapshots
+// stored moments before it.
 func TestMachineCrash(t *testing.T) {
-	fs := mountExt4(t, 80<<20)
-	storage := map[string]int64{"memtable_bytes": diskMemtable}
-	k := newKlaxonWith(t, klaxonConfig{DataDir: filepath.Join(fs.dir, "data"), Storage: storage})
-	k.start()
-	var l ledger
-	for range 40 {
-		l.mustSend(t, k)
-	}
-	k.kill9()
-	crashed := fs.crashImage(t)
+	for _, snapshotEvery := range []int64{0, 4} {
+		t.Run(fmt.Sprintf("snapshot_every %d", snapshotEvery), func(t *testing.T) {
+			fs := mountExt4(t, 80<<20)
+			storage := map[string]int64{"memtable_bytes": diskMemtable}
+			if snapshotEvery > 0 {
+				storage["snapshot_every"] = snapshotEvery
+			}
+			k := newKlaxonWith(t, klaxonConfig{DataDir: filepath.Join(fs.dir, "data"), Storage: storage})
+			k.start()
+			var l ledger
+			for range 40 {
+				l.mustSend(t, k)
+			}
+			k.kill9()
+			crashed := fs.crashImage(t)
 
-	k = newKlaxonWith(t, klaxonConfig{DataDir: filepath.Join(crashed.dir, "data"), Storage: storage})
-	k.start()
-	l.verify(t, k)
+			k = newKlaxonWith(t, klaxonConfig{DataDir: filepath.Join(crashed.dir, "data"), Storage: storage})
+			k.start()
+			l.verify(t, k)
+		})
+	}
 }

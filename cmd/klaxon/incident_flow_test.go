@@ -224,6 +224,13 @@ func TestIncidentFlowAcrossTheParts(t *testing.T) {
 		return ok && strings.HasPrefix(room.Topic, "INC-1 | SEV1 | triggered") && slices.Contains(room.Members, "UADA")
 	})
 
+	// ada acknowledges once her page has reached her, as she would: the
+	// final message counts pages delivered, and under -race the delivery
+	// can take longer than the room.
+	waitUntil(t, "ada's page delivered and on the timeline", func() bool {
+		return strings.Contains(f.get("/api/v1/incidents/INC-1/timeline"), `"kind":"paged"`)
+	})
+
 	// Commands typed in the room act on its incident, as the typist.
 	if got := f.command(room.ID, "UADA", "ack"); !strings.Contains(got, "INC-1: acknowledged by ada") {
 		t.Fatalf("/klaxon ack: %q", got)
