@@ -88,7 +88,13 @@ func (s *State) DecodeReusing(data []byte, applied any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &decoded{entry: e, keys: keysOf(keys[:0], e.Signals)}, nil
+	keys = keysOf(keys[:0], e.Signals)
+	if rs := s.decoding.Load(); rs != nil {
+		for i := range keys {
+			keys[i].classify(rs, &e.Signals[i])
+		}
+	}
+	return &decoded{entry: e, keys: keys}, nil
 }
 
 // decoded is an entry decoded ahead of Apply, with its signals' keys.
@@ -97,11 +103,27 @@ type decoded struct {
 	keys  []signalKey
 }
 
-// signalKey is what Apply looks a signal up by: its ID and its hash.
+// signalKey is what Apply looks a signal up by, its ID and its hash, and,
+// when decoded ahead, what the rules made of it.
 type signalKey struct {
 	id   string
 	hash uint64
+	// rules, when not nil, worked out cls and hits ahead of Apply (recovery
+	// decodes on the other cores); Apply uses them only if the same rules
+	// are still in force, as a rule set never changes once compiled.
+	rules *rules.Set
+	cls   rules.Class
+	hits  []int
 }
+
+// classify works out sig's class and matcher hits under rs.
+func (k *signalKey) classify(rs *rules.Set, sig *signal.Signal) {
+	k.rules, k.cls, k.hits = rs, rs.Classify(sig), rs.MatchSignal(sig)
+}
+
+// ahead reports whether k holds what rs makes of the signal it was decoded
+// from.
+func (k *signalKey) ahead(rs *rules.Set) bool { return k.rules != nil && k.rules == rs }
 
 // keysOf appends the keys of sigs to room, nil for none.
 func keysOf(room []signalKey, sigs []signal.Signal) []signalKey {
@@ -269,6 +291,7 @@ func (s *State) applySignals(c *change, sigs []signal.Signal, keys []signalKey) 
 func (s *State) applySignal(c *change, sig *signal.Signal, k signalKey) bool {
 	now := s.now
 	id, h := k.id, k.hash
+	ahead := k.ahead(s.rules) // until sig is replaced below
 	a := s.alerts[id]
 	switch {
 	case rules.IsReport(sig):
@@ -276,10 +299,10 @@ func (s *State) applySignal(c *change, sig *signal.Signal, k signalKey) bool {
 	case sig.Ack:
 		return s.applyEventAck(c, sig, a)
 	case sig.Kind == signal.KindHeartbeat:
-		sig = s.beat(sig)
+		sig, ahead = s.beat(sig), false
 	}
 	if a != nil && sig.Status == signal.StatusResolved && sig.Labels.Len() < a.Signal.Labels.Len() {
-		sig = keepLabels(sig, a) // an event API's resolve names its alert by key alone
+		sig, ahead = keepLabels(sig, a), false // an event API's resolve names its alert by key alone
 	}
 	firing := sig.Status == signal.StatusFiring && (sig.EndsAt.IsZero() || sig.EndsAt.After(now))
 	// A firing alert whose incident was resolved (by a human, or before the
@@ -298,7 +321,11 @@ func (s *State) applySignal(c *change, sig *signal.Signal, k signalKey) bool {
 		s.held.move(a.Signal.Source, sig.Source) // admission counts follow the latest source
 	}
 	if a == nil {
-		a = &Alert{FirstSeen: stampOf(now), hits: s.matchHits(sig)}
+		hits := k.hits
+		if !ahead {
+			hits = s.rules.MatchSignal(sig)
+		}
+		a = &Alert{FirstSeen: stampOf(now), hits: s.sharedHits.share(hits)}
 		s.alerts[id] = a
 	}
 	s.store(a, sig, id)
@@ -318,7 +345,11 @@ func (s *State) applySignal(c *change, sig *signal.Signal, k signalKey) bool {
 		s.setFiring(c, inc, a, true, now, "")
 	case firing && newOccurrence:
 		s.setAlertFiring(a, false)
-		s.attach(c, a, id, now)
+		cls := k.cls
+		if !ahead {
+			cls = s.rules.Classify(&a.Signal)
+		}
+		s.attach(c, a, id, cls, now)
 		if inc != nil && inc.Key != a.Incident {
 			c.event(inc, Event{At: now, Seq: c.seq, Kind: EventFollowedUp,
 				Message: fmt.Sprintf("%s fired again after this incident was resolved: it is in %s now", describe(&a.Signal), a.Incident)})
@@ -352,11 +383,10 @@ func staleFiring(a *Alert, sig *signal.Signal) bool {
 		a.Signal.StartsAt.Equal(sig.StartsAt)
 }
 
-// attach puts a newly firing alert, whose ID is id, into the open incident
-// it correlates with, or into a new one. The incident lists the very
-// string the alerts map is keyed by, not a copy.
-func (s *State) attach(c *change, a *Alert, id string, now time.Time) {
-	cls := s.rules.Classify(&a.Signal)
+// attach puts a newly firing alert, whose ID is id and class cls, into the
+// open incident it correlates with, or into a new one. The incident lists
+// the very string the alerts map is keyed by, not a copy.
+func (s *State) attach(c *change, a *Alert, id string, cls rules.Class, now time.Time) {
 	inc := s.openByKey[cls.Key]
 	if inc == nil {
 		inc = s.correlateByDependency(c, cls, &a.Signal, now)

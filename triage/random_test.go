@@ -127,15 +127,25 @@ func TestRandomRestore(t *testing.T) {
 // their bytes as Apply decodes them and decoded ahead as recovery does
 // (State.Decode), with room reserved for the alerts half-way as recovery
 // reserves it after a snapshot (State.Reserve) too, and decoded into the
-// room of the record applied before (State.DecodeReusing), and wants the
-// state that applied them live.
+// room of the record applied before (State.DecodeReusing), and all
+// decoded before the first is applied, so classified by rules that later
+// entries replace, and wants the state that applied them live.
 func TestRandomReplayNoSnapshot(t *testing.T) {
 	for seed := int64(0); seed < 60; seed++ {
 		m := randomHistory(t, seed)
 		want, _ := m.s.Snapshot()()
-		inline, ahead, reserved, reusing := New(nil), New(nil), New(nil), New(nil)
+		inline, ahead, reserved, reusing, early := New(nil), New(nil), New(nil), New(nil), New(nil)
+		decodedEarly := make([]any, len(m.log))
+		for i, rec := range m.log {
+			d, err := early.Decode(rec.Data)
+			if err != nil {
+				t.Fatalf("seed %d: record %d: %v", seed, rec.Seq, err)
+			}
+			decodedEarly[i] = d
+		}
 		var applied any
 		for i, rec := range m.log {
+			early.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data, Decoded: decodedEarly[i]})
 			d, err := reusing.DecodeReusing(rec.Data, applied)
 			if err != nil {
 				t.Fatalf("seed %d: record %d: %v", seed, rec.Seq, err)
@@ -153,7 +163,7 @@ func TestRandomReplayNoSnapshot(t *testing.T) {
 			}
 			ahead.Apply(journal.Record{Seq: rec.Seq, Time: rec.Time, Data: rec.Data, Decoded: d})
 		}
-		for name, s := range map[string]*State{"inline": inline, "decoded ahead": ahead, "reserved": reserved, "reusing": reusing} {
+		for name, s := range map[string]*State{"inline": inline, "decoded ahead": ahead, "reserved": reserved, "reusing": reusing, "decoded early": early} {
 			got, _ := s.Snapshot()()
 			if !bytes.Equal(got, want) {
 				t.Fatalf("seed %d, %s: differs\n%s", seed, name, firstDiff(got, want))

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klaxonhq/klaxon/journal"
@@ -77,8 +78,11 @@ type Alert struct {
 type State struct {
 	mu sync.RWMutex
 
-	rules      *rules.Set
-	ruleFiles  []rules.File
+	rules     *rules.Set
+	ruleFiles []rules.File
+	// decoding is rules for the decoders that run ahead of Apply, which
+	// must not read the field Apply writes.
+	decoding   atomic.Pointer[rules.Set]
 	dependents map[string][]string // service -> services that depend on it
 
 	seq       uint64
@@ -239,6 +243,7 @@ func (s *State) matchHits(sig *signal.Signal) *[]int {
 func (s *State) setRules(rs *rules.Set, files []rules.File) {
 	s.rules = rs
 	s.ruleFiles = files
+	s.decoding.Store(rs)
 	s.dependents = make(map[string][]string)
 	for _, svc := range rs.Services() {
 		for _, up := range rs.Upstreams(svc.Name) {
