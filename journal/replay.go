@@ -26,7 +26,8 @@ type Decoder interface {
 // earlier record was decoded into once that one is applied: recovery then
 // hands the decoders the Decoded of applied records, so that the same room
 // serves the whole replay. An Apply of a record with Decoded set must not
-// keep Decoded, or anything it holds, when the FSM is a Reuser.
+// keep Decoded, or any room DecodeReusing may decode into again, when the
+// FSM is a Reuser.
 type Reuser interface {
 	// DecodeReusing is Decode, into the room of applied (a Decoded value
 	// already applied, or nil).

@@ -74,8 +74,9 @@ func (s *State) Decode(data []byte) (any, error) { return s.DecodeReusing(data, 
 // DecodeReusing is Decode into the slices of applied, what Decode returned
 // for an entry already applied (journal.Reuser): recovery then decodes a
 // million alerts into the room of the entries before them, rather than
-// leaving a copy of every signal as garbage. Apply keeps nothing of what
-// it is given decoded: it copies each signal it stores.
+// leaving a copy of every signal as garbage. Apply keeps nothing of the
+// room: it copies each signal it stores, and of a key it keeps only the
+// matcher hits, which each decoding allocates afresh.
 func (s *State) DecodeReusing(data []byte, applied any) (any, error) {
 	var room []signal.Signal
 	var keys []signalKey

@@ -223,6 +223,7 @@ func (s *State) Restore(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rules, s.ruleFiles, s.dependents = fresh.rules, fresh.ruleFiles, fresh.dependents
+	s.decoding.Store(fresh.rules)
 	s.seq, s.now, s.nextInc = fresh.seq, fresh.now, fresh.nextInc
 	s.alerts, s.incidents, s.order = fresh.alerts, fresh.incidents, fresh.order
 	s.openByKey, s.openBySvc, s.timers, s.expiries = fresh.openByKey, fresh.openBySvc, fresh.timers, fresh.expiries
