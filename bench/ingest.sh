@@ -36,7 +36,7 @@ duration="${DURATION:-5s}"
 services="${SERVICES:-50}"
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, field, cpu_seconds, peak_rss_mb
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, drop_data, field, cpu_seconds, peak_rss_mb
 setup ingest
 
 build_tools
@@ -76,6 +76,7 @@ measure() {
 		"$(field "$report" error_count)" "$(peak_rss_mb "$server_pid")" "$(cpu_seconds "$server_pid")" \
 		"$(field "$report" alerts)" >>"$runs"
 	stop "$server_pid"
+	drop_data "$dir"
 }
 
 log "$rounds round(s) of $duration per target at senders {$senders} x batch {$batches}; work dir $run_dir"
@@ -164,6 +165,7 @@ if [[ "${REPORTS:-1}" == 1 ]]; then
 			-services "$services" -run "r-$kind" -json) || true
 		echo "$report" >"$dir/loadgen.json"
 		stop "$server_pid"
+		drop_data "$dir"
 		printf '%-34s %8.0f reports/s  p99 %6.2f ms  %s errors\n' "klaxon /ingest/${kind}s/generic" \
 			"$(field "$report" alerts_per_sec)" "$(field "$report" p99_ms)" "$(field "$report" error_count)"
 	done

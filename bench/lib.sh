@@ -226,6 +226,14 @@ cpu_seconds() {
 		"/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+# drop_data DIR: removes the data directory of the server that ran in DIR,
+# keeping its logs and reports, once its figures are taken: the journals
+# of one `make bench` take some 10 GB otherwise. BENCH_KEEP_DATA=1 keeps
+# them.
+drop_data() {
+	[[ "${BENCH_KEEP_DATA:-0}" == 1 ]] || rm -rf "$1/data"
+}
+
 # --- figures ---------------------------------------------------------------
 
 # ratio A B: A ÷ B as "1.23x", or n/a without both.

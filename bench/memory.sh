@@ -33,7 +33,7 @@ klaxon_format="${KLAXON_FORMAT:-v2}"
 export KLAXON_LOG_LEVEL="${KLAXON_LOG_LEVEL:-warn}"
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, peak_rss_mb, median, spread, summary_row
+source "$root/bench/lib.sh" # setup, log, build_tools, build_alertmanager, start_server, stop, drop_data, peak_rss_mb, median, spread, summary_row
 setup memory
 
 build_tools
@@ -62,6 +62,7 @@ measure() {
 	rss[$1/$2/$3]=$(peak_rss_mb "$server_pid")
 	log "$2 alerts, round $3: $1 peak RSS ${rss[$1/$2/$3]} MiB"
 	stop "$server_pid"
+	drop_data "$dir"
 }
 
 echo "Peak RSS (VmHWM, MiB) after N active alerts over $services services (batch $batch, $concurrency senders;"

@@ -36,7 +36,7 @@ goal=5
 export KLAXON_LOG_LEVEL="${KLAXON_LOG_LEVEL:-warn}"
 
 # shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh" # setup, log, build_tools, start_server, cpu_seconds, peak_rss_mb, median, spread, summary_row
+source "$root/bench/lib.sh" # setup, log, build_tools, start_server, drop_data, cpu_seconds, peak_rss_mb, median, spread, summary_row
 setup recovery
 
 build_tools
@@ -93,6 +93,7 @@ wait "$server_pid" 2>/dev/null || true
 walls=() cpus=() rsss=()
 time_rounds snapshot
 snap_walls=("${walls[@]}") snap_cpus=("${cpus[@]}") snap_rsss=("${rsss[@]}")
+drop_data "$dir"
 echo
 echo "Logs: $run_dir"
 
