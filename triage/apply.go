@@ -92,7 +92,12 @@ func (s *State) DecodeReusing(data []byte, applied any) (any, error) {
 	keys = keysOf(keys[:0], e.Signals)
 	if rs := s.decoding.Load(); rs != nil {
 		for i := range keys {
-			keys[i].classify(rs, &e.Signals[i])
+			// Only a firing alert's class and hits are ever used: Apply
+			// classifies reports and acks its own way, and a resolve
+			// creates no alert and joins no incident.
+			if sig := &e.Signals[i]; sig.Status == signal.StatusFiring && !sig.Ack && !rules.IsReport(sig) {
+				keys[i].classify(rs, sig)
+			}
 		}
 	}
 	return &decoded{entry: e, keys: keys}, nil
