@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"reflect"
 	"sync"
 	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -97,48 +99,74 @@ func (p *pager) wake() {
 	}
 }
 
-// run delivers pages until ctx ends. A set of workers stops completely
-// before the next starts, so no page is in flight twice.
+// run delivers pages until ctx ends. New on-call files rebuild the workers
+// only when their receivers changed: a change of people, schedules or
+// policies (or of the files' names alone, as when another replica, whose
+// files live elsewhere, took over leadership and recorded its own) leaves
+// pages in flight alone, where a rebuild would cut them off and send them
+// again. A set of workers stops completely before the next starts, so no
+// page is in flight twice.
 func (p *pager) run(ctx context.Context) {
+	var w *workers
+	defer func() { p.stop(w) }()
 	for {
-		var done chan struct{}
-		stop := func() {}
+		var rcv map[string]*amconfig.Receiver
 		if cfg, _ := p.eng.State().OnCall(); cfg != nil {
-			opts := p.opts
-			opts.Receivers = cfg.Receivers()
-			d, err := notify.New(p.eng.State(), p.eng, opts)
-			if err != nil {
-				p.log.Error("nobody can be paged: the on-call files' receivers do not build", zap.Error(err))
-			} else {
-				var dctx context.Context
-				dctx, stop = context.WithCancel(ctx)
-				done = make(chan struct{})
-				go func() { defer close(done); d.Run(dctx) }()
-				p.set(d)
-			}
+			rcv = cfg.Receivers()
 		}
-		p.paging.Set(boolGauge(done != nil))
+		switch {
+		case w != nil && reflect.DeepEqual(rcv, w.receivers):
+			p.log.Info("on-call files changed, their receivers did not: the delivery workers go on")
+		default:
+			p.stop(w)
+			w = p.start(ctx, rcv)
+		}
 		select {
 		case <-ctx.Done():
-		case <-p.changed:
-		}
-		stop()
-		if done != nil {
-			<-done
-		}
-		p.set(nil)
-		if ctx.Err() != nil {
 			return
+		case <-p.changed:
 		}
 	}
 }
 
-// boolGauge is a gauge's value for b.
-func boolGauge(b bool) float64 {
-	if b {
-		return 1
+// workers is one running dispatcher and the receivers it was built with.
+type workers struct {
+	receivers map[string]*amconfig.Receiver
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+// start runs a dispatcher over rcv; nil receivers, or receivers that do
+// not build, leave nobody to page and return nil.
+func (p *pager) start(ctx context.Context, rcv map[string]*amconfig.Receiver) *workers {
+	if rcv == nil {
+		p.paging.Set(0)
+		return nil
 	}
-	return 0
+	opts := p.opts
+	opts.Receivers = rcv
+	d, err := notify.New(p.eng.State(), p.eng, opts)
+	if err != nil {
+		p.log.Error("nobody can be paged: the on-call files' receivers do not build", zap.Error(err))
+		p.paging.Set(0)
+		return nil
+	}
+	dctx, stop := context.WithCancel(ctx)
+	w := &workers{receivers: rcv, stop: stop, done: make(chan struct{})}
+	go func() { defer close(w.done); d.Run(dctx) }()
+	p.set(d)
+	p.paging.Set(1)
+	return w
+}
+
+// stop stops w, if any, and waits until its dispatcher has returned.
+func (p *pager) stop(w *workers) {
+	if w == nil {
+		return
+	}
+	w.stop()
+	<-w.done
+	p.set(nil)
 }
 
 func (p *pager) set(d *notify.Dispatcher) {
