@@ -90,6 +90,10 @@ type Options struct {
 	Logger *zap.Logger
 	// IntegrationLogger is handed to Alertmanager's notifiers (default: none).
 	IntegrationLogger *slog.Logger
+	// Unreported carries the deliveries whose reports were cut off from
+	// one dispatcher to the next; nil keeps none, and such pages are sent
+	// again by the next dispatcher.
+	Unreported *Unreported
 	// FinalText words a final-message intent (triage.IntentFinal): its
 	// title and body become the alert's summary and description. Nil
 	// sends the incident's title and explanation instead.
@@ -171,12 +175,20 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run dispatches until ctx ends, then waits for its workers to stop. An
-// attempt cut short by ctx is not reported: the intent goes out again after
-// a restart, under the same deduplication key.
+// Run dispatches until ctx ends, then waits for its workers to stop. It
+// first stores the reports of Options.Unreported, holding their intents in
+// flight meanwhile. An attempt cut short by ctx is not reported: the intent
+// goes out again under the same deduplication key, unless it was delivered,
+// in which case it is kept in Options.Unreported.
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	for _, del := range d.opts.Unreported.take() {
+		d.mu.Lock()
+		d.inflight[del.Intent] = &flight{attempt: del.Attempt}
+		d.mu.Unlock()
+		wg.Go(func() { d.settle(ctx, del) })
+	}
 	for _, l := range d.allLanes() {
 		for range l.workers(d.opts.Workers) {
 			wg.Go(func() { d.work(ctx, l) })
@@ -321,17 +333,31 @@ func (d *Dispatcher) work(ctx context.Context, l *lane) {
 		case in := <-l.jobs:
 			d.Wake() // room in the queue: a scan may fill it
 			del := d.deliver(ctx, l, in)
-			if ctx.Err() != nil || !d.report(ctx, del) {
+			if ctx.Err() != nil {
+				d.opts.Unreported.keep(del)
 				return
 			}
-			d.mu.Lock()
-			if f := d.inflight[in.ID]; f != nil && f.attempt == del.Attempt {
-				f.reported = true
+			if !d.settle(ctx, del) {
+				return
 			}
-			d.mu.Unlock()
-			d.Wake()
 		}
 	}
+}
+
+// settle reports a delivery and marks its flight reported; false means
+// ctx ended first, and a successful delivery is kept in Unreported.
+func (d *Dispatcher) settle(ctx context.Context, del triage.Delivery) bool {
+	if !d.report(ctx, del) {
+		d.opts.Unreported.keep(del)
+		return false
+	}
+	d.mu.Lock()
+	if f := d.inflight[del.Intent]; f != nil && f.attempt == del.Attempt {
+		f.reported = true
+	}
+	d.mu.Unlock()
+	d.Wake()
+	return true
 }
 
 // report journals a delivery, trying again with backoff while the store is

@@ -17,7 +17,11 @@
 // its own timeout, so a receiver that hangs or fails delays only its own
 // pages. An intent taken stays in flight until its delivery is journaled and
 // the state no longer lists that attempt: a report that the store refuses
-// is made again, never the page.
+// is made again, never the page. A delivered page whose report a stopping
+// dispatcher could not store (leadership lost, receivers reloaded) is kept
+// in Options.Unreported, and the next dispatcher stores that report rather
+// than page anyone again; only a crash, or another node taking over, sends
+// such a page a second time, under the same key.
 //
 // A minimal wiring, with the engine as Source (its triage state) and as
 // Recorder:

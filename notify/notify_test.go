@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -557,5 +558,49 @@ func TestFinalMessageIsWordedByFinalText(t *testing.T) {
 				t.Fatalf("delivery %+v, payload %+v", del, p)
 			}
 		})
+	}
+}
+
+// TestUnreportedDeliveryIsNotSentAgain: a dispatcher stopped while the
+// store refuses the report of a page it delivered (its leadership lost)
+// keeps the delivery; the next dispatcher over the same Unreported stores
+// the report and never sends the page again.
+func TestUnreportedDeliveryIsNotSentAgain(t *testing.T) {
+	h := newHook(t, "", http.StatusOK)
+	kept := &Unreported{}
+	f := newFixture(t, receivers(t, webhookYAML("r", h.URL)), Options{ReportRetry: time.Millisecond, Unreported: kept}, page("p1", "r", t0))
+	var down atomic.Bool
+	down.Store(true)
+	refused := make(chan struct{}, 100)
+	f.rec.fail = func(triage.Delivery) error {
+		if down.Load() {
+			refused <- struct{}{}
+			return fmt.Errorf("not the leader")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.d.Run(ctx) }()
+	<-h.got
+	<-refused
+	cancel()
+	<-done
+	if kept.Len() != 1 || f.box.pending() != 1 {
+		t.Fatalf("after the first dispatcher: %d kept, %d pending", kept.Len(), f.box.pending())
+	}
+
+	down.Store(false)
+	next, err := New(f.box, f.rec, f.d.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, next)
+	if del := <-f.rec.got; !del.OK || del.Intent != "p1" || del.Attempt != 1 {
+		t.Fatalf("delivery %+v", del)
+	}
+	settle(t, &fixture{d: next, box: f.box})
+	if n := h.calls.Load(); n != 1 || f.box.pending() != 0 || kept.Len() != 0 {
+		t.Fatalf("sent %d times; %d pending, %d kept", n, f.box.pending(), kept.Len())
 	}
 }

@@ -49,6 +49,7 @@ func newPager(cfg *config.Config, eng *engine.Engine, signer *acklink.Signer, lo
 		opts: notify.Options{
 			ExternalURL: external, AckSigner: signer, AckTTL: cfg.Notify.AckLinkTTL,
 			Timeout: cfg.Notify.Timeout, Registerer: reg, Logger: log, FinalText: final.Intent,
+			Unreported: &notify.Unreported{}, // across leadership terms and reloads
 		},
 	}
 	p.paging = prometheus.NewGauge(prometheus.GaugeOpts{
