@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zapcore"
+
 	"github.com/klaxonhq/klaxon/cluster"
 )
 
@@ -128,6 +130,22 @@ func TestThreeReplicasServeAndFailOver(t *testing.T) {
 	for i, k := range ks {
 		if i != leader {
 			waitUntil(t, fmt.Sprintf("survivor %d applies the alert", i), func() bool { return activeAlerts(t, k) == "2" })
+		}
+	}
+	// Every replica's rule file lies in a directory of its own, under the
+	// same name and with the same content: the new leader records nothing,
+	// where recording its own would reclassify every open incident.
+	waitUntil(t, "the new leader finds its files recorded", func() bool {
+		for i, k := range ks {
+			if i != leader && k.logged(zapcore.InfoLevel, "those the cluster recorded: nothing to install") {
+				return true
+			}
+		}
+		return false
+	})
+	for i, k := range ks {
+		if i != leader && k.logged(zapcore.InfoLevel, "rules installed") {
+			t.Errorf("survivor %d recorded its own rule files on gaining leadership", i)
 		}
 	}
 	for i, k := range ks {

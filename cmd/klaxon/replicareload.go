@@ -104,14 +104,33 @@ func (rl *reloader) checkDrift() {
 	state := rl.eng.State()
 	rulesOK, onCallOK := true, true
 	if files, err := readGlobs("rule files", rl.cfg.RuleFiles); err == nil && len(state.RuleFiles()) > 0 {
-		rulesOK = slices.EqualFunc(files, state.RuleFiles(), func(a, b rules.File) bool { return sameContent(a.Name, a.Data, b.Name, b.Data) })
+		rulesOK = slices.EqualFunc(files, state.RuleFiles(), sameRuleFile)
 	}
 	if files, err := readOncall(rl.cfg.OnCallFiles); err == nil && len(rl.cfg.OnCallFiles) > 0 {
-		onCallOK = slices.EqualFunc(files, state.OnCallFiles(), func(a, b oncall.File) bool { return sameContent(a.Name, a.Data, b.Name, b.Data) })
+		onCallOK = slices.EqualFunc(files, state.OnCallFiles(), sameOnCallFile)
 	}
 	rl.replica.report(rl.log, "rules", !rulesOK)
 	rl.replica.report(rl.log, "oncall", !onCallOK)
 }
+
+// recordedAlready reports whether this node's configured rule and on-call
+// files read, and are those the journal records, by base name and content.
+// rl.mu is held.
+func (rl *reloader) recordedAlready() bool {
+	state := rl.eng.State()
+	files, err := readGlobs("rule files", rl.cfg.RuleFiles)
+	if err != nil || !slices.EqualFunc(files, state.RuleFiles(), sameRuleFile) {
+		return false
+	}
+	if len(rl.cfg.OnCallFiles) == 0 {
+		return len(state.OnCallFiles()) == 0
+	}
+	onCall, err := readOncall(rl.cfg.OnCallFiles)
+	return err == nil && slices.EqualFunc(onCall, state.OnCallFiles(), sameOnCallFile)
+}
+
+func sameRuleFile(a, b rules.File) bool    { return sameContent(a.Name, a.Data, b.Name, b.Data) }
+func sameOnCallFile(a, b oncall.File) bool { return sameContent(a.Name, a.Data, b.Name, b.Data) }
 
 // sameContent compares two files by base name and content: the directory
 // they are configured in may differ from node to node.
