@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -15,24 +16,28 @@ import (
 	"github.com/klaxonhq/klaxon/triage"
 )
 
-// startChat journals the chat settings (or that chat rooms are off) and
-// returns the Slack worker to run, nil when chat rooms are off. The token
-// goes to the worker only: it is never journaled or logged.
-func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) (*slack.Worker, error) {
+// chatRooms is the chat settings this node's configuration asks for, and
+// the Slack worker that opens and keeps the rooms (nil when rooms are off).
+// The token goes to the worker only: it is never journaled or logged.
+type chatRooms struct {
+	eng      *engine.Engine
+	settings *triage.ChatSettings // nil: rooms off
+	worker   *slack.Worker
+	log      *zap.Logger
+}
+
+// newChat checks the chat settings and builds the Slack worker, journaling
+// nothing: install does, and on a replica only the leader may.
+func newChat(cfg *config.Config, eng *engine.Engine, log *zap.Logger, reg prometheus.Registerer) (*chatRooms, error) {
+	c := &chatRooms{eng: eng, log: log}
 	sc := cfg.Chat.Slack
 	if !sc.Rooms {
-		if _, err := eng.SetChat(ctx, nil); err != nil {
-			return nil, fmt.Errorf("chat: %w", err)
-		}
-		return nil, nil
+		return c, nil
 	}
 	if err := checkChatSeverity(cfg, eng.State().Rules()); err != nil {
 		return nil, err
 	}
-	settings := &triage.ChatSettings{MinSeverity: sc.MinSeverity, ArchiveAfter: sc.ArchiveAfterResolve}
-	if _, err := eng.SetChat(ctx, settings); err != nil {
-		return nil, fmt.Errorf("chat: %w", err)
-	}
+	c.settings = &triage.ChatSettings{MinSeverity: sc.MinSeverity, ArchiveAfter: sc.ArchiveAfterResolve}
 	external, err := url.Parse(cfg.ExternalURL)
 	if err != nil {
 		return nil, fmt.Errorf("external_url: %w", err)
@@ -45,16 +50,48 @@ func startChat(ctx context.Context, cfg *config.Config, eng *engine.Engine, log 
 	if err != nil {
 		return nil, err
 	}
-	w, err := slack.New(eng.State(), eng, slack.Options{
+	c.worker, err = slack.New(eng.State(), eng, slack.Options{
 		Token: sc.Token.Reveal(), APIURL: sc.APIURL, ChannelName: sc.ChannelName, VideoBridge: sc.VideoBridge,
 		ExternalURL: external, StatusPage: statusPage, Timeout: sc.Timeout, Logger: log, Registerer: reg, FinalText: final.Intent,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chat.slack: %w", err)
 	}
-	eng.OnApplied(w.Wake)
+	eng.OnApplied(c.worker.Wake)
 	log.Info("chat rooms in Slack", zap.String("min_severity", sc.MinSeverity), zap.String("api_url", sc.APIURL))
-	return w, nil
+	return c, nil
+}
+
+// install journals the chat settings (or that rooms are off) unless they
+// are in force already.
+func (c *chatRooms) install(ctx context.Context) error {
+	if _, err := c.eng.SetChat(ctx, c.settings); err != nil {
+		return fmt.Errorf("chat: %w", err)
+	}
+	return nil
+}
+
+// installRetry is how long run waits before installing the settings again.
+const installRetry = time.Second
+
+// run installs the settings, trying again while the store refuses them,
+// then runs the worker until ctx ends; a replica runs it while it leads.
+func (c *chatRooms) run(ctx context.Context) {
+	for {
+		err := c.install(ctx)
+		if err == nil {
+			break
+		}
+		c.log.Warn("the chat settings did not install; trying again", zap.Duration("wait", installRetry), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(installRetry):
+		}
+	}
+	if c.worker != nil {
+		c.worker.Run(ctx)
+	}
 }
 
 // checkChatSeverity checks that chat.slack.min_severity names a severity

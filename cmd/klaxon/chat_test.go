@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,4 +74,69 @@ func TestServeRefusesAnUnknownChatSeverity(t *testing.T) {
 	if code := runCheckConfig([]string{filepath.Join(dir, "klaxon.yml")}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("check config: exit %d, %s", code, stderr.String())
 	}
+}
+
+// TestReplicasOpenOneChatRoom: three replicas with chat rooms open one
+// room per incident, from the leader alone, and a new leader takes the
+// rooms over.
+func TestReplicasOpenOneChatRoom(t *testing.T) {
+	f := slackfake.New(slackToken, nil)
+	defer f.Close()
+	ks, _ := startReplicasIn(t, "chat:\n  slack:\n    token: "+slackToken+"\n    api_url: "+f.URL()+"\n    min_severity: SEV1\n")
+	stopped := map[int]bool{}
+	defer func() {
+		for i, k := range ks {
+			if !stopped[i] {
+				k.stop()
+			}
+		}
+	}()
+	leader := leaderOf(t, ks)
+	postCritical(t, ks[leader].base, "CheckoutDown")
+	waitRooms(t, f, 1)
+
+	ks[leader].stop()
+	stopped[leader] = true
+	survivor := ks[(leader+1)%3]
+	postCritical(t, survivor.base, "PaymentsDown")
+	chs := waitRooms(t, f, 2)
+	for _, ch := range chs {
+		if len(ch.Messages) != 1 {
+			t.Errorf("room %s: %d messages, want its one opening message: %q", ch.Name, len(ch.Messages), ch.Messages)
+		}
+	}
+}
+
+// postCritical posts a critical alert named name until it is answered 200.
+func postCritical(t *testing.T, base, name string) {
+	t.Helper()
+	waitUntil(t, "an alert "+name+" taken", func() bool {
+		resp, err := http.Post(base+"/api/v2/alerts", "application/json",
+			strings.NewReader(`[{"labels":{"alertname":"`+name+`","severity":"critical"}}]`))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// waitRooms waits until Slack holds n rooms, each with its topic set and
+// its first message posted, and no more; it returns them.
+func waitRooms(t *testing.T, f *slackfake.Server, n int) []slackfake.Channel {
+	t.Helper()
+	var chs []slackfake.Channel
+	waitUntil(t, fmt.Sprintf("%d rooms in Slack", n), func() bool {
+		chs = f.Channels()
+		if len(chs) > n {
+			t.Fatalf("%d rooms in Slack, want %d: %+v", len(chs), n, chs)
+		}
+		for _, ch := range chs {
+			if ch.Topic == "" || len(ch.Messages) == 0 {
+				return false
+			}
+		}
+		return len(chs) == n
+	})
+	return chs
 }

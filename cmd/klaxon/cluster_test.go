@@ -22,8 +22,9 @@ func startReplicas(t *testing.T) []*instance {
 	return ks
 }
 
-// startReplicasIn is startReplicas, also returning each replica's directory.
-func startReplicasIn(t *testing.T) ([]*instance, []string) {
+// startReplicasIn is startReplicas, also returning each replica's directory;
+// extra is added to every replica's configuration.
+func startReplicasIn(t *testing.T, extra ...string) ([]*instance, []string) {
 	t.Helper()
 	type node struct{ api, raft, dir string }
 	nodes := make([]node, 3)
@@ -34,8 +35,8 @@ func startReplicasIn(t *testing.T) ([]*instance, []string) {
 	}
 	for i, n := range nodes {
 		writeIn(t, n.dir, "rules/sev.yml", goodRules)
-		writeIn(t, n.dir, "klaxon.yml", klaxonConfig(n.api, adminToken,
-			fmt.Sprintf("cluster:\n  node_id: n%d\n  raft_address: %q\n  peers:\n%s", i, n.raft, peers.String())))
+		writeIn(t, n.dir, "klaxon.yml", klaxonConfig(n.api, adminToken, append(extra,
+			fmt.Sprintf("cluster:\n  node_id: n%d\n  raft_address: %q\n  peers:\n%s", i, n.raft, peers.String()))...))
 	}
 	ks := make([]*instance, 3)
 	errs := make([]error, 3)

@@ -172,9 +172,14 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		}
 	}
 
-	chat, err := startChat(ctx, cfg, eng, log.Named("slack"), reg)
+	chat, err := newChat(cfg, eng, log.Named("slack"), reg)
 	if err != nil {
 		return err
+	}
+	if rep == nil { // a replica installs its chat settings when it leads
+		if err := chat.install(ctx); err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.ListenAddress)
@@ -210,10 +215,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, level zap.A
 		wg.Add(1)
 		go func() { defer wg.Done(); sp.Run(loopCtx) }()
 	}
-	if chat != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); chat.Run(loopCtx) }()
-	}
+	wg.Add(1)
+	go func() { defer wg.Done(); rep.leading(loopCtx, "chat", chat.run) }()
 	pageOutExecutable(log)
 	srv.SetReady(true)
 
