@@ -133,6 +133,9 @@ type Dispatcher struct {
 	unknown *lane // for intents naming a receiver nobody configured
 	wake    chan struct{}
 
+	drainOnce sync.Once
+	draining  chan struct{} // closed by Drain
+
 	mu       sync.Mutex
 	inflight map[string]*flight // by intent ID
 }
@@ -162,6 +165,7 @@ func New(src Source, rec Recorder, opts Options) (*Dispatcher, error) {
 		lanes:    lanes,
 		unknown:  &lane{unknown: true, jobs: make(chan triage.Intent, opts.QueueSize)},
 		wake:     make(chan struct{}, 1),
+		draining: make(chan struct{}),
 		inflight: make(map[string]*flight),
 	}, nil
 }
@@ -200,10 +204,29 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.draining:
+			return
 		case <-d.wake:
 		case <-timer.C:
 		}
 		timer.Reset(d.scan())
+	}
+}
+
+// Drain makes Run take no more intents and return once the attempts under
+// way are delivered and reported, so that pages in flight are neither cut
+// off nor sent again by the next dispatcher; ctx still stops everything at
+// once. The pager drains a dispatcher whose receivers changed.
+func (d *Dispatcher) Drain() {
+	d.drainOnce.Do(func() { close(d.draining) })
+}
+
+func (d *Dispatcher) isDraining() bool {
+	select {
+	case <-d.draining:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -330,7 +353,12 @@ func (d *Dispatcher) work(ctx context.Context, l *lane) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.draining:
+			return
 		case in := <-l.jobs:
+			if d.isDraining() {
+				return // queued, not taken: the next dispatcher takes it
+			}
 			d.Wake() // room in the queue: a scan may fill it
 			del := d.deliver(ctx, l, in)
 			if ctx.Err() != nil {

@@ -21,7 +21,9 @@
 // dispatcher could not store (leadership lost, receivers reloaded) is kept
 // in Options.Unreported, and the next dispatcher stores that report rather
 // than page anyone again; only a crash, or another node taking over, sends
-// such a page a second time, under the same key.
+// such a page a second time, under the same key. Drain stops a dispatcher
+// gently, once the pages under way are delivered and reported, as when
+// its receivers are replaced.
 //
 // A minimal wiring, with the engine as Source (its triage state) and as
 // Recorder:

@@ -604,3 +604,37 @@ func TestUnreportedDeliveryIsNotSentAgain(t *testing.T) {
 		t.Fatalf("sent %d times; %d pending, %d kept", n, f.box.pending(), kept.Len())
 	}
 }
+
+// TestDrainFinishesThePagesUnderWay: a drained dispatcher takes nothing
+// more, and returns only once the page it is sending is answered and its
+// delivery reported; the page queued behind it is left to the next one.
+func TestDrainFinishesThePagesUnderWay(t *testing.T) {
+	entered, release := make(chan struct{}, 10), make(chan struct{})
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		entered <- struct{}{}
+		<-release
+	}))
+	defer srv.Close()
+	f := newFixture(t, receivers(t, webhookYAML("r", srv.URL)), Options{Workers: 1, Timeout: time.Hour},
+		page("first", "r", t0), page("second", "r", t0))
+	done := make(chan struct{})
+	go func() { defer close(done); f.d.Run(context.Background()) }()
+	<-entered
+	waitScan(t, f.d, f.box) // the second page waits in the queue
+	f.d.Drain()
+	select {
+	case <-done:
+		t.Fatal("Run returned with a page under way")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-done
+	if del := <-f.rec.got; del.Intent != "first" || !del.OK {
+		t.Fatalf("delivery %+v", del)
+	}
+	if n := calls.Load(); n != 1 || f.box.pending() != 1 {
+		t.Fatalf("after the drain: %d pages sent, %d pending; want the second one left", n, f.box.pending())
+	}
+}

@@ -102,11 +102,10 @@ func (p *pager) wake() {
 
 // run delivers pages until ctx ends. New on-call files rebuild the workers
 // only when their receivers changed: a change of people, schedules or
-// policies (or of the files' names alone, as when another replica, whose
-// files live elsewhere, took over leadership and recorded its own) leaves
-// pages in flight alone, where a rebuild would cut them off and send them
-// again. A set of workers stops completely before the next starts, so no
-// page is in flight twice.
+// policies leaves pages in flight alone. New receivers drain the old
+// workers first: the pages they are sending go out and are reported, not
+// cut off and sent again. A set of workers stops completely before the
+// next starts, so no page is in flight twice.
 func (p *pager) run(ctx context.Context) {
 	var w *workers
 	defer func() { p.stop(w) }()
@@ -119,7 +118,7 @@ func (p *pager) run(ctx context.Context) {
 		case w != nil && reflect.DeepEqual(rcv, w.receivers):
 			p.log.Info("on-call files changed, their receivers did not: the delivery workers go on")
 		default:
-			p.stop(w)
+			p.drain(w)
 			w = p.start(ctx, rcv)
 		}
 		select {
@@ -132,6 +131,7 @@ func (p *pager) run(ctx context.Context) {
 
 // workers is one running dispatcher and the receivers it was built with.
 type workers struct {
+	d         *notify.Dispatcher
 	receivers map[string]*amconfig.Receiver
 	stop      context.CancelFunc
 	done      chan struct{}
@@ -153,11 +153,20 @@ func (p *pager) start(ctx context.Context, rcv map[string]*amconfig.Receiver) *w
 		return nil
 	}
 	dctx, stop := context.WithCancel(ctx)
-	w := &workers{receivers: rcv, stop: stop, done: make(chan struct{})}
+	w := &workers{d: d, receivers: rcv, stop: stop, done: make(chan struct{})}
 	go func() { defer close(w.done); d.Run(dctx) }()
 	p.set(d)
 	p.paging.Set(1)
 	return w
+}
+
+// drain lets w, if any, finish the pages it is sending, and stops it.
+func (p *pager) drain(w *workers) {
+	if w != nil {
+		w.d.Drain()
+		<-w.done
+	}
+	p.stop(w)
 }
 
 // stop stops w, if any, and waits until its dispatcher has returned.
