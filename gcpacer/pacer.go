@@ -31,11 +31,14 @@ const (
 	// marking what stays live; a higher target marks it fewer times, for a
 	// higher peak (a soft memory limit, when set, still holds it back). A
 	// million alerts replayed: 11 collections at 100; at 400, 4, the last
-	// marking 450 MB while the applier needs both cores; at 1000, one of
-	// 230 MB, ready in a median 4.0 s against 4.6 s (7 alternating starts)
-	// for a peak RSS of 1.2 GB against 1.05 GB, below the 1.6 GB restoring
-	// their snapshot takes.
-	RecoveryPercent = 1000
+	// marking 450 MB; at 1000, one of 230 MB. Started at once after another
+	// process, 1000 was ready sooner (4.0 against 4.6 s); but this VM hands
+	// freed memory back to its host within seconds, and every page a
+	// process then touches first costs a fault to the host: started 15 s
+	// apart, as make bench starts them, 400 was ready in a median 5.5
+	// against 6.5 s on 8.4 against 9.5 CPU seconds (6 alternating pairs),
+	// touching 1.04 GB against 1.21 GB.
+	RecoveryPercent = 400
 )
 
 // Percent is the GC percent that sets the heap goal to live bytes plus a

@@ -14,8 +14,8 @@ import (
 
 // recoveryHeapPerAlert is the heap recovery grows to per alert the journal
 // holds, garbage included: 1,234 MB for a million alerts replayed at GOGC
-// 400 (BenchmarkRecover, GODEBUG=gctrace=1), rounded up. At recovery's GOGC
-// of 1000 (gcpacer) the heap held 914 MB when the million were replayed.
+// 400 (BenchmarkRecover, GODEBUG=gctrace=1), recovery's GOGC (gcpacer),
+// rounded up.
 const recoveryHeapPerAlert = 1536
 
 // memoryLimitRatio is the share of the cgroup's memory limit given to the
