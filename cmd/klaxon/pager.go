@@ -110,15 +110,16 @@ func (p *pager) run(ctx context.Context) {
 	var w *workers
 	defer func() { p.stop(w) }()
 	for {
-		var rcv map[string]*amconfig.Receiver
-		if cfg, _ := p.eng.State().OnCall(); cfg != nil {
-			rcv = cfg.Receivers()
-		}
+		rcv := p.receivers()
 		switch {
 		case w != nil && reflect.DeepEqual(rcv, w.receivers):
 			p.log.Info("on-call files changed, their receivers did not: the delivery workers go on")
 		default:
 			p.drain(w)
+			w = nil
+			if ctx.Err() != nil {
+				return
+			}
 			w = p.start(ctx, rcv)
 		}
 		select {
@@ -127,6 +128,20 @@ func (p *pager) run(ctx context.Context) {
 		case <-p.changed:
 		}
 	}
+}
+
+// receivers loads the receivers of the on-call files in force anew, nil
+// if none are: every load is its own, as Alertmanager's HTTP settings fill
+// some fields in as they are used.
+func (p *pager) receivers() map[string]*amconfig.Receiver {
+	cfg, _ := p.eng.State().OnCall()
+	if cfg == nil {
+		return nil
+	}
+	if own, err := oncall.Load(p.eng.State().OnCallFiles()); err == nil {
+		return own.Receivers()
+	}
+	return cfg.Receivers()
 }
 
 // workers is one running dispatcher and the receivers it was built with.
@@ -145,7 +160,7 @@ func (p *pager) start(ctx context.Context, rcv map[string]*amconfig.Receiver) *w
 		return nil
 	}
 	opts := p.opts
-	opts.Receivers = rcv
+	opts.Receivers = p.receivers() // the workers' own: rcv is compared while they run
 	d, err := notify.New(p.eng.State(), p.eng, opts)
 	if err != nil {
 		p.log.Error("nobody can be paged: the on-call files' receivers do not build", zap.Error(err))
@@ -177,6 +192,7 @@ func (p *pager) stop(w *workers) {
 	w.stop()
 	<-w.done
 	p.set(nil)
+	p.paging.Set(0)
 }
 
 func (p *pager) set(d *notify.Dispatcher) {

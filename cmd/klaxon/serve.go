@@ -12,6 +12,7 @@ import (
 	"os"
 	ossignal "os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -407,6 +408,10 @@ func (rl *reloader) installRules(ctx context.Context, cfg *config.Config) error 
 
 // install journals rule files if they changed.
 func (rl *reloader) install(ctx context.Context, files []rules.File) error {
+	if rl.replica != nil && slices.EqualFunc(files, rl.eng.State().RuleFiles(), sameRuleFile) {
+		rl.log.Info("rules unchanged", zap.Int("files", len(files)), zap.String("compared", "by base name and content"))
+		return nil
+	}
 	changed, err := rl.eng.SetRules(ctx, files) // compiles them, once
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
@@ -445,6 +450,10 @@ func (rl *reloader) checkOnCall(cfg *config.Config) (*onCallSet, error) {
 // setOnCall journals checked on-call files if they changed; the delivery
 // workers then take them up.
 func (rl *reloader) setOnCall(ctx context.Context, set *onCallSet) error {
+	if rl.replica != nil && slices.EqualFunc(set.files, rl.eng.State().OnCallFiles(), sameOnCallFile) {
+		rl.log.Info("on-call files unchanged", zap.Int("files", len(set.files)), zap.String("compared", "by base name and content"))
+		return nil
+	}
 	changed, err := rl.eng.SetOnCall(ctx, set.files)
 	if err != nil {
 		return err
