@@ -227,23 +227,12 @@ func orNone(s string) string {
 	return s
 }
 
-// startLeading installs the configured files once this replica leads,
-// unless they are those the journal records already, by base name and
-// content: another replica's files differ from its own by their directory
-// alone, and recording them again would only reclassify every open
-// incident. A failure is logged, as the replica serves on with the files
-// recorded.
+// startLeading installs the configured files once this replica leads; a
+// failure is logged, as the replica serves on with the files recorded.
+// Files another replica recorded from its own directory, with the same
+// base names and content, are not recorded again (install, setOnCall):
+// that would reclassify every open incident.
 func (rl *reloader) startLeading(ctx context.Context) {
-	rl.mu.Lock()
-	same := rl.recordedAlready()
-	if same {
-		rl.record(true)
-	}
-	rl.mu.Unlock()
-	if same {
-		rl.log.Info("this node's rule and on-call files are those the cluster recorded: nothing to install")
-		return
-	}
 	if err := rl.start(ctx); err != nil {
 		rl.log.Error("the configured files did not install on gaining leadership", zap.Error(err))
 	}

@@ -138,7 +138,7 @@ func TestThreeReplicasServeAndFailOver(t *testing.T) {
 	// where recording its own would reclassify every open incident.
 	waitUntil(t, "the new leader finds its files recorded", func() bool {
 		for i, k := range ks {
-			if i != leader && k.logged(zapcore.InfoLevel, "those the cluster recorded: nothing to install") {
+			if i != leader && k.logged(zapcore.InfoLevel, "rules unchanged") {
 				return true
 			}
 		}

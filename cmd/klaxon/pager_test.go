@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -37,15 +36,16 @@ func TestPagerRebuildsOnlyForNewReceivers(t *testing.T) {
 			t.Fatalf("SetOnCall(%s): changed %v, %v", name, changed, err)
 		}
 		pg.reload()
-		return pollDispatcher(t, func() *notify.Dispatcher {
+		var got *notify.Dispatcher
+		waitUntil(t, "the pager takes up "+name, func() bool {
 			if d := pg.dispatcher(); d != nil && d != old {
-				return d
+				got = d
+			} else if logs.FilterMessageSnippet("the delivery workers go on").Len() > before {
+				got = old
 			}
-			if logs.FilterMessageSnippet("the delivery workers go on").Len() > before {
-				return old
-			}
-			return nil
+			return got != nil
 		})
+		return got
 	}
 
 	first := install("/etc/klaxon/n1/oncall/people.yml", goodOnCall)
@@ -90,17 +90,4 @@ func (p *pager) dispatcher() *notify.Dispatcher {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.current
-}
-
-// pollDispatcher polls f until it returns non-nil, for up to ten seconds.
-func pollDispatcher(t *testing.T, f func() *notify.Dispatcher) *notify.Dispatcher {
-	t.Helper()
-	for range 1000 {
-		if v := f(); v != nil {
-			return v
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("timed out")
-	return nil
 }

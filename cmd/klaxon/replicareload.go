@@ -113,22 +113,6 @@ func (rl *reloader) checkDrift() {
 	rl.replica.report(rl.log, "oncall", !onCallOK)
 }
 
-// recordedAlready reports whether this node's configured rule and on-call
-// files read, and are those the journal records, by base name and content.
-// rl.mu is held.
-func (rl *reloader) recordedAlready() bool {
-	state := rl.eng.State()
-	files, err := readGlobs("rule files", rl.cfg.RuleFiles)
-	if err != nil || !slices.EqualFunc(files, state.RuleFiles(), sameRuleFile) {
-		return false
-	}
-	if len(rl.cfg.OnCallFiles) == 0 {
-		return len(state.OnCallFiles()) == 0
-	}
-	onCall, err := readOncall(rl.cfg.OnCallFiles)
-	return err == nil && slices.EqualFunc(onCall, state.OnCallFiles(), sameOnCallFile)
-}
-
 func sameRuleFile(a, b rules.File) bool    { return sameContent(a.Name, a.Data, b.Name, b.Data) }
 func sameOnCallFile(a, b oncall.File) bool { return sameContent(a.Name, a.Data, b.Name, b.Data) }
 

@@ -406,15 +406,16 @@ func (rl *reloader) installRules(ctx context.Context, cfg *config.Config) error 
 	return rl.install(ctx, files)
 }
 
-// install journals rule files if they changed.
+// install journals rule files if they changed. A replica compares them
+// by base name and content, as another replica recorded them from its own
+// directory.
 func (rl *reloader) install(ctx context.Context, files []rules.File) error {
-	if rl.replica != nil && slices.EqualFunc(files, rl.eng.State().RuleFiles(), sameRuleFile) {
-		rl.log.Info("rules unchanged", zap.Int("files", len(files)), zap.String("compared", "by base name and content"))
-		return nil
-	}
-	changed, err := rl.eng.SetRules(ctx, files) // compiles them, once
-	if err != nil {
-		return fmt.Errorf("rules: %w", err)
+	changed := false
+	if rl.replica == nil || !slices.EqualFunc(files, rl.eng.State().RuleFiles(), sameRuleFile) {
+		var err error
+		if changed, err = rl.eng.SetRules(ctx, files); err != nil { // compiles them, once
+			return fmt.Errorf("rules: %w", err)
+		}
 	}
 	if changed {
 		rl.log.Info("rules installed", zap.Int("files", len(files)))
@@ -447,16 +448,15 @@ func (rl *reloader) checkOnCall(cfg *config.Config) (*onCallSet, error) {
 	return &onCallSet{files: files, cfg: oc}, nil
 }
 
-// setOnCall journals checked on-call files if they changed; the delivery
-// workers then take them up.
+// setOnCall journals checked on-call files if they changed, compared as
+// install compares rule files; the delivery workers then take them up.
 func (rl *reloader) setOnCall(ctx context.Context, set *onCallSet) error {
-	if rl.replica != nil && slices.EqualFunc(set.files, rl.eng.State().OnCallFiles(), sameOnCallFile) {
-		rl.log.Info("on-call files unchanged", zap.Int("files", len(set.files)), zap.String("compared", "by base name and content"))
-		return nil
-	}
-	changed, err := rl.eng.SetOnCall(ctx, set.files)
-	if err != nil {
-		return err
+	changed := false
+	if rl.replica == nil || !slices.EqualFunc(set.files, rl.eng.State().OnCallFiles(), sameOnCallFile) {
+		var err error
+		if changed, err = rl.eng.SetOnCall(ctx, set.files); err != nil {
+			return err
+		}
 	}
 	if changed {
 		rl.log.Info("on-call files installed", zap.Int("files", len(set.files)), zap.Int("people", len(set.cfg.People)),
