@@ -119,9 +119,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.Server.WriteTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(s.log),
+		ConnContext:       withConn,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(gatherListener{ln}) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve http: %w", err)
@@ -151,7 +152,8 @@ type directRoute struct {
 // of the router: none of the middleware (request metrics, panic recovery,
 // security headers, body limit) runs for them, so h sets its own headers.
 // It is for public, pre-rendered content that must be served as fast as a
-// static web server would (the status page). Call it before Serve.
+// static web server would (the status page); its answers leave in one
+// write where net/http would take two (gather.go). Call it before Serve.
 func (s *Server) Direct(prefix string, h http.Handler) {
 	s.direct = directRoute{prefix: prefix, handler: h}
 }
@@ -164,7 +166,7 @@ func (s *Server) handler() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; strings.HasPrefix(p, d.prefix) && (len(p) == len(d.prefix) || p[len(d.prefix)] == '/') {
-			d.handler.ServeHTTP(w, r)
+			serveWhole(d.handler, w, r)
 			return
 		}
 		s.engine.ServeHTTP(w, r)
