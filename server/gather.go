@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -66,6 +67,15 @@ func (c *gatherConn) CloseWrite() error {
 	return nil
 }
 
+// ReadFrom keeps the connection's fast copying (sendfile, splice) for
+// answers copied from a file, after what was gathered.
+func (c *gatherConn) ReadFrom(r io.Reader) (int64, error) {
+	if err := c.send(); err != nil {
+		return 0, err
+	}
+	return io.Copy(c.Conn, r)
+}
+
 // gather starts holding back writes.
 func (c *gatherConn) gather() { c.buf = gatherBufs.Get().(*[]byte) }
 
@@ -98,10 +108,12 @@ func withConn(ctx context.Context, c net.Conn) context.Context {
 
 // serveWhole serves r with h and sends h's answer in one write when it can:
 // when it came in on a gatherConn and h set the answer's length (without
-// one, flushing early would make net/http send it chunked instead).
+// one, flushing early would make net/http send it chunked instead). Only
+// GET and HEAD without Expect are gathered: h must answer at once, and a
+// "100 Continue" held back would leave the client waiting for it.
 func serveWhole(h http.Handler, w http.ResponseWriter, r *http.Request) {
 	c, ok := r.Context().Value(connKey{}).(*gatherConn)
-	if !ok {
+	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.Header.Get("Expect") != "" {
 		h.ServeHTTP(w, r)
 		return
 	}

@@ -153,7 +153,8 @@ type directRoute struct {
 // security headers, body limit) runs for them, so h sets its own headers.
 // It is for public, pre-rendered content that must be served as fast as a
 // static web server would (the status page); its answers leave in one
-// write where net/http would take two (gather.go). Call it before Serve.
+// write where net/http would take two (gather.go), so h answers at once:
+// it neither streams nor hijacks. Call it before Serve.
 func (s *Server) Direct(prefix string, h http.Handler) {
 	s.direct = directRoute{prefix: prefix, handler: h}
 }

@@ -2,9 +2,10 @@ package triage
 
 import (
 	"cmp"
-	"github.com/cespare/xxhash/v2"
 	"slices"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/klaxonhq/klaxon/rules"
 )
@@ -281,7 +282,9 @@ func (inc *Incident) addAlert(a *Alert, d int) {
 // 64-bit xxhash, as Alertmanager tells alerts apart by a 64-bit hash of
 // their labels. Fixed keys keep the count the same on every host, and
 // unlike strings they hold no pointer for the collector to follow: a
-// million alerts' instances cost half the memory and no marking.
+// million alerts' instances cost half the memory and no marking. xxhash is
+// not made to resist crafted collisions: whoever may send alerts could make
+// two instances count as one, as they could leave one out.
 func instanceKey(value string) uint64 { return xxhash.Sum64String(value) }
 
 // facts summarises the incident for the severity rules.
