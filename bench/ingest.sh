@@ -102,6 +102,7 @@ echo
 echo "Ingest: Klaxon ÷ Alertmanager $am_version alerts/s, same load, every alert a new label set ($services services),"
 echo "a fresh server per run, $rounds round(s) of $duration per target, targets alternating; Klaxon fsyncs every ack."
 echo "Ratio: median of the per-round ratios [lowest-highest]. CPU: server CPU time per alert."
+echo "At equal CPU: Alertmanager's CPU per alert ÷ the target's, the ratio were each server given the same CPU."
 echo
 summarise() {
 	awk -F'\t' -v rounds="$rounds" -v summary="${BENCH_SUMMARY:-}" '
@@ -116,7 +117,7 @@ summarise() {
 		cpu[k, $4] += $10; alerts[k, $4] += $11
 	}
 	END {
-		printf "%7s %5s  %-16s %10s %8s %9s %18s %7s %9s\n", "senders", "batch", "target", "alerts/s", "p99 ms", "CPU us/a", "vs Alertmanager", "errors", "RSS MB"
+		printf "%7s %5s  %-16s %10s %8s %9s %18s %11s %7s %9s\n", "senders", "batch", "target", "alerts/s", "p99 ms", "CPU us/a", "vs Alertmanager", "at equal CPU", "errors", "RSS MB"
 		split("alertmanager klaxon-v2 klaxon-webhook", ts, " ")
 		for (i = 1; i <= nk; i++) {
 			split(keys[i], cb, SUBSEP)
@@ -134,17 +135,19 @@ summarise() {
 				med = n ? median(v, n) : 0; medp99 = n ? median(l, n) : 0
 				cpua = alerts[keys[i], target] > 0 ? 1e6 * cpu[keys[i], target] / alerts[keys[i], target] : 0
 				rs = "-"
+				if (target == "alertmanager") cpu_am = cpua
+				eq = (target != "alertmanager" && cpua > 0 && cpu_am > 0) ? sprintf("%.2fx", cpu_am / cpua) : "-"
 				if (m) {
 					mr = median(ratio, m)
 					rs = sprintf("%.2fx [%.2f-%.2f]", mr, lo, hi)
 					if (summary != "") {
 						name = (target == "klaxon-v2" ? "/api/v2/alerts" : "webhook")
-						printf "ingest\t%s, %s senders, batch %s\t%.0f alerts/s\t%.0f alerts/s (Alertmanager)\t%.2fx\tat least 2x\t%.2f-%.2f over %d round(s)\n", \
-							name, cb[1], cb[2], med, median_am[keys[i]], mr, lo, hi, m >> summary
+						printf "ingest\t%s, %s senders, batch %s\t%.0f alerts/s\t%.0f alerts/s (Alertmanager)\t%.2fx\tat least 2x\t%.2f-%.2f over %d round(s); %s at equal CPU\n", \
+							name, cb[1], cb[2], med, median_am[keys[i]], mr, lo, hi, m, eq >> summary
 					}
 				}
 				if (target == "alertmanager") median_am[keys[i]] = med
-				printf "%7s %5s  %-16s %10.0f %8.2f %9.1f %18s %7d %9.0f\n", cb[1], cb[2], target, med, medp99, cpua, rs, errs[keys[i], target], rss[keys[i], target]
+				printf "%7s %5s  %-16s %10.0f %8.2f %9.1f %18s %11s %7d %9.0f\n", cb[1], cb[2], target, med, medp99, cpua, rs, eq, errs[keys[i], target], rss[keys[i], target]
 			}
 		}
 	}' "$runs"
