@@ -135,7 +135,7 @@ summarise() {
 				med = n ? median(v, n) : 0; medp99 = n ? median(l, n) : 0
 				cpua = alerts[keys[i], target] > 0 ? 1e6 * cpu[keys[i], target] / alerts[keys[i], target] : 0
 				rs = "-"
-				if (target == "alertmanager") cpu_am = cpua
+				if (target == "alertmanager") { median_am[keys[i]] = med; cpu_am = cpua }
 				eq = (target != "alertmanager" && cpua > 0 && cpu_am > 0) ? sprintf("%.2fx", cpu_am / cpua) : "-"
 				if (m) {
 					mr = median(ratio, m)
@@ -146,7 +146,6 @@ summarise() {
 							name, cb[1], cb[2], med, median_am[keys[i]], mr, lo, hi, m, eq >> summary
 					}
 				}
-				if (target == "alertmanager") median_am[keys[i]] = med
 				printf "%7s %5s  %-16s %10.0f %8.2f %9.1f %18s %11s %7d %9.0f\n", cb[1], cb[2], target, med, medp99, cpua, rs, eq, errs[keys[i], target], rss[keys[i], target]
 			}
 		}
